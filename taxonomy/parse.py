@@ -1,0 +1,78 @@
+"""Normalize abstract dumps into one table of unique papers (the `taxonomy parse` command)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+import pandas as pd
+
+from .readers import ReadLog, read_papers
+from .records import PAPER_COLUMNS, Deduplicator, Paper, apply_update
+from .writers import TableWriter
+
+CHUNK = 5_000
+
+
+def chunked(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def papers_frame(papers: list[Paper]) -> pd.DataFrame:
+    """Papers as a DataFrame with the output columns and nullable integer counts."""
+    frame = pd.DataFrame([p.to_dict() for p in papers], columns=list(PAPER_COLUMNS))
+    for column in ("n_authors", "upvotes"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def patch_repeats(frame: pd.DataFrame, updates: dict[str, Paper]) -> pd.DataFrame:
+    """Fill rows' missing metadata from papers that were repeated later in the inputs."""
+    if not updates or not frame["id"].isin(updates.keys()).any():
+        return frame
+    rows = [apply_update(row, updates[row["id"]]) if row["id"] in updates else row
+            for row in frame.to_dict(orient="records")]
+    patched = pd.DataFrame(rows, columns=frame.columns)
+    for column in ("n_authors", "upvotes"):
+        if column in patched:
+            patched[column] = patched[column].astype("Int64")
+    return patched
+
+
+def parse_to_file(
+    inputs: list[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    reference_date: dt.date | None = None,
+    fmt: str | None = None,
+) -> ReadLog:
+    """Write every unique paper of ``inputs`` to ``out`` (CSV / JSONL / Parquet)."""
+    log, dedupe = ReadLog(), Deduplicator()
+    papers = read_papers(inputs, log=log, reference_date=reference_date, fmt=fmt, dedupe=dedupe)
+    with TableWriter(out) as writer:
+        for batch in chunked(papers, CHUNK):
+            writer.write(papers_frame(batch))
+        if dedupe.updates:
+            writer.patch(lambda chunk: patch_repeats(chunk, dedupe.updates))
+    return log
+
+
+def parse_papers(
+    inputs: list[str | os.PathLike],
+    *,
+    reference_date: dt.date | None = None,
+    fmt: str | None = None,
+) -> tuple[list[Paper], ReadLog]:
+    """All unique papers of ``inputs`` in memory, repeats merged (for small inputs)."""
+    log, dedupe = ReadLog(), Deduplicator()
+    papers = list(read_papers(inputs, log=log, reference_date=reference_date, fmt=fmt,
+                              dedupe=dedupe))
+    for i, paper in enumerate(papers):
+        if paper.id in dedupe.updates:
+            row = apply_update(paper.to_dict(), dedupe.updates[paper.id])
+            papers[i] = Paper(**row)
+    return papers, log
