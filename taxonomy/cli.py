@@ -52,6 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write .csv, .jsonl or .parquet (default: a table "
                                           "on the terminal)")
     _add_read_options(p)
+
+    p = sub.add_parser("labels", help="check and review hand labels")
+    labels = p.add_subparsers(dest="labels_command", required=True, metavar="ACTION")
+    q = labels.add_parser(
+        "check", formatter_class=fmt, help="validate a labels file and print category support",
+        description="Validate a labels file against the taxonomy and print per-category "
+                    "support.\n\nexample:\n  taxonomy labels check labels/seed.csv")
+    q.add_argument("path", nargs="?", help="labels CSV (default: labels/seed.csv)")
+    q = labels.add_parser(
+        "agree", formatter_class=fmt, help="inter-annotator agreement of two label passes",
+        description="Per-category Cohen's kappa between two annotators' passes, and every "
+                    "paper they disagree on.\n\nexample:\n  taxonomy labels agree "
+                    "labels/passes/first_pass.csv labels/passes/second_pass.csv")
+    q.add_argument("first")
+    q.add_argument("second")
     return parser
 
 
@@ -72,6 +87,43 @@ def cmd_parse(args: argparse.Namespace) -> int:
         print(f"{len(papers)} papers" + (f" ({log.repeats} repeats merged)" if log.repeats
                                          else ""))
     _report_skipped(log)
+    return 0
+
+
+@_command
+def cmd_labels(args: argparse.Namespace) -> int:
+    from .categories import load_taxonomy
+    from .labels import MIN_SUPPORT, agreement, check_labels, read_label_column, support
+
+    taxonomy = load_taxonomy()
+    if args.labels_command == "agree":
+        result = agreement(read_label_column(args.first, taxonomy),
+                           read_label_column(args.second, taxonomy), taxonomy)
+        print(f"{result.papers} papers labeled twice")
+        print(f"{'category':<20} {'first':>6} {'second':>6} {'kappa':>6}")
+        for cid in taxonomy.ids:
+            a, b = result.positives[cid]
+            print(f"{cid:<20} {a:>6} {b:>6} {result.kappa[cid]:>6.3f}")
+        print(f"{len(result.disagreements)} papers differ:")
+        for paper_id, first, second in result.disagreements:
+            print(f"  {paper_id}: {';'.join(first) or '(none)'} | {';'.join(second) or '(none)'}")
+        return 0
+    path = args.path or paths.labels_file()
+    papers, problems = check_labels(path, taxonomy)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    counts = support(papers, taxonomy)
+    print(f"{len(papers)} labeled papers in {path}")
+    print(f"{'category':<20} {'papers':>6}")
+    for cid, n in counts.items():
+        flag = f"  (fewer than {MIN_SUPPORT}: too few to train reliably)" if n < MIN_SUPPORT else ""
+        print(f"{cid:<20} {n:>6}{flag}")
+    none = sum(1 for labels in papers.labels if not labels)
+    print(f"{'(none of these)':<20} {none:>6}")
+    if problems:
+        print(f"taxonomy: error: {len(problems)} problem(s) in {path}; fix the lines above",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,115 @@
+"""The taxonomy file: the categories, their rules and indicative terms (package data)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+
+from .errors import TaxonomyFileError
+
+_FIELDS = {"id", "name", "definition", "include", "exclude", "terms"}
+_REQUIRED = ("id", "name", "definition")
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    name: str
+    definition: str
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    categories: tuple[Category, ...]
+    sha256: str
+    source: str
+
+    @property
+    def ids(self) -> list[str]:
+        return [c.id for c in self.categories]
+
+    def __getitem__(self, category_id: str) -> Category:
+        for category in self.categories:
+            if category.id == category_id:
+                return category
+        raise KeyError(category_id)
+
+
+def load_taxonomy(path: str | os.PathLike | None = None) -> Taxonomy:
+    """The shipped taxonomy, or the one at ``path``; a clear error when it is malformed."""
+    if path is None:
+        resource = resources.files("taxonomy").joinpath("taxonomy.toml")
+        data, source = resource.read_bytes(), "taxonomy/taxonomy.toml"
+    else:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise TaxonomyFileError(f"cannot read ({exc.strerror})", path) from None
+        source = os.fspath(path)
+    return parse_taxonomy(data, source)
+
+
+def parse_taxonomy(data: bytes, source: str = "<taxonomy>") -> Taxonomy:
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise TaxonomyFileError("is not UTF-8; re-save it as UTF-8", source) from None
+    except tomllib.TOMLDecodeError as exc:
+        line = _toml_line(str(exc))
+        raise TaxonomyFileError(f"not valid TOML ({exc}); fix the syntax", source, line) from None
+    unknown_top = set(document) - {"version", "category"}
+    if unknown_top:
+        raise TaxonomyFileError(f"unknown top-level field(s) {sorted(unknown_top)}; "
+                                "only 'version' and [[category]] tables are allowed", source)
+    tables = document.get("category")
+    if not isinstance(tables, list) or not tables:
+        raise TaxonomyFileError("defines no [[category]] tables; add at least one", source)
+    categories, seen = [], set()
+    for index, table in enumerate(tables, 1):
+        where = f"category #{index}"
+        if not isinstance(table, dict):
+            raise TaxonomyFileError(f"{where} is not a table", source)
+        unknown = set(table) - _FIELDS
+        if unknown:
+            raise TaxonomyFileError(f"{where} has unknown field(s) {sorted(unknown)}; "
+                                    f"allowed: {', '.join(sorted(_FIELDS))}", source)
+        for name in _REQUIRED:
+            value = table.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise TaxonomyFileError(f"{where} has an empty or missing {name!r}; "
+                                        "fill it in", source)
+        category_id = table["id"]
+        if not _ID.match(category_id):
+            raise TaxonomyFileError(f"{where}: id {category_id!r} must be lower-case letters, "
+                                    "digits and underscores", source)
+        if category_id in seen:
+            raise TaxonomyFileError(f"duplicate category id {category_id!r}; ids must be "
+                                    "unique", source)
+        seen.add(category_id)
+        lists = {}
+        for name in ("include", "exclude", "terms"):
+            value = table.get(name, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
+                                                      for v in value):
+                raise TaxonomyFileError(f"{where} ({category_id}): {name!r} must be a list of "
+                                        "non-empty strings", source)
+            lists[name] = tuple(v.strip() for v in value)
+        categories.append(Category(
+            id=category_id, name=table["name"].strip(),
+            definition=" ".join(table["definition"].split()), **lists,
+        ))
+    return Taxonomy(tuple(categories), hashlib.sha256(data).hexdigest(), source)
+
+
+def _toml_line(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None

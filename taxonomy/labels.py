@@ -1,0 +1,198 @@
+"""Hand labels: the labels file, its checks, and label-list <-> indicator-matrix conversions."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .categories import Taxonomy
+from .errors import LabelsError
+
+LABEL_COLUMNS = ("id", "title", "abstract", "labels", "note")
+SEPARATOR = ";"
+# Below this many positive examples a category cannot be trained or evaluated reliably.
+MIN_SUPPORT = 10
+
+
+def split_labels(text: str) -> list[str]:
+    """'memory;architecture' -> ['memory', 'architecture'] (blank -> [])."""
+    return [part.strip() for part in (text or "").split(SEPARATOR) if part.strip()]
+
+
+def join_labels(labels: Iterable[str]) -> str:
+    return SEPARATOR.join(labels)
+
+
+def to_indicator(label_lists: Sequence[Sequence[str]], category_ids: Sequence[str]) -> np.ndarray:
+    """Rows of category ids -> 0/1 matrix with one column per category, in taxonomy order."""
+    column = {cid: j for j, cid in enumerate(category_ids)}
+    matrix = np.zeros((len(label_lists), len(category_ids)), dtype=np.int8)
+    for i, labels in enumerate(label_lists):
+        for label in labels:
+            matrix[i, column[label]] = 1
+    return matrix
+
+
+def from_indicator(matrix: np.ndarray, category_ids: Sequence[str]) -> list[list[str]]:
+    """0/1 (or boolean) matrix -> rows of category ids, in taxonomy order."""
+    return [[category_ids[j] for j in np.flatnonzero(row)] for row in np.asarray(matrix)]
+
+
+@dataclass
+class LabeledPapers:
+    ids: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    abstracts: list[str] = field(default_factory=list)
+    labels: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def indicator(self, category_ids: Sequence[str]) -> np.ndarray:
+        return to_indicator(self.labels, category_ids)
+
+    def texts(self) -> list[tuple[str, str]]:
+        return list(zip(self.titles, self.abstracts, strict=True))
+
+
+def check_labels(path: str | os.PathLike, taxonomy: Taxonomy) -> tuple[LabeledPapers, list[str]]:
+    """Read a labels file; returns the valid rows and one message per problem (file:line: ...)."""
+    path = Path(path)
+    papers, problems = LabeledPapers(source=str(path)), []
+    try:
+        handle = open(path, encoding="utf-8", newline="")
+    except FileNotFoundError:
+        raise LabelsError("no such labels file; check the path", path) from None
+    except (IsADirectoryError, PermissionError, OSError) as exc:
+        raise LabelsError(f"cannot read ({exc.strerror or exc}); give a CSV file", path) from None
+    known = set(taxonomy.ids)
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = [h.strip().lower() for h in next(reader, [])]
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise LabelsError(f"unreadable header ({exc}); expected "
+                              f"{','.join(LABEL_COLUMNS)}", path, 1) from None
+        missing = [c for c in LABEL_COLUMNS[:4] if c not in header]
+        if missing:
+            raise LabelsError(f"header lacks column(s) {', '.join(missing)}; expected "
+                              f"{','.join(LABEL_COLUMNS)}", path, 1)
+        seen: dict[str, int] = {}
+        start = 2
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except (csv.Error, UnicodeDecodeError) as exc:
+                problems.append(f"{path}:{start}: malformed row ({exc})")
+                break
+            line, start = start, reader.line_num + 1
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                problems.append(f"{path}:{line}: {len(values)} fields where the header has "
+                                f"{len(header)}; quote fields that contain commas")
+                continue
+            row = dict(zip(header, values, strict=True))
+            row_problems = []
+            paper_id = row["id"].strip()
+            if not paper_id:
+                row_problems.append("empty id")
+            elif paper_id in seen:
+                row_problems.append(f"duplicate id {paper_id!r} (first on line {seen[paper_id]})")
+            for name in ("title", "abstract"):
+                if not row[name].strip():
+                    row_problems.append(f"missing {name}")
+            labels = split_labels(row["labels"])
+            unknown = [label for label in labels if label not in known]
+            if unknown:
+                row_problems.append(f"unknown category {', '.join(map(repr, unknown))}; "
+                                    f"known: {', '.join(taxonomy.ids)}")
+            if len(set(labels)) != len(labels):
+                row_problems.append("a category is repeated")
+            if row_problems:
+                problems.extend(f"{path}:{line}: {msg}" for msg in row_problems)
+                continue
+            seen[paper_id] = line
+            papers.ids.append(paper_id)
+            papers.titles.append(row["title"].strip())
+            papers.abstracts.append(row["abstract"].strip())
+            papers.labels.append([c for c in taxonomy.ids if c in labels])
+            papers.notes.append(row.get("note", "").strip())
+    if not papers.ids and not problems:
+        problems.append(f"{path}:1: no labeled papers; add rows under the header")
+    return papers, problems
+
+
+def load_labels(path: str | os.PathLike, taxonomy: Taxonomy) -> LabeledPapers:
+    """A labels file that must be valid; the first problem is raised as a one-line error."""
+    papers, problems = check_labels(path, taxonomy)
+    if problems:
+        more = f" (and {len(problems) - 1} more; run 'taxonomy labels check')" \
+            if len(problems) > 1 else ""
+        raise LabelsError(problems[0] + more)
+    return papers
+
+
+def support(papers: LabeledPapers, taxonomy: Taxonomy) -> dict[str, int]:
+    """Number of hand-labeled papers per category, in taxonomy order."""
+    counts = papers.indicator(taxonomy.ids).sum(axis=0)
+    return {cid: int(n) for cid, n in zip(taxonomy.ids, counts, strict=True)}
+
+
+def read_label_column(path: str | os.PathLike, taxonomy: Taxonomy) -> dict[str, list[str]]:
+    """id -> labels from any CSV with 'id' and 'labels' columns (e.g. one annotator's pass)."""
+    out: dict[str, list[str]] = {}
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"id", "labels"} <= set(reader.fieldnames):
+                raise LabelsError("needs 'id' and 'labels' columns", path, 1)
+            for row in reader:
+                labels = split_labels(row["labels"] or "")
+                unknown = [label for label in labels if label not in taxonomy.ids]
+                if unknown:
+                    raise LabelsError(f"unknown category {unknown[0]!r}", path, reader.line_num)
+                out[row["id"]] = labels
+    except FileNotFoundError:
+        raise LabelsError("no such file; check the path", path) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise LabelsError(f"unreadable CSV ({exc})", path) from None
+    return out
+
+
+@dataclass
+class Agreement:
+    """Inter-annotator agreement over the papers two passes share."""
+
+    papers: int
+    kappa: dict[str, float]
+    positives: dict[str, tuple[int, int]]
+    disagreements: list[tuple[str, list[str], list[str]]]
+
+
+def agreement(first: dict[str, list[str]], second: dict[str, list[str]],
+              taxonomy: Taxonomy) -> Agreement:
+    """Per-category Cohen's kappa and every paper whose two label sets differ."""
+    from sklearn.metrics import cohen_kappa_score
+
+    shared = [paper_id for paper_id in first if paper_id in second]
+    if not shared:
+        raise LabelsError("the two label files share no paper ids")
+    a = to_indicator([first[i] for i in shared], taxonomy.ids)
+    b = to_indicator([second[i] for i in shared], taxonomy.ids)
+    kappa, positives = {}, {}
+    for j, cid in enumerate(taxonomy.ids):
+        same = (a[:, j] == b[:, j]).all()
+        kappa[cid] = 1.0 if same else float(cohen_kappa_score(a[:, j], b[:, j]))
+        positives[cid] = (int(a[:, j].sum()), int(b[:, j].sum()))
+    differ = [(i, first[i], second[i]) for i in shared if set(first[i]) != set(second[i])]
+    return Agreement(len(shared), kappa, positives, differ)
