@@ -11,7 +11,8 @@ from importlib import resources
 
 from .errors import TaxonomyFileError
 
-_FIELDS = {"id", "name", "definition", "include", "exclude", "terms"}
+_FIELDS = {"id", "name", "definition", "include", "exclude", "terms", "examples"}
+_LISTS = ("include", "exclude", "terms", "examples")
 _REQUIRED = ("id", "name", "definition")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -24,6 +25,7 @@ class Category:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Taxonomy:
     categories: tuple[Category, ...]
     sha256: str
     source: str
+    # Invented abstracts of papers that belong to no category (prior knowledge for the model).
+    none_examples: tuple[str, ...] = ()
 
     @property
     def ids(self) -> list[str]:
@@ -66,10 +70,14 @@ def parse_taxonomy(data: bytes, source: str = "<taxonomy>") -> Taxonomy:
     except tomllib.TOMLDecodeError as exc:
         line = _toml_line(str(exc))
         raise TaxonomyFileError(f"not valid TOML ({exc}); fix the syntax", source, line) from None
-    unknown_top = set(document) - {"version", "category"}
+    unknown_top = set(document) - {"version", "category", "none"}
     if unknown_top:
-        raise TaxonomyFileError(f"unknown top-level field(s) {sorted(unknown_top)}; "
-                                "only 'version' and [[category]] tables are allowed", source)
+        raise TaxonomyFileError(f"unknown top-level field(s) {sorted(unknown_top)}; only "
+                                "'version', [[category]] and [none] are allowed", source)
+    none = document.get("none", {})
+    if not isinstance(none, dict) or set(none) - {"examples"}:
+        raise TaxonomyFileError("[none] may only hold an 'examples' list", source)
+    none_examples = _string_list(none.get("examples", []), "[none] examples", source)
     tables = document.get("category")
     if not isinstance(tables, list) or not tables:
         raise TaxonomyFileError("defines no [[category]] tables; add at least one", source)
@@ -95,19 +103,19 @@ def parse_taxonomy(data: bytes, source: str = "<taxonomy>") -> Taxonomy:
             raise TaxonomyFileError(f"duplicate category id {category_id!r}; ids must be "
                                     "unique", source)
         seen.add(category_id)
-        lists = {}
-        for name in ("include", "exclude", "terms"):
-            value = table.get(name, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
-                                                      for v in value):
-                raise TaxonomyFileError(f"{where} ({category_id}): {name!r} must be a list of "
-                                        "non-empty strings", source)
-            lists[name] = tuple(v.strip() for v in value)
+        lists = {name: _string_list(table.get(name, []), f"{where} ({category_id}): {name!r}",
+                                    source) for name in _LISTS}
         categories.append(Category(
             id=category_id, name=table["name"].strip(),
             definition=" ".join(table["definition"].split()), **lists,
         ))
-    return Taxonomy(tuple(categories), hashlib.sha256(data).hexdigest(), source)
+    return Taxonomy(tuple(categories), hashlib.sha256(data).hexdigest(), source, none_examples)
+
+
+def _string_list(value, what: str, source: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise TaxonomyFileError(f"{what} must be a list of non-empty strings", source)
+    return tuple(" ".join(v.split()) for v in value)
 
 
 def _toml_line(message: str) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable
 
@@ -67,7 +68,94 @@ def build_parser() -> argparse.ArgumentParser:
                     "labels/passes/first_pass.csv labels/passes/second_pass.csv")
     q.add_argument("first")
     q.add_argument("second")
+    q = labels.add_parser(
+        "suspects", formatter_class=fmt,
+        help="papers whose cross-validated prediction disagrees with their hand label",
+        description="List hand-labeled papers whose out-of-fold prediction disagrees most "
+                    "with their label, most suspicious first.\n\nexample:\n"
+                    "  taxonomy labels suspects --top 20")
+    q.add_argument("path", nargs="?", help="labels CSV (default: labels/seed.csv)")
+    q.add_argument("--top", type=int, default=20, help="how many to list (default: 20)")
+
+    p = sub.add_parser(
+        "train", formatter_class=fmt, help="fit the model on the hand labels and save it",
+        description="Cross-validate, fit on every hand-labeled paper, and write "
+                    "models/<name>.joblib with its model card models/<name>.json. Refuses to "
+                    "replace a model with a better cross-validated macro-F1 unless --force."
+                    "\n\nexample:\n  taxonomy train --labels labels/seed.csv")
+    _add_train_options(p)
+
+    p = sub.add_parser(
+        "evaluate", formatter_class=fmt,
+        help="cross-validated quality of the model next to two baselines",
+        description="Repeated multilabel-stratified k-fold cross-validation of the model, the "
+                    "keyword rules and the plain TF-IDF + logistic pipeline, side by side. "
+                    "With --holdout, all three are fitted on the labels and scored on a "
+                    "separate labeled file instead.\n\nexample:\n"
+                    "  taxonomy evaluate --folds 5 --repeats 3")
+    p.add_argument("--labels", help="labels CSV (default: labels/seed.csv)")
+    p.add_argument("--folds", type=_positive, default=5)
+    p.add_argument("--repeats", type=_positive, default=3)
+    p.add_argument("--holdout", metavar="LABELS_CSV",
+                   help="score on this separately labeled file instead of cross-validating")
+
+    p = sub.add_parser(
+        "explain", formatter_class=fmt,
+        help="each category's score for one paper and the terms behind it",
+        description="Show a paper's score per category, the threshold, and the terms that "
+                    "pushed each score up most.\n\nexamples:\n"
+                    "  taxonomy explain 7b4c1f0a9e21 --input data/dumps/*.txt\n"
+                    "  taxonomy explain --title 'ZeRO-Offload' --abstract 'We offload ...'")
+    p.add_argument("paper_id", nargs="?", help="id of a paper in --input")
+    p.add_argument("--input", nargs="+", default=[], metavar="DUMP")
+    p.add_argument("--title")
+    p.add_argument("--abstract")
+    p.add_argument("--model", help="model file (default: models/efficiency.joblib)")
+    p.add_argument("--terms", type=_positive, default=8, help="terms per category")
+
+    p = sub.add_parser(
+        "tag", formatter_class=fmt, help="tag abstract dumps with their categories",
+        description="Tag every unique paper of the inputs (listing pages, JSONL, CSV, Parquet,"
+                    " gzipped or not). Hand-labeled papers keep their hand labels.\n\n"
+                    "examples:\n  taxonomy tag data/dumps/*.txt -o tags.csv\n"
+                    "  taxonomy tag new-listing.txt --only-new tags.csv\n"
+                    "  taxonomy tag arxiv.jsonl.gz -o tags.parquet --scheduler local")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("-o", "--output", help="write .csv, .jsonl or .parquet")
+    p.add_argument("--only-new", metavar="EXISTING",
+                   help="tag only papers whose ids are not in EXISTING and append them to it")
+    p.add_argument("--model", help="model file (default: models/efficiency.joblib)")
+    p.add_argument("--labels", help="hand labels that win over the model (default: "
+                                    "labels/seed.csv when present)")
+    p.add_argument("--model-only", action="store_true",
+                   help="ignore hand labels: every row's labels come from the model")
+    p.add_argument("--jobs", type=int, default=-1, help="processes (default: all cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="tag on dask: 'local' starts a local cluster, tcp://host:8786 joins "
+                        "one (needs the [dask] extra; JSONL, CSV or Parquet inputs)")
+    _add_read_options(p)
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _add_train_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--labels", help="labels CSV (default: labels/seed.csv)")
+    p.add_argument("--name", default=paths.MODEL_NAME, help="model name (default: %(default)s)")
+    p.add_argument("--models-dir", help="where to write (default: models/)")
+    p.add_argument("--force", action="store_true",
+                   help="replace the current model even if it scores better")
+    p.add_argument("--folds", type=_positive, default=5)
+    p.add_argument("--repeats", type=_positive, default=3)
 
 
 @_command
@@ -90,12 +178,145 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _taxonomy_and_labels(path):
+    from .categories import load_taxonomy
+    from .labels import load_labels
+
+    taxonomy = load_taxonomy()
+    return taxonomy, load_labels(path or paths.labels_file(), taxonomy)
+
+
+@_command
+def cmd_train(args: argparse.Namespace) -> int:
+    from .training import train
+
+    taxonomy, papers = _taxonomy_and_labels(args.labels)
+    directory = args.models_dir or paths.models_dir()
+    target = os.path.join(directory, f"{args.name}.joblib")
+    result = train(papers, args.labels or paths.labels_file(), taxonomy, target,
+                   force=args.force, folds=args.folds, repeats=args.repeats)
+    metrics = result.card["metrics"]["model"]
+    print(f"wrote {target} (version {result.card['version']}) and its card")
+    print(f"cross-validated macro-F1 {metrics['macro_f1']['mean']:.3f} ± "
+          f"{metrics['macro_f1']['std']:.3f}, micro-F1 {metrics['micro_f1']['mean']:.3f}"
+          + (f" (previous model: {result.previous_macro_f1:.3f})"
+             if result.previous_macro_f1 is not None else ""))
+    return 0
+
+
+@_command
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import format_table
+    from .labels import load_labels
+    from .training import evaluate_all, holdout_all
+
+    taxonomy, papers = _taxonomy_and_labels(args.labels)
+    if args.holdout:
+        test = load_labels(args.holdout, taxonomy)
+        results = holdout_all(papers, test, taxonomy)
+        print(f"fitted on {len(papers)} labeled papers, scored on {len(test)} papers of "
+              f"{args.holdout}")
+    else:
+        results = evaluate_all(papers, taxonomy, args.folds, args.repeats)
+        print(f"{args.repeats} x {args.folds}-fold multilabel-stratified cross-validation on "
+              f"{len(papers)} labeled papers (mean over repeats; ± is the spread)")
+    print(format_table(results, taxonomy.ids))
+    return 0
+
+
+@_command
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain, find_paper
+
+    model = _load_model(args.model)
+    if args.paper_id:
+        if not args.input:
+            raise TaxonomyError("give --input DUMP... to find the paper id in")
+        paper = find_paper(args.paper_id, args.input)
+    elif args.title and args.abstract:
+        from .records import Paper, paper_id
+
+        paper = Paper(id=paper_id("", args.title), title=args.title, abstract=args.abstract)
+    else:
+        raise TaxonomyError("give a paper id with --input, or both --title and --abstract")
+    print(explain(paper, model, args.terms))
+    return 0
+
+
+def _load_model(path):
+    from .artifact import load_model
+    from .categories import load_taxonomy
+
+    return load_model(path or paths.model_file(), load_taxonomy().ids)
+
+
+def _hand_labels(path, model_only: bool = False):
+    from .categories import load_taxonomy
+    from .labels import load_labels
+    from .tagging import HandLabels
+
+    if model_only:
+        return HandLabels()
+    if path is None:
+        path = paths.labels_file()
+        if not os.path.exists(path):
+            return HandLabels()
+    return HandLabels.from_papers(load_labels(path, load_taxonomy()))
+
+
+@_command
+def cmd_tag(args: argparse.Namespace) -> int:
+    out = args.output or args.only_new
+    if out is None:
+        raise TaxonomyError("say where to write: -o OUT, or --only-new EXISTING")
+    if args.output and args.only_new and os.path.abspath(args.output) != os.path.abspath(
+            args.only_new):
+        raise TaxonomyError("--only-new appends to EXISTING itself; drop -o or make it the same")
+    from .writers import table_format
+
+    table_format(out)
+    model = _load_model(args.model)
+    hand = _hand_labels(args.labels, args.model_only)
+    if args.scheduler:
+        from .distributed import tag_with_dask
+
+        result = tag_with_dask(args.inputs, out, model, hand, args.scheduler,
+                               only_new=bool(args.only_new), quiet=args.quiet)
+    else:
+        from .tagging import tag_files
+
+        result = tag_files(args.inputs, out, model, hand, jobs=args.jobs,
+                           only_new=bool(args.only_new),
+                           progress=False if args.quiet else None,
+                           reference_date=args.reference_date, fmt=args.fmt)
+    counts = ", ".join(f"{cid} {n}" for cid, n in result.counts.items())
+    print(f"tagged {result.papers} papers ({result.by_hand} by hand label, "
+          f"{result.papers - result.by_hand} by model {model.name} {model.version}) "
+          f"into {out}" + (f"; {result.already} were already there" if result.already else ""))
+    print(f"per category: {counts}")
+    _report_skipped(result.log)
+    return 0
+
+
 @_command
 def cmd_labels(args: argparse.Namespace) -> int:
     from .categories import load_taxonomy
     from .labels import MIN_SUPPORT, agreement, check_labels, read_label_column, support
 
     taxonomy = load_taxonomy()
+    if args.labels_command == "suspects":
+        from .labels import load_labels
+        from .training import suspects
+
+        papers = load_labels(args.path or paths.labels_file(), taxonomy)
+        found = suspects(papers, taxonomy)
+        print(f"{len(found)} of {len(papers)} papers disagree with their out-of-fold "
+              f"prediction; the {min(args.top, len(found))} strongest:")
+        print(f"{'strength':>8}  {'id':<14} {'hand label':<32} {'predicted':<32} title")
+        for s in found[: args.top]:
+            print(f"{s.strength:>8.2f}  {s.id:<14} {';'.join(s.hand) or '(none)':<32} "
+                  f"{';'.join(s.predicted) or '(none)':<32} {_clip(s.title, 60)}")
+        return 0
     if args.labels_command == "agree":
         result = agreement(read_label_column(args.first, taxonomy),
                            read_label_column(args.second, taxonomy), taxonomy)

@@ -1,0 +1,240 @@
+"""Tagging dumps with the model: in chunks, across cores, in constant memory.
+
+One row per unique paper: its categories, a score per category, the terms behind each
+assigned category, and whether the labels come from a hand label or from the model.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .artifact import LoadedModel, load_model
+from .errors import OutputError
+from .labels import LabeledPapers, join_labels
+from .parse import chunked, patch_repeats
+from .readers import ReadLog, read_papers
+from .records import Deduplicator, Paper, title_hash
+from .writers import TableWriter, read_table
+
+CHUNK = 2_000
+TOP_TERMS = 3
+
+
+def tag_columns(category_ids: list[str]) -> list[str]:
+    """Columns of a tagged table, in order."""
+    return ["id", "title", "date", "labels", *[f"score_{c}" for c in category_ids],
+            "top_terms", "source", "url", "model", "model_version"]
+
+
+@dataclass
+class HandLabels:
+    """Hand labels looked up by paper id or, failing that, by normalized title."""
+
+    by_id: dict[str, list[str]] = field(default_factory=dict)
+    by_title: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_papers(cls, papers: LabeledPapers | None) -> HandLabels:
+        if papers is None:
+            return cls()
+        return cls(dict(zip(papers.ids, papers.labels, strict=True)),
+                   {title_hash(t): labels for t, labels in
+                    zip(papers.titles, papers.labels, strict=True)})
+
+    def get(self, paper: Paper) -> list[str] | None:
+        found = self.by_id.get(paper.id)
+        return found if found is not None else self.by_title.get(title_hash(paper.title))
+
+
+def tag_papers(papers: list[Paper], model: LoadedModel, hand: HandLabels) -> pd.DataFrame:
+    """Tag a list of papers in this process (one chunk of the streaming path)."""
+    hand_rows = [hand.get(p) for p in papers]
+    scores, terms = _score_chunk(model, [p.title for p in papers],
+                                 [p.abstract for p in papers], hand_rows)
+    return _frame(papers, scores, terms, hand_rows, model)
+
+
+def _score_chunk(model: LoadedModel, titles: list[str], abstracts: list[str],
+                 hand_rows: list[list[str] | None]) -> tuple[np.ndarray, list[str]]:
+    """Scores and 'category: term, term' explanations for one chunk."""
+    classifier = model.classifier
+    features = classifier.transform(titles, abstracts)
+    scores = classifier.scores_from_features(features)
+    assigned = scores >= classifier.thresholds
+    ids = classifier.category_ids
+    names = model.feature_names
+    explanations = []
+    for i, hand_labels in enumerate(hand_rows):
+        labels = (range(len(ids)) if hand_labels is None else
+                  [ids.index(c) for c in hand_labels if c in ids])
+        parts = []
+        for j in labels:
+            if hand_labels is None and not assigned[i, j]:
+                continue
+            top = classifier.contributions(features, i, j, TOP_TERMS, names)
+            parts.append(f"{ids[j]}: {', '.join(term for term, _ in top)}")
+        explanations.append("; ".join(parts))
+    return scores, explanations
+
+
+def _frame(papers: list[Paper], scores: np.ndarray, terms: list[str],
+           hand_rows: list[list[str] | None], model: LoadedModel) -> pd.DataFrame:
+    classifier = model.classifier
+    ids = classifier.category_ids
+    assigned = scores >= classifier.thresholds
+    labels = [join_labels(h) if h is not None else
+              join_labels(ids[j] for j in np.flatnonzero(row))
+              for h, row in zip(hand_rows, assigned, strict=True)]
+    frame = pd.DataFrame({
+        "id": [p.id for p in papers],
+        "title": [p.title for p in papers],
+        "date": [p.date for p in papers],
+        "labels": labels,
+        **{f"score_{cid}": np.round(scores[:, j], 4) for j, cid in enumerate(ids)},
+        "top_terms": terms,
+        "source": ["hand" if h is not None else "model" for h in hand_rows],
+        "url": [p.url for p in papers],
+        "model": model.name,
+        "model_version": model.version,
+    })
+    return frame
+
+
+# -- worker side of the parallel path ---------------------------------------------------
+
+@functools.lru_cache(maxsize=2)
+def _worker_model(path: str, sha256: str) -> LoadedModel:
+    return load_model(path)
+
+
+def _tag_chunk_in_worker(path: str, sha256: str, papers: list[Paper],
+                         hand_rows: list[list[str] | None]) -> pd.DataFrame:
+    model = _worker_model(path, sha256)
+    scores, terms = _score_chunk(model, [p.title for p in papers],
+                                 [p.abstract for p in papers], hand_rows)
+    return _frame(papers, scores, terms, hand_rows, model)
+
+
+# -- the streaming driver -------------------------------------------------------------
+
+@dataclass
+class TagResult:
+    papers: int = 0
+    by_hand: int = 0
+    already: int = 0
+    log: ReadLog = field(default_factory=ReadLog)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def existing_ids(path: str | os.PathLike) -> set[str]:
+    """Ids already present in a tagged table (for --only-new)."""
+    ids: set[str] = set()
+    for chunk in read_table(path):
+        if "id" not in chunk.columns:
+            raise OutputError("has no 'id' column; is it a table written by 'taxonomy tag'?",
+                              path)
+        ids.update(chunk["id"].astype(str))
+    return ids
+
+
+def tag_files(
+    inputs: list[str | os.PathLike],
+    out: str | os.PathLike,
+    model: LoadedModel,
+    hand: HandLabels,
+    *,
+    jobs: int = -1,
+    only_new: bool = False,
+    progress: bool | None = None,
+    reference_date=None,
+    fmt: str | None = None,
+    chunk_size: int = CHUNK,
+) -> TagResult:
+    """Tag every unique paper in ``inputs`` into ``out``; with ``only_new``, append to ``out``
+    only the papers whose ids it does not hold yet. ``out`` is replaced atomically."""
+    result = TagResult()
+    dedupe = Deduplicator()
+    skip = existing_ids(out) if only_new and Path(out).exists() else set()
+    papers = read_papers(inputs, log=result.log, reference_date=reference_date, fmt=fmt,
+                         dedupe=dedupe)
+
+    def fresh() -> Iterator[Paper]:
+        for paper in papers:
+            if paper.id in skip:
+                result.already += 1
+                continue
+            yield paper
+
+    chunks = chunked(fresh(), chunk_size)
+    bar = _progress_bar(progress)
+    counts = dict.fromkeys(model.classifier.category_ids, 0)
+    with TableWriter(out, append_to=out if only_new else None) as writer:
+        for frame in _tag_chunks(chunks, model, hand, jobs):
+            writer.write(frame)
+            result.papers += len(frame)
+            result.by_hand += int((frame["source"] == "hand").sum())
+            for labels in frame["labels"]:
+                for label in labels.split(";") if labels else ():
+                    counts[label] += 1
+            if bar is not None:
+                bar.update(len(frame))
+        if dedupe.updates:
+            writer.patch(lambda chunk: patch_repeats(chunk, dedupe.updates))
+    if bar is not None:
+        bar.close()
+    result.counts = counts
+    return result
+
+
+def _tag_chunks(chunks: Iterable[list[Paper]], model: LoadedModel, hand: HandLabels,
+                jobs: int) -> Iterator[pd.DataFrame]:
+    """Tagged frames in input order; parallel across processes once there is a second chunk."""
+    chunks = iter(chunks)
+    first = next(chunks, None)
+    if first is None:
+        return
+    second = next(chunks, None)
+    n_jobs = _resolve_jobs(jobs)
+    if second is None or n_jobs == 1:
+        for chunk in (c for c in (first, second) if c is not None):
+            yield tag_papers(chunk, model, hand)
+        for chunk in chunks:
+            yield tag_papers(chunk, model, hand)
+        return
+    from joblib import Parallel, delayed
+
+    path, sha = str(model.path), model.card["joblib_sha256"]
+
+    def tasks():
+        for chunk in _prepend([first, second], chunks):
+            yield delayed(_tag_chunk_in_worker)(path, sha, chunk, [hand.get(p) for p in chunk])
+
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
+    yield from parallel(tasks())
+
+
+def _prepend(items: list, rest: Iterator) -> Iterator:
+    yield from items
+    yield from rest
+
+
+def _resolve_jobs(jobs: int) -> int:
+    cores = os.cpu_count() or 1
+    return max(1, cores + 1 + jobs if jobs < 0 else min(jobs, cores))
+
+
+def _progress_bar(progress: bool | None):
+    show = sys.stderr.isatty() if progress is None else progress
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit=" papers", file=sys.stderr, desc="tagging", dynamic_ncols=True)
