@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -71,16 +70,6 @@ print(scores.shape[0])
 """
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """Wall-clock seconds and peak RSS (MB) of a child process tree."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -92,8 +81,6 @@ def main() -> int:
         for n in args.sizes:
             data = Path(tmp) / f"synthetic-{n}.jsonl"
             generate(data, n)
-            # Each measurement runs in a fresh process so RSS peaks don't mix: a sub-runner
-            # reports its own children's peak.
             ours = _measure([sys.executable, "-m", "taxonomy", "tag", str(data), "-o",
                              str(Path(tmp) / "tags.csv"), "--model-only", "--quiet"])
             plain = _measure([sys.executable, "-c", PLAIN, str(data),
@@ -106,14 +93,44 @@ def main() -> int:
 
 
 def _measure(command: list[str]) -> tuple[float, float]:
-    probe = ("import resource, subprocess, sys, time\n"
-             "s = time.perf_counter()\n"
-             "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
-             "t = time.perf_counter() - s\n"
-             "print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n")
-    out = subprocess.run([sys.executable, "-c", probe, *command], check=True, cwd=ROOT,
-                         capture_output=True, text=True).stdout.split()
-    return float(out[0]), float(out[1])
+    """Wall-clock seconds and peak memory (MB) of a command and all its child processes.
+
+    The resident set sizes of the whole process tree are summed every 50 ms, so worker
+    processes count too (a single process's max RSS would hide them).
+    """
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _tree_rss(process.pid))
+        time.sleep(0.05)
+    seconds = time.perf_counter() - start
+    if process.returncode:
+        raise SystemExit(f"benchmark command failed: {' '.join(command)}")
+    return seconds, peak / 1024
+
+
+def _tree_rss(root: int) -> int:
+    """Sum of VmRSS (kB) of ``root`` and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid, ppid = int(entry.name), int(fields.get("PPid", "0").strip())
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
 
 
 if __name__ == "__main__":

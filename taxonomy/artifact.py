@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import importlib.metadata
 import io
 import json
 import os
@@ -18,11 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
-import sklearn
 
+from .atomic import atomic_path
 from .errors import ModelError
 from .model import Classifier
-from .writers import atomic_path
 
 
 @dataclass
@@ -43,6 +43,11 @@ class LoadedModel:
     def feature_names(self):
         """Names of the model's features (built once; the vectorizer rebuilds them per call)."""
         return self.classifier.feature_names()
+
+
+def _sklearn_version() -> str:
+    # Read from the package metadata: importing scikit-learn itself takes a second.
+    return importlib.metadata.version("scikit-learn")
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -73,12 +78,12 @@ def save_model(classifier: Classifier, path: str | os.PathLike, card: dict) -> d
         "version": digest[:12],
         "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "python": platform.python_version(),
-        "scikit_learn": sklearn.__version__,
+        "scikit_learn": _sklearn_version(),
         "joblib_sha256": digest,
         **card,
         "thresholds": {cid: float(t) for cid, t in
                        zip(classifier.category_ids, classifier.thresholds, strict=True)},
-        "vocabulary_size": len(classifier.vectorizer.vocabulary_),
+        "vocabulary_size": len(classifier.vocabulary),
         "top_terms": classifier.top_terms(15),
         "config": classifier.config.to_dict(),
     }
@@ -113,9 +118,9 @@ def load_model(path: str | os.PathLike, category_ids: list[str] | None = None) -
     if sha256_file(path) != card.get("joblib_sha256"):
         raise ModelError("does not match the sha256 in its model card (changed or corrupted); "
                          "restore it from git or run scripts/retrain", path)
-    trained = str(card.get("scikit_learn", ""))
-    if trained.split(".")[:2] != sklearn.__version__.split(".")[:2]:
-        raise ModelError(f"was trained with scikit-learn {trained}, but {sklearn.__version__} "
+    trained, installed = str(card.get("scikit_learn", "")), _sklearn_version()
+    if trained.split(".")[:2] != installed.split(".")[:2]:
+        raise ModelError(f"was trained with scikit-learn {trained}, but {installed} "
                          f"is installed; install scikit-learn=={trained} or run scripts/retrain",
                          path)
     try:

@@ -12,8 +12,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from .categories import Taxonomy
 from .folds import stratified_folds
@@ -27,6 +25,7 @@ class ModelConfig:
     title_repeats: int = 2
     # Word uni- and bi-grams; English stop words removed; sublinear term frequency.
     ngram_range: tuple[int, int] = (1, 2)
+    token_pattern: str = r"(?u)\b\w\w+\b"
     min_df: int = 1
     max_df: float = 0.5
     sublinear_tf: bool = True
@@ -40,9 +39,6 @@ class ModelConfig:
     prior_weight: float = 1.0
     # Include the taxonomy file's invented example abstracts (and [none] examples) as well.
     prior_examples: bool = True
-    # Each category's count of indicative-term matches, log-scaled, joins the TF-IDF features
-    # with this scale (0 turns the term features off).
-    term_weight: float = 0.3
     # Thresholds: maximize F1 per category on out-of-fold scores from this many folds.
     threshold_folds: int = 5
     threshold_grid: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(1, 20))
@@ -85,40 +81,42 @@ def prior_documents(taxonomy: Taxonomy, examples: bool = True) -> tuple[list[str
 
 @dataclass
 class Classifier:
-    """A fitted model: vectorizer, one linear model per category, and their thresholds."""
+    """A fitted model as plain, inspectable state: the vocabulary (in column order) with its
+    idf weights, one linear model per category, and the per-category thresholds.
+
+    Scoring needs only numpy and scipy; scikit-learn is imported only to fit, so tagging
+    starts fast and worker processes stay small.
+    """
 
     config: ModelConfig
     category_ids: list[str]
-    vectorizer: TfidfVectorizer
+    vocabulary: list[str]
+    idf: np.ndarray  # (features,)
+    stop_words: list[str]
     coef: np.ndarray  # (categories, features)
     intercept: np.ndarray  # (categories,)
     thresholds: np.ndarray  # (categories,)
-    term_patterns: list[re.Pattern] = field(default_factory=list)
+    _fast: _FastTfidf | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
-        """Only plain fitted state is pickled (vocabulary in column order, idf, weights), so
-        the saved file is byte-identical for identical inputs and readable without sklearn
-        internals."""
-        return {
-            "config": self.config, "category_ids": self.category_ids,
-            "vocabulary": [str(t) for t in self.vectorizer.get_feature_names_out()],
-            "idf": self.vectorizer.idf_, "coef": self.coef, "intercept": self.intercept,
-            "thresholds": self.thresholds,
-            "term_patterns": [p.pattern for p in self.term_patterns],
-        }
+        state = dict(self.__dict__)
+        state["_fast"] = None  # a cache, rebuilt on first use
+        return state
 
-    def __setstate__(self, state: dict) -> None:
-        vectorizer = _vectorizer(state["config"], state["vocabulary"])
-        vectorizer.idf_ = state["idf"]
-        self.__init__(
-            config=state["config"], category_ids=state["category_ids"], vectorizer=vectorizer,
-            coef=state["coef"], intercept=state["intercept"], thresholds=state["thresholds"],
-            term_patterns=[re.compile(p, re.IGNORECASE) for p in state["term_patterns"]],
-        )
+    @property
+    def vectorizer(self):
+        """The equivalent fitted scikit-learn TfidfVectorizer (for checks and odd configs)."""
+        vectorizer = _vectorizer(self.config, self.vocabulary)
+        vectorizer.idf_ = self.idf
+        return vectorizer
 
     def transform(self, titles: Sequence[str], abstracts: Sequence[str]) -> sparse.csr_matrix:
         docs = [compose(t, a, self.config) for t, a in zip(titles, abstracts, strict=True)]
-        return _features(self.vectorizer, docs, self.term_patterns, self.config)
+        if self.config.ngram_range[1] > 2:
+            return self.vectorizer.transform(docs)
+        if self._fast is None:
+            self._fast = _FastTfidf(self)
+        return self._fast.transform(docs)
 
     def scores_from_features(self, features: sparse.csr_matrix) -> np.ndarray:
         """Probability per paper and category (logistic of the linear score)."""
@@ -131,10 +129,7 @@ class Classifier:
         return (self.scores(titles, abstracts) >= self.thresholds).astype(np.int8)
 
     def feature_names(self) -> np.ndarray:
-        names = self.vectorizer.get_feature_names_out()
-        if self.term_patterns:
-            names = np.concatenate([names, [f"[{cid} terms]" for cid in self.category_ids]])
-        return names
+        return np.asarray(self.vocabulary, dtype=object)
 
     def top_terms(self, k: int = 15) -> dict[str, list[str]]:
         """The k terms with the largest positive weight per category."""
@@ -172,15 +167,16 @@ def fit(
     docs = [compose(t, a, config) for t, a in zip(titles, abstracts, strict=True)]
     prior_docs, prior_y = (prior_documents(taxonomy, config.prior_examples)
                            if config.prior_weight > 0 else ([], None))
-    vectorizer = _vectorizer(config).fit(docs + prior_docs)
-    patterns = term_patterns(taxonomy) if config.term_weight > 0 else []
-    features = _features(vectorizer, docs + prior_docs, patterns, config)
+    vectorizer = _vectorizer(config)
+    features = vectorizer.fit_transform(docs + prior_docs)
     papers, prior = features[: len(docs)], features[len(docs):]
     coef, intercept = _fit_linear(papers, y, prior, prior_y, config)
     model = Classifier(
-        config=config, category_ids=list(taxonomy.ids), vectorizer=vectorizer,
+        config=config, category_ids=list(taxonomy.ids),
+        vocabulary=[str(t) for t in vectorizer.get_feature_names_out()],
+        idf=vectorizer.idf_.astype(np.float64),
+        stop_words=sorted(vectorizer.get_stop_words() or ()),
         coef=coef, intercept=intercept, thresholds=np.full(y.shape[1], 0.5),
-        term_patterns=patterns,
     )
     if tune_thresholds:
         oof = np.zeros(y.shape, dtype=float)
@@ -191,30 +187,92 @@ def fit(
     return model
 
 
-def _vectorizer(config: ModelConfig, vocabulary: list[str] | None = None) -> TfidfVectorizer:
+def _vectorizer(config: ModelConfig, vocabulary: list[str] | None = None):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         ngram_range=config.ngram_range, min_df=config.min_df, max_df=config.max_df,
         sublinear_tf=config.sublinear_tf, stop_words=config.stop_words, lowercase=True,
-        dtype=np.float32, vocabulary=vocabulary,
+        token_pattern=config.token_pattern, dtype=np.float32, vocabulary=vocabulary,
     )
 
 
-def term_patterns(taxonomy: Taxonomy) -> list[re.Pattern]:
-    """One case-insensitive whole-word pattern per category matching any of its terms."""
-    return [re.compile(r"\b(?:" + "|".join(re.escape(t) for t in c.terms) + r")\b",
-                       re.IGNORECASE) if c.terms else re.compile(r"(?!x)x")
-            for c in taxonomy.categories]
+class _FastTfidf:
+    """TfidfVectorizer.transform for a fixed vocabulary of uni- and bi-grams, several times
+    faster on large inputs.
 
+    scikit-learn joins every n-gram of every document into a string and looks it up in
+    Python. Here each token is looked up once, and bigrams are matched as integer pairs with
+    numpy over a whole chunk at a time. Same tokens, stop words, n-grams, tf scaling, idf and
+    L2 norm: the result equals ``vectorizer.transform`` (a test checks it).
+    """
 
-def _features(vectorizer, docs: list[str], patterns: list[re.Pattern],
-              config: ModelConfig) -> sparse.csr_matrix:
-    tfidf = vectorizer.transform(docs)
-    if not patterns:
-        return tfidf
-    counts = np.array([[len(p.findall(doc)) for p in patterns] for doc in docs],
-                      dtype=np.float32).reshape(len(docs), len(patterns))
-    terms = sparse.csr_matrix(np.log1p(counts) * config.term_weight)
-    return sparse.hstack([tfidf, terms], format="csr", dtype=np.float32)
+    def __init__(self, model: Classifier):
+        config = model.config
+        self.lo, self.hi = config.ngram_range
+        self.token = re.compile(config.token_pattern)
+        self.stop = frozenset(model.stop_words)
+        self.idf = np.asarray(model.idf, dtype=np.float64)
+        self.sublinear = config.sublinear_tf
+        self.width = len(model.vocabulary)
+        self.dtype = np.float32
+        tokens: dict[str, int] = {}
+        unigrams, bigrams = {}, {}
+        for j, term in enumerate(model.vocabulary):
+            parts = term.split(" ")
+            ids = [tokens.setdefault(t, len(tokens)) for t in parts]
+            (unigrams if len(ids) == 1 else bigrams)[tuple(ids)] = j
+        self.tokens = tokens
+        self.unigram = np.full(len(tokens) + 1, -1, dtype=np.int64)  # last slot: unknown
+        for (t,), j in unigrams.items():
+            self.unigram[t] = j
+        size = len(tokens) + 1
+        codes = np.array([a * size + b for a, b in bigrams], dtype=np.int64)
+        order = np.argsort(codes)
+        self.bigram_codes = codes[order]
+        self.bigram_features = np.array(list(bigrams.values()), dtype=np.int64)[order]
+        self.size = size
+
+    def transform(self, docs: Sequence[str]) -> sparse.csr_matrix:
+        lookup, stop, unknown, find = self.tokens.get, self.stop, self.size - 1, self.token.findall
+        ids: list[int] = []
+        lengths = []
+        for doc in docs:
+            found = [lookup(t, unknown) for t in find(doc.lower()) if t not in stop]
+            ids.extend(found)
+            lengths.append(len(found))
+        tok = np.asarray(ids, dtype=np.int64)
+        owner = np.repeat(np.arange(len(lengths)), lengths)
+        rows, cols = [], []
+        if self.lo <= 1:
+            feature = self.unigram[tok]
+            keep = feature >= 0
+            rows.append(owner[keep])
+            cols.append(feature[keep])
+        if self.hi >= 2 and len(tok) > 1 and len(self.bigram_codes):
+            first, second = tok[:-1], tok[1:]
+            valid = (owner[:-1] == owner[1:]) & (first != unknown) & (second != unknown)
+            code = first[valid] * self.size + second[valid]
+            at = np.minimum(np.searchsorted(self.bigram_codes, code), len(self.bigram_codes) - 1)
+            hit = self.bigram_codes[at] == code
+            rows.append(owner[:-1][valid][hit])
+            cols.append(self.bigram_features[at[hit]])
+        r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+        # Count each (document, feature) pair: unique keys come out sorted, i.e. in CSR order.
+        keys, counts = np.unique(r * self.width + c, return_counts=True)
+        row_of, indices = np.divmod(keys, self.width)
+        indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row_of, minlength=len(lengths)), out=indptr[1:])
+        data = counts.astype(np.float64)
+        if self.sublinear:
+            data = np.log(data) + 1.0
+        data *= self.idf[indices]
+        norms = np.sqrt(np.bincount(row_of, weights=data ** 2, minlength=len(lengths)))
+        norms[norms == 0] = 1.0
+        data /= norms[row_of]
+        matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(lengths), self.width))
+        return matrix.astype(self.dtype)
 
 
 def _fit_linear(features, y, prior, prior_y, config: ModelConfig):
@@ -231,6 +289,8 @@ def _fit_linear(features, y, prior, prior_y, config: ModelConfig):
         if target.min() == target.max():  # a category with no (or only) positives
             intercept[j] = 20.0 if target[0] else -20.0
             continue
+        from sklearn.linear_model import LogisticRegression
+
         estimator = LogisticRegression(
             C=config.C, class_weight=config.class_weight, max_iter=config.max_iter,
             solver="liblinear", random_state=config.seed,

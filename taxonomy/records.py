@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 
+_NON_ALNUM = re.compile(r"[\W_]+")
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _ARXIV_OLD = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 _ARXIV_URL = re.compile(
@@ -47,8 +48,7 @@ def clean_text(text: str) -> str:
 
 def title_key(title: str) -> str:
     """The title reduced to lower-case letters and digits: equal for the same paper everywhere."""
-    text = unicodedata.normalize("NFKC", title).casefold()
-    return "".join(ch for ch in text if ch.isalnum())
+    return _NON_ALNUM.sub("", unicodedata.normalize("NFKC", title).casefold())
 
 
 def title_hash(title: str) -> str:

@@ -6,7 +6,6 @@ assigned category, and whether the labels come from a hand label or from the mod
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -16,16 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .artifact import LoadedModel, load_model
+from .artifact import LoadedModel
 from .errors import OutputError
 from .labels import LabeledPapers, join_labels
 from .parse import chunked, patch_repeats
 from .readers import ReadLog, read_papers
 from .records import Deduplicator, Paper, title_hash
+from .scoring import score_chunk, score_in_worker
 from .writers import TableWriter, read_table
 
 CHUNK = 2_000
-TOP_TERMS = 3
 
 
 def tag_columns(category_ids: list[str]) -> list[str]:
@@ -55,34 +54,11 @@ class HandLabels:
 
 
 def tag_papers(papers: list[Paper], model: LoadedModel, hand: HandLabels) -> pd.DataFrame:
-    """Tag a list of papers in this process (one chunk of the streaming path)."""
+    """Tag a list of papers in this process."""
     hand_rows = [hand.get(p) for p in papers]
-    scores, terms = _score_chunk(model, [p.title for p in papers],
-                                 [p.abstract for p in papers], hand_rows)
+    scores, terms = score_chunk(model, [p.title for p in papers], [p.abstract for p in papers],
+                                hand_rows)
     return _frame(papers, scores, terms, hand_rows, model)
-
-
-def _score_chunk(model: LoadedModel, titles: list[str], abstracts: list[str],
-                 hand_rows: list[list[str] | None]) -> tuple[np.ndarray, list[str]]:
-    """Scores and 'category: term, term' explanations for one chunk."""
-    classifier = model.classifier
-    features = classifier.transform(titles, abstracts)
-    scores = classifier.scores_from_features(features)
-    assigned = scores >= classifier.thresholds
-    ids = classifier.category_ids
-    names = model.feature_names
-    explanations = []
-    for i, hand_labels in enumerate(hand_rows):
-        labels = (range(len(ids)) if hand_labels is None else
-                  [ids.index(c) for c in hand_labels if c in ids])
-        parts = []
-        for j in labels:
-            if hand_labels is None and not assigned[i, j]:
-                continue
-            top = classifier.contributions(features, i, j, TOP_TERMS, names)
-            parts.append(f"{ids[j]}: {', '.join(term for term, _ in top)}")
-        explanations.append("; ".join(parts))
-    return scores, explanations
 
 
 def _frame(papers: list[Paper], scores: np.ndarray, terms: list[str],
@@ -93,7 +69,7 @@ def _frame(papers: list[Paper], scores: np.ndarray, terms: list[str],
     labels = [join_labels(h) if h is not None else
               join_labels(ids[j] for j in np.flatnonzero(row))
               for h, row in zip(hand_rows, assigned, strict=True)]
-    frame = pd.DataFrame({
+    return pd.DataFrame({
         "id": [p.id for p in papers],
         "title": [p.title for p in papers],
         "date": [p.date for p in papers],
@@ -105,22 +81,6 @@ def _frame(papers: list[Paper], scores: np.ndarray, terms: list[str],
         "model": model.name,
         "model_version": model.version,
     })
-    return frame
-
-
-# -- worker side of the parallel path ---------------------------------------------------
-
-@functools.lru_cache(maxsize=2)
-def _worker_model(path: str, sha256: str) -> LoadedModel:
-    return load_model(path)
-
-
-def _tag_chunk_in_worker(path: str, sha256: str, papers: list[Paper],
-                         hand_rows: list[list[str] | None]) -> pd.DataFrame:
-    model = _worker_model(path, sha256)
-    scores, terms = _score_chunk(model, [p.title for p in papers],
-                                 [p.abstract for p in papers], hand_rows)
-    return _frame(papers, scores, terms, hand_rows, model)
 
 
 # -- the streaming driver -------------------------------------------------------------
@@ -194,36 +154,41 @@ def tag_files(
     return result
 
 
+# Chunks tagged in this process before worker processes are started: starting them costs
+# about a second, which only pays off on inputs larger than this.
+_IN_PROCESS_CHUNKS = 8
+
+
 def _tag_chunks(chunks: Iterable[list[Paper]], model: LoadedModel, hand: HandLabels,
                 jobs: int) -> Iterator[pd.DataFrame]:
-    """Tagged frames in input order; parallel across processes once there is a second chunk."""
+    """Tagged frames in input order: in this process for small inputs, then in parallel."""
     chunks = iter(chunks)
-    first = next(chunks, None)
-    if first is None:
-        return
-    second = next(chunks, None)
     n_jobs = _resolve_jobs(jobs)
-    if second is None or n_jobs == 1:
-        for chunk in (c for c in (first, second) if c is not None):
-            yield tag_papers(chunk, model, hand)
+    for _ in range(_IN_PROCESS_CHUNKS):
+        chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield tag_papers(chunk, model, hand)
+    if n_jobs == 1:
         for chunk in chunks:
             yield tag_papers(chunk, model, hand)
         return
     from joblib import Parallel, delayed
 
     path, sha = str(model.path), model.card["joblib_sha256"]
+    pending: list[tuple[list[Paper], list]] = []
 
     def tasks():
-        for chunk in _prepend([first, second], chunks):
-            yield delayed(_tag_chunk_in_worker)(path, sha, chunk, [hand.get(p) for p in chunk])
+        for chunk in chunks:
+            rows = [hand.get(p) for p in chunk]
+            pending.append((chunk, rows))
+            yield delayed(score_in_worker)(path, sha, [p.title for p in chunk],
+                                           [p.abstract for p in chunk], rows)
 
     parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
-    yield from parallel(tasks())
-
-
-def _prepend(items: list, rest: Iterator) -> Iterator:
-    yield from items
-    yield from rest
+    for scores, terms in parallel(tasks()):
+        chunk, rows = pending.pop(0)
+        yield _frame(chunk, scores, terms, rows, model)
 
 
 def _resolve_jobs(jobs: int) -> int:

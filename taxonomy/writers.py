@@ -6,17 +6,15 @@ chunks as CSV, JSON Lines or Parquet, chosen by the output's extension.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
 
+from .atomic import atomic_path
 from .errors import OutputError
 
 TABLE_FORMATS = (".csv", ".jsonl", ".parquet")
@@ -31,43 +29,6 @@ def table_format(path: str | os.PathLike) -> str:
         raise OutputError(f"unknown output type {suffix or '(none)'!r}; name the file "
                           f"*.csv, *.jsonl or *.parquet", path)
     return suffix
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temp path beside ``path``; rename it onto ``path`` only if the block succeeds."""
-    path = Path(path)
-    if path.is_dir():
-        raise OutputError("is a directory; give a file name", path)
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write here ({exc.strerror}); choose a writable location",
-                          path) from None
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        yield tmp
-        if path.exists():
-            shutil.copymode(path, tmp)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_text(path: str | os.PathLike, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
 
 
 def write_frame(path: str | os.PathLike, frame: pd.DataFrame) -> None:

@@ -1,0 +1,51 @@
+"""Scoring a chunk of papers: scores per category and the terms behind each assigned label.
+
+Kept free of pandas so that tagging worker processes import little and stay small.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .artifact import LoadedModel, load_model
+
+TOP_TERMS = 3
+
+
+def score_chunk(model: LoadedModel, titles: list[str], abstracts: list[str],
+                hand_rows: list[list[str] | None]) -> tuple[np.ndarray, list[str]]:
+    """Scores (papers x categories) and 'category: term, term' per paper.
+
+    Terms are listed for the model's assigned labels, or for the hand labels where a paper
+    has them (hand labels win over the model).
+    """
+    classifier = model.classifier
+    features = classifier.transform(titles, abstracts)
+    scores = classifier.scores_from_features(features)
+    assigned = scores >= classifier.thresholds
+    ids = classifier.category_ids
+    column = {cid: j for j, cid in enumerate(ids)}
+    names = model.feature_names
+    explanations = []
+    for i, hand in enumerate(hand_rows):
+        labels = (np.flatnonzero(assigned[i]) if hand is None
+                  else [column[c] for c in hand if c in column])
+        parts = []
+        for j in labels:
+            top = classifier.contributions(features, i, j, TOP_TERMS, names)
+            parts.append(f"{ids[j]}: {', '.join(term for term, _ in top)}")
+        explanations.append("; ".join(parts))
+    return scores, explanations
+
+
+@functools.lru_cache(maxsize=2)
+def _worker_model(path: str, sha256: str) -> LoadedModel:
+    return load_model(path)
+
+
+def score_in_worker(path: str, sha256: str, titles: list[str], abstracts: list[str],
+                    hand_rows: list[list[str] | None]) -> tuple[np.ndarray, list[str]]:
+    """:func:`score_chunk` in a worker process, which loads (and checks) the model once."""
+    return score_chunk(_worker_model(path, sha256), titles, abstracts, hand_rows)
