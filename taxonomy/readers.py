@@ -23,9 +23,10 @@ from pathlib import Path
 from .errors import DumpError
 from .records import Deduplicator, Paper, clean_text, paper_id
 
-FORMATS = ("listing", "jsonl", "csv")
+FORMATS = ("listing", "jsonl", "csv", "parquet")
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_PARQUET_MAGIC = b"PAR1"
 _SNIFF_BYTES = 64 * 1024
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
@@ -93,10 +94,14 @@ def read_file(
     kind = fmt or sniff_format(path)
     if kind not in FORMATS:
         raise DumpError(f"unknown format {kind!r}; use one of {', '.join(FORMATS)}")
-    lines = _decoded_lines(path, log)
-    reader = {"listing": _read_listing, "jsonl": _read_jsonl, "csv": _read_csv}[kind]
+    reference = reference_date or dt.date.today()
+    if kind == "parquet":
+        papers = _read_parquet(path, log, reference)
+    else:
+        reader = {"listing": _read_listing, "jsonl": _read_jsonl, "csv": _read_csv}[kind]
+        papers = reader(_decoded_lines(path, log), str(path), log, reference)
     found = 0
-    for paper in reader(lines, str(path), log, reference_date or dt.date.today()):
+    for paper in papers:
         found += 1
         yield paper
     if not found:
@@ -104,13 +109,17 @@ def read_file(
             "listing": "expected a copied paper-listing page (a title line, then its abstract)",
             "jsonl": "expected one JSON object per line with 'title' and 'abstract'",
             "csv": "expected a CSV header with 'title' and 'abstract' columns",
+            "parquet": "expected 'title' and 'abstract' columns",
         }[kind]
         raise DumpError(f"no papers found ({hint})", path)
 
 
 def sniff_format(path: Path) -> str:
-    """'jsonl', 'csv' or 'listing', judged from the first non-blank line."""
+    """'parquet', 'jsonl', 'csv' or 'listing', judged from the content."""
     with _open_binary(path) as handle:
+        if handle.read(4) == _PARQUET_MAGIC:
+            return "parquet"
+        handle.seek(0)
         head = _read_head(handle, path)
     first = next((ln.strip() for ln in head.splitlines() if ln.strip()), b"")
     if first.startswith(b"{"):
@@ -120,6 +129,12 @@ def sniff_format(path: Path) -> str:
     if {"title", "abstract"} <= columns:
         return "csv"
     return "listing"
+
+
+def gzip_compressed(path: str | os.PathLike) -> bool:
+    """True when the file starts with gzip's magic bytes, whatever its name."""
+    with open(path, "rb") as handle:
+        return handle.read(2) == _GZIP_MAGIC
 
 
 def _open_binary(path: Path):
@@ -386,6 +401,19 @@ def _with_metadata(paper: Paper, block, reference: dt.date) -> Paper:
 
 # -- JSON Lines and CSV ------------------------------------------------------------------------
 
+def paper_from_fields(row: dict, path: str, line: int, log: ReadLog,
+                      reference: dt.date | None = None) -> Paper | None:
+    """A Paper from a JSON object, CSV row or Parquet row; None (and a logged skip) when the
+    row has no title or abstract."""
+    return _from_fields(row, path, line, log, reference or dt.date.today())
+
+
+def read_json_lines(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
+                    reference: dt.date | None = None) -> Iterator[Paper]:
+    """Papers from numbered JSON Lines; bad lines are logged and skipped."""
+    return _read_jsonl(lines, path, log, reference or dt.date.today())
+
+
 def _from_fields(row: dict, path: str, line: int, log: ReadLog, reference: dt.date) -> Paper | None:
     """A Paper from a JSON object or CSV row; logs and returns None when it is unusable."""
     lowered = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
@@ -517,6 +545,28 @@ def _read_csv(lines, path: str, log: ReadLog, reference: dt.date) -> Iterator[Pa
                              log, reference)
         if paper is not None:
             yield paper
+
+
+def _read_parquet(path: Path, log: ReadLog, reference: dt.date) -> Iterator[Paper]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+        names = {n.lower() for n in parquet.schema_arrow.names}
+        if not {"title", "abstract"} <= names:
+            raise DumpError("Parquet file has no 'title' and 'abstract' columns; add them", path)
+        row = 0
+        for batch in parquet.iter_batches(batch_size=10_000):
+            for record in batch.to_pylist():
+                row += 1
+                paper = _from_fields(record, str(path), row, log, reference)
+                if paper is not None:
+                    yield paper
+    except DumpError:
+        raise
+    except Exception as exc:  # pyarrow raises many types for damaged files
+        raise DumpError(f"unreadable Parquet ({type(exc).__name__}); re-export the file",
+                        path) from None
 
 
 # -- the inverse of the listing reader, for tests and synthetic dumps -----------------------------
