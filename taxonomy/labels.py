@@ -20,7 +20,7 @@ MIN_SUPPORT = 10
 
 
 def split_labels(text: str) -> list[str]:
-    """'memory;architecture' -> ['memory', 'architecture'] (blank -> [])."""
+    """'a;b' -> ['a', 'b']; blank -> []."""
     return [part.strip() for part in (text or "").split(SEPARATOR) if part.strip()]
 
 

@@ -74,7 +74,9 @@ def _frame(papers: list[Paper], scores: np.ndarray, terms: list[str],
         "title": [p.title for p in papers],
         "date": [p.date for p in papers],
         "labels": labels,
-        **{f"score_{cid}": np.round(scores[:, j], 4) for j, cid in enumerate(ids)},
+        # k / 10000 is the double nearest to the 4-decimal value, so every format writes it
+        # the same way (np.round can land one ulp off, e.g. 0.08750000000000001).
+        **{f"score_{cid}": np.rint(scores[:, j] * 10_000) / 10_000 for j, cid in enumerate(ids)},
         "top_terms": terms,
         "source": ["hand" if h is not None else "model" for h in hand_rows],
         "url": [p.url for p in papers],

@@ -149,5 +149,5 @@ def read_table(path: str | os.PathLike, fmt: str | None = None,
             yield from reader
     else:
         with pd.read_json(path, lines=True, chunksize=chunksize, dtype=False,
-                          convert_dates=False) as reader:
+                          precise_float=True) as reader:
             yield from reader

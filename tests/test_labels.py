@@ -1,0 +1,111 @@
+"""Hand labels: loading, checking, indicator conversions, agreement, and the committed file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from taxonomy.categories import load_taxonomy
+from taxonomy.errors import LabelsError
+from taxonomy.labels import (
+    agreement,
+    check_labels,
+    from_indicator,
+    join_labels,
+    load_labels,
+    split_labels,
+    to_indicator,
+)
+
+ROOT = Path(__file__).parent.parent
+DATA = Path(__file__).parent / "data" / "labels"
+TAXONOMY = load_taxonomy()
+IDS = TAXONOMY.ids
+
+
+def test_split_and_join():
+    assert split_labels("memory; architecture") == ["memory", "architecture"]
+    assert split_labels("") == [] and split_labels(" ; ") == []
+    assert join_labels(["memory", "communication"]) == "memory;communication"
+
+
+def test_indicator_conversions_exact():
+    matrix = to_indicator([["communication"], [], ["memory", "convergence_speed"]], IDS)
+    assert matrix.tolist() == [[0, 1, 0, 0, 0], [0, 0, 0, 0, 0], [1, 0, 0, 0, 1]]
+    assert from_indicator(matrix, IDS) == [["communication"], [], ["memory",
+                                                                  "convergence_speed"]]
+
+
+@given(st.lists(st.sets(st.sampled_from(IDS))))
+def test_indicator_round_trip(label_sets):
+    rows = [[c for c in IDS if c in s] for s in label_sets]
+    assert from_indicator(to_indicator(rows, IDS), IDS) == rows
+
+
+def test_committed_seed_labels_are_valid_and_complete():
+    papers, problems = check_labels(ROOT / "labels" / "seed.csv", TAXONOMY)
+    assert problems == []
+    assert len(papers) == 208
+    assert all(note for note in papers.notes)
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("bad_*.csv")), ids=lambda p: p.stem)
+def test_bad_label_files_name_the_line(path):
+    expected = path.with_suffix(".error").read_text(encoding="utf-8").strip()
+    with pytest.raises(LabelsError) as info:
+        load_labels(path, TAXONOMY)
+    assert expected in str(info.value)
+
+
+def test_good_rows_survive_beside_bad_ones():
+    papers, problems = check_labels(DATA / "bad_unknown_category.csv", TAXONOMY)
+    assert papers.ids == ["p1"] and len(problems) == 1
+
+
+def test_agreement_kappa_and_disagreements():
+    first = {"a": ["memory"], "b": [], "c": ["memory"], "d": []}
+    second = {"a": ["memory"], "b": [], "c": [], "d": []}
+    result = agreement(first, second, TAXONOMY)
+    assert result.papers == 4
+    # memory: p_o = 3/4, p_e = (2/4)(1/4) + (2/4)(3/4) = 1/2 -> kappa = (0.75 - 0.5) / 0.5
+    assert result.kappa["memory"] == pytest.approx(0.5)
+    assert result.kappa["communication"] == 1.0
+    assert result.disagreements == [("c", ["memory"], [])]
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "taxonomy", *args], capture_output=True,
+                          text=True, cwd=ROOT)
+
+
+def test_labels_check_cli_prints_support():
+    result = _cli("labels", "check", "labels/seed.csv")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "208 labeled papers in labels/seed.csv"
+    assert lines[2].split() == ["memory", "23"]
+    assert lines[-1].split()[-1] == "55"
+
+
+def test_labels_check_cli_fails_on_a_bad_file():
+    result = _cli("labels", "check", str(DATA / "bad_duplicate_id.csv"))
+    assert result.returncode == 1
+    assert "duplicate id 'p1' (first on line 2)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_labels_agree_cli_reproduces_the_readme_figures():
+    result = _cli("labels", "agree", "labels/passes/first_pass.csv",
+                  "labels/passes/second_pass.csv")
+    assert result.returncode == 0, result.stderr
+    readme = (ROOT / "labels" / "README.md").read_text(encoding="utf-8")
+    for line in result.stdout.splitlines()[2:7]:
+        cid, first, second, kappa = line.split()
+        assert f"| {cid} | {first} | {second} | {kappa} |" in readme
+    assert int(result.stdout.splitlines()[7].split()[0]) == np.int64(22)

@@ -1,0 +1,174 @@
+"""Tagging: the CLI on the bundled dumps, parallel and dask paths, incremental runs."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from taxonomy.artifact import load_model
+from taxonomy.categories import load_taxonomy
+from taxonomy.labels import load_labels
+from taxonomy.tagging import HandLabels, tag_columns, tag_files
+from taxonomy.writers import read_table
+
+ROOT = Path(__file__).parent.parent
+DUMPS = sorted(str(p) for p in (ROOT / "data" / "dumps").glob("*.txt"))
+TAXONOMY = load_taxonomy()
+LABELS = load_labels(ROOT / "labels" / "seed.csv", TAXONOMY)
+COLUMNS = ["id", "title", "date", "labels", "score_memory", "score_communication",
+           "score_data_selection", "score_architecture", "score_convergence_speed",
+           "top_terms", "source", "url", "model", "model_version"]
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "taxonomy", *args], capture_output=True,
+                          text=True, cwd=ROOT)
+
+
+def _table(path) -> pd.DataFrame:
+    frame = pd.concat(list(read_table(path)), ignore_index=True)
+    return frame.astype(object).where(frame.notna(), "")
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    """600 distinct papers (seed texts under new titles) as JSON Lines, one line broken."""
+    path = tmp_path_factory.mktemp("dumps") / "synthetic.jsonl"
+    with open(path, "w", encoding="utf-8") as handle:
+        for i in range(600):
+            j = i % len(LABELS)
+            handle.write(json.dumps({"id": f"2401.{i:05d}", "title": f"{LABELS.titles[j]} {i}",
+                                     "abstract": LABELS.abstracts[j],
+                                     "update_date": "2024-01-15"}) + "\n")
+            if i == 300:
+                handle.write("{not json\n")
+    return path
+
+
+def test_tag_bundled_dumps_writes_every_paper_with_hand_labels(tmp_path):
+    out = tmp_path / "tags.csv"
+    result = _cli("tag", *DUMPS, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    model = load_model(ROOT / "models" / "efficiency.joblib")
+    assert result.stdout.splitlines()[0] == (
+        f"tagged 208 papers (208 by hand label, 0 by model efficiency {model.version}) "
+        f"into {out}")
+    table = _table(out)
+    assert list(table.columns) == COLUMNS == tag_columns(TAXONOMY.ids)
+    assert len(table) == 208 and table["id"].is_unique
+    assert set(table["source"]) == {"hand"}
+    hand = dict(zip(LABELS.ids, LABELS.labels, strict=True))
+    assert all(row.labels == ";".join(hand[row.id]) for row in table.itertuples())
+    scores = table[[c for c in COLUMNS if c.startswith("score_")]].astype(float)
+    assert ((scores >= 0) & (scores <= 1)).all().all()
+
+
+def test_model_only_tags_come_from_scores_and_thresholds(tmp_path, synthetic):
+    out = tmp_path / "tags.jsonl"
+    result = _cli("tag", str(synthetic), "-o", str(out), "--model-only")
+    assert result.returncode == 0, result.stderr
+    assert "skipped 1 bad record(s): " in result.stderr
+    assert f"{synthetic}:302 (not valid JSON)" in result.stderr
+    table = _table(out)
+    assert len(table) == 600 and set(table["source"]) == {"model"}
+    thresholds = load_model(ROOT / "models" / "efficiency.joblib").card["thresholds"]
+    for row in table.to_dict(orient="records"):
+        expected = [c for c in TAXONOMY.ids if row[f"score_{c}"] >= round(thresholds[c], 4)]
+        assert row["labels"].split(";") if row["labels"] else [] == expected
+        for label in expected:
+            assert f"{label}: " in row["top_terms"]
+
+
+def test_parallel_path_equals_the_single_process_path(tmp_path, synthetic):
+    model = load_model(ROOT / "models" / "efficiency.joblib")
+    hand = HandLabels.from_papers(LABELS)
+    single, parallel = tmp_path / "one.csv", tmp_path / "two.csv"
+    tag_files([synthetic], single, model, hand, jobs=1, progress=False, chunk_size=25)
+    result = tag_files([synthetic], parallel, model, hand, jobs=2, progress=False,
+                       chunk_size=25)
+    assert result.papers == 600
+    assert single.read_bytes() == parallel.read_bytes()
+
+
+def test_output_formats_hold_the_same_rows(tmp_path):
+    frames = []
+    for suffix in (".csv", ".jsonl", ".parquet"):
+        out = tmp_path / f"tags{suffix}"
+        assert _cli("tag", *DUMPS, "-o", str(out), "--quiet").returncode == 0
+        frames.append(_table(out).astype(str))
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    pd.testing.assert_frame_equal(frames[0], frames[2])
+
+
+def test_only_new_appends_and_a_failed_run_leaves_the_file_intact(tmp_path):
+    out = tmp_path / "tags.csv"
+    assert _cli("tag", DUMPS[0], "-o", str(out)).returncode == 0
+    first = out.read_bytes()
+    broken = tmp_path / "broken.jsonl.gz"
+    lines = "".join(json.dumps({"title": f"T{i}", "abstract": f"A {i} " * 20}) + "\n"
+                    for i in range(2000))
+    data = gzip.compress(lines.encode())
+    broken.write_bytes(data[: len(data) // 2])
+    failed = _cli("tag", DUMPS[1], str(broken), "--only-new", str(out))
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert out.read_bytes() == first
+    result = _cli("tag", *DUMPS, "--only-new", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "164 were already there" in result.stdout
+    assert "tagged 44 papers" in result.stdout
+    table, before = _table(out), _table_from_bytes(first, tmp_path)
+    assert len(table) == 208 and table["id"].is_unique
+    kept = table.iloc[:164]
+    pd.testing.assert_frame_equal(kept.drop(columns="date"), before.drop(columns="date"))
+    # The four papers repeated in the second dump bring their dates to the existing rows.
+    filled = (kept["date"] != before["date"])
+    assert filled.sum() == 4 and (before["date"][filled] == "").all()
+
+
+def _table_from_bytes(data: bytes, tmp_path: Path) -> pd.DataFrame:
+    path = tmp_path / "before.csv"
+    path.write_bytes(data)
+    return _table(path)
+
+
+def test_dask_local_cluster_gives_exactly_the_in_process_tags(tmp_path, synthetic):
+    pytest.importorskip("dask.distributed")
+    rows = [json.loads(line) for line in synthetic.read_text().splitlines()
+            if line.startswith('{"')]
+    as_csv = tmp_path / "more.csv"
+    with open(as_csv, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "title", "abstract", "date"])
+        writer.writeheader()
+        for i, row in enumerate(rows[:100]):
+            writer.writerow({"id": f"2402.{i:05d}", "title": row["title"] + " (csv)",
+                             "abstract": row["abstract"], "date": "2024-02-01"})
+    as_parquet = tmp_path / "more.parquet"
+    pd.DataFrame([{"id": f"2403.{i:05d}", "title": r["title"] + " (pq)",
+                   "abstract": r["abstract"]} for i, r in enumerate(rows[:50])]
+                 ).to_parquet(as_parquet)
+    inputs = [str(synthetic), str(as_csv), str(as_parquet)]
+    local, cluster = tmp_path / "local.csv", tmp_path / "cluster.csv"
+    assert _cli("tag", *inputs, "-o", str(local), "--quiet").returncode == 0
+    result = _cli("tag", *inputs, "-o", str(cluster), "--scheduler", "local", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "tagged 750 papers" in result.stdout
+    assert cluster.read_bytes() == local.read_bytes()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "out.txt"], "unknown output type '.txt'"),
+    ([], "say where to write"),
+    (["-o", "x.csv", "--only-new", "y.csv"], "--only-new appends to EXISTING itself"),
+    (["-o", "/proc/forbidden/x.csv"], "cannot write here"),
+])
+def test_tag_argument_errors_are_one_line(tmp_path, args, message):
+    result = _cli("tag", DUMPS[0], *args)
+    assert result.returncode == 2
+    assert message in result.stderr and result.stderr.count("\n") == 1
