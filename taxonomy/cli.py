@@ -135,6 +135,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tag on dask: 'local' starts a local cluster, tcp://host:8786 joins "
                         "one (needs the [dask] extra; JSONL, CSV or Parquet inputs)")
     _add_read_options(p)
+
+    p = sub.add_parser(
+        "report", formatter_class=fmt, help="coverage report per category",
+        description="Summarize coverage per category: counts and shares, hand vs model, "
+                    "uncovered and uncertain papers, co-occurrence, coverage by month, label "
+                    "support and reading lists. Writes coverage.md, CSV tables and a "
+                    "self-contained coverage.html into DIR. INPUTs are 'taxonomy tag' outputs "
+                    "or raw dumps (tagged on the fly); without INPUT, the bundled dumps."
+                    "\n\nexamples:\n  taxonomy report\n"
+                    "  taxonomy report tags.csv -o reports/ --compare tags-last-month.csv")
+    p.add_argument("inputs", nargs="*", metavar="INPUT")
+    p.add_argument("-o", "--output", metavar="DIR", help="output directory (default: reports/)")
+    p.add_argument("--compare", metavar="OLD", help="an older tagged file to compare with")
+    p.add_argument("--model", help="model file (default: models/efficiency.joblib)")
+    p.add_argument("--labels", help="hand labels (default: labels/seed.csv when present)")
     return parser
 
 
@@ -295,6 +310,33 @@ def cmd_tag(args: argparse.Namespace) -> int:
           f"into {out}" + (f"; {result.already} were already there" if result.already else ""))
     print(f"per category: {counts}")
     _report_skipped(result.log)
+    return 0
+
+
+@_command
+def cmd_report(args: argparse.Namespace) -> int:
+    from .categories import load_taxonomy
+    from .coverage import run_report
+    from .labels import load_labels, support
+    from .report import summary_table
+
+    taxonomy = load_taxonomy()
+    inputs = args.inputs or paths.bundled_dumps()
+    if not inputs:
+        raise TaxonomyError(f"no INPUT given and no bundled dumps in {paths.dumps_dir()}")
+    model = _load_model(args.model)
+    labels_path = args.labels or paths.labels_file()
+    labeled = load_labels(labels_path, taxonomy) if args.labels or os.path.exists(
+        labels_path) else None
+    out_dir = args.output or paths.reports_dir()
+    run = run_report(inputs, out_dir, model, _hand_labels(args.labels), taxonomy,
+                     label_support=support(labeled, taxonomy) if labeled else None,
+                     compare=args.compare)
+    print(summary_table(run.report))
+    print(f"wrote {len(run.files)} files to {out_dir}: "
+          + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html")) + " and "
+          + f"{sum(f.suffix == '.csv' for f in run.files)} CSV tables")
+    _report_skipped(run.log)
     return 0
 
 

@@ -1,0 +1,143 @@
+"""The coverage report's charts, drawn with matplotlib and returned as inline SVG strings.
+
+Text stays text (``svg.fonttype = none``) so the page's fonts apply and titles are searchable;
+the XML prologue, DOCTYPE and RDF metadata are dropped so the SVG can sit inside HTML without
+naming any external URL. Figures are plain ``Figure`` objects rendered off-screen, so no GUI
+backend is needed and pyplot's global state is never touched.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+# One colour per category, in taxonomy order (matplotlib's tab10, so hues are distinct).
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+_INK, _GRID = "#333333", "#e5e5e5"
+_RC = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "taxonomy-report",  # stable element ids: same data, same SVG
+    "font.family": "sans-serif",
+    "font.size": 10,
+    "axes.edgecolor": "#bbbbbb",
+    "axes.labelcolor": _INK,
+    "xtick.color": _INK,
+    "ytick.color": _INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+_PROLOGUE = re.compile(r"^.*?(?=<svg\b)", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+_NAMESPACES = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
+
+
+def colour(index: int) -> str:
+    """The colour of the category at ``index`` in taxonomy order."""
+    return PALETTE[index % len(PALETTE)]
+
+
+def coverage_chart(categories: pd.DataFrame) -> str:
+    """Horizontal bars of papers per category in its colour: solid by hand label, pale by model."""
+    count = len(categories)
+    y = np.arange(count)[::-1]
+    hand, model = categories["hand"].to_numpy(), categories["model"].to_numpy()
+    total = hand + model
+    colours = [colour(i) for i in range(count)]
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(8, 0.45 * count + 1.3))
+        ax = fig.subplots()
+        ax.barh(y, hand, color=colours, height=0.62, label="hand label")
+        ax.barh(y, model, left=hand, color=colours, alpha=0.45, height=0.62, label="model")
+        for yi, n, share in zip(y, total, categories["share"], strict=True):
+            ax.text(n, yi, f"  {n} ({share:.0%})", va="center", fontsize=9, color=_INK)
+        ax.set_yticks(y, categories["name"])
+        ax.set_xlim(0, max(1, int(total.max(initial=0))) * 1.18)
+        ax.set_xlabel("papers")
+        ax.xaxis.grid(True, color=_GRID)
+        ax.set_axisbelow(True)
+        legend = ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False,
+                           fontsize=9)
+        for handle in legend.legend_handles:
+            handle.set_color(_INK)
+        return _svg(fig)
+
+
+def cooccurrence_chart(matrix: pd.DataFrame, names: list[str]) -> str:
+    """Heatmap of papers per pair of categories, each cell labeled with its count. The diagonal
+    (each category's own count) is grey so that it does not wash out the pairs' colour scale."""
+    values = matrix.to_numpy()
+    pairs = np.ma.masked_array(values, mask=np.eye(len(values), dtype=bool))
+    top = max(1, int(pairs.max())) if pairs.count() else 1
+    with mpl.rc_context(_RC):
+        size = 1.0 + 0.9 * len(names)
+        fig = Figure(figsize=(size + 2.2, size))
+        ax = fig.subplots()
+        ax.imshow(np.eye(len(values)), cmap=ListedColormap(["#ffffff", "#e4e7eb"]))
+        image = ax.imshow(pairs, cmap="Blues", vmin=0, vmax=top)
+        ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+        ax.set_yticks(range(len(names)), names)
+        ax.spines[:].set_visible(False)
+        ax.tick_params(length=0)
+        for i in range(values.shape[0]):
+            for j in range(values.shape[1]):
+                dark = i != j and values[i, j] > top * 0.6
+                ax.text(j, i, str(values[i, j]), ha="center", va="center", fontsize=9,
+                        color="white" if dark else _INK, weight="bold" if i == j else "normal")
+        bar = fig.colorbar(image, ax=ax, shrink=0.8, label="papers in both")
+        bar.locator = MaxNLocator(integer=True)
+        bar.update_ticks()
+        return _svg(fig)
+
+
+def _bin(months: pd.Series) -> tuple[str, str]:
+    """Pandas frequency and its name for the time axis: months unless the range is long."""
+    span = len(pd.period_range(months.min(), months.max(), freq="M"))
+    return ("M", "month") if span <= 36 else ("Q", "quarter") if span <= 120 else ("Y", "year")
+
+
+def over_time_chart(over_time: pd.DataFrame, category_ids: list[str], names: list[str]) -> str:
+    """Stacked bars of category assignments over time, and a dot for the papers of each bar.
+    Months are merged into quarters or years when the range is long, so bars stay visible."""
+    dated = over_time[over_time["month"] != "undated"]
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(9, 3.6))
+        ax = fig.subplots()
+        if dated.empty:
+            ax.text(0.5, 0.5, "no dated papers", ha="center", va="center", color="#888888",
+                    transform=ax.transAxes)
+            ax.set_axis_off()
+            return _svg(fig)
+        freq, unit = _bin(dated["month"])
+        periods = pd.PeriodIndex(dated["month"], freq="M").asfreq(freq)
+        binned = dated[["papers", *category_ids]].groupby(periods).sum()
+        starts = binned.index.start_time
+        width = (binned.index.end_time - starts).days.to_numpy() * 0.8
+        middle = (starts + (binned.index.end_time - starts) / 2).to_numpy()
+        bottom = np.zeros(len(binned))
+        for index, (cid, name) in enumerate(zip(category_ids, names, strict=True)):
+            counts = binned[cid].to_numpy()
+            ax.bar(middle, counts, bottom=bottom, width=width, color=colour(index), label=name)
+            bottom += counts
+        ax.plot(middle, binned["papers"], "o", color=_INK, markersize=3.5, label="papers")
+        ax.set_ylabel(f"per {unit}")
+        ax.yaxis.grid(True, color=_GRID)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.set_axisbelow(True)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
+        return _svg(fig)
+
+
+def _svg(fig) -> str:
+    """The figure as an ``<svg>`` element ready to inline in HTML."""
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = _METADATA.sub("", _PROLOGUE.sub("", buffer.getvalue(), count=1), count=1)
+    return _NAMESPACES.sub("", text, count=2).strip()

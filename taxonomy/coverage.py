@@ -1,0 +1,78 @@
+"""What `taxonomy report` does: gather tagged papers (tagging raw dumps on the fly), then
+build and write the coverage report."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .artifact import LoadedModel
+from .categories import Taxonomy
+from .errors import DumpError
+from .readers import ReadLog
+from .report import Report, build_report, write_report
+from .tagging import HandLabels, tag_files
+from .writers import TABLE_FORMATS, read_table
+
+
+@dataclass
+class CoverageRun:
+    report: Report
+    files: list[Path]
+    log: ReadLog
+
+
+def is_tagged_table(path: str | os.PathLike) -> bool:
+    """True for a table written by `taxonomy tag` (it has labels and score columns)."""
+    if Path(path).suffix.lower() not in TABLE_FORMATS + (".json",) or not Path(path).is_file():
+        return False
+    try:
+        first = next(iter(read_table(path, chunksize=5)), None)
+    except Exception:  # not a table at all: it is a raw dump
+        return False
+    return first is not None and "labels" in first.columns and any(
+        str(c).startswith("score_") for c in first.columns)
+
+
+def load_tagged(inputs: list[str | os.PathLike], model: LoadedModel, hand: HandLabels,
+                log: ReadLog, jobs: int = -1) -> pd.DataFrame:
+    """Tagged rows of every input: tagged tables as they are, raw dumps tagged now."""
+    tables, raw = [], []
+    for path in inputs:
+        (tables if is_tagged_table(path) else raw).append(path)
+    frames = [pd.concat(list(read_table(p)), ignore_index=True) for p in tables]
+    if raw:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "tags.parquet"
+            result = tag_files(raw, out, model, hand, jobs=jobs, progress=False)
+            log.skipped.extend(result.log.skipped)
+            log.repeats += result.log.repeats
+            frames.append(pd.concat(list(read_table(out)), ignore_index=True))
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        raise DumpError("no tagged papers in the inputs; give dumps or 'taxonomy tag' outputs")
+    tagged = pd.concat(frames, ignore_index=True)
+    return tagged.drop_duplicates("id", keep="first").reset_index(drop=True)
+
+
+def run_report(inputs: list[str | os.PathLike], out_dir: str | os.PathLike,
+               model: LoadedModel, hand: HandLabels, taxonomy: Taxonomy,
+               label_support: dict[str, int] | None = None,
+               compare: str | os.PathLike | None = None) -> CoverageRun:
+    """Tag (when needed), summarize and write the report files into ``out_dir``."""
+    log = ReadLog()
+    tagged = load_tagged(inputs, model, hand, log)
+    older = None
+    if compare is not None:
+        if not is_tagged_table(compare):
+            raise DumpError("is not a table written by 'taxonomy tag' (.csv, .jsonl or "
+                            ".parquet with labels and score columns); give an older tags file",
+                            compare)
+        older = pd.concat(list(read_table(compare)), ignore_index=True)
+    report = build_report(tagged, taxonomy, model.card["thresholds"],
+                          label_support=label_support, compare=older)
+    return CoverageRun(report, write_report(report, out_dir), log)
