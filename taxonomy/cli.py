@@ -318,7 +318,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .categories import load_taxonomy
     from .coverage import run_report
     from .labels import load_labels, support
-    from .report import summary_table
+    from .render import summary_table
 
     taxonomy = load_taxonomy()
     inputs = args.inputs or paths.bundled_dumps()

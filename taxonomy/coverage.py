@@ -14,7 +14,8 @@ from .artifact import LoadedModel
 from .categories import Taxonomy
 from .errors import DumpError
 from .readers import ReadLog
-from .report import Report, build_report, write_report
+from .render import write_report
+from .report import Report, build_report
 from .tagging import HandLabels, tag_files
 from .writers import TABLE_FORMATS, read_table
 

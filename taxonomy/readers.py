@@ -30,8 +30,9 @@ _PARQUET_MAGIC = b"PAR1"
 _SNIFF_BYTES = 64 * 1024
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-_AUTHORS_LINE = re.compile(r"^•\s*(\d+)\s+authors?$")
-_DATE_LINE = re.compile(r"^([A-Z][a-z]{2})\s+(\d{1,2})(?:,\s*(\d{4}))?(?:\s+(\d+))?$")
+# Counts are capped at 9 digits: a longer run is not metadata, and int() would refuse it.
+_AUTHORS_LINE = re.compile(r"^•\s*(\d{1,9})\s+authors?$")
+_DATE_LINE = re.compile(r"^([A-Z][a-z]{2})\s+(\d{1,2})(?:,\s*(\d{4}))?(?:\s+(\d{1,9}))?$")
 _META_DOT = "·"
 # Page chrome of a copied paper-listing page; ignored wherever it appears.
 _PAGE_CHROME = frozenset({
@@ -117,17 +118,18 @@ def read_file(
 def sniff_format(path: Path) -> str:
     """'parquet', 'jsonl', 'csv' or 'listing', judged from the content."""
     with _open_binary(path) as handle:
-        if handle.read(4) == _PARQUET_MAGIC:
+        if _read_bytes(handle, path, 4) == _PARQUET_MAGIC:
             return "parquet"
         handle.seek(0)
         head = _read_head(handle, path)
+    head = head.removeprefix(b"\xef\xbb\xbf")  # the BOM Excel and Notepad put before UTF-8
     first = next((ln.strip() for ln in head.splitlines() if ln.strip()), b"")
     if first.startswith(b"{"):
         return "jsonl"
     header = first.decode("utf-8", "replace").lower()
     columns = {c.strip().strip('"') for c in re.split(r"[,\t]", header)}
-    if {"title", "abstract"} <= columns:
-        return "csv"
+    if len(columns) > 1 and "title" in columns:
+        return "csv"  # the CSV reader says which required column is missing, if any
     return "listing"
 
 
@@ -153,11 +155,15 @@ def _open_binary(path: Path):
     return handle
 
 
-def _read_head(handle, path: Path) -> bytes:
+def _read_bytes(handle, path: Path, size: int) -> bytes:
     try:
-        head = handle.read(_SNIFF_BYTES)
+        return handle.read(size)
     except (EOFError, OSError, zlib.error):
         raise DumpError("gzip data is truncated or corrupt; re-download the dump", path) from None
+
+
+def _read_head(handle, path: Path) -> bytes:
+    head = _read_bytes(handle, path, _SNIFF_BYTES)
     if not head.strip():
         raise DumpError("file is empty; give a dump with at least one paper", path)
     if b"\x00" in head:
@@ -184,7 +190,7 @@ def _decoded_lines(path: Path, log: ReadLog) -> Iterator[tuple[int, str]]:
                 if text is None:
                     log.skip(str(path), number, "not UTF-8")
                     continue
-                decoded_any = True
+                decoded_any = decoded_any or bool(text.strip())
                 yield number, text
         if carry:
             number += 1
@@ -192,7 +198,7 @@ def _decoded_lines(path: Path, log: ReadLog) -> Iterator[tuple[int, str]]:
             if text is None:
                 log.skip(str(path), number, "not UTF-8")
             else:
-                decoded_any = True
+                decoded_any = decoded_any or bool(text.strip())
                 yield number, text
         if not decoded_any:
             raise DumpError("is not UTF-8 text; re-save it as UTF-8", path, 1)
@@ -348,7 +354,8 @@ def _read_listing(lines, path: str, log: ReadLog, reference: dt.date) -> Iterato
     while (item := paras.pop()) is not None:
         number, text, kind = item
         following = paras.peek()
-        if kind == "text" and following is not None and following[2] == "dot":
+        if (kind == "text" and following is not None and following[2] == "dot"
+                and not (title is not None and _is_abstract(text, title[1]))):
             kind = "org"  # 'nvidia NVIDIA': an organization handle and its display name
         if kind in ("authors", "org", "dot"):
             block = [item]
@@ -515,12 +522,15 @@ def _read_csv(lines, path: str, log: ReadLog, reference: dt.date) -> Iterator[Pa
     def texts():
         for number, text in numbered:
             position["line"] = number
-            yield text
+            yield text + "\n"  # keeps line breaks inside quoted fields as white space
 
     source = texts()
     first = next(source, "")
     delimiter = "\t" if "\t" in first and "," not in first else ","
-    header = next(csv.reader([first], delimiter=delimiter), [])
+    try:
+        header = next(csv.reader([first], delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise DumpError(f"malformed CSV header ({exc}); fix the first line", path, 1) from None
     names = [h.strip().lower() for h in header]
     missing = [c for c in ("title", "abstract") if c not in names]
     if missing:

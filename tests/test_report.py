@@ -12,15 +12,8 @@ import pytest
 
 from taxonomy.categories import parse_taxonomy
 from taxonomy.errors import TaxonomyError
-from taxonomy.report import (
-    build_report,
-    month_of,
-    paper_link,
-    prepare,
-    summary_table,
-    uncertain,
-    write_report,
-)
+from taxonomy.render import summary_table, write_report
+from taxonomy.report import build_report, month_of, paper_link, prepare, uncertain
 from taxonomy.writers import read_table
 
 TAXONOMY = parse_taxonomy(b"""
