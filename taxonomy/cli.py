@@ -415,4 +415,3 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-_ = paths  # default locations are read by the commands that need them

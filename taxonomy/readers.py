@@ -106,6 +106,11 @@ def read_file(
         found += 1
         yield paper
     if not found:
+        own = [entry for entry in log.skipped if entry[0] == str(path)]
+        if own:
+            _, line, reason = own[0]
+            raise DumpError(f"no usable papers: {len(own)} record(s) skipped, the first at line "
+                            f"{line} ({reason}); fix the records or the file's format", path)
         hint = {
             "listing": "expected a copied paper-listing page (a title line, then its abstract)",
             "jsonl": "expected one JSON object per line with 'title' and 'abstract'",
@@ -532,7 +537,8 @@ def _read_csv(lines, path: str, log: ReadLog, reference: dt.date) -> Iterator[Pa
     except csv.Error as exc:
         raise DumpError(f"malformed CSV header ({exc}); fix the first line", path, 1) from None
     names = [h.strip().lower() for h in header]
-    missing = [c for c in ("title", "abstract") if c not in names]
+    missing = [c for c in ("title", "abstract") if c not in names
+               and not (c == "abstract" and "summary" in names)]
     if missing:
         raise DumpError(f"CSV header has no {' or '.join(repr(m) for m in missing)} column; "
                         "add a header row with title and abstract", path, 1)
