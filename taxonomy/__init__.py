@@ -1,30 +1,32 @@
-"""efficiency-taxonomy: tag ML papers with the training-efficiency categories they contribute to."""
+"""efficiency-taxonomy: tag ML papers with the training-efficiency categories they contribute to.
+
+The public API is imported lazily (PEP 562), so importing one module, as tagging worker
+processes do, does not pull in pandas or the report code.
+"""
 
 from __future__ import annotations
 
-from .errors import (
-    DumpError,
-    LabelsError,
-    ModelError,
-    OutputError,
-    TaxonomyError,
-    TaxonomyFileError,
-)
-from .readers import ReadLog, read_file, read_papers
-from .records import Paper
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "DumpError",
-    "LabelsError",
-    "ModelError",
-    "OutputError",
-    "Paper",
-    "ReadLog",
-    "TaxonomyError",
-    "TaxonomyFileError",
-    "__version__",
-    "read_file",
-    "read_papers",
-]
+_EXPORTS = {
+    "Category": "categories", "Taxonomy": "categories", "load_taxonomy": "categories",
+    "Classifier": "model", "ModelConfig": "model", "fit": "model",
+    "DumpError": "errors", "LabelsError": "errors", "ModelError": "errors",
+    "OutputError": "errors", "TaxonomyError": "errors", "TaxonomyFileError": "errors",
+    "HandLabels": "tagging", "tag_files": "tagging", "tag_papers": "tagging",
+    "LabeledPapers": "labels", "load_labels": "labels",
+    "LoadedModel": "artifact", "load_model": "artifact",
+    "Paper": "records",
+    "ReadLog": "readers", "read_file": "readers", "read_papers": "readers",
+    "Report": "report", "build_report": "report",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'taxonomy' has no attribute {name!r}")
