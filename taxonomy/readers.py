@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import itertools
 import json
 import os
 import re
@@ -185,7 +186,7 @@ def _decoded_lines(path: Path, log: ReadLog) -> Iterator[tuple[int, str]]:
         number = 0
         carry = b""
         decoded_any = False
-        for block in _chain([head], rest):
+        for block in itertools.chain([head], rest):
             data = carry + block
             parts = data.split(b"\n")
             carry = parts.pop()
@@ -207,11 +208,6 @@ def _decoded_lines(path: Path, log: ReadLog) -> Iterator[tuple[int, str]]:
                 yield number, text
         if not decoded_any:
             raise DumpError("is not UTF-8 text; re-save it as UTF-8", path, 1)
-
-
-def _chain(*iterables):
-    for iterable in iterables:
-        yield from iterable
 
 
 def _chunks(handle, path: Path) -> Iterator[bytes]:

@@ -6,7 +6,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 _NON_ALNUM = re.compile(r"[\W_]+")
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
@@ -75,13 +75,7 @@ def paper_id(given: str, title: str, url: str = "") -> str:
 
 def merge(first: Paper, other: Paper) -> Paper:
     """Combine two records of the same paper, keeping every piece of metadata either one shows."""
-    updates = {}
-    for name in _METADATA:
-        if getattr(first, name) in ("", None) and getattr(other, name) not in ("", None):
-            updates[name] = getattr(other, name)
-    if not arxiv_id(first.id) and arxiv_id(other.id):
-        updates["id"] = other.id
-    return replace(first, **updates) if updates else first
+    return Paper(**apply_update(first.to_dict(), other))
 
 
 class Deduplicator:
