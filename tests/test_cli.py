@@ -96,3 +96,13 @@ def test_labels_suspects_lists_the_strongest_first():
     assert lines[1].split()[:3] == ["strength", "id", "hand"]
     strengths = [float(line.split()[0]) for line in lines[2:]]
     assert len(strengths) == 5 and strengths == sorted(strengths, reverse=True)
+
+
+def test_evaluate_holdout_scores_a_separate_file():
+    result = _cli("evaluate", "--holdout", "tests/data/labels/holdout_sample.csv")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("fitted on 208 labeled papers, scored on 10 papers of "
+                        "tests/data/labels/holdout_sample.csv")
+    assert lines[1].split() == ["category", "model", "keyword", "rules", "plain", "pipeline"]
+    assert lines[-1].startswith("macro F1")
