@@ -265,18 +265,22 @@ def _load_model(path):
     return load_model(path or paths.model_file(), load_taxonomy().ids)
 
 
-def _hand_labels(path, model_only: bool = False):
+def _labeled_papers(path):
+    """The given labels file, or the default one when it exists (None when it does not)."""
     from .categories import load_taxonomy
     from .labels import load_labels
-    from .tagging import HandLabels
 
-    if model_only:
-        return HandLabels()
     if path is None:
         path = paths.labels_file()
         if not os.path.exists(path):
-            return HandLabels()
-    return HandLabels.from_papers(load_labels(path, load_taxonomy()))
+            return None
+    return load_labels(path, load_taxonomy())
+
+
+def _hand_labels(path, model_only: bool = False):
+    from .tagging import HandLabels
+
+    return HandLabels() if model_only else HandLabels.from_papers(_labeled_papers(path))
 
 
 @_command
@@ -317,19 +321,18 @@ def cmd_tag(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .categories import load_taxonomy
     from .coverage import run_report
-    from .labels import load_labels, support
+    from .labels import support
     from .render import summary_table
+    from .tagging import HandLabels
 
     taxonomy = load_taxonomy()
     inputs = args.inputs or paths.bundled_dumps()
     if not inputs:
         raise TaxonomyError(f"no INPUT given and no bundled dumps in {paths.dumps_dir()}")
     model = _load_model(args.model)
-    labels_path = args.labels or paths.labels_file()
-    labeled = load_labels(labels_path, taxonomy) if args.labels or os.path.exists(
-        labels_path) else None
+    labeled = _labeled_papers(args.labels)
     out_dir = args.output or paths.reports_dir()
-    run = run_report(inputs, out_dir, model, _hand_labels(args.labels), taxonomy,
+    run = run_report(inputs, out_dir, model, HandLabels.from_papers(labeled), taxonomy,
                      label_support=support(labeled, taxonomy) if labeled else None,
                      compare=args.compare)
     print(summary_table(run.report))

@@ -16,7 +16,7 @@ from .artifact import LoadedModel
 from .errors import DumpError, TaxonomyError
 from .readers import ReadLog, gzip_compressed, paper_from_fields, read_json_lines, sniff_format
 from .scoring import score_in_worker
-from .tagging import HandLabels, TagResult, _frame, existing_ids, tag_columns
+from .tagging import HandLabels, TagResult, _frame, appended_ids, tag_columns
 from .writers import TableWriter
 
 BLOCKSIZE = "64MB"
@@ -87,8 +87,7 @@ def tag_with_dask(inputs: list[str | os.PathLike], out: str | os.PathLike, model
     _, Client, LocalCluster = _dask()
     from dask import delayed
 
-    skip = frozenset(existing_ids(out)) if only_new and Path(out).exists() else frozenset()
-    result = TagResult()
+    result = TagResult(counts=dict.fromkeys(model.classifier.category_ids, 0))
     if scheduler == "local":
         cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1,
                                processes=True, dashboard_address=None)
@@ -102,32 +101,26 @@ def tag_with_dask(inputs: list[str | os.PathLike], out: str | os.PathLike, model
                                 "check the address or use --scheduler local") from None
     try:
         columns = tag_columns(model.classifier.category_ids)
-        tasks = []
-        for path in inputs:
-            parts = partitions(path)
-            for i, part in enumerate(parts):
-                # Line numbers in skip reports count from the start of each block.
-                where = str(path) if len(parts) == 1 else f"{path} (block {i + 1})"
-                tasks.append(delayed(_tag_partition)(part, where, str(model.path),
-                                                     model.card["joblib_sha256"], hand, skip,
-                                                     model))
-        futures = client.compute(tasks)
-        seen: set[str] = set()
-        counts = dict.fromkeys(model.classifier.category_ids, 0)
         with TableWriter(out, append_to=out if only_new else None) as writer:
-            for future in futures:
+            skip = frozenset(appended_ids(writer))
+            tasks = []
+            for path in inputs:
+                parts = partitions(path)
+                for i, part in enumerate(parts):
+                    # Line numbers in skip reports count from the start of each block.
+                    where = str(path) if len(parts) == 1 else f"{path} (block {i + 1})"
+                    tasks.append(delayed(_tag_partition)(part, where, str(model.path),
+                                                         model.card["joblib_sha256"], hand,
+                                                         skip, model))
+            seen: set[str] = set()
+            for future in client.compute(tasks):
                 part, skipped = future.result()
                 future.release()
                 result.log.skipped.extend(skipped)
                 part = part[~part["id"].isin(seen)].drop_duplicates("id")
                 seen.update(part["id"])
                 writer.write(part[columns])
-                result.papers += len(part)
-                result.by_hand += int((part["source"] == "hand").sum())
-                for labels in part["labels"]:
-                    for label in labels.split(";") if labels else ():
-                        counts[label] += 1
-        result.counts = counts
+                result.add(part)
     finally:
         client.close()
         if cluster is not None:

@@ -6,7 +6,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 _NON_ALNUM = re.compile(r"[\W_]+")
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
@@ -16,10 +16,6 @@ _ARXIV_URL = re.compile(
     r"(\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})"
 )
 
-# Columns of a parsed paper, in output order.
-PAPER_COLUMNS = (
-    "id", "title", "abstract", "date", "n_authors", "organization", "upvotes", "url", "source",
-)
 _METADATA = ("date", "n_authors", "organization", "upvotes", "url")
 
 
@@ -39,6 +35,10 @@ class Paper:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# Columns of a parsed paper, in output order.
+PAPER_COLUMNS = tuple(f.name for f in fields(Paper))
 
 
 def clean_text(text: str) -> str:

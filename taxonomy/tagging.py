@@ -10,7 +10,6 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +21,7 @@ from .parse import chunked, patch_repeats
 from .readers import ReadLog, read_papers
 from .records import Deduplicator, Paper, title_hash
 from .scoring import score_chunk, score_in_worker
-from .writers import TableWriter, read_table
+from .writers import TableWriter
 
 CHUNK = 2_000
 
@@ -95,16 +94,21 @@ class TagResult:
     log: ReadLog = field(default_factory=ReadLog)
     counts: dict[str, int] = field(default_factory=dict)
 
+    def add(self, frame: pd.DataFrame) -> None:
+        """Count a tagged frame that was written."""
+        self.papers += len(frame)
+        self.by_hand += int((frame["source"] == "hand").sum())
+        for labels in frame["labels"]:
+            for label in labels.split(";") if labels else ():
+                self.counts[label] = self.counts.get(label, 0) + 1
 
-def existing_ids(path: str | os.PathLike) -> set[str]:
-    """Ids already present in a tagged table (for --only-new)."""
-    ids: set[str] = set()
-    for chunk in read_table(path):
-        if "id" not in chunk.columns:
-            raise OutputError("has no 'id' column; is it a table written by 'taxonomy tag'?",
-                              path)
-        ids.update(chunk["id"].astype(str))
-    return ids
+
+def appended_ids(writer: TableWriter) -> set[str]:
+    """Ids already in the table a writer appends to (for --only-new)."""
+    if writer.copied_ids is None:
+        raise OutputError("has no 'id' column; is it a table written by 'taxonomy tag'?",
+                          writer.path)
+    return writer.copied_ids
 
 
 def tag_files(
@@ -122,9 +126,9 @@ def tag_files(
 ) -> TagResult:
     """Tag every unique paper in ``inputs`` into ``out``; with ``only_new``, append to ``out``
     only the papers whose ids it does not hold yet. ``out`` is replaced atomically."""
-    result = TagResult()
+    result = TagResult(counts=dict.fromkeys(model.classifier.category_ids, 0))
     dedupe = Deduplicator()
-    skip = existing_ids(out) if only_new and Path(out).exists() else set()
+    skip: set[str] = set()
     papers = read_papers(inputs, log=result.log, reference_date=reference_date, fmt=fmt,
                          dedupe=dedupe)
 
@@ -137,22 +141,17 @@ def tag_files(
 
     chunks = chunked(fresh(), chunk_size)
     bar = _progress_bar(progress)
-    counts = dict.fromkeys(model.classifier.category_ids, 0)
     with TableWriter(out, append_to=out if only_new else None) as writer:
+        skip.update(appended_ids(writer))
         for frame in _tag_chunks(chunks, model, hand, jobs):
             writer.write(frame)
-            result.papers += len(frame)
-            result.by_hand += int((frame["source"] == "hand").sum())
-            for labels in frame["labels"]:
-                for label in labels.split(";") if labels else ():
-                    counts[label] += 1
+            result.add(frame)
             if bar is not None:
                 bar.update(len(frame))
         if dedupe.updates:
             writer.patch(lambda chunk: patch_repeats(chunk, dedupe.updates))
     if bar is not None:
         bar.close()
-    result.counts = counts
     return result
 
 

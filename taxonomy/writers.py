@@ -57,8 +57,15 @@ class TableWriter:
 
     def __enter__(self) -> TableWriter:
         self._tmp = self._ctx.__enter__()
+        # Ids of the rows copied from ``append_to`` (None when it has no 'id' column), so an
+        # incremental run learns what is already there without reading the file twice.
+        self.copied_ids: set[str] | None = set()
         if self._append_to is not None and self._append_to.exists():
             for chunk in read_table(self._append_to):
+                if "id" not in chunk.columns:
+                    self.copied_ids = None
+                elif self.copied_ids is not None:
+                    self.copied_ids.update(chunk["id"].astype(str))
                 self.write(chunk)
         return self
 
