@@ -45,9 +45,26 @@ class LoadedModel:
         return self.classifier.feature_names()
 
 
-def _sklearn_version() -> str:
-    # Read from the package metadata: importing scikit-learn itself takes a second.
-    return importlib.metadata.version("scikit-learn")
+def environment() -> dict:
+    """Versions and the BLAS setting a model is fitted with, for its card.
+
+    Read from package metadata, so that loading a model never imports scikit-learn.
+    """
+    from .model import BLAS_THREADS
+
+    versions = {name.replace("-", "_"): importlib.metadata.version(name)
+                for name in ("numpy", "scipy", "scikit-learn", "joblib")}
+    return {"python": platform.python_version(), **versions,
+            "blas": _blas_library(), "blas_threads_while_fitting": BLAS_THREADS,
+            "platform": f"{platform.system()}-{platform.machine()}"}
+
+
+def _blas_library() -> str:
+    from threadpoolctl import threadpool_info
+
+    found = [f"{info.get('internal_api')} {info.get('version')}" for info in threadpool_info()
+             if info.get("user_api") == "blas"]
+    return ", ".join(sorted(set(found))) or "unknown"
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -64,7 +81,7 @@ def card_path(model_path: str | os.PathLike) -> Path:
 
 def _model_bytes(classifier: Classifier) -> bytes:
     buffer = io.BytesIO()
-    joblib.dump(classifier, buffer, compress=3)
+    joblib.dump(classifier.to_state(), buffer, compress=3)
     return buffer.getvalue()
 
 
@@ -77,8 +94,7 @@ def save_model(classifier: Classifier, path: str | os.PathLike, card: dict) -> d
         "name": path.stem,
         "version": digest[:12],
         "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "python": platform.python_version(),
-        "scikit_learn": _sklearn_version(),
+        "environment": environment(),
         "joblib_sha256": digest,
         **card,
         "thresholds": {cid: float(t) for cid, t in
@@ -102,35 +118,33 @@ def read_card(path: str | os.PathLike) -> dict | None:
     try:
         return json.loads(card_file.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):
-        raise ModelError("model card is not valid JSON; restore it or run scripts/retrain",
+        raise ModelError(f"model card is not valid JSON; restore it, or {_REMEDY}",
                          card_file) from None
 
 
 def load_model(path: str | os.PathLike, category_ids: list[str] | None = None) -> LoadedModel:
-    """Load a model after checking its sha256, scikit-learn version and categories."""
+    """Load a model after checking its sha256, its format and its categories."""
     path = Path(path)
     if not path.is_file():
-        raise ModelError("no such model file; run scripts/retrain or pass --model PATH", path)
+        raise ModelError(f"no such model file; {_REMEDY}", path)
     card = read_card(path)
     if card is None:
-        raise ModelError(f"no model card {card_path(path).name} beside it; run scripts/retrain",
-                         path)
+        raise ModelError(f"no model card {card_path(path).name} beside it; {_REMEDY}", path)
     if sha256_file(path) != card.get("joblib_sha256"):
         raise ModelError("does not match the sha256 in its model card (changed or corrupted); "
-                         "restore it from git or run scripts/retrain", path)
-    trained, installed = str(card.get("scikit_learn", "")), _sklearn_version()
-    if trained.split(".")[:2] != installed.split(".")[:2]:
-        raise ModelError(f"was trained with scikit-learn {trained}, but {installed} "
-                         f"is installed; install scikit-learn=={trained} or run scripts/retrain",
-                         path)
+                         f"restore both files together, or {_REMEDY}", path)
     try:
-        classifier = joblib.load(path)
+        state = joblib.load(path)
+        classifier = Classifier.from_state(state)
     except Exception as exc:  # unpickling can fail in many ways; all mean the same to a user
-        raise ModelError(f"cannot be loaded ({type(exc).__name__}); run scripts/retrain",
-                         path) from None
-    if not isinstance(classifier, Classifier):
-        raise ModelError("is not a taxonomy model; run scripts/retrain", path)
+        raise ModelError(f"is not a model this version of taxonomy can read "
+                         f"({type(exc).__name__}); {_REMEDY}", path) from None
     if category_ids is not None and list(classifier.category_ids) != list(category_ids):
         raise ModelError(f"was trained for categories {classifier.category_ids}, but the "
-                         f"taxonomy now has {list(category_ids)}; run scripts/retrain", path)
+                         f"taxonomy now has {list(category_ids)}; {_REMEDY}", path)
     return LoadedModel(classifier, card, path)
+
+
+# What to do about a missing or unusable model, for an installed user and in a clone alike.
+_REMEDY = ("train one with 'taxonomy train -o DIR' and pass --model DIR/efficiency.joblib, "
+           "or drop --model (and unset TAXONOMY_HOME) to use the shipped model")

@@ -16,6 +16,12 @@ from scipy import sparse
 from .categories import Taxonomy
 from .folds import stratified_folds
 
+# Version of the plain-data layout a model file holds (see Classifier.to_state).
+STATE_FORMAT = 2
+# Two fits whose weights differ by no more than this are the same model (BLAS and platform
+# differences move the last bits of the weights; labels never change at this size).
+EQUIVALENT_WITHIN = 1e-9
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -49,6 +55,11 @@ class ModelConfig:
         data["ngram_range"] = list(self.ngram_range)
         data["threshold_grid"] = list(self.threshold_grid)
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        return cls(**{**data, "ngram_range": tuple(data["ngram_range"]),
+                      "threshold_grid": tuple(data["threshold_grid"])})
 
 
 def compose(title: str, abstract: str, config: ModelConfig) -> str:
@@ -102,6 +113,48 @@ class Classifier:
         state = dict(self.__dict__)
         state["_fast"] = None  # a cache, rebuilt on first use
         return state
+
+    def to_state(self) -> dict:
+        """The fitted state as plain data: numpy arrays, lists of strings and numbers.
+
+        This is what a model file holds, so a file never names a class of this package and
+        stays loadable whatever the code's layout.
+        """
+        return {
+            "format": STATE_FORMAT,
+            "config": self.config.to_dict(),
+            "category_ids": list(self.category_ids),
+            "vocabulary": list(self.vocabulary),
+            "idf": np.asarray(self.idf, dtype=np.float64),
+            "stop_words": list(self.stop_words),
+            "coef": np.asarray(self.coef, dtype=np.float64),
+            "intercept": np.asarray(self.intercept, dtype=np.float64),
+            "thresholds": np.asarray(self.thresholds, dtype=np.float64),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> Classifier:
+        """The inverse of :meth:`to_state`."""
+        if state.get("format") != STATE_FORMAT:
+            raise ValueError(f"model state format {state.get('format')!r}, expected "
+                             f"{STATE_FORMAT}")
+        return cls(
+            config=ModelConfig.from_dict(state["config"]),
+            category_ids=list(state["category_ids"]), vocabulary=list(state["vocabulary"]),
+            idf=np.asarray(state["idf"]), stop_words=list(state["stop_words"]),
+            coef=np.asarray(state["coef"]), intercept=np.asarray(state["intercept"]),
+            thresholds=np.asarray(state["thresholds"]),
+        )
+
+    def equivalent(self, other: Classifier, tolerance: float = EQUIVALENT_WITHIN) -> bool:
+        """Same features and thresholds, weights equal within ``tolerance``: every score then
+        agrees to about that tolerance and every label is the same."""
+        return (self.config == other.config and self.category_ids == other.category_ids
+                and self.vocabulary == other.vocabulary and self.stop_words == other.stop_words
+                and np.array_equal(self.thresholds, other.thresholds)
+                and all(a.shape == b.shape and bool(np.all(np.abs(a - b) <= tolerance))
+                        for a, b in ((self.idf, other.idf), (self.coef, other.coef),
+                                     (self.intercept, other.intercept))))
 
     @property
     def vectorizer(self):
@@ -163,7 +216,24 @@ def fit(
     never their labels), so threshold tuning costs only the linear fits.
     """
     config = config or ModelConfig()
-    y = np.asarray(y)
+    with single_threaded_blas():
+        return _fit(titles, abstracts, np.asarray(y), taxonomy, config, tune_thresholds)
+
+
+# Threads BLAS may use while fitting. More threads sum floating point in another order, which
+# moves the weights' last bits; one thread makes a fit the same on every machine.
+BLAS_THREADS = 1
+
+
+def single_threaded_blas():
+    """A context in which BLAS (used by liblinear's dot products) runs on one thread."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+
+
+def _fit(titles, abstracts, y: np.ndarray, taxonomy: Taxonomy, config: ModelConfig,
+         tune_thresholds: bool) -> Classifier:
     docs = [compose(t, a, config) for t, a in zip(titles, abstracts, strict=True)]
     prior_docs, prior_y = (prior_documents(taxonomy, config.prior_examples)
                            if config.prior_weight > 0 else ([], None))

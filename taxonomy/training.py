@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import evaluate
-from .artifact import read_card, save_model, sha256_file
+from . import evaluate, paths
+from .artifact import load_model, read_card, save_model, sha256_file
 from .categories import Taxonomy
 from .errors import ModelError
 from .labels import LabeledPapers, support
@@ -47,33 +47,41 @@ class TrainResult:
     card: dict
     previous_macro_f1: float | None
     path: Path
+    # True when the labels, taxonomy and settings are those of the current model and the new
+    # fit is equivalent to it: the files were left untouched.
+    unchanged: bool = False
 
 
 def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxonomy,
           model_path: str | os.PathLike, force: bool = False, folds: int = FOLDS,
           repeats: int = REPEATS, config: ModelConfig | None = None) -> TrainResult:
-    """Cross-validate, fit on every labeled paper, and write the model and its card.
+    """Fit on every labeled paper, cross-validate, and write the model and its card.
 
-    Refuses to replace an existing model whose cross-validated macro-F1 is higher, unless
-    ``force``.
+    Leaves the current model untouched when it was trained on the same labels and taxonomy and
+    the new fit is equivalent (see ``Classifier.equivalent``), so retraining on unchanged
+    labels never churns the committed files. Refuses to replace a model whose cross-validated
+    macro-F1 is higher, unless ``force``.
     """
     config = config or ModelConfig()
-    scores = evaluate_all(papers, taxonomy, folds, repeats, config)
-    model_scores = scores[0]
-    previous = read_card(model_path) if Path(model_path).exists() else None
+    model_path = Path(model_path)
+    classifier = fit(papers.titles, papers.abstracts, papers.indicator(taxonomy.ids), taxonomy,
+                     config)
+    labels_sha256 = sha256_file(labels_path)
+    previous = read_card(model_path) if model_path.exists() else None
     previous_f1 = None
     if previous is not None:
         previous_f1 = previous.get("metrics", {}).get("model", {}).get("macro_f1", {}).get("mean")
-        new_f1 = round(model_scores.macro_f1[0], 4)
-        if previous_f1 is not None and new_f1 < previous_f1 and not force:
-            raise ModelError(f"kept the current model: its cross-validated macro-F1 "
-                             f"{previous_f1:.4f} beats the new one's {new_f1:.4f}; pass --force "
-                             "to replace it anyway", model_path)
-    classifier = fit(papers.titles, papers.abstracts, papers.indicator(taxonomy.ids), taxonomy,
-                     config)
+        if _same_model(model_path, previous, classifier, labels_sha256, taxonomy):
+            return TrainResult(previous, previous_f1, model_path, unchanged=True)
+    scores = evaluate_all(papers, taxonomy, folds, repeats, config)
+    new_f1 = round(scores[0].macro_f1[0], 4)
+    if previous_f1 is not None and new_f1 < previous_f1 and not force:
+        raise ModelError(f"kept the current model: its cross-validated macro-F1 "
+                         f"{previous_f1:.4f} beats the new one's {new_f1:.4f}; pass --force "
+                         "to replace it anyway", model_path)
     card = {
-        "labels_file": Path(labels_path).as_posix(),
-        "labels_sha256": sha256_file(labels_path),
+        "labels_file": paths.shown(labels_path),
+        "labels_sha256": labels_sha256,
         "taxonomy_sha256": taxonomy.sha256,
         "categories": taxonomy.ids,
         "training_papers": len(papers),
@@ -83,7 +91,20 @@ def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxon
                        "folds": folds, "repeats": repeats},
         "metrics": {s.name: s.to_dict() for s in scores},
     }
-    return TrainResult(save_model(classifier, model_path, card), previous_f1, Path(model_path))
+    return TrainResult(save_model(classifier, model_path, card), previous_f1, model_path)
+
+
+def _same_model(path: Path, card: dict, classifier, labels_sha256: str,
+                taxonomy: Taxonomy) -> bool:
+    """True when the model at ``path`` came from the same inputs and equals ``classifier``."""
+    if card.get("labels_sha256") != labels_sha256 or \
+            card.get("taxonomy_sha256") != taxonomy.sha256:
+        return False
+    try:
+        current = load_model(path, taxonomy.ids)
+    except ModelError:
+        return False  # a damaged or foreign model is replaced, never kept
+    return classifier.equivalent(current.classifier)
 
 
 @dataclass

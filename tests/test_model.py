@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -117,13 +118,33 @@ def test_a_model_changed_by_one_byte_is_refused(model_copy):
     assert result.stderr.startswith(f"taxonomy: error: {model_copy}: does not match")
 
 
-def test_an_incompatible_scikit_learn_version_is_refused(model_copy):
+def test_a_model_file_of_another_format_is_refused(model_copy):
+    import hashlib
+
+    joblib.dump({"format": 99}, model_copy)
     card_file = model_copy.with_suffix(".json")
     card = json.loads(card_file.read_text())
-    card["scikit_learn"] = "0.24.2"
+    card["joblib_sha256"] = hashlib.sha256(model_copy.read_bytes()).hexdigest()
     card_file.write_text(json.dumps(card))
-    with pytest.raises(ModelError, match="was trained with scikit-learn 0.24.2"):
+    with pytest.raises(ModelError, match="is not a model this version of taxonomy can read"):
         load_model(model_copy)
+
+
+def test_the_model_file_holds_plain_data_only(model_copy, monkeypatch):
+    """No class of this package is pickled, so a model survives any move of the code."""
+    from joblib.numpy_pickle import NumpyUnpickler
+
+    modules = []
+    find_class = NumpyUnpickler.find_class
+
+    def recording(self, module, name):
+        modules.append(module)
+        return find_class(self, module, name)
+
+    monkeypatch.setattr(NumpyUnpickler, "find_class", recording)
+    state = joblib.load(model_copy)
+    assert set(state) >= {"format", "config", "vocabulary", "idf", "coef", "thresholds"}
+    assert modules and not [m for m in modules if m.split(".")[0] not in ("numpy", "joblib")]
 
 
 def test_missing_card_and_other_categories_are_refused(model_copy):
@@ -139,20 +160,76 @@ def _retrain(*args):
                           text=True, cwd=ROOT)
 
 
-def test_retrain_reproduces_the_committed_model_and_guards_a_better_one(tmp_path):
-    result = _retrain("--models-dir", str(tmp_path), "--folds", "2", "--repeats", "1")
+@pytest.fixture(scope="module")
+def retrained(tmp_path_factory) -> Path:
+    """scripts/retrain on the committed labels, written into an empty directory."""
+    out = tmp_path_factory.mktemp("retrained")
+    result = _retrain("-o", str(out), "--folds", "2", "--repeats", "1")
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "efficiency.joblib").read_bytes() == \
-        (ROOT / "models" / "efficiency.joblib").read_bytes()
-    card_file = tmp_path / "efficiency.json"
+    return out / "efficiency.joblib"
+
+
+def test_retrain_reproduces_the_committed_models_predictions(retrained, synthetic_papers):
+    """Under any supported versions: every label the same, every score within 1e-9."""
+    from taxonomy.parse import parse_papers
+
+    dumps, _ = parse_papers(sorted((ROOT / "data" / "dumps").glob("*")))
+    titles = [p.title for p in dumps] + [t for t, _ in synthetic_papers]
+    abstracts = [p.abstract for p in dumps] + [a for _, a in synthetic_papers]
+    committed = load_model(ROOT / "models" / "efficiency.joblib").classifier
+    again = load_model(retrained).classifier
+    assert len(titles) > 3000
+    expected, found = committed.scores(titles, abstracts), again.scores(titles, abstracts)
+    assert np.abs(expected - found).max() <= 1e-9
+    assert np.array_equal(committed.predict(titles, abstracts), again.predict(titles, abstracts))
+
+
+def _locked_versions() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        name, _, version = line.partition("==")
+        if version:
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+def test_retrain_is_byte_identical_under_the_lock(retrained):
+    import importlib.metadata
+
+    pins = _locked_versions()
+    numeric = ("numpy", "scipy", "scikit-learn", "joblib")
+    installed = {name: importlib.metadata.version(name) for name in numeric}
+    if any(pins.get(name) != version for name, version in installed.items()):
+        pytest.skip(f"byte identity holds only under constraints.txt; installed {installed}")
+    assert retrained.read_bytes() == (ROOT / "models" / "efficiency.joblib").read_bytes()
+
+
+def test_retrain_on_unchanged_labels_leaves_the_model_untouched(model_copy):
+    files = [model_copy, model_copy.with_suffix(".json")]
+    before = [(f.read_bytes(), f.stat().st_mtime_ns) for f in files]
+    result = _retrain("-o", str(model_copy.parent))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{model_copy} is unchanged (version ")
+    assert "its files were left as they were" in result.stdout
+    assert [(f.read_bytes(), f.stat().st_mtime_ns) for f in files] == before
+
+
+def test_retrain_guards_a_better_model(model_copy, tmp_path):
+    """Changed labels are cross-validated; a better-scoring current model is kept."""
+    labels = tmp_path / "labels.csv"
+    lines = (ROOT / "labels" / "seed.csv").read_text(encoding="utf-8").splitlines(True)
+    labels.write_text("".join(lines[:-1]), encoding="utf-8")  # one paper fewer
+    card_file = model_copy.with_suffix(".json")
     card = json.loads(card_file.read_text())
     card["metrics"]["model"]["macro_f1"]["mean"] = 0.99
     card_file.write_text(json.dumps(card))
     before = card_file.read_bytes()
-    refused = _retrain("--models-dir", str(tmp_path), "--folds", "2", "--repeats", "1")
+    args = ("-o", str(model_copy.parent), "--labels", str(labels), "--folds", "2",
+            "--repeats", "1")
+    refused = _retrain(*args)
     assert refused.returncode == 2
     assert "kept the current model: its cross-validated macro-F1 0.9900 beats" in refused.stderr
     assert card_file.read_bytes() == before
-    forced = _retrain("--models-dir", str(tmp_path), "--folds", "2", "--repeats", "1",
-                      "--force")
+    forced = _retrain(*args, "--force")
     assert forced.returncode == 0 and card_file.read_bytes() != before
+    assert json.loads(card_file.read_text())["training_papers"] == len(LABELS) - 1
