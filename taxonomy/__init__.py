@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS = {
     "Category": "categories", "Taxonomy": "categories", "load_taxonomy": "categories",
@@ -30,3 +30,8 @@ def __getattr__(name: str):
     if name in _EXPORTS:
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'taxonomy' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public API, so that dir(taxonomy) and help(taxonomy) list it."""
+    return list(__all__)

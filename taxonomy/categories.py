@@ -7,7 +7,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 
 from .errors import TaxonomyFileError
 
@@ -48,18 +48,17 @@ class Taxonomy:
 
 
 def load_taxonomy(path: str | os.PathLike | None = None) -> Taxonomy:
-    """The shipped taxonomy, or the one at ``path``; a clear error when it is malformed."""
-    if path is None:
-        resource = resources.files("taxonomy").joinpath("taxonomy.toml")
-        data, source = resource.read_bytes(), "taxonomy/taxonomy.toml"
-    else:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            raise TaxonomyFileError(f"cannot read ({exc.strerror})", path) from None
-        source = os.fspath(path)
-    return parse_taxonomy(data, source)
+    """The taxonomy at ``path``, else the project's or the shipped one (see ``paths``); a
+    clear error when it is malformed."""
+    from . import paths
+
+    shipped = path is None and paths.taxonomy_file() == paths.package_dir() / "taxonomy.toml"
+    path = paths.taxonomy_file() if path is None else Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TaxonomyFileError(f"cannot read ({exc.strerror})", path) from None
+    return parse_taxonomy(data, "taxonomy/taxonomy.toml" if shipped else os.fspath(path))
 
 
 def parse_taxonomy(data: bytes, source: str = "<taxonomy>") -> Taxonomy:

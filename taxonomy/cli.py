@@ -35,13 +35,44 @@ def _add_read_options(parser: argparse.ArgumentParser) -> None:
                         help="input format (default: recognised from each file's content)")
 
 
+class _Version(argparse.Action):
+    """--version: the package's version and where it runs from, and the default model's."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+        from .artifact import read_card
+
+        try:
+            path = paths.model_file()
+            card = read_card(path) or {}
+            model = f"model {card['name']} {card['version']} ({paths.shown(path)})"
+        except (TaxonomyError, KeyError) as exc:
+            model = f"model: none usable ({exc})"
+        print(f"taxonomy {__version__} ({paths.package_dir()})\n{model}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="taxonomy",
         description="Tag machine-learning papers with the training-efficiency categories "
                     "they contribute to, and report coverage per category.",
+        epilog=f"Defaults: the shipped model, hand labels and bundled dumps; a project "
+               f"directory in ${paths.HOME_VARIABLE} (holding models/, labels/) overrides "
+               f"them, and --model / --labels override both.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action=_Version,
+                        help="show the version, where it runs from and the default model")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="print no progress bar and no summary; errors and warnings "
+                             "still go to stderr")
+    sub = _Subparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"),
+                      common)
     fmt = argparse.RawDescriptionHelpFormatter
 
     p = sub.add_parser(
@@ -55,12 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_read_options(p)
 
     p = sub.add_parser("labels", help="check and review hand labels")
-    labels = p.add_subparsers(dest="labels_command", required=True, metavar="ACTION")
+    labels = _Subparsers(p.add_subparsers(dest="labels_command", required=True,
+                                          metavar="ACTION"), common)
     q = labels.add_parser(
         "check", formatter_class=fmt, help="validate a labels file and print category support",
         description="Validate a labels file against the taxonomy and print per-category "
-                    "support.\n\nexample:\n  taxonomy labels check labels/seed.csv")
-    q.add_argument("path", nargs="?", help="labels CSV (default: labels/seed.csv)")
+                    "support.\n\nexamples:\n  taxonomy labels check\n"
+                    "  taxonomy labels check my-labels.csv")
+    q.add_argument("path", nargs="?", help=_LABELS_HELP)
     q = labels.add_parser(
         "agree", formatter_class=fmt, help="inter-annotator agreement of two label passes",
         description="Per-category Cohen's kappa between two annotators' passes, and every "
@@ -74,15 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="List hand-labeled papers whose out-of-fold prediction disagrees most "
                     "with their label, most suspicious first.\n\nexample:\n"
                     "  taxonomy labels suspects --top 20")
-    q.add_argument("path", nargs="?", help="labels CSV (default: labels/seed.csv)")
+    q.add_argument("path", nargs="?", help=_LABELS_HELP)
     q.add_argument("--top", type=int, default=20, help="how many to list (default: 20)")
 
     p = sub.add_parser(
         "train", formatter_class=fmt, help="fit the model on the hand labels and save it",
-        description="Cross-validate, fit on every hand-labeled paper, and write "
-                    "models/<name>.joblib with its model card models/<name>.json. Refuses to "
+        description="Fit on every hand-labeled paper, cross-validate, and write "
+                    "DIR/<name>.joblib with its model card DIR/<name>.json. Leaves an "
+                    "equivalent model trained on the same labels untouched, and refuses to "
                     "replace a model with a better cross-validated macro-F1 unless --force."
-                    "\n\nexample:\n  taxonomy train --labels labels/seed.csv")
+                    "\n\nexample:\n  taxonomy train --labels my-labels.csv -o my-model/\n"
+                    "  taxonomy tag dump.jsonl -o tags.csv --model my-model/efficiency.joblib")
     _add_train_options(p)
 
     p = sub.add_parser(
@@ -93,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "With --holdout, all three are fitted on the labels and scored on a "
                     "separate labeled file instead.\n\nexample:\n"
                     "  taxonomy evaluate --folds 5 --repeats 3")
-    p.add_argument("--labels", help="labels CSV (default: labels/seed.csv)")
+    p.add_argument("--labels", help=_LABELS_HELP)
     p.add_argument("--folds", type=_positive, default=5)
     p.add_argument("--repeats", type=_positive, default=3)
     p.add_argument("--holdout", metavar="LABELS_CSV",
@@ -110,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", nargs="+", default=[], metavar="DUMP")
     p.add_argument("--title")
     p.add_argument("--abstract")
-    p.add_argument("--model", help="model file (default: models/efficiency.joblib)")
+    p.add_argument("--model", help=_MODEL_HELP)
     p.add_argument("--terms", type=_positive, default=8, help="terms per category")
 
     p = sub.add_parser(
@@ -124,13 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write .csv, .jsonl or .parquet")
     p.add_argument("--only-new", metavar="EXISTING",
                    help="tag only papers whose ids are not in EXISTING and append them to it")
-    p.add_argument("--model", help="model file (default: models/efficiency.joblib)")
-    p.add_argument("--labels", help="hand labels that win over the model (default: "
-                                    "labels/seed.csv when present)")
-    p.add_argument("--model-only", action="store_true",
-                   help="ignore hand labels: every row's labels come from the model")
+    p.add_argument("--allow-mixed-models", action="store_true",
+                   help="with --only-new, append even if EXISTING was tagged by another model "
+                        "version")
+    _add_model_options(p)
     p.add_argument("--jobs", type=int, default=-1, help="processes (default: all cores)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="tag on dask: 'local' starts a local cluster, tcp://host:8786 joins "
                         "one (needs the [dask] extra; JSONL, CSV or Parquet inputs)")
@@ -148,9 +181,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="*", metavar="INPUT")
     p.add_argument("-o", "--output", metavar="DIR", help="output directory (default: reports/)")
     p.add_argument("--compare", metavar="OLD", help="an older tagged file to compare with")
-    p.add_argument("--model", help="model file (default: models/efficiency.joblib)")
-    p.add_argument("--labels", help="hand labels (default: labels/seed.csv when present)")
+    _add_model_options(p)
     return parser
+
+
+_MODEL_HELP = ("model file (default: $TAXONOMY_HOME/models/efficiency.joblib when it exists, "
+               "else the shipped model)")
+_LABELS_HELP = ("labels CSV (default: $TAXONOMY_HOME/labels/seed.csv when it exists, else the "
+                "shipped hand labels)")
+
+
+class _Subparsers:
+    """Adds every sub-command with the options all commands share (-q/--quiet)."""
+
+    def __init__(self, action, common: argparse.ArgumentParser):
+        self._action, self._common = action, common
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        return self._action.add_parser(name, parents=[self._common], **kwargs)
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help=_MODEL_HELP)
+    p.add_argument("--labels", help="hand labels that win over the model (default: "
+                                    "$TAXONOMY_HOME/labels/seed.csv when it exists, else the "
+                                    "shipped hand labels)")
+    p.add_argument("--no-hand-labels", "--model-only", dest="no_hand_labels",
+                   action="store_true",
+                   help="ignore hand labels: every row's labels come from the model")
 
 
 def _positive(text: str) -> int:
@@ -164,9 +222,11 @@ def _positive(text: str) -> int:
 
 
 def _add_train_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--labels", help="labels CSV (default: labels/seed.csv)")
+    p.add_argument("--labels", help=_LABELS_HELP)
     p.add_argument("--name", default=paths.MODEL_NAME, help="model name (default: %(default)s)")
-    p.add_argument("--models-dir", help="where to write (default: models/)")
+    p.add_argument("-o", "--output", "--models-dir", dest="output", metavar="DIR",
+                   help="where to write (default: $TAXONOMY_HOME/models when set, else "
+                        "./models)")
     p.add_argument("--force", action="store_true",
                    help="replace the current model even if it scores better")
     p.add_argument("--folds", type=_positive, default=5)
@@ -180,15 +240,15 @@ def cmd_parse(args: argparse.Namespace) -> int:
     if args.output:
         log = parse_to_file(args.inputs, args.output, reference_date=args.reference_date,
                             fmt=args.fmt)
-        print(f"wrote {log.papers} papers to {args.output}"
-              + (f" ({log.repeats} repeats merged)" if log.repeats else ""))
+        _say(args, f"wrote {log.papers} papers to {args.output}"
+             + (f" ({log.repeats} repeats merged)" if log.repeats else ""))
     else:
         papers, log = parse_papers(args.inputs, reference_date=args.reference_date, fmt=args.fmt)
         print(f"{'id':<14} {'date':<10} title")
         for paper in papers:
             print(f"{paper.id:<14} {paper.date or '-':<10} {_clip(paper.title, 70)}")
-        print(f"{len(papers)} papers" + (f" ({log.repeats} repeats merged)" if log.repeats
-                                         else ""))
+        _say(args, f"{len(papers)} papers" + (f" ({log.repeats} repeats merged)"
+                                              if log.repeats else ""))
     _report_skipped(log)
     return 0
 
@@ -198,7 +258,7 @@ def _taxonomy_and_labels(path):
     from .labels import load_labels
 
     taxonomy = load_taxonomy()
-    return taxonomy, load_labels(path or paths.labels_file(), taxonomy)
+    return taxonomy, load_labels(paths.labels_file(path), taxonomy)
 
 
 @_command
@@ -206,16 +266,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .training import train
 
     taxonomy, papers = _taxonomy_and_labels(args.labels)
-    directory = args.models_dir or paths.models_dir()
-    target = os.path.join(directory, f"{args.name}.joblib")
-    result = train(papers, args.labels or paths.labels_file(), taxonomy, target,
+    target = paths.models_out_dir(args.output) / f"{args.name}.joblib"
+    if paths.is_shipped(target):
+        raise TaxonomyError(f"{target} ships with the package and is never overwritten; "
+                            "write elsewhere with -o DIR")
+    result = train(papers, paths.labels_file(args.labels), taxonomy, target,
                    force=args.force, folds=args.folds, repeats=args.repeats)
     metrics = result.card["metrics"]["model"]
+    if result.unchanged:
+        print(f"{target} is unchanged (version {result.card['version']}): same labels, "
+              "taxonomy and settings, and the refitted model is equivalent; its files were "
+              "left as they were")
+        return 0
     print(f"wrote {target} (version {result.card['version']}) and its card")
-    print(f"cross-validated macro-F1 {metrics['macro_f1']['mean']:.3f} ± "
-          f"{metrics['macro_f1']['std']:.3f}, micro-F1 {metrics['micro_f1']['mean']:.3f}"
-          + (f" (previous model: {result.previous_macro_f1:.3f})"
-             if result.previous_macro_f1 is not None else ""))
+    _say(args, f"cross-validated macro-F1 {metrics['macro_f1']['mean']:.3f} ± "
+         f"{metrics['macro_f1']['std']:.3f}, micro-F1 {metrics['micro_f1']['mean']:.3f}"
+         + (f" (previous model: {result.previous_macro_f1:.3f})"
+            if result.previous_macro_f1 is not None else ""))
+    if paths.model_file().resolve() != target.resolve():
+        _say(args, f"use it with --model {target}")
     return 0
 
 
@@ -229,12 +298,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.holdout:
         test = load_labels(args.holdout, taxonomy)
         results = holdout_all(papers, test, taxonomy)
-        print(f"fitted on {len(papers)} labeled papers, scored on {len(test)} papers of "
-              f"{args.holdout}")
+        _say(args, f"fitted on {len(papers)} labeled papers, scored on {len(test)} papers of "
+             f"{args.holdout}")
     else:
         results = evaluate_all(papers, taxonomy, args.folds, args.repeats)
-        print(f"{args.repeats} x {args.folds}-fold multilabel-stratified cross-validation on "
-              f"{len(papers)} labeled papers (mean over repeats; ± is the spread)")
+        _say(args, f"{args.repeats} x {args.folds}-fold multilabel-stratified cross-validation "
+             f"on {len(papers)} labeled papers (mean over repeats; ± is the spread)")
     print(format_table(results, taxonomy.ids))
     return 0
 
@@ -262,25 +331,18 @@ def _load_model(path):
     from .artifact import load_model
     from .categories import load_taxonomy
 
-    return load_model(path or paths.model_file(), load_taxonomy().ids)
+    return load_model(paths.model_file(path), load_taxonomy().ids)
 
 
-def _labeled_papers(path):
-    """The given labels file, or the default one when it exists (None when it does not)."""
+def _labeled_papers(args: argparse.Namespace):
+    """The hand labels that win over the model (see ``paths.labels_file``), or None with
+    --no-hand-labels."""
     from .categories import load_taxonomy
     from .labels import load_labels
 
-    if path is None:
-        path = paths.labels_file()
-        if not os.path.exists(path):
-            return None
-    return load_labels(path, load_taxonomy())
-
-
-def _hand_labels(path, model_only: bool = False):
-    from .tagging import HandLabels
-
-    return HandLabels() if model_only else HandLabels.from_papers(_labeled_papers(path))
+    if args.no_hand_labels:
+        return None
+    return load_labels(paths.labels_file(args.labels), load_taxonomy())
 
 
 @_command
@@ -295,24 +357,27 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
     table_format(out)
     model = _load_model(args.model)
-    hand = _hand_labels(args.labels, args.model_only)
+    from .tagging import HandLabels
+
+    hand = HandLabels.from_papers(_labeled_papers(args))
+    mixed = args.allow_mixed_models
     if args.scheduler:
         from .distributed import tag_with_dask
 
         result = tag_with_dask(args.inputs, out, model, hand, args.scheduler,
-                               only_new=bool(args.only_new), quiet=args.quiet)
+                               only_new=bool(args.only_new), allow_mixed_models=mixed)
     else:
         from .tagging import tag_files
 
         result = tag_files(args.inputs, out, model, hand, jobs=args.jobs,
-                           only_new=bool(args.only_new),
+                           only_new=bool(args.only_new), allow_mixed_models=mixed,
                            progress=False if args.quiet else None,
                            reference_date=args.reference_date, fmt=args.fmt)
     counts = ", ".join(f"{cid} {n}" for cid, n in result.counts.items())
-    print(f"tagged {result.papers} papers ({result.by_hand} by hand label, "
-          f"{result.papers - result.by_hand} by model {model.name} {model.version}) "
-          f"into {out}" + (f"; {result.already} were already there" if result.already else ""))
-    print(f"per category: {counts}")
+    _say(args, f"tagged {result.papers} papers ({result.by_hand} by hand label, "
+         f"{result.papers - result.by_hand} by model {model.name} {model.version}) into "
+         f"{out}" + (f"; {result.already} were already there" if result.already else ""))
+    _say(args, f"per category: {counts}")
     _report_skipped(result.log)
     return 0
 
@@ -330,15 +395,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not inputs:
         raise TaxonomyError(f"no INPUT given and no bundled dumps in {paths.dumps_dir()}")
     model = _load_model(args.model)
-    labeled = _labeled_papers(args.labels)
+    labeled = _labeled_papers(args)
     out_dir = args.output or paths.reports_dir()
     run = run_report(inputs, out_dir, model, HandLabels.from_papers(labeled), taxonomy,
                      label_support=support(labeled, taxonomy) if labeled else None,
                      compare=args.compare)
-    print(summary_table(run.report))
-    print(f"wrote {len(run.files)} files to {out_dir}: "
-          + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html")) + " and "
-          + f"{sum(f.suffix == '.csv' for f in run.files)} CSV tables")
+    _say(args, summary_table(run.report))
+    _say(args, f"wrote {len(run.files)} files to {out_dir}: "
+         + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html")) + " and "
+         + f"{sum(f.suffix == '.csv' for f in run.files)} CSV tables")
     _report_skipped(run.log)
     return 0
 
@@ -353,7 +418,7 @@ def cmd_labels(args: argparse.Namespace) -> int:
         from .labels import load_labels
         from .training import suspects
 
-        papers = load_labels(args.path or paths.labels_file(), taxonomy)
+        papers = load_labels(paths.labels_file(args.path), taxonomy)
         found = suspects(papers, taxonomy)
         print(f"{len(found)} of {len(papers)} papers disagree with their out-of-fold "
               f"prediction; the {min(args.top, len(found))} strongest:")
@@ -374,23 +439,30 @@ def cmd_labels(args: argparse.Namespace) -> int:
         for paper_id, first, second in result.disagreements:
             print(f"  {paper_id}: {';'.join(first) or '(none)'} | {';'.join(second) or '(none)'}")
         return 0
-    path = args.path or paths.labels_file()
+    path = paths.labels_file(args.path)
     papers, problems = check_labels(path, taxonomy)
     for problem in problems:
         print(problem, file=sys.stderr)
     counts = support(papers, taxonomy)
-    print(f"{len(papers)} labeled papers in {path}")
-    print(f"{'category':<20} {'papers':>6}")
+    lines = [f"{len(papers)} labeled papers in {paths.shown(path)}",
+             f"{'category':<20} {'papers':>6}"]
     for cid, n in counts.items():
         flag = f"  (fewer than {MIN_SUPPORT}: too few to train reliably)" if n < MIN_SUPPORT else ""
-        print(f"{cid:<20} {n:>6}{flag}")
+        lines.append(f"{cid:<20} {n:>6}{flag}")
     none = sum(1 for labels in papers.labels if not labels)
-    print(f"{'(none of these)':<20} {none:>6}")
+    lines.append(f"{'(none of these)':<20} {none:>6}")
+    _say(args, "\n".join(lines))
     if problems:
         print(f"taxonomy: error: {len(problems)} problem(s) in {path}; fix the lines above",
               file=sys.stderr)
         return 1
     return 0
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    """Print a summary line unless -q/--quiet."""
+    if not args.quiet:
+        print(text)
 
 
 def _clip(text: str, width: int) -> str:

@@ -16,7 +16,7 @@ from .artifact import LoadedModel
 from .errors import DumpError, TaxonomyError
 from .readers import ReadLog, gzip_compressed, paper_from_fields, read_json_lines, sniff_format
 from .scoring import score_in_worker
-from .tagging import HandLabels, TagResult, _frame, appended_ids, tag_columns
+from .tagging import Existing, HandLabels, TagResult, _frame, tag_columns
 from .writers import TableWriter
 
 BLOCKSIZE = "64MB"
@@ -78,7 +78,7 @@ def _tag_partition(part, source: str, model_path: str, sha256: str, hand: HandLa
 
 def tag_with_dask(inputs: list[str | os.PathLike], out: str | os.PathLike, model: LoadedModel,
                   hand: HandLabels, scheduler: str, *, only_new: bool = False,
-                  quiet: bool = True) -> TagResult:
+                  allow_mixed_models: bool = False) -> TagResult:
     """Tag ``inputs`` on a dask cluster ('local' or an address) and write ``out`` atomically.
 
     Partitions are computed in parallel on the cluster and written in input order; a paper
@@ -101,8 +101,9 @@ def tag_with_dask(inputs: list[str | os.PathLike], out: str | os.PathLike, model
                                 "check the address or use --scheduler local") from None
     try:
         columns = tag_columns(model.classifier.category_ids)
-        with TableWriter(out, append_to=out if only_new else None) as writer:
-            skip = frozenset(appended_ids(writer))
+        existing = Existing(out, model, allow_mixed_models)
+        with TableWriter(out, append_to=out if only_new else None, on_copy=existing) as writer:
+            skip = frozenset(existing.ids)
             tasks = []
             for path in inputs:
                 parts = partitions(path)

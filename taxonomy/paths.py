@@ -1,41 +1,129 @@
 """Every default file-system location of the tool, in one place.
 
-Paths are relative to the project directory: ``$TAXONOMY_HOME`` when set, else the current
-directory (a clone of the repository). Everything else takes paths as arguments.
+Inputs resolve, each on its own, in this order:
+
+1. the command-line option (``--model``, ``--labels``, an INPUT);
+2. the project directory ``$TAXONOMY_HOME``, when it is set and holds the file
+   (``models/efficiency.joblib``, ``labels/seed.csv``, ``data/dumps/``, ``taxonomy.toml``);
+3. what ships inside the package (read with :mod:`importlib.resources`).
+
+Outputs (tags, ``reports/``) go to the current directory or where ``-o`` says, never into the
+package. Only ``taxonomy train`` writes into ``$TAXONOMY_HOME/models`` by default, because a
+project's model is what that directory is for.
+
+In an installed wheel the shipped files live in ``taxonomy/_shipped/``, copied there by the
+build from the repository's top-level ``models/``, ``labels/`` and ``data/dumps/`` (the single
+source; see ``setup.py``). In a source checkout those top-level folders are read directly.
 """
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
+from .errors import TaxonomyError
+
 MODEL_NAME = "efficiency"
+HOME_VARIABLE = "TAXONOMY_HOME"
+
+# Where each kind of shipped file lives: inside the wheel, and in a source checkout.
+_SHIPPED = {"models": "models", "labels": "labels", "dumps": "data/dumps"}
 
 
-def root() -> Path:
-    return Path(os.environ.get("TAXONOMY_HOME", "."))
+def home() -> Path | None:
+    """The project directory named by ``$TAXONOMY_HOME``, or None when it is not set."""
+    value = os.environ.get(HOME_VARIABLE, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise TaxonomyError(f"{HOME_VARIABLE}={value} is not a directory; point it at a project "
+                            f"directory holding models/ and labels/, or unset it")
+    return path
+
+
+def package_dir() -> Path:
+    """The installed (or checked-out) ``taxonomy`` package directory."""
+    return Path(str(resources.files("taxonomy")))
+
+
+def shipped(kind: str) -> Path:
+    """The folder of shipped ``kind`` files ('models', 'labels' or 'dumps')."""
+    inside = package_dir() / "_shipped" / kind
+    if inside.is_dir():
+        return inside
+    return package_dir().parent / _SHIPPED[kind]  # a source checkout: the repository's folders
+
+
+def is_shipped(path: str | os.PathLike) -> bool:
+    """True for a file inside an installed package's shipped data (never to be overwritten;
+    in a source checkout the repository's folders are the project's own)."""
+    return Path(path).resolve().is_relative_to((package_dir() / "_shipped").resolve())
+
+
+def _project_or_shipped(relative: str, kind: str) -> Path:
+    project = home()
+    if project is not None and (project / relative).exists():
+        return project / relative
+    return shipped(kind) / Path(relative).relative_to(_SHIPPED[kind])
+
+
+def model_file(override: str | os.PathLike | None = None) -> Path:
+    """``--model``, else ``$TAXONOMY_HOME/models/efficiency.joblib``, else the shipped model."""
+    if override:
+        return Path(override)
+    return _project_or_shipped(f"models/{MODEL_NAME}.joblib", "models")
+
+
+def labels_file(override: str | os.PathLike | None = None) -> Path:
+    """``--labels``, else ``$TAXONOMY_HOME/labels/seed.csv``, else the shipped hand labels."""
+    if override:
+        return Path(override)
+    return _project_or_shipped("labels/seed.csv", "labels")
 
 
 def dumps_dir() -> Path:
-    return root() / "data" / "dumps"
+    """``$TAXONOMY_HOME/data/dumps`` when it exists, else the bundled dumps."""
+    return _project_or_shipped("data/dumps", "dumps")
 
 
 def bundled_dumps() -> list[Path]:
-    """The dumps shipped with the project, in name order."""
+    """The dumps of :func:`dumps_dir`, in name order."""
     return sorted(p for p in dumps_dir().glob("*") if p.is_file() and not p.name.startswith("."))
 
 
-def labels_file() -> Path:
-    return root() / "labels" / "seed.csv"
+def taxonomy_file() -> Path:
+    """``$TAXONOMY_HOME/taxonomy.toml`` when it exists, else the shipped taxonomy file."""
+    project = home()
+    if project is not None and (project / "taxonomy.toml").is_file():
+        return project / "taxonomy.toml"
+    return package_dir() / "taxonomy.toml"
 
 
-def models_dir() -> Path:
-    return root() / "models"
-
-
-def model_file(name: str = MODEL_NAME) -> Path:
-    return models_dir() / f"{name}.joblib"
+def models_out_dir(override: str | os.PathLike | None = None) -> Path:
+    """Where ``taxonomy train`` writes: ``-o``, else ``$TAXONOMY_HOME/models``, else ./models."""
+    if override:
+        return Path(override)
+    project = home()
+    return (project if project is not None else Path(".")) / "models"
 
 
 def reports_dir() -> Path:
-    return root() / "reports"
+    """Where ``taxonomy report`` writes by default: ``reports/`` in the current directory."""
+    return Path("reports")
+
+
+def shown(path: str | os.PathLike) -> str:
+    """A path as messages and model cards show it: relative to the project directory, the
+    shipped folders or the current directory when it lies inside one, else as given."""
+    resolved = Path(path).resolve()
+    project = home()
+    if project is not None and resolved.is_relative_to(project.resolve()):
+        return resolved.relative_to(project.resolve()).as_posix()
+    for kind, folder in _SHIPPED.items():
+        if resolved.is_relative_to(shipped(kind).resolve()):
+            return f"{folder}/{resolved.relative_to(shipped(kind).resolve()).as_posix()}"
+    if resolved.is_relative_to(Path.cwd().resolve()):
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    return os.fspath(path)

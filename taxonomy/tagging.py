@@ -103,12 +103,29 @@ class TagResult:
                 self.counts[label] = self.counts.get(label, 0) + 1
 
 
-def appended_ids(writer: TableWriter) -> set[str]:
-    """Ids already in the table a writer appends to (for --only-new)."""
-    if writer.copied_ids is None:
-        raise OutputError("has no 'id' column; is it a table written by 'taxonomy tag'?",
-                          writer.path)
-    return writer.copied_ids
+class Existing:
+    """What an ``--only-new`` target already holds, learned while the writer copies it: its
+    ids, and a check that its rows come from the model tagging now (unless mixing is allowed).
+    """
+
+    def __init__(self, path: str | os.PathLike, model: LoadedModel,
+                 allow_mixed_models: bool = False):
+        self.path, self.model, self.allow_mixed = path, model, allow_mixed_models
+        self.ids: set[str] = set()
+
+    def __call__(self, chunk: pd.DataFrame) -> None:
+        if "id" not in chunk.columns:
+            raise OutputError("has no 'id' column; is it a table written by 'taxonomy tag'?",
+                              self.path)
+        self.ids.update(chunk["id"].astype(str))
+        if self.allow_mixed or "model_version" not in chunk.columns:
+            return
+        versions = set(chunk["model_version"].dropna().astype(str)) - {"", self.model.version}
+        if versions:
+            raise OutputError(
+                f"holds rows tagged by model version {sorted(versions)[0]}, but this run uses "
+                f"{self.model.name} {self.model.version}; tag into a new file with -o, or pass "
+                "--allow-mixed-models to append anyway", self.path)
 
 
 def tag_files(
@@ -119,13 +136,15 @@ def tag_files(
     *,
     jobs: int = -1,
     only_new: bool = False,
+    allow_mixed_models: bool = False,
     progress: bool | None = None,
     reference_date=None,
     fmt: str | None = None,
     chunk_size: int = CHUNK,
 ) -> TagResult:
     """Tag every unique paper in ``inputs`` into ``out``; with ``only_new``, append to ``out``
-    only the papers whose ids it does not hold yet. ``out`` is replaced atomically."""
+    only the papers whose ids it does not hold yet (and only if its rows come from the same
+    model version, unless ``allow_mixed_models``). ``out`` is replaced atomically."""
     result = TagResult(counts=dict.fromkeys(model.classifier.category_ids, 0))
     dedupe = Deduplicator()
     skip: set[str] = set()
@@ -141,8 +160,9 @@ def tag_files(
 
     chunks = chunked(fresh(), chunk_size)
     bar = _progress_bar(progress)
-    with TableWriter(out, append_to=out if only_new else None) as writer:
-        skip.update(appended_ids(writer))
+    existing = Existing(out, model, allow_mixed_models)
+    with TableWriter(out, append_to=out if only_new else None, on_copy=existing) as writer:
+        skip.update(existing.ids)
         for frame in _tag_chunks(chunks, model, hand, jobs):
             writer.write(frame)
             result.add(frame)

@@ -40,11 +40,13 @@ def write_frame(path: str | os.PathLike, frame: pd.DataFrame) -> None:
 class TableWriter:
     """Stream DataFrame chunks into one CSV / JSONL / Parquet file, renamed into place on close.
 
-    ``append_to`` starts the output with an existing table's rows (for incremental tagging);
+    ``append_to`` starts the output with an existing table's rows (for incremental tagging),
+    each chunk shown to ``on_copy`` first (which may refuse it by raising);
     ``patch`` rewrites rows once at the end (for metadata learned after a row was written).
     """
 
-    def __init__(self, path: str | os.PathLike, append_to: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike, append_to: str | os.PathLike | None = None,
+                 on_copy: Callable[[pd.DataFrame], None] | None = None):
         self.path = Path(path)
         self.format = table_format(self.path)
         self.rows = 0
@@ -54,19 +56,19 @@ class TableWriter:
         self._handle = None
         self._parquet = None
         self._append_to = Path(append_to) if append_to is not None else None
+        self._on_copy = on_copy
 
     def __enter__(self) -> TableWriter:
         self._tmp = self._ctx.__enter__()
-        # Ids of the rows copied from ``append_to`` (None when it has no 'id' column), so an
-        # incremental run learns what is already there without reading the file twice.
-        self.copied_ids: set[str] | None = set()
-        if self._append_to is not None and self._append_to.exists():
-            for chunk in read_table(self._append_to):
-                if "id" not in chunk.columns:
-                    self.copied_ids = None
-                elif self.copied_ids is not None:
-                    self.copied_ids.update(chunk["id"].astype(str))
-                self.write(chunk)
+        try:
+            if self._append_to is not None and self._append_to.exists():
+                for chunk in read_table(self._append_to):
+                    if self._on_copy is not None:
+                        self._on_copy(chunk)
+                    self.write(chunk)
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         return self
 
     def write(self, frame: pd.DataFrame) -> None:

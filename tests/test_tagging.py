@@ -156,7 +156,7 @@ def test_dask_local_cluster_gives_exactly_the_in_process_tags(tmp_path, syntheti
     inputs = [str(synthetic), str(as_csv), str(as_parquet)]
     local, cluster = tmp_path / "local.csv", tmp_path / "cluster.csv"
     assert _cli("tag", *inputs, "-o", str(local), "--quiet").returncode == 0
-    result = _cli("tag", *inputs, "-o", str(cluster), "--scheduler", "local", "--quiet")
+    result = _cli("tag", *inputs, "-o", str(cluster), "--scheduler", "local")
     assert result.returncode == 0, result.stderr
     assert "tagged 750 papers" in result.stdout
     assert cluster.read_bytes() == local.read_bytes()
