@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def generate(path: Path, n: int, seed: int = 0) -> None:
     """N synthetic papers in JSON Lines, recombined from the bundled abstracts' sentences."""
     sys.path.insert(0, str(ROOT))
-    from taxonomy.parse import parse_papers
+    from taxonomy.io.papers import parse_papers
 
     papers, _ = parse_papers(sorted((ROOT / "data" / "dumps").glob("*")))
     sentences = [s.strip() + "." for p in papers for s in p.abstract.split(". ") if s.strip()]

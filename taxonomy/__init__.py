@@ -6,11 +6,11 @@ processes do, does not pull in pandas or the report code.
 
 from __future__ import annotations
 
-import importlib
+from ._lazy import attach
 
 __version__ = "0.2.0"
 
-_EXPORTS = {
+__all__, __getattr__, __dir__ = attach(__name__, {
     "Category": "categories", "Taxonomy": "categories", "load_taxonomy": "categories",
     "Classifier": "model", "ModelConfig": "model", "fit": "model",
     "DumpError": "errors", "LabelsError": "errors", "ModelError": "errors",
@@ -18,20 +18,7 @@ _EXPORTS = {
     "HandLabels": "tagging", "tag_files": "tagging", "tag_papers": "tagging",
     "LabeledPapers": "labels", "load_labels": "labels",
     "LoadedModel": "artifact", "load_model": "artifact",
-    "Paper": "records",
-    "ReadLog": "readers", "read_file": "readers", "read_papers": "readers",
+    "Paper": "io.records",
+    "ReadLog": "io.readlog", "read_file": "io.readers", "read_papers": "io.readers",
     "Report": "report", "build_report": "report",
-}
-
-__all__ = sorted([*_EXPORTS, "__version__"])
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module 'taxonomy' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    """The public API, so that dir(taxonomy) and help(taxonomy) list it."""
-    return list(__all__)
+}, defined=("__version__",))

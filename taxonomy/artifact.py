@@ -20,8 +20,8 @@ from pathlib import Path
 
 import joblib
 
-from .atomic import atomic_path
 from .errors import ModelError
+from .io.atomic import atomic_path
 from .model import Classifier
 
 

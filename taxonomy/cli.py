@@ -235,7 +235,7 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
 
 @_command
 def cmd_parse(args: argparse.Namespace) -> int:
-    from .parse import parse_papers, parse_to_file
+    from .io.papers import parse_papers, parse_to_file
 
     if args.output:
         log = parse_to_file(args.inputs, args.output, reference_date=args.reference_date,
@@ -318,7 +318,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             raise TaxonomyError("give --input DUMP... to find the paper id in")
         paper = find_paper(args.paper_id, args.input)
     elif args.title and args.abstract:
-        from .records import Paper, paper_id
+        from .io.records import Paper, paper_id
 
         paper = Paper(id=paper_id("", args.title), title=args.title, abstract=args.abstract)
     else:
@@ -353,7 +353,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
     if args.output and args.only_new and os.path.abspath(args.output) != os.path.abspath(
             args.only_new):
         raise TaxonomyError("--only-new appends to EXISTING itself; drop -o or make it the same")
-    from .writers import table_format
+    from .io.writers import table_format
 
     table_format(out)
     model = _load_model(args.model)

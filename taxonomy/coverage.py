@@ -13,11 +13,11 @@ import pandas as pd
 from .artifact import LoadedModel
 from .categories import Taxonomy
 from .errors import DumpError
-from .readers import ReadLog
+from .io.readers import ReadLog
+from .io.writers import TABLE_FORMATS, read_table
 from .render import write_report
 from .report import Report, build_report
 from .tagging import HandLabels, tag_files
-from .writers import TABLE_FORMATS, read_table
 
 
 @dataclass

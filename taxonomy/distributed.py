@@ -14,10 +14,13 @@ import pandas as pd
 
 from .artifact import LoadedModel
 from .errors import DumpError, TaxonomyError
-from .readers import ReadLog, gzip_compressed, paper_from_fields, read_json_lines, sniff_format
+from .io.fields import from_fields as paper_from_fields
+from .io.jsonl import read_jsonl as read_json_lines
+from .io.readlog import ReadLog
+from .io.sniff import gzip_compressed, sniff_format
+from .io.writers import TableWriter
 from .scoring import score_in_worker
 from .tagging import Existing, HandLabels, TagResult, _frame, tag_columns
-from .writers import TableWriter
 
 BLOCKSIZE = "64MB"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .artifact import LoadedModel
 from .errors import TaxonomyError
-from .readers import read_papers
-from .records import Paper, arxiv_id
+from .io.readers import read_papers
+from .io.records import Paper, arxiv_id
 
 
 def find_paper(paper_id: str, inputs: list[str]) -> Paper:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import write_text
+from .io.atomic import write_text
+from .io.writers import write_frame
 from .labels import MIN_SUPPORT, split_labels
 from .report import TITLE, Report
-from .writers import write_frame
 
 # Longer lists are cut in coverage.md and coverage.html; the CSV beside them has every row.
 _MD_ROWS = 50

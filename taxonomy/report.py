@@ -16,8 +16,8 @@ import pandas as pd
 
 from .categories import Taxonomy
 from .errors import TaxonomyError
+from .io.records import arxiv_id
 from .labels import MIN_SUPPORT, split_labels, to_indicator
-from .records import arxiv_id
 
 TITLE = "Training-efficiency category coverage"
 UNDATED = "undated"

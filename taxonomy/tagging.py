@@ -16,12 +16,12 @@ import pandas as pd
 
 from .artifact import LoadedModel
 from .errors import OutputError
+from .io.papers import chunked, patch_repeats
+from .io.readers import ReadLog, read_papers
+from .io.records import Deduplicator, Paper, title_hash
+from .io.writers import TableWriter
 from .labels import LabeledPapers, join_labels
-from .parse import chunked, patch_repeats
-from .readers import ReadLog, read_papers
-from .records import Deduplicator, Paper, title_hash
 from .scoring import score_chunk, score_in_worker
-from .writers import TableWriter
 
 CHUNK = 2_000
 

@@ -171,7 +171,7 @@ def retrained(tmp_path_factory) -> Path:
 
 def test_retrain_reproduces_the_committed_models_predictions(retrained, synthetic_papers):
     """Under any supported versions: every label the same, every score within 1e-9."""
-    from taxonomy.parse import parse_papers
+    from taxonomy.io.papers import parse_papers
 
     dumps, _ = parse_papers(sorted((ROOT / "data" / "dumps").glob("*")))
     titles = [p.title for p in dumps] + [t for t, _ in synthetic_papers]

@@ -14,9 +14,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from taxonomy.parse import parse_papers
-from taxonomy.readers import read_file
-from taxonomy.records import PAPER_COLUMNS
+from taxonomy.io.papers import parse_papers
+from taxonomy.io.readers import read_file
+from taxonomy.io.records import PAPER_COLUMNS
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "readers"

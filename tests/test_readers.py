@@ -18,9 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taxonomy.errors import DumpError, TaxonomyError
-from taxonomy.parse import parse_papers
-from taxonomy.readers import ReadLog, read_file, sniff_format, to_listing_text
-from taxonomy.records import PAPER_COLUMNS, Paper, arxiv_id, clean_text, paper_id, title_hash
+from taxonomy.io import ReadLog, read_file, sniff_format
+from taxonomy.io.listing import to_listing_text
+from taxonomy.io.papers import parse_papers
+from taxonomy.io.records import PAPER_COLUMNS, Paper, arxiv_id, clean_text, paper_id, title_hash
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "readers"

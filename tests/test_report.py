@@ -12,9 +12,9 @@ import pytest
 
 from taxonomy.categories import parse_taxonomy
 from taxonomy.errors import TaxonomyError
+from taxonomy.io.writers import read_table
 from taxonomy.render import summary_table, write_report
 from taxonomy.report import build_report, month_of, paper_link, prepare, uncertain
-from taxonomy.writers import read_table
 
 TAXONOMY = parse_taxonomy(b"""
 [[category]]

@@ -14,9 +14,9 @@ import pytest
 
 from taxonomy.artifact import load_model
 from taxonomy.categories import load_taxonomy
+from taxonomy.io.writers import read_table
 from taxonomy.labels import load_labels
 from taxonomy.tagging import HandLabels, tag_columns, tag_files
-from taxonomy.writers import read_table
 
 ROOT = Path(__file__).parent.parent
 DUMPS = sorted(str(p) for p in (ROOT / "data" / "dumps").glob("*.txt"))

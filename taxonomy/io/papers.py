@@ -1,4 +1,5 @@
-"""Normalize abstract dumps into one table of unique papers (the `taxonomy parse` command)."""
+"""Unique papers of abstract dumps as one table: in memory, or written to CSV / JSONL / Parquet
+(what `taxonomy parse` does), with repeats merged."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import OutputError
 from .atomic import atomic_path
-from .errors import OutputError
 
 TABLE_FORMATS = (".csv", ".jsonl", ".parquet")
 
@@ -130,8 +130,8 @@ def _plain(row: dict) -> dict:
     """JSON-ready values: NaN and pandas' NA become null, numpy scalars plain numbers."""
     out = {}
     for key, value in row.items():
-        if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
-            out[key] = None
+        if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+            out[key] = None  # NaN, NA and NaT alike (which one appears depends on pandas)
         elif hasattr(value, "item"):
             out[key] = value.item()
         else:

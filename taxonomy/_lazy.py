@@ -1,0 +1,28 @@
+"""Lazy public names for a package's ``__init__`` (PEP 562).
+
+Importing a package then costs nothing until a name is used, so a tagging worker that imports
+``taxonomy.io.records`` does not pull in pandas through ``taxonomy.io.writers``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+
+def attach(package: str, exports: dict[str, str],
+           defined: tuple[str, ...] = ()) -> tuple[list[str], Callable, Callable]:
+    """``__all__``, ``__getattr__`` and ``__dir__`` for ``package``; ``exports`` maps each
+    public name to the submodule (relative to ``package``) that defines it; ``defined`` names
+    the package defines itself."""
+    names = sorted([*exports, *defined])
+
+    def __getattr__(name: str):
+        if name in exports:
+            return getattr(importlib.import_module(f".{exports[name]}", package), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return list(names)
+
+    return names, __getattr__, __dir__

@@ -1,0 +1,23 @@
+"""Reading abstract dumps and writing tables: the bottom layer, which imports nothing above it.
+
+``records`` is the paper record and its ids; ``sniff`` opens a dump and judges its format;
+``listing``, ``jsonl``, ``delimited`` and ``parquet`` read one format each; ``readers`` reads
+any of them with repeats merged; ``writers`` and ``atomic`` write tables and files so that an
+interrupted run never leaves half a file.
+"""
+
+from __future__ import annotations
+
+from .._lazy import attach
+
+__all__, __getattr__, __dir__ = attach(__name__, {
+    "atomic_path": "atomic", "write_bytes": "atomic", "write_text": "atomic",
+    "papers_frame": "papers", "parse_papers": "papers", "parse_to_file": "papers",
+    "FORMATS": "readers", "read_file": "readers", "read_papers": "readers",
+    "ReadLog": "readlog",
+    "PAPER_COLUMNS": "records", "Deduplicator": "records", "Paper": "records",
+    "arxiv_id": "records", "paper_id": "records", "title_hash": "records",
+    "sniff_format": "sniff",
+    "TABLE_FORMATS": "writers", "TableWriter": "writers", "read_table": "writers",
+    "table_format": "writers", "write_frame": "writers",
+})

@@ -1,0 +1,90 @@
+"""A paper from the fields of one record (a JSON object, a CSV row or a Parquet row)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from .dates import parse_date
+from .readlog import ReadLog
+from .records import Paper, clean_text, paper_id
+
+
+def from_fields(row: dict, path: str, line: int, log: ReadLog,
+                reference: dt.date | None = None) -> Paper | None:
+    """A Paper from a JSON object, CSV row or Parquet row; None (and a logged skip) when the
+    row has no title or abstract. Dates without a year resolve against ``reference``
+    (default: today)."""
+    reference = reference or dt.date.today()
+    lowered = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+    title = clean_text(_text(lowered.get("title")))
+    abstract = clean_text(_text(lowered.get("abstract") or lowered.get("summary")))
+    if not title or not abstract:
+        log.skip(path, line, "no title" if not title else "no abstract")
+        return None
+    url = _text(lowered.get("url") or lowered.get("link")).strip()
+    given = _text(lowered.get("id") or lowered.get("arxiv_id")).strip()
+    date = _record_date(lowered, reference)
+    return Paper(
+        id=paper_id(given, title, url),
+        title=title,
+        abstract=abstract,
+        date=date,
+        n_authors=_count_authors(lowered),
+        organization=clean_text(_text(lowered.get("organization"))),
+        upvotes=_int_or_none(lowered.get("upvotes")),
+        url=url,
+        source=f"{path}:{line}",
+    )
+
+
+def _text(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, list):
+        return " ".join(_text(v) for v in value)
+    return str(value)
+
+
+def _record_date(row: dict, reference: dt.date) -> str:
+    for key in ("date", "published", "published_date"):
+        if row.get(key):
+            return parse_date(_text(row[key]), reference)
+    versions = row.get("versions")
+    if isinstance(versions, list) and versions and isinstance(versions[0], dict):
+        date = parse_date(_text(versions[0].get("created")), reference)
+        if date:
+            return date
+    if row.get("update_date"):
+        return parse_date(_text(row["update_date"]), reference)
+    return ""
+
+
+def _count_authors(row: dict) -> int | None:
+    parsed = row.get("authors_parsed")
+    if isinstance(parsed, list):
+        return len(parsed)
+    for key in ("n_authors", "num_authors"):
+        count = _int_or_none(row.get(key))
+        if count is not None:
+            return count
+    authors = row.get("authors")
+    if isinstance(authors, list):
+        return len(authors)
+    text = clean_text(_text(authors))
+    if not text:
+        return None
+    names = [n for n in re.split(r",|;|\band\b", text) if n.strip()]
+    return len(names)
+
+
+def _int_or_none(value) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    if number != number or abs(number) > 1e12:
+        return None
+    return int(number)

@@ -1,0 +1,173 @@
+"""Copied paper-listing pages: a title paragraph, an abstract paragraph and an optional
+metadata block per paper, with page chrome ignored wherever it appears."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+
+from .dates import DATE_LINE as _DATE_LINE
+from .dates import MONTHS as _MONTHS
+from .dates import resolve_day
+from .readlog import ReadLog
+from .records import Paper, paper_id
+
+# Counts are capped at 9 digits: a longer run is not metadata, and int() would refuse it.
+_AUTHORS_LINE = re.compile(r"^•\s*(\d{1,9})\s+authors?$")
+_META_DOT = "·"
+# Page chrome of a copied paper-listing page; ignored wherever it appears.
+_PAGE_CHROME = frozenset({
+    "new", "Subscribe", "Get trending papers in your email inbox!", "Daily Papers",
+    "byAK and the research community", "Trending Papers", "Papers",
+})
+_MAX_TITLE_CHARS = 400
+_MIN_ABSTRACT_WORDS = 12
+
+
+def _paragraphs(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """Blank-line separated paragraphs as (first line number, text joined with spaces).
+
+    A paragraph holding a metadata line ('·', '• 3 authors', a date) is split into its lines,
+    since listing pages print the metadata block without blank lines between its parts.
+    """
+    buf: list[tuple[int, str]] = []
+    for number, text in lines:
+        text = text.strip()
+        if text:
+            buf.append((number, text))
+        elif buf:
+            yield from _split_paragraph(buf)
+            buf = []
+    if buf:
+        yield from _split_paragraph(buf)
+
+
+def _split_paragraph(buf: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    if len(buf) > 1 and any(_kind(text) in ("dot", "authors", "date") for _, text in buf):
+        yield from buf
+    else:
+        yield buf[0][0], " ".join(text for _, text in buf)
+
+
+def _kind(text: str) -> str:
+    if text == _META_DOT:
+        return "dot"
+    if _AUTHORS_LINE.match(text):
+        return "authors"
+    match = _DATE_LINE.match(text)
+    if match and match[1] in _MONTHS:
+        return "date"
+    if text in _PAGE_CHROME:
+        return "chrome"
+    return "text"
+
+
+def _is_abstract(text: str, title: str) -> bool:
+    return (len(title) <= _MAX_TITLE_CHARS and len(text) > len(title)
+            and len(text.split()) >= _MIN_ABSTRACT_WORDS)
+
+
+class _Peekable:
+    """An iterator that can look a few items ahead: the listing reader needs two."""
+
+    def __init__(self, iterable):
+        self._it = iter(iterable)
+        self._buf: list = []
+
+    def peek(self, k: int = 0):
+        while len(self._buf) <= k:
+            item = next(self._it, None)
+            if item is None:
+                return None
+            self._buf.append(item)
+        return self._buf[k]
+
+    def pop(self):
+        item = self.peek()
+        if self._buf:
+            self._buf.pop(0)
+        return item
+
+
+def read_listing(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
+                 reference: dt.date) -> Iterator[Paper]:
+    """Papers of a copied listing page: title, abstract, then an optional metadata block.
+
+    The metadata block is an authors line ('• 9 authors') or an organization line
+    ('nvidia NVIDIA'), a line '·', and a date line 'Mon D[, YYYY] [upvotes]'.
+    """
+    paras = _Peekable((n, t, k) for n, t in _paragraphs(lines) if (k := _kind(t)) != "chrome")
+    title: tuple[int, str] | None = None
+    current: Paper | None = None  # the last paper, held back until its metadata is read
+    seen_paper = False  # lines before the first paper are the page's header
+    while (item := paras.pop()) is not None:
+        number, text, kind = item
+        following = paras.peek()
+        if (kind == "text" and following is not None and following[2] == "dot"
+                and not (title is not None and _is_abstract(text, title[1]))):
+            kind = "org"  # 'nvidia NVIDIA': an organization handle and its display name
+        if kind in ("authors", "org", "dot"):
+            block = [item]
+            while (nxt := paras.peek()) is not None and nxt[2] in ("dot", "date"):
+                block.append(paras.pop())
+                if nxt[2] == "date" or len(block) == 3:
+                    break
+            if current is None or title is not None:
+                if seen_paper:
+                    log.skip(path, number, "metadata with no paper before it")
+                continue
+            yield _with_metadata(current, block, reference)
+            current = None
+            continue
+        if kind == "date":
+            continue  # a date line on its own is the page's date, not a paper's
+        if title is not None and _is_abstract(text, title[1]):
+            if current is not None:
+                yield current
+            current = Paper(
+                id=paper_id("", title[1]), title=title[1], abstract=text,
+                source=f"{path}:{title[0]}",
+            )
+            title = None
+            seen_paper = True
+            continue
+        if title is not None and seen_paper:
+            log.skip(path, title[0], "a title with no abstract after it")
+        title = (number, text)
+    if current is not None:
+        yield current
+    if title is not None and seen_paper:
+        log.skip(path, title[0], "a title with no abstract after it (truncated page?)")
+
+
+def _with_metadata(paper: Paper, block, reference: dt.date) -> Paper:
+    for _, text, kind in block:
+        if kind == "authors":
+            paper.n_authors = int(_AUTHORS_LINE.match(text)[1])
+        elif kind in ("org", "text"):
+            handle, _, name = text.partition(" ")
+            paper.organization = name.strip() or handle
+        elif kind == "date":
+            match = _DATE_LINE.match(text)
+            paper.date = resolve_day(_MONTHS[match[1]], int(match[2]),
+                                     int(match[3]) if match[3] else None, reference)
+            paper.upvotes = int(match[4]) if match[4] else None
+    return paper
+
+
+def to_listing_text(papers: Iterable[Paper]) -> str:
+    """A listing page that :func:`read_file` reads back into the same papers."""
+    out = ["Daily Papers", ""]
+    for paper in papers:
+        out += [paper.title, "", paper.abstract, ""]
+        if paper.date:
+            who = (f"  • {paper.n_authors} authors" if paper.n_authors is not None
+                   else f"{paper.organization.split()[0]} {paper.organization}"
+                   if paper.organization else "")
+            date = dt.date.fromisoformat(paper.date)
+            shown = f"{date:%b} {date.day}, {date.year}"
+            if paper.upvotes is not None:
+                shown += f" {paper.upvotes}"
+            out += ([who] if who else []) + [_META_DOT, shown, ""]
+    return "\n".join(out) + "\n"
