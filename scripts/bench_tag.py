@@ -54,8 +54,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 sys.path.insert(0, sys.argv[3])
-from taxonomy.categories import load_taxonomy
-from taxonomy.labels import load_labels
+from taxonomy.labels.categories import load_taxonomy
+from taxonomy.labels.labelfile import load_labels
 taxonomy = load_taxonomy()
 labels = load_labels(sys.argv[2], taxonomy)
 pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)),

@@ -11,12 +11,13 @@ from ._lazy import attach
 __version__ = "0.2.0"
 
 __all__, __getattr__, __dir__ = attach(__name__, {
-    "Category": "categories", "Taxonomy": "categories", "load_taxonomy": "categories",
+    "Category": "labels.categories", "Taxonomy": "labels.categories",
+    "load_taxonomy": "labels.categories",
     "Classifier": "model", "ModelConfig": "model", "fit": "model",
     "DumpError": "errors", "LabelsError": "errors", "ModelError": "errors",
     "OutputError": "errors", "TaxonomyError": "errors", "TaxonomyFileError": "errors",
     "HandLabels": "tagging", "tag_files": "tagging", "tag_papers": "tagging",
-    "LabeledPapers": "labels", "load_labels": "labels",
+    "LabeledPapers": "labels.labelfile", "load_labels": "labels.labelfile",
     "LoadedModel": "artifact", "load_model": "artifact",
     "Paper": "io.records",
     "ReadLog": "io.readlog", "read_file": "io.readers", "read_papers": "io.readers",

@@ -254,8 +254,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _taxonomy_and_labels(path):
-    from .categories import load_taxonomy
-    from .labels import load_labels
+    from .labels.categories import load_taxonomy
+    from .labels.labelfile import load_labels
 
     taxonomy = load_taxonomy()
     return taxonomy, load_labels(paths.labels_file(path), taxonomy)
@@ -291,7 +291,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 @_command
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import format_table
-    from .labels import load_labels
+    from .labels.labelfile import load_labels
     from .training import evaluate_all, holdout_all
 
     taxonomy, papers = _taxonomy_and_labels(args.labels)
@@ -329,7 +329,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def _load_model(path):
     from .artifact import load_model
-    from .categories import load_taxonomy
+    from .labels.categories import load_taxonomy
 
     return load_model(paths.model_file(path), load_taxonomy().ids)
 
@@ -337,8 +337,8 @@ def _load_model(path):
 def _labeled_papers(args: argparse.Namespace):
     """The hand labels that win over the model (see ``paths.labels_file``), or None with
     --no-hand-labels."""
-    from .categories import load_taxonomy
-    from .labels import load_labels
+    from .labels.categories import load_taxonomy
+    from .labels.labelfile import load_labels
 
     if args.no_hand_labels:
         return None
@@ -384,9 +384,9 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 @_command
 def cmd_report(args: argparse.Namespace) -> int:
-    from .categories import load_taxonomy
     from .coverage import run_report
-    from .labels import support
+    from .labels.categories import load_taxonomy
+    from .labels.labelfile import support
     from .render import summary_table
     from .tagging import HandLabels
 
@@ -410,12 +410,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 @_command
 def cmd_labels(args: argparse.Namespace) -> int:
-    from .categories import load_taxonomy
-    from .labels import MIN_SUPPORT, agreement, check_labels, read_label_column, support
+    from .labels.agreement import agreement
+    from .labels.categories import load_taxonomy
+    from .labels.labelfile import MIN_SUPPORT, check_labels, read_label_column, support
 
     taxonomy = load_taxonomy()
     if args.labels_command == "suspects":
-        from .labels import load_labels
+        from .labels.labelfile import load_labels
         from .training import suspects
 
         papers = load_labels(paths.labels_file(args.path), taxonomy)

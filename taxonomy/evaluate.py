@@ -18,8 +18,8 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 
 from . import model as model_mod
-from .categories import Taxonomy
 from .folds import stratified_folds
+from .labels.categories import Taxonomy
 
 # A predictor is fitted on (titles, abstracts, y) and returns a function that predicts 0/1 rows.
 Predictor = Callable[[list[str], list[str], np.ndarray], Callable[[list[str], list[str]],

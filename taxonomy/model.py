@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import sparse
 
-from .categories import Taxonomy
 from .folds import stratified_folds
+from .labels.categories import Taxonomy
 
 # Version of the plain-data layout a model file holds (see Classifier.to_state).
 STATE_FORMAT = 2

@@ -12,7 +12,8 @@ import pandas as pd
 
 from .io.atomic import write_text
 from .io.writers import write_frame
-from .labels import MIN_SUPPORT, split_labels
+from .labels.indicator import split_labels
+from .labels.labelfile import MIN_SUPPORT
 from .report import TITLE, Report
 
 # Longer lists are cut in coverage.md and coverage.html; the CSV beside them has every row.

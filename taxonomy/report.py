@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .categories import Taxonomy
 from .errors import TaxonomyError
 from .io.records import arxiv_id
-from .labels import MIN_SUPPORT, split_labels, to_indicator
+from .labels.categories import Taxonomy
+from .labels.indicator import split_labels, to_indicator
+from .labels.labelfile import MIN_SUPPORT
 
 TITLE = "Training-efficiency category coverage"
 UNDATED = "undated"

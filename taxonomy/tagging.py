@@ -20,7 +20,8 @@ from .io.papers import chunked, patch_repeats
 from .io.readers import ReadLog, read_papers
 from .io.records import Deduplicator, Paper, title_hash
 from .io.writers import TableWriter
-from .labels import LabeledPapers, join_labels
+from .labels.indicator import join_labels
+from .labels.labelfile import LabeledPapers
 from .scoring import score_chunk, score_in_worker
 
 CHUNK = 2_000

@@ -10,9 +10,9 @@ import numpy as np
 
 from . import evaluate, paths
 from .artifact import load_model, read_card, save_model, sha256_file
-from .categories import Taxonomy
 from .errors import ModelError
-from .labels import LabeledPapers, support
+from .labels.categories import Taxonomy
+from .labels.labelfile import LabeledPapers, support
 from .model import ModelConfig, fit, out_of_fold_scores
 
 FOLDS, REPEATS = 5, 3

@@ -18,8 +18,8 @@ ROOT = Path(__file__).parent.parent
 @pytest.fixture(scope="session")
 def synthetic_papers() -> list[tuple[str, str]]:
     """3,000 (title, abstract) pairs recombined from the hand-labeled papers' sentences."""
-    from taxonomy.categories import load_taxonomy
-    from taxonomy.labels import load_labels
+    from taxonomy.labels.categories import load_taxonomy
+    from taxonomy.labels.labelfile import load_labels
 
     labels = load_labels(ROOT / "labels" / "seed.csv", load_taxonomy())
     sentences = [s.strip() + "." for a in labels.abstracts for s in a.split(". ") if s.strip()]

@@ -11,17 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from taxonomy.categories import load_taxonomy
 from taxonomy.errors import LabelsError
-from taxonomy.labels import (
-    agreement,
-    check_labels,
-    from_indicator,
-    join_labels,
-    load_labels,
-    split_labels,
-    to_indicator,
-)
+from taxonomy.labels.agreement import agreement
+from taxonomy.labels.categories import load_taxonomy
+from taxonomy.labels.indicator import from_indicator, join_labels, split_labels, to_indicator
+from taxonomy.labels.labelfile import check_labels, load_labels
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "labels"

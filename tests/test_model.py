@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taxonomy.artifact import load_model, save_model
-from taxonomy.categories import load_taxonomy
 from taxonomy.errors import ModelError
 from taxonomy.evaluate import _metrics, keyword_rules
-from taxonomy.labels import load_labels
+from taxonomy.labels.categories import load_taxonomy
+from taxonomy.labels.labelfile import load_labels
 from taxonomy.model import ModelConfig, best_thresholds, fit
 
 ROOT = Path(__file__).parent.parent

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from taxonomy.categories import parse_taxonomy
 from taxonomy.errors import TaxonomyError
 from taxonomy.io.writers import read_table
+from taxonomy.labels.categories import parse_taxonomy
 from taxonomy.render import summary_table, write_report
 from taxonomy.report import build_report, month_of, paper_link, prepare, uncertain
 

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from taxonomy.artifact import load_model
-from taxonomy.categories import load_taxonomy
 from taxonomy.io.writers import read_table
-from taxonomy.labels import load_labels
+from taxonomy.labels.categories import load_taxonomy
+from taxonomy.labels.labelfile import load_labels
 from taxonomy.tagging import HandLabels, tag_columns, tag_files
 
 ROOT = Path(__file__).parent.parent

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from taxonomy.categories import load_taxonomy, parse_taxonomy
 from taxonomy.errors import TaxonomyFileError
+from taxonomy.labels.categories import load_taxonomy, parse_taxonomy
 
 DATA = Path(__file__).parent / "data" / "taxonomy"
 

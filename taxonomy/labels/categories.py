@@ -9,7 +9,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import TaxonomyFileError
+from ..errors import TaxonomyFileError
 
 _FIELDS = {"id", "name", "definition", "include", "exclude", "terms", "examples"}
 _LISTS = ("include", "exclude", "terms", "examples")
@@ -50,7 +50,7 @@ class Taxonomy:
 def load_taxonomy(path: str | os.PathLike | None = None) -> Taxonomy:
     """The taxonomy at ``path``, else the project's or the shipped one (see ``paths``); a
     clear error when it is malformed."""
-    from . import paths
+    from .. import paths
 
     shipped = path is None and paths.taxonomy_file() == paths.package_dir() / "taxonomy.toml"
     path = paths.taxonomy_file() if path is None else Path(path)

@@ -1,46 +1,23 @@
-"""Hand labels: the labels file, its checks, and label-list <-> indicator-matrix conversions."""
+"""The labels file: hand labels (id, title, abstract, labels, note), read and checked row by
+row against the taxonomy."""
 
 from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import LabelsError
 from .categories import Taxonomy
-from .errors import LabelsError
+from .indicator import split_labels, to_indicator
 
 LABEL_COLUMNS = ("id", "title", "abstract", "labels", "note")
-SEPARATOR = ";"
 # Below this many positive examples a category cannot be trained or evaluated reliably.
 MIN_SUPPORT = 10
-
-
-def split_labels(text: str) -> list[str]:
-    """'a;b' -> ['a', 'b']; blank -> []."""
-    return [part.strip() for part in (text or "").split(SEPARATOR) if part.strip()]
-
-
-def join_labels(labels: Iterable[str]) -> str:
-    return SEPARATOR.join(labels)
-
-
-def to_indicator(label_lists: Sequence[Sequence[str]], category_ids: Sequence[str]) -> np.ndarray:
-    """Rows of category ids -> 0/1 matrix with one column per category, in taxonomy order."""
-    column = {cid: j for j, cid in enumerate(category_ids)}
-    matrix = np.zeros((len(label_lists), len(category_ids)), dtype=np.int8)
-    for i, labels in enumerate(label_lists):
-        for label in labels:
-            matrix[i, column[label]] = 1
-    return matrix
-
-
-def from_indicator(matrix: np.ndarray, category_ids: Sequence[str]) -> list[list[str]]:
-    """0/1 (or boolean) matrix -> rows of category ids, in taxonomy order."""
-    return [[category_ids[j] for j in np.flatnonzero(row)] for row in np.asarray(matrix)]
 
 
 @dataclass
@@ -167,32 +144,3 @@ def read_label_column(path: str | os.PathLike, taxonomy: Taxonomy) -> dict[str, 
     except (UnicodeDecodeError, csv.Error) as exc:
         raise LabelsError(f"unreadable CSV ({exc})", path) from None
     return out
-
-
-@dataclass
-class Agreement:
-    """Inter-annotator agreement over the papers two passes share."""
-
-    papers: int
-    kappa: dict[str, float]
-    positives: dict[str, tuple[int, int]]
-    disagreements: list[tuple[str, list[str], list[str]]]
-
-
-def agreement(first: dict[str, list[str]], second: dict[str, list[str]],
-              taxonomy: Taxonomy) -> Agreement:
-    """Per-category Cohen's kappa and every paper whose two label sets differ."""
-    from sklearn.metrics import cohen_kappa_score
-
-    shared = [paper_id for paper_id in first if paper_id in second]
-    if not shared:
-        raise LabelsError("the two label files share no paper ids")
-    a = to_indicator([first[i] for i in shared], taxonomy.ids)
-    b = to_indicator([second[i] for i in shared], taxonomy.ids)
-    kappa, positives = {}, {}
-    for j, cid in enumerate(taxonomy.ids):
-        same = (a[:, j] == b[:, j]).all()
-        kappa[cid] = 1.0 if same else float(cohen_kappa_score(a[:, j], b[:, j]))
-        positives[cid] = (int(a[:, j].sum()), int(b[:, j].sum()))
-    differ = [(i, first[i], second[i]) for i in shared if set(first[i]) != set(second[i])]
-    return Agreement(len(shared), kappa, positives, differ)

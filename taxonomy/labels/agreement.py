@@ -1,0 +1,38 @@
+"""Inter-annotator agreement: per-category Cohen's kappa of two labeling passes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import LabelsError
+from .categories import Taxonomy
+from .indicator import to_indicator
+
+
+@dataclass
+class Agreement:
+    """Inter-annotator agreement over the papers two passes share."""
+
+    papers: int
+    kappa: dict[str, float]
+    positives: dict[str, tuple[int, int]]
+    disagreements: list[tuple[str, list[str], list[str]]]
+
+
+def agreement(first: dict[str, list[str]], second: dict[str, list[str]],
+              taxonomy: Taxonomy) -> Agreement:
+    """Per-category Cohen's kappa and every paper whose two label sets differ."""
+    from sklearn.metrics import cohen_kappa_score
+
+    shared = [paper_id for paper_id in first if paper_id in second]
+    if not shared:
+        raise LabelsError("the two label files share no paper ids")
+    a = to_indicator([first[i] for i in shared], taxonomy.ids)
+    b = to_indicator([second[i] for i in shared], taxonomy.ids)
+    kappa, positives = {}, {}
+    for j, cid in enumerate(taxonomy.ids):
+        same = (a[:, j] == b[:, j]).all()
+        kappa[cid] = 1.0 if same else float(cohen_kappa_score(a[:, j], b[:, j]))
+        positives[cid] = (int(a[:, j].sum()), int(b[:, j].sum()))
+    differ = [(i, first[i], second[i]) for i in shared if set(first[i]) != set(second[i])]
+    return Agreement(len(shared), kappa, positives, differ)
