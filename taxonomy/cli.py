@@ -44,7 +44,7 @@ class _Version(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None):
         from . import __version__
-        from .artifact import read_card
+        from .model.artifact import read_card
 
         try:
             path = paths.model_file()
@@ -263,7 +263,7 @@ def _taxonomy_and_labels(path):
 
 @_command
 def cmd_train(args: argparse.Namespace) -> int:
-    from .training import train
+    from .model.training import train
 
     taxonomy, papers = _taxonomy_and_labels(args.labels)
     target = paths.models_out_dir(args.output) / f"{args.name}.joblib"
@@ -290,9 +290,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 @_command
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import format_table
     from .labels.labelfile import load_labels
-    from .training import evaluate_all, holdout_all
+    from .model.evaluation import format_table
+    from .model.training import evaluate_all, holdout_all
 
     taxonomy, papers = _taxonomy_and_labels(args.labels)
     if args.holdout:
@@ -328,8 +328,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _load_model(path):
-    from .artifact import load_model
     from .labels.categories import load_taxonomy
+    from .model.artifact import load_model
 
     return load_model(paths.model_file(path), load_taxonomy().ids)
 
@@ -417,7 +417,7 @@ def cmd_labels(args: argparse.Namespace) -> int:
     taxonomy = load_taxonomy()
     if args.labels_command == "suspects":
         from .labels.labelfile import load_labels
-        from .training import suspects
+        from .model.training import suspects
 
         papers = load_labels(paths.labels_file(args.path), taxonomy)
         found = suspects(papers, taxonomy)

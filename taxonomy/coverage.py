@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .artifact import LoadedModel
 from .errors import DumpError
 from .io.readers import ReadLog
 from .io.writers import TABLE_FORMATS, read_table
 from .labels.categories import Taxonomy
+from .model.artifact import LoadedModel
 from .render import write_report
 from .report import Report, build_report
 from .tagging import HandLabels, tag_files

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .artifact import LoadedModel
 from .errors import DumpError, TaxonomyError
 from .io.fields import from_fields as paper_from_fields
 from .io.jsonl import read_jsonl as read_json_lines
 from .io.readlog import ReadLog
 from .io.sniff import gzip_compressed, sniff_format
 from .io.writers import TableWriter
+from .model.artifact import LoadedModel
 from .scoring import score_in_worker
 from .tagging import Existing, HandLabels, TagResult, _frame, tag_columns
 
@@ -72,7 +72,7 @@ def _tag_partition(part, source: str, model_path: str, sha256: str, hand: HandLa
         found = read_json_lines(enumerate((line.rstrip("\n") for line in part), 1), source, log)
     papers = [p for p in found if p is not None and p.id not in skip]
     if not papers:
-        return pd.DataFrame(columns=tag_columns(meta.classifier.category_ids)), log.skipped
+        return pd.DataFrame(columns=tag_columns(meta.state.category_ids)), log.skipped
     rows = [hand.get(p) for p in papers]
     scores, terms = score_in_worker(model_path, sha256, [p.title for p in papers],
                                     [p.abstract for p in papers], rows)
@@ -90,7 +90,7 @@ def tag_with_dask(inputs: list[str | os.PathLike], out: str | os.PathLike, model
     _, Client, LocalCluster = _dask()
     from dask import delayed
 
-    result = TagResult(counts=dict.fromkeys(model.classifier.category_ids, 0))
+    result = TagResult(counts=dict.fromkeys(model.state.category_ids, 0))
     if scheduler == "local":
         cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1,
                                processes=True, dashboard_address=None)
@@ -103,7 +103,7 @@ def tag_with_dask(inputs: list[str | os.PathLike], out: str | os.PathLike, model
             raise TaxonomyError(f"cannot reach the dask scheduler at {scheduler} ({exc}); "
                                 "check the address or use --scheduler local") from None
     try:
-        columns = tag_columns(model.classifier.category_ids)
+        columns = tag_columns(model.state.category_ids)
         existing = Existing(out, model, allow_mixed_models)
         with TableWriter(out, append_to=out if only_new else None, on_copy=existing) as writer:
             skip = frozenset(existing.ids)

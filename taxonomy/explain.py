@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .artifact import LoadedModel
 from .errors import TaxonomyError
 from .io.readers import read_papers
 from .io.records import Paper, arxiv_id
+from .model.artifact import LoadedModel
 
 
 def find_paper(paper_id: str, inputs: list[str]) -> Paper:
@@ -20,15 +20,15 @@ def find_paper(paper_id: str, inputs: list[str]) -> Paper:
 
 def explain(paper: Paper, model: LoadedModel, k: int = 8) -> str:
     """A readable explanation of the model's decision for one paper."""
-    classifier = model.classifier
-    features = classifier.transform([paper.title], [paper.abstract])
-    scores = classifier.scores_from_features(features)[0]
+    state = model.state
+    features = state.transform([paper.title], [paper.abstract])
+    scores = state.scores_from_features(features)[0]
     lines = [f"{paper.id}  {paper.title}", f"model {model.name} {model.version}", ""]
-    for j, cid in enumerate(classifier.category_ids):
-        threshold = classifier.thresholds[j]
+    for j, cid in enumerate(state.category_ids):
+        threshold = state.thresholds[j]
         verdict = "ASSIGNED" if scores[j] >= threshold else "not assigned"
         lines.append(f"{cid:<20} score {scores[j]:.3f}  threshold {threshold:.2f}  {verdict}")
-        top = classifier.contributions(features, 0, j, k, model.feature_names)
+        top = state.contributions(features, 0, j, k, model.feature_names)
         if top:
             lines.append("    " + ", ".join(f"{term} (+{weight:.2f})" for term, weight in top))
     return "\n".join(lines)

@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 
-from .artifact import LoadedModel, load_model
+from .model.artifact import LoadedModel, load_model
 
 TOP_TERMS = 3
 
@@ -21,11 +21,11 @@ def score_chunk(model: LoadedModel, titles: list[str], abstracts: list[str],
     Terms are listed for the model's assigned labels, or for the hand labels where a paper
     has them (hand labels win over the model).
     """
-    classifier = model.classifier
-    features = classifier.transform(titles, abstracts)
-    scores = classifier.scores_from_features(features)
-    assigned = scores >= classifier.thresholds
-    ids = classifier.category_ids
+    state = model.state
+    features = state.transform(titles, abstracts)
+    scores = state.scores_from_features(features)
+    assigned = scores >= state.thresholds
+    ids = state.category_ids
     column = {cid: j for j, cid in enumerate(ids)}
     names = model.feature_names
     explanations = []
@@ -34,7 +34,7 @@ def score_chunk(model: LoadedModel, titles: list[str], abstracts: list[str],
                   else [column[c] for c in hand if c in column])
         parts = []
         for j in labels:
-            top = classifier.contributions(features, i, j, TOP_TERMS, names)
+            top = state.contributions(features, i, j, TOP_TERMS, names)
             parts.append(f"{ids[j]}: {', '.join(term for term, _ in top)}")
         explanations.append("; ".join(parts))
     return scores, explanations

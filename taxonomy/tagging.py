@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .artifact import LoadedModel
 from .errors import OutputError
 from .io.papers import chunked, patch_repeats
 from .io.readers import ReadLog, read_papers
@@ -22,6 +21,7 @@ from .io.records import Deduplicator, Paper, title_hash
 from .io.writers import TableWriter
 from .labels.indicator import join_labels
 from .labels.labelfile import LabeledPapers
+from .model.artifact import LoadedModel
 from .scoring import score_chunk, score_in_worker
 
 CHUNK = 2_000
@@ -63,9 +63,9 @@ def tag_papers(papers: list[Paper], model: LoadedModel, hand: HandLabels) -> pd.
 
 def _frame(papers: list[Paper], scores: np.ndarray, terms: list[str],
            hand_rows: list[list[str] | None], model: LoadedModel) -> pd.DataFrame:
-    classifier = model.classifier
-    ids = classifier.category_ids
-    assigned = scores >= classifier.thresholds
+    state = model.state
+    ids = state.category_ids
+    assigned = scores >= state.thresholds
     labels = [join_labels(h) if h is not None else
               join_labels(ids[j] for j in np.flatnonzero(row))
               for h, row in zip(hand_rows, assigned, strict=True)]
@@ -146,7 +146,7 @@ def tag_files(
     """Tag every unique paper in ``inputs`` into ``out``; with ``only_new``, append to ``out``
     only the papers whose ids it does not hold yet (and only if its rows come from the same
     model version, unless ``allow_mixed_models``). ``out`` is replaced atomically."""
-    result = TagResult(counts=dict.fromkeys(model.classifier.category_ids, 0))
+    result = TagResult(counts=dict.fromkeys(model.state.category_ids, 0))
     dedupe = Deduplicator()
     skip: set[str] = set()
     papers = read_papers(inputs, log=result.log, reference_date=reference_date, fmt=fmt,

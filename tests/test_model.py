@@ -13,35 +13,46 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.base import clone
 
-from taxonomy.artifact import load_model, save_model
 from taxonomy.errors import ModelError
-from taxonomy.evaluate import _metrics, keyword_rules
 from taxonomy.labels.categories import load_taxonomy
 from taxonomy.labels.labelfile import load_labels
-from taxonomy.model import ModelConfig, best_thresholds, fit
+from taxonomy.model.artifact import load_model, save_model
+from taxonomy.model.estimator import EfficiencyClassifier
+from taxonomy.model.evaluation import KeywordRules, summarize
+from taxonomy.model.text import compose
+from taxonomy.model.thresholds import best_thresholds
 
 ROOT = Path(__file__).parent.parent
 TAXONOMY = load_taxonomy()
 LABELS = load_labels(ROOT / "labels" / "seed.csv", TAXONOMY)
-SMALL = ModelConfig(threshold_folds=3)
+SMALL = EfficiencyClassifier(taxonomy=TAXONOMY, threshold_folds=3)
 
 
 @pytest.fixture(scope="module")
 def fitted():
-    y = LABELS.indicator(TAXONOMY.ids)
-    return fit(LABELS.titles, LABELS.abstracts, y, TAXONOMY, SMALL)
+    return clone(SMALL).fit(LABELS.frame(), LABELS.indicator(TAXONOMY.ids)).export()
 
 
-def _docs(titles, abstracts, config):
-    return [" ".join([t] * config.title_repeats + [a]) for t, a in zip(titles, abstracts,
-                                                                         strict=True)]
+def _reference(state, titles, abstracts):
+    """scikit-learn's TfidfVectorizer.transform with the state's vocabulary and idf."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    params = state.params
+    vectorizer = TfidfVectorizer(
+        ngram_range=tuple(params["ngram_range"]), token_pattern=params["token_pattern"],
+        sublinear_tf=params["sublinear_tf"], stop_words=state.stop_words, lowercase=True,
+        dtype=np.float32, vocabulary=state.vocabulary)
+    vectorizer.idf_ = state.idf
+    return vectorizer.transform([compose(t, a, params["title_repeats"])
+                                 for t, a in zip(titles, abstracts, strict=True)])
 
 
 def test_fast_tfidf_equals_scikit_learn(fitted):
     titles, abstracts = LABELS.titles[:50], LABELS.abstracts[:50]
     ours = fitted.transform(titles, abstracts)
-    reference = fitted.vectorizer.transform(_docs(titles, abstracts, fitted.config))
+    reference = _reference(fitted, titles, abstracts)
     assert ours.shape == reference.shape
     assert abs(ours - reference).max() < 1e-6
     assert (ours != 0).sum() == (reference != 0).sum()
@@ -52,14 +63,13 @@ def test_fast_tfidf_equals_scikit_learn(fitted):
                         max_size=80), min_size=1, max_size=5))
 def test_fast_tfidf_equals_scikit_learn_on_odd_text(fitted, texts):
     ours = fitted.transform(texts, texts)
-    reference = fitted.vectorizer.transform(_docs(texts, texts, fitted.config))
+    reference = _reference(fitted, texts, texts)
     assert abs(ours - reference).max() < 1e-6 if ours.nnz or reference.nnz else True
     assert (ours != 0).sum() == (reference != 0).sum()
 
 
 def test_training_is_byte_reproducible(tmp_path, fitted):
-    y = LABELS.indicator(TAXONOMY.ids)
-    again = fit(LABELS.titles, LABELS.abstracts, y, TAXONOMY, SMALL)
+    again = clone(SMALL).fit(LABELS.frame(), LABELS.indicator(TAXONOMY.ids)).export()
     first = save_model(fitted, tmp_path / "a.joblib", {})
     second = save_model(again, tmp_path / "b.joblib", {})
     assert first["joblib_sha256"] == second["joblib_sha256"]
@@ -76,17 +86,18 @@ def test_best_thresholds_picks_the_f1_maximum():
 def test_metrics_exact():
     truth = np.array([[1, 0], [1, 1], [0, 0]])
     guess = np.array([[1, 1], [0, 1], [0, 0]])
-    metrics = _metrics(truth, guess)
-    assert metrics["precision"].tolist() == [1.0, 0.5]
-    assert metrics["recall"].tolist() == [0.5, 1.0]
-    assert metrics["f1"].tolist() == pytest.approx([2 / 3, 2 / 3])
-    assert metrics["micro"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
+    scores = summarize("m", truth, [guess], ["a", "b"])
+    assert scores.precision == {"a": 1.0, "b": 0.5}
+    assert scores.recall == {"a": 0.5, "b": 1.0}
+    assert scores.f1 == pytest.approx({"a": 2 / 3, "b": 2 / 3})
+    assert scores.micro_f1[0] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
 
 
 def test_keyword_rules_baseline_uses_the_taxonomy_terms():
-    predict = keyword_rules(TAXONOMY)([], [], None)
-    rows = predict(["Gradient checkpointing", "A new dataset"],
-                   ["We cut peak memory with gradient checkpointing.", "We release images."])
+    rules = KeywordRules(TAXONOMY).fit(None)
+    rows = rules.predict([("Gradient checkpointing", "We cut peak memory with gradient "
+                                                     "checkpointing."),
+                          ("A new dataset", "We release images.")])
     memory = TAXONOMY.ids.index("memory")
     assert rows[0, memory] == 1 and rows[1].sum() == 0
 
@@ -101,7 +112,7 @@ def model_copy(tmp_path):
 def test_committed_model_loads_and_matches_its_card(model_copy):
     model = load_model(model_copy, TAXONOMY.ids)
     assert model.version == model.card["joblib_sha256"][:12]
-    assert model.classifier.thresholds.tolist() == list(model.card["thresholds"].values())
+    assert model.state.thresholds.tolist() == list(model.card["thresholds"].values())
 
 
 def test_a_model_changed_by_one_byte_is_refused(model_copy):
@@ -143,7 +154,7 @@ def test_the_model_file_holds_plain_data_only(model_copy, monkeypatch):
 
     monkeypatch.setattr(NumpyUnpickler, "find_class", recording)
     state = joblib.load(model_copy)
-    assert set(state) >= {"format", "config", "vocabulary", "idf", "coef", "thresholds"}
+    assert set(state) >= {"format", "params", "vocabulary", "idf", "coef", "thresholds"}
     assert modules and not [m for m in modules if m.split(".")[0] not in ("numpy", "joblib")]
 
 
@@ -176,8 +187,8 @@ def test_retrain_reproduces_the_committed_models_predictions(retrained, syntheti
     dumps, _ = parse_papers(sorted((ROOT / "data" / "dumps").glob("*")))
     titles = [p.title for p in dumps] + [t for t, _ in synthetic_papers]
     abstracts = [p.abstract for p in dumps] + [a for _, a in synthetic_papers]
-    committed = load_model(ROOT / "models" / "efficiency.joblib").classifier
-    again = load_model(retrained).classifier
+    committed = load_model(ROOT / "models" / "efficiency.joblib").state
+    again = load_model(retrained).state
     assert len(titles) > 3000
     expected, found = committed.scores(titles, abstracts), again.scores(titles, abstracts)
     assert np.abs(expected - found).max() <= 1e-9

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from taxonomy.artifact import load_model
 from taxonomy.io.writers import read_table
 from taxonomy.labels.categories import load_taxonomy
 from taxonomy.labels.labelfile import load_labels
+from taxonomy.model.artifact import load_model
 from taxonomy.tagging import HandLabels, tag_columns, tag_files
 
 ROOT = Path(__file__).parent.parent

@@ -8,12 +8,16 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import LabelsError
 from .categories import Taxonomy
 from .indicator import split_labels, to_indicator
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LABEL_COLUMNS = ("id", "title", "abstract", "labels", "note")
 # Below this many positive examples a category cannot be trained or evaluated reliably.
@@ -37,6 +41,13 @@ class LabeledPapers:
 
     def texts(self) -> list[tuple[str, str]]:
         return list(zip(self.titles, self.abstracts, strict=True))
+
+    def frame(self) -> pd.DataFrame:
+        """The papers as a DataFrame with 'id', 'title' and 'abstract' columns: what the
+        estimator's ``fit`` and ``predict`` take."""
+        import pandas as pd
+
+        return pd.DataFrame({"id": self.ids, "title": self.titles, "abstract": self.abstracts})
 
 
 def check_labels(path: str | os.PathLike, taxonomy: Taxonomy) -> tuple[LabeledPapers, list[str]]:

@@ -20,14 +20,16 @@ from pathlib import Path
 
 import joblib
 
-from .errors import ModelError
-from .io.atomic import atomic_path
-from .model import Classifier
+from ..errors import ModelError
+from ..io.atomic import atomic_path
+from .state import ScoringState
 
 
 @dataclass
 class LoadedModel:
-    classifier: Classifier
+    """A model file's scoring state, its card and where it was read from."""
+
+    state: ScoringState
     card: dict
     path: Path
 
@@ -42,7 +44,7 @@ class LoadedModel:
     @functools.cached_property
     def feature_names(self):
         """Names of the model's features (built once; the vectorizer rebuilds them per call)."""
-        return self.classifier.feature_names()
+        return self.state.feature_names()
 
 
 def environment() -> dict:
@@ -50,7 +52,7 @@ def environment() -> dict:
 
     Read from package metadata, so that loading a model never imports scikit-learn.
     """
-    from .model import BLAS_THREADS
+    from .estimator import BLAS_THREADS
 
     versions = {name.replace("-", "_"): importlib.metadata.version(name)
                 for name in ("numpy", "scipy", "scikit-learn", "joblib")}
@@ -79,16 +81,16 @@ def card_path(model_path: str | os.PathLike) -> Path:
     return Path(model_path).with_suffix(".json")
 
 
-def _model_bytes(classifier: Classifier) -> bytes:
+def _model_bytes(state: ScoringState) -> bytes:
     buffer = io.BytesIO()
-    joblib.dump(classifier.to_state(), buffer, compress=3)
+    joblib.dump(state.to_dict(), buffer, compress=3)
     return buffer.getvalue()
 
 
-def save_model(classifier: Classifier, path: str | os.PathLike, card: dict) -> dict:
+def save_model(state: ScoringState, path: str | os.PathLike, card: dict) -> dict:
     """Write the joblib file and its card, each atomically; returns the full card."""
     path = Path(path)
-    data = _model_bytes(classifier)
+    data = _model_bytes(state)
     digest = hashlib.sha256(data).hexdigest()
     full = {
         "name": path.stem,
@@ -98,10 +100,10 @@ def save_model(classifier: Classifier, path: str | os.PathLike, card: dict) -> d
         "joblib_sha256": digest,
         **card,
         "thresholds": {cid: float(t) for cid, t in
-                       zip(classifier.category_ids, classifier.thresholds, strict=True)},
-        "vocabulary_size": len(classifier.vocabulary),
-        "top_terms": classifier.top_terms(15),
-        "config": classifier.config.to_dict(),
+                       zip(state.category_ids, state.thresholds, strict=True)},
+        "vocabulary_size": len(state.vocabulary),
+        "top_terms": state.top_terms(15),
+        "params": state.params,
     }
     with atomic_path(path) as tmp_model, atomic_path(card_path(path)) as tmp_card:
         tmp_model.write_bytes(data)
@@ -134,15 +136,14 @@ def load_model(path: str | os.PathLike, category_ids: list[str] | None = None) -
         raise ModelError("does not match the sha256 in its model card (changed or corrupted); "
                          f"restore both files together, or {_REMEDY}", path)
     try:
-        state = joblib.load(path)
-        classifier = Classifier.from_state(state)
+        state = ScoringState.from_dict(joblib.load(path))
     except Exception as exc:  # unpickling can fail in many ways; all mean the same to a user
         raise ModelError(f"is not a model this version of taxonomy can read "
                          f"({type(exc).__name__}); {_REMEDY}", path) from None
-    if category_ids is not None and list(classifier.category_ids) != list(category_ids):
-        raise ModelError(f"was trained for categories {classifier.category_ids}, but the "
+    if category_ids is not None and list(state.category_ids) != list(category_ids):
+        raise ModelError(f"was trained for categories {state.category_ids}, but the "
                          f"taxonomy now has {list(category_ids)}; {_REMEDY}", path)
-    return LoadedModel(classifier, card, path)
+    return LoadedModel(state, card, path)
 
 
 # What to do about a missing or unusable model, for an installed user and in a clone alike.

@@ -1,0 +1,36 @@
+"""What the model reads: a paper's text, and the taxonomy file's prior documents."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..labels.categories import Taxonomy
+
+
+def compose(title: str, abstract: str, title_repeats: int) -> str:
+    """The text the vectorizer reads for one paper: the title repeated, so that its words
+    weigh more than the abstract's, then the abstract."""
+    return " ".join([title] * title_repeats + [abstract])
+
+
+def prior_documents(taxonomy: Taxonomy, examples: bool = True) -> tuple[list[str], np.ndarray]:
+    """Pseudo-documents from the taxonomy file: each category's definition, rules, terms and
+    examples are positive for that category only; the [none] examples for no category."""
+    docs, rows = [], []
+    width = len(taxonomy.categories)
+    for j, category in enumerate(taxonomy.categories):
+        texts = [f"{category.name}. {category.definition}", *category.include]
+        if category.terms:
+            texts.append(", ".join(category.terms))
+        if examples:
+            texts.extend(category.examples)
+        docs.extend(texts)
+        rows.extend([j] * len(texts))
+    if examples:
+        docs.extend(taxonomy.none_examples)
+        rows.extend([-1] * len(taxonomy.none_examples))
+    matrix = np.zeros((len(docs), width), dtype=np.int8)
+    for i, j in enumerate(rows):
+        if j >= 0:
+            matrix[i, j] = 1
+    return docs, matrix

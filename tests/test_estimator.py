@@ -1,0 +1,151 @@
+"""EfficiencyClassifier follows scikit-learn's estimator contract.
+
+scikit-learn's own checks run with the ones that cannot apply declared as expected failures:
+they feed numeric matrices and 1-D class labels, while this model reads text (titles and
+abstracts) and predicts a 0/1 matrix of categories. The contract those checks protect is then
+tested here on text: clone, GridSearchCV, Pipeline, pickling, output formats, idempotent and
+order-invariant fits, parameters left as given.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from taxonomy.labels.categories import load_taxonomy
+from taxonomy.labels.labelfile import load_labels
+from taxonomy.model.estimator import EfficiencyClassifier
+
+ROOT = Path(__file__).parent.parent
+TAXONOMY = load_taxonomy()
+LABELS = load_labels(ROOT / "labels" / "seed.csv", TAXONOMY)
+X, Y = LABELS.frame(), LABELS.indicator(TAXONOMY.ids)
+
+_NUMERIC = "reads titles and abstracts, not a numeric matrix"
+_MULTILABEL = "multilabel only: y is a 0/1 matrix with one column per category"
+# scikit-learn's checks that build numeric X or 1-D class labels, with the reason each cannot
+# apply; the behaviour each protects is tested on text below where it applies.
+EXPECTED_FAILURES = {
+    **dict.fromkeys([
+        "check_complex_data", "check_dtype_object", "check_estimators_dtypes",
+        "check_estimators_nan_inf", "check_estimators_empty_data_messages",
+        "check_estimator_sparse_array", "check_estimator_sparse_matrix",
+        "check_estimator_sparse_tag", "check_f_contiguous_array_estimator",
+        "check_fit2d_1feature", "check_fit2d_1sample", "check_fit2d_predict1d",
+        "check_n_features_in", "check_n_features_in_after_fitting",
+        "check_positive_only_tag_during_fit", "check_readonly_memmap_input",
+        "check_classifier_data_not_an_array", "check_fit_score_takes_y",
+        "check_classifiers_multilabel_output_format_decision_function",
+        "check_classifiers_multilabel_output_format_predict",
+        "check_classifiers_multilabel_output_format_predict_proba",
+        "check_classifiers_multilabel_representation_invariance",
+        "check_dict_unchanged", "check_dont_overwrite_parameters",
+        "check_estimators_fit_returns_self", "check_estimators_overwrite_params",
+        "check_estimators_pickle", "check_fit_check_is_fitted", "check_fit_idempotent",
+        "check_methods_sample_order_invariance", "check_methods_subset_invariance",
+        "check_pipeline_consistency", "check_decision_proba_consistency",
+        "check_non_transformer_estimators_n_iter",
+    ], _NUMERIC),
+    **dict.fromkeys([
+        "check_class_weight_classifiers", "check_classifier_multioutput",
+        "check_classifiers_classes", "check_classifiers_one_label",
+        "check_classifiers_regression_target", "check_classifiers_train",
+    ], _MULTILABEL),
+}
+
+
+@parametrize_with_checks([EfficiencyClassifier()],
+                         expected_failed_checks=lambda estimator: EXPECTED_FAILURES,
+                         xfail_strict=True)
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> EfficiencyClassifier:
+    return EfficiencyClassifier(taxonomy=TAXONOMY).fit(X, Y)
+
+
+def test_fit_returns_self_and_keeps_the_parameters_as_given():
+    model = EfficiencyClassifier(taxonomy=TAXONOMY, C=3.0, threshold_folds=2)
+    before = model.get_params()
+    assert model.fit(X.iloc[:120], Y[:120]) is model
+    assert model.get_params() == before
+    assert not [a for a in vars(model) if a.endswith("_") and a in before]
+
+
+def test_unfitted_model_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        EfficiencyClassifier().predict(X.iloc[:2])
+
+
+def test_output_formats(fitted):
+    proba, decision, labels = (fitted.predict_proba(X.iloc[:7]),
+                               fitted.decision_function(X.iloc[:7]), fitted.predict(X.iloc[:7]))
+    assert proba.shape == decision.shape == labels.shape == (7, len(TAXONOMY.ids))
+    assert ((proba >= 0) & (proba <= 1)).all() and set(np.unique(labels)) <= {0, 1}
+    assert np.array_equal(np.argsort(decision, axis=0), np.argsort(proba, axis=0))
+    assert np.array_equal(labels, (proba >= fitted.thresholds_).astype(np.int8))
+    assert list(fitted.classes_) == TAXONOMY.ids == fitted.category_ids_
+
+
+def test_pairs_and_dataframes_predict_alike(fitted):
+    pairs = list(zip(X["title"][:5], X["abstract"][:5], strict=True))
+    assert np.array_equal(fitted.predict_proba(pairs), fitted.predict_proba(X.iloc[:5]))
+
+
+def test_predictions_do_not_depend_on_order_or_company(fitted):
+    order = np.random.default_rng(0).permutation(len(X))
+    whole = fitted.predict_proba(X)
+    assert np.allclose(fitted.predict_proba(X.iloc[order]), whole[order], atol=1e-12)
+    assert np.allclose(fitted.predict_proba(X.iloc[10:20]), whole[10:20], atol=1e-12)
+
+
+def test_fit_is_idempotent_and_pickles(fitted):
+    again = clone(fitted).fit(X, Y)
+    assert np.array_equal(again.coef_, fitted.coef_)
+    assert np.array_equal(again.thresholds_, fitted.thresholds_)
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert np.array_equal(restored.predict_proba(X.iloc[:9]), fitted.predict_proba(X.iloc[:9]))
+
+
+def test_clone_and_export(fitted):
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params() and not hasattr(copy, "coef_")
+    state = fitted.export()
+    assert state.vocabulary[fitted.vocabulary_["memory"]] == "memory"
+    assert np.allclose(state.scores(X["title"][:4], X["abstract"][:4]),
+                       fitted.predict_proba(X.iloc[:4]), atol=1e-12)
+
+
+def test_grid_search_and_pipeline_work():
+    search = GridSearchCV(EfficiencyClassifier(taxonomy=TAXONOMY, threshold_folds=2),
+                          {"C": [1.0, 10.0]}, scoring="f1_macro",
+                          cv=KFold(2, shuffle=True, random_state=0))
+    search.fit(X, Y)
+    assert search.best_params_["C"] in (1.0, 10.0)
+    assert search.predict(X.iloc[:3]).shape == (3, len(TAXONOMY.ids))
+    upper = FunctionTransformer(lambda frame: frame.assign(title=frame["title"].str.upper()))
+    pipeline = make_pipeline(upper, EfficiencyClassifier(taxonomy=TAXONOMY, threshold_folds=2))
+    assert pipeline.fit(X, Y).predict(X.iloc[:3]).shape == (3, len(TAXONOMY.ids))
+
+
+@pytest.mark.parametrize("x, y, message", [
+    (pd.DataFrame({"title": ["a"]}), np.zeros((1, 5)), "X lacks column"),
+    ([("a", "b")], np.zeros((1, 3)), "y must be a 0/1 matrix of shape"),
+    ([("a", "b")], np.full((1, 5), 2), "y must hold only 0 and 1"),
+    ([("a", "b")], None, "requires y to be passed"),
+])
+def test_bad_training_input_is_a_clear_value_error(x, y, message):
+    with pytest.raises(ValueError, match=message):
+        EfficiencyClassifier(taxonomy=TAXONOMY).fit(x, y)
