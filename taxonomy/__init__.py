@@ -16,10 +16,10 @@ __all__, __getattr__, __dir__ = attach(__name__, {
     "EfficiencyClassifier": "model.estimator", "ScoringState": "model.state",
     "DumpError": "errors", "LabelsError": "errors", "ModelError": "errors",
     "OutputError": "errors", "TaxonomyError": "errors", "TaxonomyFileError": "errors",
-    "HandLabels": "tagging", "tag_files": "tagging", "tag_papers": "tagging",
+    "HandLabels": "tagging.hand", "Tagger": "tagging.tagger",
     "LabeledPapers": "labels.labelfile", "load_labels": "labels.labelfile",
     "LoadedModel": "model.artifact", "load_model": "model.artifact",
     "Paper": "io.records",
     "ReadLog": "io.readlog", "read_file": "io.readers", "read_papers": "io.readers",
-    "Report": "report", "build_report": "report",
+    "Report": "report.figures", "build_report": "report.figures",
 }, defined=("__version__",))

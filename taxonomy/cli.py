@@ -310,7 +310,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 @_command
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .explain import explain, find_paper
+    from .tagging.explain import explain, find_paper
 
     model = _load_model(args.model)
     if args.paper_id:
@@ -332,6 +332,12 @@ def _load_model(path):
     from .model.artifact import load_model
 
     return load_model(paths.model_file(path), load_taxonomy().ids)
+
+
+def _hand_labels(args: argparse.Namespace):
+    from .tagging.hand import HandLabels
+
+    return HandLabels.from_papers(_labeled_papers(args))
 
 
 def _labeled_papers(args: argparse.Namespace):
@@ -356,23 +362,22 @@ def cmd_tag(args: argparse.Namespace) -> int:
     from .io.writers import table_format
 
     table_format(out)
-    model = _load_model(args.model)
-    from .tagging import HandLabels
+    from .tagging.tagger import Tagger
 
-    hand = HandLabels.from_papers(_labeled_papers(args))
-    mixed = args.allow_mixed_models
+    tagger = Tagger(_load_model(args.model), _hand_labels(args))
     if args.scheduler:
-        from .distributed import tag_with_dask
+        from .tagging.executors import Dask
 
-        result = tag_with_dask(args.inputs, out, model, hand, args.scheduler,
-                               only_new=bool(args.only_new), allow_mixed_models=mixed)
+        executor = Dask(args.scheduler)
     else:
-        from .tagging import tag_files
+        from .tagging.executors import Processes
 
-        result = tag_files(args.inputs, out, model, hand, jobs=args.jobs,
-                           only_new=bool(args.only_new), allow_mixed_models=mixed,
-                           progress=False if args.quiet else None,
-                           reference_date=args.reference_date, fmt=args.fmt)
+        executor = Processes(args.jobs)
+    result = tagger.run(args.inputs, out, executor=executor, only_new=bool(args.only_new),
+                        allow_mixed_models=args.allow_mixed_models,
+                        progress=False if args.quiet else None,
+                        reference_date=args.reference_date, fmt=args.fmt)
+    model = tagger.model
     counts = ", ".join(f"{cid} {n}" for cid, n in result.counts.items())
     _say(args, f"tagged {result.papers} papers ({result.by_hand} by hand label, "
          f"{result.papers - result.by_hand} by model {model.name} {model.version}) into "
@@ -384,11 +389,12 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 @_command
 def cmd_report(args: argparse.Namespace) -> int:
-    from .coverage import run_report
     from .labels.categories import load_taxonomy
     from .labels.labelfile import support
-    from .render import summary_table
-    from .tagging import HandLabels
+    from .report.render import summary_table
+    from .report.run import run_report
+    from .tagging.hand import HandLabels
+    from .tagging.tagger import Tagger
 
     taxonomy = load_taxonomy()
     inputs = args.inputs or paths.bundled_dumps()
@@ -397,7 +403,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
     labeled = _labeled_papers(args)
     out_dir = args.output or paths.reports_dir()
-    run = run_report(inputs, out_dir, model, HandLabels.from_papers(labeled), taxonomy,
+    run = run_report(inputs, out_dir, Tagger(model, HandLabels.from_papers(labeled)), taxonomy,
                      label_support=support(labeled, taxonomy) if labeled else None,
                      compare=args.compare)
     _say(args, summary_table(run.report))

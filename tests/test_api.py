@@ -1,20 +1,79 @@
-"""The public Python API and the import weight that tagging workers rely on."""
+"""The public Python API, the layers' import direction, and the import weight that tagging
+workers rely on."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
 
 import taxonomy
+
+PACKAGE = Path(taxonomy.__file__).parent
+# Each layer may import the layers listed after it, never one before it.
+LAYERS = ["cli", "report", "tagging", "model", "labels", "io"]
+BASE = {"errors", "paths", "_lazy", "__version__"}  # shared by every layer
 
 
 def test_every_public_name_resolves():
     for name in taxonomy.__all__:
         assert getattr(taxonomy, name) is not None
+    for layer in LAYERS[1:]:
+        module = __import__(f"taxonomy.{layer}", fromlist=["__all__"])
+        for name in module.__all__:
+            assert getattr(module, name) is not None, (layer, name)
 
 
-def test_scoring_imports_neither_pandas_nor_scikit_learn():
-    probe = ("import sys, taxonomy.scoring; "
+def _imported(path: Path) -> set[str]:
+    """Top-level names of the taxonomy modules a file imports (relative or absolute)."""
+    module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    package = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            names = [target] if node.module else [f"{target}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found |= {n.split(".")[1] for n in names if n.startswith("taxonomy.")}
+    return found
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_a_layer_imports_only_the_layers_below_it(layer):
+    allowed = set(LAYERS[LAYERS.index(layer):]) | BASE
+    files = [PACKAGE / f"{layer}.py"] if (PACKAGE / f"{layer}.py").exists() else \
+        sorted((PACKAGE / layer).rglob("*.py"))
+    assert files
+    for path in files:
+        wrong = _imported(path) - allowed
+        assert not wrong, f"{path.relative_to(PACKAGE)} imports {sorted(wrong)}"
+
+
+@pytest.mark.parametrize("module", ["taxonomy.tagging.scoring", "taxonomy.model.state",
+                                    "taxonomy.model.artifact", "taxonomy.io.readers"])
+def test_scoring_and_reading_import_neither_pandas_nor_scikit_learn(module):
+    probe = (f"import sys, {module}; "
              "print(sorted(m for m in ('pandas', 'sklearn', 'matplotlib') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    assert result.stdout.strip() == "[]"
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_tag_a_dataframe_in_one_line():
+    tags = taxonomy.Tagger.default().tag(pd.DataFrame({
+        "title": ["ZeRO-Offload: Democratizing Billion-Scale Model Training"],
+        "abstract": ["We offload optimizer states and gradients to CPU memory so that a single "
+                     "GPU trains models ten times larger than before."]}))
+    assert list(tags.columns) == taxonomy.Tagger.default().columns
+    assert tags.loc[0, "source"] == "hand"  # the seed paper's hand label wins
+    assert "memory" in tags.loc[0, "labels"].split(";")

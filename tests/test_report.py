@@ -13,8 +13,8 @@ import pytest
 from taxonomy.errors import TaxonomyError
 from taxonomy.io.writers import read_table
 from taxonomy.labels.categories import parse_taxonomy
-from taxonomy.render import summary_table, write_report
-from taxonomy.report import build_report, month_of, paper_link, prepare, uncertain
+from taxonomy.report.figures import build_report, month_of, paper_link, prepare, uncertain
+from taxonomy.report.render import summary_table, write_report
 
 TAXONOMY = parse_taxonomy(b"""
 [[category]]

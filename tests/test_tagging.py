@@ -12,11 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from taxonomy.io.papers import parse_papers
 from taxonomy.io.writers import read_table
 from taxonomy.labels.categories import load_taxonomy
 from taxonomy.labels.labelfile import load_labels
 from taxonomy.model.artifact import load_model
-from taxonomy.tagging import HandLabels, tag_columns, tag_files
+from taxonomy.tagging.executors import InProcess, Processes
+from taxonomy.tagging.hand import HandLabels
+from taxonomy.tagging.tagger import Tagger, tag_columns
 
 ROOT = Path(__file__).parent.parent
 DUMPS = sorted(str(p) for p in (ROOT / "data" / "dumps").glob("*.txt"))
@@ -87,12 +90,12 @@ def test_model_only_tags_come_from_scores_and_thresholds(tmp_path, synthetic):
 
 
 def test_parallel_path_equals_the_single_process_path(tmp_path, synthetic):
-    model = load_model(ROOT / "models" / "efficiency.joblib")
-    hand = HandLabels.from_papers(LABELS)
+    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"),
+                    HandLabels.from_papers(LABELS))
     single, parallel = tmp_path / "one.csv", tmp_path / "two.csv"
-    tag_files([synthetic], single, model, hand, jobs=1, progress=False, chunk_size=25)
-    result = tag_files([synthetic], parallel, model, hand, jobs=2, progress=False,
-                       chunk_size=25)
+    tagger.run([synthetic], single, executor=InProcess(), progress=False, chunk_size=25)
+    result = tagger.run([synthetic], parallel, executor=Processes(jobs=2), progress=False,
+                        chunk_size=25)
     assert result.papers == 600
     assert single.read_bytes() == parallel.read_bytes()
 
@@ -153,13 +156,21 @@ def test_dask_local_cluster_gives_exactly_the_in_process_tags(tmp_path, syntheti
     pd.DataFrame([{"id": f"2403.{i:05d}", "title": r["title"] + " (pq)",
                    "abstract": r["abstract"]} for i, r in enumerate(rows[:50])]
                  ).to_parquet(as_parquet)
-    inputs = [str(synthetic), str(as_csv), str(as_parquet)]
+    # A listing page, and a JSONL line repeating one of its papers under an arXiv id: merged
+    # by title (one row, the arXiv id patched in, the listing's date kept), as in-process.
+    first = parse_papers([DUMPS[1]])[0][0]
+    repeat = tmp_path / "repeat.jsonl"
+    repeat.write_text(json.dumps({"id": "2405.00001", "title": first.title.upper(),
+                                  "abstract": first.abstract, "date": "2024-05-01"}) + "\n")
+    inputs = [DUMPS[1], str(synthetic), str(as_csv), str(as_parquet), str(repeat)]
     local, cluster = tmp_path / "local.csv", tmp_path / "cluster.csv"
     assert _cli("tag", *inputs, "-o", str(local), "--quiet").returncode == 0
     result = _cli("tag", *inputs, "-o", str(cluster), "--scheduler", "local")
     assert result.returncode == 0, result.stderr
-    assert "tagged 750 papers" in result.stdout
+    assert "tagged 798 papers" in result.stdout
     assert cluster.read_bytes() == local.read_bytes()
+    merged = _table(cluster).iloc[0]
+    assert (merged["id"], merged["date"]) == ("2405.00001", first.date)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -31,7 +31,7 @@ class LoadedModel:
 
     state: ScoringState
     card: dict
-    path: Path
+    path: Path | None  # None for a model that lives only in memory
 
     @property
     def name(self) -> str:

@@ -38,6 +38,11 @@ class ScoringState:
     thresholds: np.ndarray  # (categories,)
     _fast: Any = field(default=None, repr=False, compare=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_fast"] = None  # a cache, rebuilt on first use (and not worth pickling)
+        return state
+
     def to_dict(self) -> dict[str, Any]:
         """The state as plain data: numpy arrays, lists of strings, numbers. A model file holds
         this, so it never names a class of this package and loads whatever the code's layout."""

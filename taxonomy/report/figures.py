@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import TaxonomyError
-from .io.records import arxiv_id
-from .labels.categories import Taxonomy
-from .labels.indicator import split_labels, to_indicator
-from .labels.labelfile import MIN_SUPPORT
+from ..errors import TaxonomyError
+from ..io.records import arxiv_id
+from ..labels.categories import Taxonomy
+from ..labels.indicator import split_labels, to_indicator
+from ..labels.labelfile import MIN_SUPPORT
 
 TITLE = "Training-efficiency category coverage"
 UNDATED = "undated"

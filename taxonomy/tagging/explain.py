@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .errors import TaxonomyError
-from .io.readers import read_papers
-from .io.records import Paper, arxiv_id
-from .model.artifact import LoadedModel
+from ..errors import TaxonomyError
+from ..io.readers import read_papers
+from ..io.records import Paper, arxiv_id
+from ..model.artifact import LoadedModel
 
 
 def find_paper(paper_id: str, inputs: list[str]) -> Paper:

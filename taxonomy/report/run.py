@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import DumpError
-from .io.readers import ReadLog
-from .io.writers import TABLE_FORMATS, read_table
-from .labels.categories import Taxonomy
-from .model.artifact import LoadedModel
+from ..errors import DumpError
+from ..io.readers import ReadLog
+from ..io.writers import TABLE_FORMATS, read_table
+from ..labels.categories import Taxonomy
+from ..tagging.tagger import Tagger
+from .figures import Report, build_report
 from .render import write_report
-from .report import Report, build_report
-from .tagging import HandLabels, tag_files
 
 
 @dataclass
@@ -39,8 +38,8 @@ def is_tagged_table(path: str | os.PathLike) -> bool:
         str(c).startswith("score_") for c in first.columns)
 
 
-def load_tagged(inputs: list[str | os.PathLike], model: LoadedModel, hand: HandLabels,
-                log: ReadLog, jobs: int = -1) -> pd.DataFrame:
+def load_tagged(inputs: list[str | os.PathLike], tagger: Tagger, log: ReadLog
+                ) -> pd.DataFrame:
     """Tagged rows of every input: tagged tables as they are, raw dumps tagged now."""
     tables, raw = [], []
     for path in inputs:
@@ -49,7 +48,7 @@ def load_tagged(inputs: list[str | os.PathLike], model: LoadedModel, hand: HandL
     if raw:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "tags.parquet"
-            result = tag_files(raw, out, model, hand, jobs=jobs, progress=False)
+            result = tagger.run(raw, out, progress=False)
             log.skipped.extend(result.log.skipped)
             log.repeats += result.log.repeats
             frames.append(pd.concat(list(read_table(out)), ignore_index=True))
@@ -61,12 +60,12 @@ def load_tagged(inputs: list[str | os.PathLike], model: LoadedModel, hand: HandL
 
 
 def run_report(inputs: list[str | os.PathLike], out_dir: str | os.PathLike,
-               model: LoadedModel, hand: HandLabels, taxonomy: Taxonomy,
+               tagger: Tagger, taxonomy: Taxonomy,
                label_support: dict[str, int] | None = None,
                compare: str | os.PathLike | None = None) -> CoverageRun:
     """Tag (when needed), summarize and write the report files into ``out_dir``."""
     log = ReadLog()
-    tagged = load_tagged(inputs, model, hand, log)
+    tagged = load_tagged(inputs, tagger, log)
     older = None
     if compare is not None:
         if not is_tagged_table(compare):
@@ -74,6 +73,6 @@ def run_report(inputs: list[str | os.PathLike], out_dir: str | os.PathLike,
                             ".parquet with labels and score columns); give an older tags file",
                             compare)
         older = pd.concat(list(read_table(compare)), ignore_index=True)
-    report = build_report(tagged, taxonomy, model.card["thresholds"],
+    report = build_report(tagged, taxonomy, tagger.model.card["thresholds"],
                           label_support=label_support, compare=older)
     return CoverageRun(report, write_report(report, out_dir), log)

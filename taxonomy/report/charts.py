@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 # One colour per category, in taxonomy order (matplotlib's tab10, so hues are distinct).
@@ -63,10 +65,13 @@ def coverage_chart(categories: pd.DataFrame) -> str:
         ax.set_xlabel("papers")
         ax.xaxis.grid(True, color=_GRID)
         ax.set_axisbelow(True)
-        legend = ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False,
-                           fontsize=9)
-        for handle in legend.legend_handles:
-            handle.set_color(_INK)
+        # Each legend entry shows the bars' own colours, solid for hand labels and pale for
+        # the model, so the key matches what the bars look like.
+        solid = tuple(Rectangle((0, 0), 1, 1, color=c) for c in colours)
+        pale = tuple(Rectangle((0, 0), 1, 1, color=c, alpha=0.45) for c in colours)
+        ax.legend([solid, pale], ["hand label", "model"], loc="lower right",
+                  bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False, fontsize=9,
+                  handler_map={tuple: HandlerTuple(ndivide=None, pad=0)}, handlelength=4)
         return _svg(fig)
 
 

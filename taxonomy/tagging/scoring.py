@@ -1,6 +1,7 @@
 """Scoring a chunk of papers: scores per category and the terms behind each assigned label.
 
-Kept free of pandas so that tagging worker processes import little and stay small.
+Kept free of pandas and scikit-learn, so that tagging worker processes import little and stay
+small.
 """
 
 from __future__ import annotations
@@ -9,25 +10,29 @@ import functools
 
 import numpy as np
 
-from .model.artifact import LoadedModel, load_model
+from ..model.artifact import load_model
+from ..model.state import ScoringState
 
 TOP_TERMS = 3
 
+# One chunk to score: titles, abstracts and each paper's hand labels (None: the model decides).
+Chunk = tuple[list[str], list[str], list[list[str] | None]]
 
-def score_chunk(model: LoadedModel, titles: list[str], abstracts: list[str],
-                hand_rows: list[list[str] | None]) -> tuple[np.ndarray, list[str]]:
+
+def score_chunk(state: ScoringState, titles: list[str], abstracts: list[str],
+                hand_rows: list[list[str] | None],
+                names: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
     """Scores (papers x categories) and 'category: term, term' per paper.
 
     Terms are listed for the model's assigned labels, or for the hand labels where a paper
     has them (hand labels win over the model).
     """
-    state = model.state
     features = state.transform(titles, abstracts)
     scores = state.scores_from_features(features)
     assigned = scores >= state.thresholds
     ids = state.category_ids
     column = {cid: j for j, cid in enumerate(ids)}
-    names = model.feature_names
+    names = state.feature_names() if names is None else names
     explanations = []
     for i, hand in enumerate(hand_rows):
         labels = (np.flatnonzero(assigned[i]) if hand is None
@@ -41,11 +46,13 @@ def score_chunk(model: LoadedModel, titles: list[str], abstracts: list[str],
 
 
 @functools.lru_cache(maxsize=2)
-def _worker_model(path: str, sha256: str) -> LoadedModel:
-    return load_model(path)
+def _model_in_worker(path: str, sha256: str) -> tuple[ScoringState, np.ndarray]:
+    state = load_model(path).state
+    return state, state.feature_names()
 
 
 def score_in_worker(path: str, sha256: str, titles: list[str], abstracts: list[str],
                     hand_rows: list[list[str] | None]) -> tuple[np.ndarray, list[str]]:
     """:func:`score_chunk` in a worker process, which loads (and checks) the model once."""
-    return score_chunk(_worker_model(path, sha256), titles, abstracts, hand_rows)
+    state, names = _model_in_worker(path, sha256)
+    return score_chunk(state, titles, abstracts, hand_rows, names)

@@ -1,0 +1,195 @@
+"""The written forms of a coverage report: CSV tables, coverage.md and coverage.html (Jinja2
+templates over the sections of ``sections.py``), and the terminal summary."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..io.atomic import write_text
+from ..io.writers import write_frame
+from ..labels.labelfile import MIN_SUPPORT
+from .figures import TITLE, Report
+from .sections import Column, sections
+
+# Longer lists are cut in coverage.md and coverage.html; the CSV beside them has every row.
+_MD_ROWS = 50
+_PAGE_ROWS = 200
+
+
+def _sections(report: Report) -> dict[str, pd.DataFrame | None]:
+    """File name -> table for every section (None where this report lacks it)."""
+    return {
+        "categories.csv": report.categories, "top_papers.csv": report.top_papers,
+        "uncovered.csv": report.uncovered, "uncertain.csv": report.uncertain,
+        "cooccurrence.csv": report.cooccurrence.reset_index(),
+        "over_time.csv": report.over_time, "reading_list.csv": report.reading_list,
+        "label_support.csv": report.label_support, "compare.csv": report.compare,
+        "new_papers.csv": report.new_papers,
+    }
+
+
+def write_report(report: Report, out_dir: str | os.PathLike) -> list[Path]:
+    """Write coverage.md, coverage.html and one CSV per section into ``out_dir`` (each file
+    atomically); returns the paths written."""
+    out_dir = Path(out_dir)
+    written = []
+    for name, table in _sections(report).items():
+        if table is None:
+            # A section this report lacks (no --compare, no labels): drop the file an earlier
+            # report left, so the folder never mixes two reports.
+            (out_dir / name).unlink(missing_ok=True)
+            continue
+        write_frame(out_dir / name, table.round(4))
+        written.append(out_dir / name)
+    for name, text in (("coverage.md", markdown(report)), ("coverage.html", html_page(report))):
+        write_text(out_dir / name, text)
+        written.append(out_dir / name)
+    return written
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1%}"
+
+
+def _score(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value:.2f}"
+
+
+def _signed(value: int) -> str:
+    return f"{value:+d}" if value else "0"
+
+
+def _totals(report: Report) -> list[tuple[str, str]]:
+    """(figure, what) pairs for the header of every written form."""
+    share = report.covered / report.papers if report.papers else 0.0
+    return [(str(report.papers), "papers"), (str(report.covered), f"in a category ({_pct(share)})"),
+            (str(report.papers - report.covered), "in none"),
+            (str(report.by_hand), "by hand label"), (str(report.by_model), "by model"),
+            (str(report.uncertain["id"].nunique()), "uncertain")]
+
+
+def summary_table(report: Report) -> str:
+    """Plain-text summary for the terminal: totals, then one line per category."""
+    lines = [", ".join(f"{n} {what}" for n, what in _totals(report))]
+    with_compare = report.compare is not None
+    header = f"{'category':<24}{'papers':>7}{'share':>8}{'hand':>6}{'model':>7}{'mean score':>12}"
+    lines += ["", header + (f"{'then':>7}{'change':>8}" if with_compare else "")]
+    for i, row in report.categories.iterrows():
+        line = (f"{row['name'][:23]:<24}{row['papers']:>7}{_pct(row['share']):>8}"
+                f"{row['hand']:>6}{row['model']:>7}{_score(row['mean_score']):>12}")
+        if with_compare:
+            then = report.compare.iloc[i]
+            line += f"{then['then']:>7}{_signed(then['change']):>8}"
+        lines.append(line)
+    if with_compare:
+        lines.append(f"\n{len(report.new_papers)} papers new since the older table "
+                     f"({report.papers_then} papers)")
+    if report.label_support is not None:
+        lines += [f"warning: {row['name']} has {row['hand_labels']} hand labels "
+                  f"(fewer than {MIN_SUPPORT})"
+                  for _, row in report.label_support.iterrows() if row["warning"]]
+    return "\n".join(lines)
+
+
+# -- Markdown and HTML from the templates ------------------------------------------------------
+
+@functools.cache
+def _environment(kind: str) -> Any:
+    """The Jinja2 environment for 'md' or 'html' templates; HTML autoescapes everything."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("taxonomy.report", "templates"),
+        autoescape=kind == "html", undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.globals["cell"] = _html_cell if kind == "html" else _md_cell
+    env.filters["md"] = _md
+    return env
+
+
+def _render(kind: str, report: Report) -> str:
+    names = dict(zip(report.categories["id"], report.categories["name"], strict=True))
+    from . import charts
+
+    env = _environment(kind)
+    return env.get_template(f"coverage.{kind}.j2").render(
+        title=TITLE, report=report, totals=_totals(report), sections=sections(report),
+        names=names, colours={cid: charts.colour(i) for i, cid in enumerate(names)},
+        limit=_MD_ROWS if kind == "md" else _PAGE_ROWS,
+        css=(env.loader.get_source(env, "style.css")[0] if kind == "html" else ""))
+
+
+def markdown(report: Report) -> str:
+    """coverage.md: GitHub Markdown with the totals and every table, ready to paste."""
+    return _render("md", report)
+
+
+def html_page(report: Report) -> str:
+    """coverage.html: one self-contained page (inline CSS and SVG charts, no scripts)."""
+    return _render("html", report)
+
+
+def _plain(value: Any, column: Column, names: dict[str, str]) -> str:
+    """A cell as text, the same in both formats (before escaping)."""
+    kind = column.kind
+    if kind == "count":
+        return str(int(value))
+    if kind == "percent":
+        return _pct(value)
+    if kind == "score":
+        return _score(value)
+    if kind == "signed":
+        return _signed(int(value))
+    if kind == "category":
+        return names.get(value, str(value))
+    if kind == "yesno":
+        return "yes" if value else "no"
+    if kind == "date":
+        return str(value) or "–"
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def _md(text: Any) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _web(link: Any) -> bool:
+    return isinstance(link, str) and link.startswith(("http://", "https://"))
+
+
+def _md_cell(row: dict[str, Any], column: Column, names: dict[str, str]) -> str:
+    text = _plain(row[column.key], column, names)
+    if column.kind == "paper" and _web(row.get("link")):
+        safe = row["link"].replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+        return f"[{_md(text)}]({safe})"
+    return _md(text) if column.kind in ("text", "paper", "category", "warning") else text
+
+
+def _html_cell(row: dict[str, Any], column: Column, names: dict[str, str],
+               colours: dict[str, str]) -> Any:
+    from markupsafe import Markup, escape
+
+    value = row[column.key]
+    text = escape(_plain(value, column, names))
+    if column.kind == "paper" and _web(row.get("link")):
+        return Markup(f'<a href="{escape(row["link"])}">{text}</a>')
+    if column.kind == "category":
+        return Markup(f'<span class="cat"><span class="chip" style="background:'
+                      f'{colours.get(value, "#7f7f7f")}"></span>{text}</span>')
+    if column.kind == "date":
+        return Markup(f'<span class="date">{escape(str(value))}</span>')
+    if column.kind == "warning":
+        return Markup(f'<span class="warn">{text}</span>')
+    if column.kind == "signed":
+        change = "up" if value > 0 else "down" if value < 0 else ""
+        return Markup(f'<span class="{change}">{text}</span>')
+    return text

@@ -1,0 +1,31 @@
+"""Hand labels as tagging uses them: looked up by paper id, else by normalized title."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..io.records import Paper, title_hash
+from ..labels.labelfile import LabeledPapers
+
+
+@dataclass
+class HandLabels:
+    """Hand labels that win over the model, by paper id or, failing that, by title."""
+
+    by_id: dict[str, list[str]] = field(default_factory=dict)
+    by_title: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_papers(cls, papers: LabeledPapers | None) -> HandLabels:
+        if papers is None:
+            return cls()
+        return cls(dict(zip(papers.ids, papers.labels, strict=True)),
+                   {title_hash(t): labels for t, labels in
+                    zip(papers.titles, papers.labels, strict=True)})
+
+    def get(self, paper: Paper) -> list[str] | None:
+        found = self.by_id.get(paper.id)
+        return found if found is not None else self.by_title.get(title_hash(paper.title))
+
+    def __len__(self) -> int:
+        return len(self.by_id)

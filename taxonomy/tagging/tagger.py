@@ -1,0 +1,270 @@
+"""Tagging papers with the model: one :class:`Tagger` for papers in memory and for dumps of
+any size.
+
+One row per paper: its categories, a score per category, the terms behind each assigned
+category, and whether the labels come from a hand label or from the model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import paths
+from ..errors import OutputError
+from ..io.fields import from_fields
+from ..io.papers import chunked, patch_repeats
+from ..io.readers import read_papers
+from ..io.readlog import ReadLog
+from ..io.records import Deduplicator, Paper
+from ..io.writers import TableWriter
+from ..labels.categories import load_taxonomy
+from ..labels.indicator import join_labels
+from ..labels.labelfile import load_labels
+from ..model.artifact import LoadedModel, load_model
+from .executors import Executor, Processes
+from .hand import HandLabels
+
+CHUNK = 2_000
+
+
+def tag_columns(category_ids: Sequence[str]) -> list[str]:
+    """Columns of a tagged table, in order."""
+    return ["id", "title", "date", "labels", *[f"score_{c}" for c in category_ids],
+            "top_terms", "source", "url", "model", "model_version"]
+
+
+@dataclass
+class TagResult:
+    """What a run tagged: papers, how many by hand label, per-category counts, skips."""
+
+    papers: int = 0
+    by_hand: int = 0
+    already: int = 0
+    log: ReadLog = field(default_factory=ReadLog)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Count a tagged frame that was written."""
+        self.papers += len(frame)
+        self.by_hand += int((frame["source"] == "hand").sum())
+        for labels in frame["labels"]:
+            for label in labels.split(";") if labels else ():
+                self.counts[label] = self.counts.get(label, 0) + 1
+
+
+class Existing:
+    """What an ``--only-new`` target already holds, learned while the writer copies it: its
+    ids, and a check that its rows come from the model tagging now (unless mixing is allowed).
+    """
+
+    def __init__(self, path: str | os.PathLike, model: LoadedModel,
+                 allow_mixed_models: bool = False):
+        self.path, self.model, self.allow_mixed = path, model, allow_mixed_models
+        self.ids: set[str] = set()
+
+    def __call__(self, chunk: pd.DataFrame) -> None:
+        if "id" not in chunk.columns:
+            raise OutputError("has no 'id' column; is it a table written by 'taxonomy tag'?",
+                              self.path)
+        self.ids.update(chunk["id"].astype(str))
+        if self.allow_mixed or "model_version" not in chunk.columns:
+            return
+        versions = set(chunk["model_version"].dropna().astype(str)) - {"", self.model.version}
+        if versions:
+            raise OutputError(
+                f"holds rows tagged by model version {sorted(versions)[0]}, but this run uses "
+                f"{self.model.name} {self.model.version}; tag into a new file with -o, or pass "
+                "--allow-mixed-models to append anyway", self.path)
+
+
+class Tagger:
+    """Tags papers with a model; hand labels, where a paper has one, win over the model.
+
+    ``Tagger.default()`` uses the model and hand labels in use (see ``taxonomy.paths``).
+    ``tag`` tags papers in memory; ``run`` tags dumps into a table, in chunks, on any
+    executor, in constant memory.
+    """
+
+    def __init__(self, model: LoadedModel | Any, hand: HandLabels | None = None):
+        self.model = model if isinstance(model, LoadedModel) else _in_memory(model)
+        self.hand = hand if hand is not None else HandLabels()
+
+    @classmethod
+    def default(cls) -> Tagger:
+        """The shipped (or ``$TAXONOMY_HOME``) model and hand labels."""
+        return cls.load()
+
+    @classmethod
+    def load(cls, model: str | os.PathLike | None = None,
+             labels: str | os.PathLike | None = None, hand_labels: bool = True) -> Tagger:
+        """A model file and a labels file, each resolved as ``taxonomy.paths`` says."""
+        taxonomy = load_taxonomy()
+        loaded = load_model(paths.model_file(model), taxonomy.ids)
+        hand = (HandLabels.from_papers(load_labels(paths.labels_file(labels), taxonomy))
+                if hand_labels else HandLabels())
+        return cls(loaded, hand)
+
+    @property
+    def columns(self) -> list[str]:
+        return tag_columns(self.model.state.category_ids)
+
+    # -- papers in memory --------------------------------------------------------------------
+
+    def tag(self, papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
+            ) -> pd.DataFrame:
+        """One tagged row per paper, in order. ``papers`` is a DataFrame with 'title' and
+        'abstract' columns (optional 'id', 'date', 'url', ...), a list of such dicts, or
+        :class:`Paper` records; rows without a title or abstract are an error."""
+        return self.tag_papers(_as_papers(papers))
+
+    def tag_papers(self, papers: list[Paper]) -> pd.DataFrame:
+        from .executors import InProcess
+
+        hand_rows = [self.hand.get(p) for p in papers]
+        ((scores, terms),) = InProcess().map(self.model, [(
+            [p.title for p in papers], [p.abstract for p in papers], hand_rows)])
+        return self.frame(papers, scores, terms, hand_rows)
+
+    def frame(self, papers: list[Paper], scores: np.ndarray, terms: list[str],
+              hand_rows: list[list[str] | None]) -> pd.DataFrame:
+        """The tagged rows of scored papers."""
+        state = self.model.state
+        ids = state.category_ids
+        assigned = scores >= state.thresholds
+        labels = [join_labels(h) if h is not None else
+                  join_labels(ids[j] for j in np.flatnonzero(row))
+                  for h, row in zip(hand_rows, assigned, strict=True)]
+        return pd.DataFrame({
+            "id": [p.id for p in papers],
+            "title": [p.title for p in papers],
+            "date": [p.date for p in papers],
+            "labels": labels,
+            # k / 10000 is the double nearest to the 4-decimal value, so every format writes
+            # it the same way (np.round can land one ulp off, e.g. 0.08750000000000001).
+            **{f"score_{cid}": np.rint(scores[:, j] * 10_000) / 10_000
+               for j, cid in enumerate(ids)},
+            "top_terms": terms,
+            "source": ["hand" if h is not None else "model" for h in hand_rows],
+            "url": [p.url for p in papers],
+            "model": self.model.name,
+            "model_version": self.model.version,
+        }, columns=self.columns)
+
+    # -- dumps -------------------------------------------------------------------------------
+
+    def run(
+        self,
+        inputs: Sequence[str | os.PathLike],
+        out: str | os.PathLike,
+        *,
+        executor: Executor | None = None,
+        only_new: bool = False,
+        allow_mixed_models: bool = False,
+        progress: bool | None = None,
+        reference_date: dt.date | None = None,
+        fmt: str | None = None,
+        chunk_size: int = CHUNK,
+    ) -> TagResult:
+        """Tag every unique paper in ``inputs`` into ``out`` (replaced atomically). With
+        ``only_new``, append to ``out`` only the papers whose ids it does not hold yet, and
+        only if its rows come from the same model version (unless ``allow_mixed_models``).
+
+        Papers repeated across inputs (same id or normalized title) are tagged once, with the
+        metadata of every copy; ``executor`` (default: worker processes on large inputs)
+        only decides where chunks are scored.
+        """
+        executor = executor if executor is not None else Processes()
+        result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0))
+        dedupe = Deduplicator()
+        skip: set[str] = set()
+        papers = read_papers(inputs, log=result.log, reference_date=reference_date, fmt=fmt,
+                             dedupe=dedupe)
+
+        def fresh() -> Iterator[Paper]:
+            for paper in papers:
+                if paper.id in skip:
+                    result.already += 1
+                    continue
+                yield paper
+
+        pending: list[tuple[list[Paper], list[list[str] | None]]] = []
+
+        def chunks() -> Iterator[tuple[list[str], list[str], list[list[str] | None]]]:
+            for chunk in chunked(fresh(), chunk_size):
+                rows = [self.hand.get(p) for p in chunk]
+                pending.append((chunk, rows))
+                yield [p.title for p in chunk], [p.abstract for p in chunk], rows
+
+        bar = _progress_bar(progress)
+        existing = Existing(out, self.model, allow_mixed_models)
+        try:
+            with TableWriter(out, append_to=out if only_new else None,
+                             on_copy=existing) as writer:
+                skip.update(existing.ids)
+                for scores, terms in executor.map(self.model, chunks()):
+                    chunk, rows = pending.pop(0)
+                    frame = self.frame(chunk, scores, terms, rows)
+                    writer.write(frame)
+                    result.add(frame)
+                    if bar is not None:
+                        bar.update(len(frame))
+                if dedupe.updates:
+                    writer.patch(lambda part: patch_repeats(part, dedupe.updates))
+        finally:
+            executor.close()
+            if bar is not None:
+                bar.close()
+        return result
+
+
+def _as_papers(papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
+               ) -> list[Paper]:
+    """Papers from a DataFrame, dicts or Paper records, normalized as the readers do."""
+    records = (papers.to_dict(orient="records") if isinstance(papers, pd.DataFrame)
+               else list(papers))
+    out: list[Paper] = []
+    log = ReadLog()
+    for i, record in enumerate(records, 1):
+        if isinstance(record, Paper):
+            out.append(record)
+            continue
+        if not isinstance(record, dict):
+            raise TypeError(f"row {i} is a {type(record).__name__}; give a DataFrame, dicts "
+                            "with 'title' and 'abstract', or Paper records")
+        paper = from_fields(record, "papers", i, log)
+        if paper is None:
+            _, line, reason = log.skipped[-1]
+            raise ValueError(f"row {line} has {reason}; every paper needs a title and an "
+                             "abstract")
+        out.append(paper)
+    return out
+
+
+def _in_memory(estimator: Any) -> LoadedModel:
+    """A fitted EfficiencyClassifier (or its exported state) as a model without a file."""
+    state = estimator.export() if hasattr(estimator, "export") else estimator
+    digest = hashlib.sha256()
+    for array in (state.idf, state.coef, state.intercept, state.thresholds):
+        digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+    card = {"name": "in-memory", "version": digest.hexdigest()[:12],
+            "thresholds": dict(zip(state.category_ids, map(float, state.thresholds),
+                                   strict=True))}
+    return LoadedModel(state, card, None)
+
+
+def _progress_bar(progress: bool | None) -> Any:
+    show = sys.stderr.isatty() if progress is None else progress
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit=" papers", file=sys.stderr, desc="tagging", dynamic_ncols=True)
