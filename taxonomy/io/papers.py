@@ -77,3 +77,11 @@ def parse_papers(
             row = apply_update(paper.to_dict(), dedupe.updates[paper.id])
             papers[i] = Paper(**row)
     return papers, log
+
+
+def format_papers(papers: list[Paper]) -> str:
+    """Papers as a short terminal table: id, date and title."""
+    lines = [f"{'id':<14} {'date':<10} title"]
+    lines += [f"{p.id:<14} {p.date or '-':<10} "
+              f"{p.title if len(p.title) <= 70 else p.title[:69] + '…'}" for p in papers]
+    return "\n".join(lines)

@@ -36,3 +36,17 @@ def agreement(first: dict[str, list[str]], second: dict[str, list[str]],
         positives[cid] = (int(a[:, j].sum()), int(b[:, j].sum()))
     differ = [(i, first[i], second[i]) for i in shared if set(first[i]) != set(second[i])]
     return Agreement(len(shared), kappa, positives, differ)
+
+
+def format_agreement(result: Agreement, taxonomy: Taxonomy) -> str:
+    """The agreement as a terminal table, then every paper the passes differ on."""
+    lines = [f"{result.papers} papers labeled twice",
+             f"{'category':<20} {'first':>6} {'second':>6} {'kappa':>6}"]
+    for cid in taxonomy.ids:
+        a, b = result.positives[cid]
+        lines.append(f"{cid:<20} {a:>6} {b:>6} {result.kappa[cid]:>6.3f}")
+    lines.append(f"{len(result.disagreements)} papers differ:")
+    for paper_id, first, second in result.disagreements:
+        lines.append(f"  {paper_id}: {';'.join(first) or '(none)'} | "
+                     f"{';'.join(second) or '(none)'}")
+    return "\n".join(lines)

@@ -155,3 +155,14 @@ def read_label_column(path: str | os.PathLike, taxonomy: Taxonomy) -> dict[str, 
     except (UnicodeDecodeError, csv.Error) as exc:
         raise LabelsError(f"unreadable CSV ({exc})", path) from None
     return out
+
+
+def format_support(papers: LabeledPapers, taxonomy: Taxonomy, shown_path: str) -> str:
+    """Labeled papers per category as a terminal table, flagging thin categories."""
+    lines = [f"{len(papers)} labeled papers in {shown_path}", f"{'category':<20} {'papers':>6}"]
+    for cid, n in support(papers, taxonomy).items():
+        flag = f"  (fewer than {MIN_SUPPORT}: too few to train reliably)" if n < MIN_SUPPORT else ""
+        lines.append(f"{cid:<20} {n:>6}{flag}")
+    none = sum(1 for labels in papers.labels if not labels)
+    lines.append(f"{'(none of these)':<20} {none:>6}")
+    return "\n".join(lines)

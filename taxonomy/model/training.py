@@ -130,3 +130,19 @@ def suspects(papers: LabeledPapers, taxonomy: Taxonomy,
                     [cid for j, cid in enumerate(taxonomy.ids) if predicted[i, j]],
                     float(strength[i]))
             for i in order if strength[i] > 0]
+
+
+def format_suspects(found: list[Suspect], total: int, top: int) -> str:
+    """The ``top`` strongest suspects as a terminal table."""
+    lines = [f"{len(found)} of {total} papers disagree with their out-of-fold prediction; the "
+             f"{min(top, len(found))} strongest:",
+             f"{'strength':>8}  {'id':<14} {'hand label':<32} {'predicted':<32} title"]
+    for s in found[:top]:
+        lines.append(f"{s.strength:>8.2f}  {s.id:<14} {';'.join(s.hand) or '(none)':<32} "
+                     f"{';'.join(s.predicted) or '(none)':<32} {clip(s.title, 60)}")
+    return "\n".join(lines)
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,129 @@
+"""What every command shares: common options, the --version action, loading the model and
+the hand labels in use, and printing summaries."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from typing import Any
+
+from .. import paths
+from ..errors import TaxonomyError
+
+FORMATTER = argparse.RawDescriptionHelpFormatter
+MODEL_HELP = ("model file (default: $TAXONOMY_HOME/models/efficiency.joblib when it exists, "
+              "else the shipped model)")
+LABELS_HELP = ("labels CSV (default: $TAXONOMY_HOME/labels/seed.csv when it exists, else the "
+               "shipped hand labels)")
+
+
+class Subparsers:
+    """Adds sub-commands, each with the options all commands share (-q/--quiet)."""
+
+    def __init__(self, action: Any, common: argparse.ArgumentParser):
+        self._action, self._common = action, common
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs.setdefault("formatter_class", FORMATTER)
+        return self._action.add_parser(name, parents=[self._common], **kwargs)
+
+
+class Version(argparse.Action):
+    """--version: the package's version and where it runs from, and the default model's."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: Any = argparse.SUPPRESS, help: str | None = None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from .. import __version__
+        from ..model.artifact import read_card
+
+        try:
+            path = paths.model_file()
+            card = read_card(path) or {}
+            model = f"model {card['name']} {card['version']} ({paths.shown(path)})"
+        except (TaxonomyError, KeyError) as exc:
+            model = f"model: none usable ({exc})"
+        print(f"taxonomy {__version__} ({paths.package_dir()})\n{model}")
+        parser.exit()
+
+
+def date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-22") from None
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def add_read_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reference-date", type=date, metavar="YYYY-MM-DD",
+        help="resolve dates shown without a year ('Mar 19') to the latest such day on or "
+             "before this date (default: today)")
+    parser.add_argument("--format", dest="fmt", choices=("listing", "jsonl", "csv"),
+                        help="input format (default: recognised from each file's content)")
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help=MODEL_HELP)
+    parser.add_argument("--labels", help="hand labels that win over the model (default: "
+                                         "$TAXONOMY_HOME/labels/seed.csv when it exists, else "
+                                         "the shipped hand labels)")
+    parser.add_argument("--no-hand-labels", "--model-only", dest="no_hand_labels",
+                        action="store_true",
+                        help="ignore hand labels: every row's labels come from the model")
+
+
+def taxonomy_and_labels(path: str | None) -> tuple[Any, Any]:
+    """The taxonomy in use and a labels file (``path``, else the hand labels in use)."""
+    from ..labels.categories import load_taxonomy
+    from ..labels.labelfile import load_labels
+
+    taxonomy = load_taxonomy()
+    return taxonomy, load_labels(paths.labels_file(path), taxonomy)
+
+
+def load_model(path: str | None) -> Any:
+    from ..labels.categories import load_taxonomy
+    from ..model.artifact import load_model as load
+
+    return load(paths.model_file(path), load_taxonomy().ids)
+
+
+def labeled_papers(args: argparse.Namespace) -> Any:
+    """The hand labels that win over the model, or None with --no-hand-labels."""
+    if args.no_hand_labels:
+        return None
+    return taxonomy_and_labels(args.labels)[1]
+
+
+def tagger(args: argparse.Namespace) -> Any:
+    """A Tagger for --model, --labels and --no-hand-labels."""
+    from ..tagging.hand import HandLabels
+    from ..tagging.tagger import Tagger
+
+    return Tagger(load_model(args.model), HandLabels.from_papers(labeled_papers(args)))
+
+
+def say(args: argparse.Namespace, text: str) -> None:
+    """Print a summary unless -q/--quiet."""
+    if not args.quiet:
+        print(text)
+
+
+def report_skipped(log: Any) -> None:
+    if log.skipped:
+        print(f"warning: {log.summary()}", file=sys.stderr)

@@ -1,0 +1,59 @@
+"""`taxonomy report`: the coverage report."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import paths
+from ..errors import TaxonomyError
+from ._common import (
+    Subparsers,
+    add_model_options,
+    labeled_papers,
+    load_model,
+    report_skipped,
+    say,
+)
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "report", help="coverage report per category",
+        description="Summarize coverage per category: counts and shares, hand vs model, "
+                    "uncovered and uncertain papers, co-occurrence, coverage by month, label "
+                    "support and reading lists. Writes coverage.md, CSV tables and a "
+                    "self-contained coverage.html into DIR. INPUTs are 'taxonomy tag' outputs "
+                    "or raw dumps (tagged on the fly); without INPUT, the bundled dumps."
+                    "\n\nexamples:\n  taxonomy report\n"
+                    "  taxonomy report tags.csv -o reports/ --compare tags-last-month.csv")
+    p.add_argument("inputs", nargs="*", metavar="INPUT")
+    p.add_argument("-o", "--output", metavar="DIR", help="output directory (default: reports/)")
+    p.add_argument("--compare", metavar="OLD", help="an older tagged file to compare with")
+    add_model_options(p)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..labels.categories import load_taxonomy
+    from ..labels.labelfile import support
+    from ..report.render import summary_table
+    from ..report.run import run_report
+    from ..tagging.hand import HandLabels
+    from ..tagging.tagger import Tagger
+
+    taxonomy = load_taxonomy()
+    inputs = args.inputs or paths.bundled_dumps()
+    if not inputs:
+        raise TaxonomyError(f"no INPUT given and no bundled dumps in {paths.dumps_dir()}")
+    labeled = labeled_papers(args)
+    out_dir = args.output or paths.reports_dir()
+    tagger = Tagger(load_model(args.model), HandLabels.from_papers(labeled))
+    run = run_report(inputs, out_dir, tagger, taxonomy,
+                     label_support=support(labeled, taxonomy) if labeled else None,
+                     compare=args.compare)
+    say(args, summary_table(run.report))
+    say(args, f"wrote {len(run.files)} files to {out_dir}: "
+        + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html")) + " and "
+        + f"{sum(f.suffix == '.csv' for f in run.files)} CSV tables")
+    report_skipped(run.log)
+    return 0
