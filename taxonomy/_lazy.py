@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import Any
 
 
 def attach(package: str, exports: dict[str, str],
@@ -17,7 +18,7 @@ def attach(package: str, exports: dict[str, str],
     the package defines itself."""
     names = sorted([*exports, *defined])
 
-    def __getattr__(name: str):
+    def __getattr__(name: str) -> Any:
         if name in exports:
             return getattr(importlib.import_module(f".{exports[name]}", package), name)
         raise AttributeError(f"module {package!r} has no attribute {name!r}")

@@ -1,9 +1,17 @@
-"""Shared test settings and data: hypothesis runs with a fixed seed, so every run checks the
-same cases; synthetic papers are recombined from the seed labels' sentences."""
+"""Shared test settings, data and helpers.
+
+Hypothesis runs with a fixed seed, so every run checks the same cases. ``cli`` runs the
+`taxonomy` command in this process (``main([...])``) and returns its exit code and output;
+``entry_point`` runs the installed console script, for the one smoke test per command.
+"""
 
 from __future__ import annotations
 
 import random
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,17 +21,78 @@ settings.register_profile("fixed", derandomize=True, deadline=None)
 settings.load_profile("fixed")
 
 ROOT = Path(__file__).parent.parent
+DATA = Path(__file__).parent / "data"
+DUMPS = sorted((ROOT / "data" / "dumps").glob("*.txt"))
+SEED_LABELS = ROOT / "labels" / "seed.csv"
+MODEL = ROOT / "models" / "efficiency.joblib"
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
 @pytest.fixture(scope="session")
-def synthetic_papers() -> list[tuple[str, str]]:
-    """3,000 (title, abstract) pairs recombined from the hand-labeled papers' sentences."""
+def taxonomy_():
     from taxonomy.labels.categories import load_taxonomy
+
+    return load_taxonomy()
+
+
+@pytest.fixture(scope="session")
+def seed_labels(taxonomy_):
     from taxonomy.labels.labelfile import load_labels
 
-    labels = load_labels(ROOT / "labels" / "seed.csv", load_taxonomy())
-    sentences = [s.strip() + "." for a in labels.abstracts for s in a.split(". ") if s.strip()]
-    words = [w for t in labels.titles for w in t.split()]
+    return load_labels(SEED_LABELS, taxonomy_)
+
+
+@pytest.fixture()
+def cli(capsys, monkeypatch, tmp_path):
+    """Run `taxonomy ARGS...` in this process, in ``cwd`` (default: an empty directory)."""
+    from taxonomy.cli import main
+
+    def run(*args: object, cwd: Path | None = None) -> Result:
+        monkeypatch.chdir(cwd or tmp_path)
+        capsys.readouterr()
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exit_:  # argparse: --help, --version, usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return run
+
+
+def console_script() -> str | None:
+    """The installed `taxonomy` command beside this Python, if there is one."""
+    script = Path(sys.executable).parent / "taxonomy"
+    return str(script) if script.exists() else shutil.which("taxonomy")
+
+
+@pytest.fixture()
+def entry_point(tmp_path):
+    """Run the installed `taxonomy` command in ``cwd`` (default: an empty directory)."""
+    script = console_script()
+    if script is None:
+        pytest.skip("the package is not installed as a console script here")
+
+    def run(*args: object, cwd: Path | None = None, **kwargs: object) -> Result:
+        done = subprocess.run([script, *map(str, args)], capture_output=True, text=True,
+                              cwd=cwd or tmp_path, timeout=300, **kwargs)
+        return Result(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def synthetic_papers(seed_labels) -> list[tuple[str, str]]:
+    """3,000 (title, abstract) pairs recombined from the hand-labeled papers' sentences."""
+    sentences = [s.strip() + "." for a in seed_labels.abstracts for s in a.split(". ")
+                 if s.strip()]
+    words = [w for t in seed_labels.titles for w in t.split()]
     rng = random.Random(0)
     return [(" ".join(rng.choices(words, k=rng.randint(4, 12))),
              " ".join(rng.choices(sentences, k=rng.randint(3, 9)))) for _ in range(3000)]

@@ -77,3 +77,20 @@ def test_tag_a_dataframe_in_one_line():
     assert list(tags.columns) == taxonomy.Tagger.default().columns
     assert tags.loc[0, "source"] == "hand"  # the seed paper's hand label wins
     assert "memory" in tags.loc[0, "labels"].split(";")
+
+
+def test_tag_with_a_model_fitted_in_memory(seed_labels, taxonomy_):
+    model = taxonomy.EfficiencyClassifier(taxonomy=taxonomy_, threshold_folds=2)
+    model.fit(seed_labels.frame(), seed_labels.indicator(taxonomy_.ids))
+    papers = [{"title": t, "abstract": a} for t, a in
+              zip(seed_labels.titles[:3], seed_labels.abstracts[:3], strict=True)]
+    tags = taxonomy.Tagger(model).tag(papers)
+    assert list(tags["model"]) == ["in-memory"] * 3 and set(tags["source"]) == {"model"}
+    expected = model.predict(seed_labels.frame().iloc[:3])
+    assert [row.split(";") if row else [] for row in tags["labels"]] == [
+        [c for c, on in zip(taxonomy_.ids, flags, strict=True) if on] for flags in expected]
+
+
+def test_tag_rejects_a_paper_without_an_abstract():
+    with pytest.raises(ValueError, match="row 2 has no abstract"):
+        taxonomy.Tagger.default().tag([{"title": "A", "abstract": "B"}, {"title": "C"}])

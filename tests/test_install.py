@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import io
 import json
 import pydoc
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import DUMPS, ROOT
 
 import taxonomy
 from taxonomy import paths
 from taxonomy.cli import build_parser, main
 from taxonomy.errors import TaxonomyError
 
-ROOT = Path(__file__).parent.parent
-DUMP = ROOT / "data" / "dumps" / "003_3554e63a31bf0460.txt"
+DUMP = DUMPS[1]
 
 
 @pytest.fixture()
@@ -144,33 +140,3 @@ def test_dir_and_help_show_the_public_api():
     for name in ("Tagger", "load_model", "read_papers", "build_report"):
         if name in taxonomy.__all__:
             assert name in text
-
-
-def _console_script() -> str:
-    script = Path(sys.executable).parent / "taxonomy"
-    found = str(script) if script.exists() else shutil.which("taxonomy")
-    if found is None:
-        pytest.skip("the package is not installed as a console script here")
-    return found
-
-
-@pytest.mark.parametrize("args", [
-    ["--version"],
-    ["report"],
-    ["tag", "dump.txt", "-o", "t.csv"],
-    ["explain", "--title", "ZeRO-Offload", "--abstract", "We offload optimizer states and "
-     "gradients to CPU memory so one GPU trains a ten times larger model."],
-    ["labels", "check"],
-])
-def test_the_installed_command_works_from_an_empty_directory(tmp_path, args):
-    shutil.copy(DUMP, tmp_path / "dump.txt")
-    env = {k: v for k, v in __import__("os").environ.items() if k != paths.HOME_VARIABLE}
-    result = subprocess.run([_console_script(), *args], capture_output=True, text=True,
-                            cwd=tmp_path, env=env)
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    if args[0] == "tag":
-        assert "(48 by hand label, 0 by model" in result.stdout
-        assert len(pd.read_csv(io.StringIO((tmp_path / "t.csv").read_text()))) == 48
-    if args[0] == "report":
-        assert (tmp_path / "reports" / "coverage.md").is_file()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -73,13 +71,8 @@ def test_agreement_kappa_and_disagreements():
     assert result.disagreements == [("c", ["memory"], [])]
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "taxonomy", *args], capture_output=True,
-                          text=True, cwd=ROOT)
-
-
-def test_labels_check_cli_prints_support():
-    result = _cli("labels", "check", "labels/seed.csv")
+def test_labels_check_cli_prints_support(cli):
+    result = cli("labels", "check", "labels/seed.csv", cwd=ROOT)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "208 labeled papers in labels/seed.csv"
@@ -87,16 +80,16 @@ def test_labels_check_cli_prints_support():
     assert lines[-1].split()[-1] == "55"
 
 
-def test_labels_check_cli_fails_on_a_bad_file():
-    result = _cli("labels", "check", str(DATA / "bad_duplicate_id.csv"))
+def test_labels_check_cli_fails_on_a_bad_file(cli):
+    result = cli("labels", "check", str(DATA / "bad_duplicate_id.csv"))
     assert result.returncode == 1
     assert "duplicate id 'p1' (first on line 2)" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_labels_agree_cli_reproduces_the_readme_figures():
-    result = _cli("labels", "agree", "labels/passes/first_pass.csv",
-                  "labels/passes/second_pass.csv")
+def test_labels_agree_cli_reproduces_the_readme_figures(cli):
+    result = cli("labels", "agree", "labels/passes/first_pass.csv",
+                 "labels/passes/second_pass.csv", cwd=ROOT)
     assert result.returncode == 0, result.stderr
     readme = (ROOT / "labels" / "README.md").read_text(encoding="utf-8")
     for line in result.stdout.splitlines()[2:7]:

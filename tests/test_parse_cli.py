@@ -1,4 +1,4 @@
-"""`taxonomy parse` through the real entry points: outputs, warnings, and one-line errors."""
+"""`taxonomy parse`, run in-process: outputs, warnings, and one-line errors."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ import csv
 import datetime as dt
 import gzip
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -24,18 +21,6 @@ DUMPS = [ROOT / "data" / "dumps" / "000_b1094c3f7ed4a1c2.txt",
          ROOT / "data" / "dumps" / "003_3554e63a31bf0460.txt"]
 BAD = sorted(p for p in (DATA / "bad").iterdir() if p.suffix != ".error")
 REFERENCE = ["--reference-date", "2026-11-22"]
-MODULE = [sys.executable, "-m", "taxonomy"]
-SCRIPT = shutil.which("taxonomy")
-ENTRY_POINTS = [
-    pytest.param(MODULE, id="python-m"),
-    pytest.param([SCRIPT], id="console-script",
-                 marks=pytest.mark.skipif(SCRIPT is None, reason="taxonomy is not installed")),
-]
-
-
-def _run(*args, entry=MODULE, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([*entry, "parse", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=120)
 
 
 def _assert_one_error_line(result, message: str) -> None:
@@ -54,9 +39,9 @@ def seed_papers():
 
 # -- outputs ------------------------------------------------------------------------------------
 
-def test_parse_to_jsonl_writes_208_records_matching_the_dumps(tmp_path, seed_papers):
+def test_parse_to_jsonl_writes_208_records_matching_the_dumps(cli, tmp_path, seed_papers):
     out = tmp_path / "out.jsonl"
-    result = _run(*DUMPS, "-o", out, *REFERENCE)
+    result = cli("parse", *DUMPS, "-o", out, *REFERENCE)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == f"wrote 208 papers to {out} (4 repeats merged)\n"
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -76,9 +61,9 @@ def _csv_rows(path: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_parse_to_csv_and_parquet_writes_the_same_records(suffix, tmp_path, seed_papers):
+def test_parse_to_csv_and_parquet_writes_the_same_records(cli, suffix, tmp_path, seed_papers):
     out = tmp_path / f"out{suffix}"
-    result = _run(*DUMPS, "-o", out, *REFERENCE)
+    result = cli("parse", *DUMPS, "-o", out, *REFERENCE)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == f"wrote 208 papers to {out} (4 repeats merged)\n"
     if suffix == ".csv":
@@ -94,8 +79,8 @@ def test_parse_to_csv_and_parquet_writes_the_same_records(suffix, tmp_path, seed
         r | {"source": ""} for r in seed_papers]
 
 
-def test_parse_without_output_prints_a_table_and_the_count():
-    result = _run(*DUMPS, *REFERENCE)
+def test_parse_without_output_prints_a_table_and_the_count(cli):
+    result = cli("parse", *DUMPS, *REFERENCE)
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.split("\n")
     assert lines[0] == "id             date       title"
@@ -109,11 +94,10 @@ def test_parse_without_output_prints_a_table_and_the_count():
            "A Communic…" in lines
 
 
-@pytest.mark.parametrize("entry", ENTRY_POINTS)
-def test_bad_records_are_kept_out_and_reported_with_file_and_line(entry, tmp_path):
+def test_bad_records_are_kept_out_and_reported_with_file_and_line(cli, tmp_path):
     sample = DATA / "hf_papers.jsonl"
     out = tmp_path / "out.jsonl"
-    result = _run(sample, "-o", out, *REFERENCE, entry=entry)
+    result = cli("parse", sample, "-o", out, *REFERENCE)
     assert result.returncode == 0
     assert result.stdout == f"wrote 4 papers to {out}\n"
     assert result.stderr == (f"warning: skipped 3 bad record(s): {sample}:5 (not valid JSON), "
@@ -124,14 +108,14 @@ def test_bad_records_are_kept_out_and_reported_with_file_and_line(entry, tmp_pat
         r | {"source": ""} for r in expected["records"]]
 
 
-def test_gzipped_dumps_without_gz_names_parse_the_same(tmp_path, seed_papers):
+def test_gzipped_dumps_without_gz_names_parse_the_same(cli, tmp_path, seed_papers):
     copies = []
     for path in DUMPS:
         copy = tmp_path / path.name  # still named .txt
         copy.write_bytes(gzip.compress(path.read_bytes(), mtime=0))
         copies.append(copy)
     out = tmp_path / "out.jsonl"
-    result = _run(*copies, "-o", out, *REFERENCE)
+    result = cli("parse", *copies, "-o", out, *REFERENCE)
     assert (result.returncode, result.stderr) == (0, "")
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r | {"source": ""} for r in rows] == [r | {"source": ""} for r in seed_papers]
@@ -139,11 +123,10 @@ def test_gzipped_dumps_without_gz_names_parse_the_same(tmp_path, seed_papers):
 
 # -- bad input: one line on stderr naming the file, exit code 2, no traceback ----------------------
 
-@pytest.mark.parametrize("entry", ENTRY_POINTS)
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.name)
-def test_bad_input_file_is_one_error_line(path, entry):
+def test_bad_input_file_is_one_error_line(cli, path):
     message = path.with_suffix(".error").read_text(encoding="utf-8").strip()
-    _assert_one_error_line(_run(path, entry=entry), message.format(path=path))
+    _assert_one_error_line(cli("parse", path), message.format(path=path))
 
 
 def _truncated_gzip(path: Path) -> None:
@@ -151,32 +134,31 @@ def _truncated_gzip(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
-@pytest.mark.parametrize("entry", ENTRY_POINTS)
 @pytest.mark.parametrize(("make", "message"), [
     (lambda p: None, "no such file; check the path"),
     (lambda p: p.mkdir(), "is a directory; give the dump files inside it"),
     (_truncated_gzip, "gzip data is truncated or corrupt; re-download the dump"),
 ], ids=["missing", "directory", "truncated-gzip"])
-def test_unreadable_input_is_one_error_line(make, message, entry, tmp_path):
+def test_unreadable_input_is_one_error_line(cli, make, message, tmp_path):
     path = tmp_path / "dump.txt"
     make(path)
-    _assert_one_error_line(_run(path, entry=entry), f"{path}: {message}")
+    _assert_one_error_line(cli("parse", path), f"{path}: {message}")
 
 
-def test_a_bad_second_input_stops_the_run_after_the_first_was_read(tmp_path):
+def test_a_bad_second_input_stops_the_run_after_the_first_was_read(cli, tmp_path):
     # the first dump reads fine; the run still fails as a whole and writes nothing
     out = tmp_path / "out.jsonl"
     bad = DATA / "bad" / "binary.png"
-    result = _run(DUMPS[0], bad, "-o", out)
+    result = cli("parse", DUMPS[0], bad, "-o", out)
     _assert_one_error_line(result, f"{bad}: looks binary, not a text dump; give a listing page, "
                                    "JSONL or CSV")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unwritable_output_is_one_error_line(tmp_path):
+def test_unwritable_output_is_one_error_line(cli, tmp_path):
     (tmp_path / "a-file").write_text("not a directory\n", encoding="utf-8")
     out = tmp_path / "a-file" / "out.csv"
-    result = _run(DUMPS[1], "-o", out)
+    result = cli("parse", DUMPS[1], "-o", out)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith(f"taxonomy: error: {out}: cannot write here (")
     assert result.stderr.endswith("); choose a writable location\n")
@@ -188,10 +170,10 @@ def test_unwritable_output_is_one_error_line(tmp_path):
     ("out", "unknown output type '(none)'; name the file *.csv, *.jsonl or *.parquet"),
     ("folder.csv", "is a directory; give a file name"),
 ])
-def test_bad_output_name_is_one_error_line(name, message, tmp_path):
+def test_bad_output_name_is_one_error_line(cli, name, message, tmp_path):
     (tmp_path / "folder.csv").mkdir()
     out = tmp_path / name
-    _assert_one_error_line(_run(DUMPS[1], "-o", out), f"{out}: {message}")
+    _assert_one_error_line(cli("parse", DUMPS[1], "-o", out), f"{out}: {message}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.csv"]
 
 
@@ -200,11 +182,11 @@ def test_bad_output_name_is_one_error_line(name, message, tmp_path):
     [DUMPS[0], DATA / "bad" / "latin1.txt"],
     [DUMPS[0], DUMPS[1], DATA / "bad" / "no_abstract.csv"],
 ], ids=["missing", "latin1-second", "no-abstract-third"])
-def test_failed_run_leaves_an_existing_output_untouched(inputs, tmp_path):
+def test_failed_run_leaves_an_existing_output_untouched(cli, inputs, tmp_path):
     out = tmp_path / "out.csv"
     before = b"id,title\nkeep,these exact bytes\r\n"
     out.write_bytes(before)
-    result = _run(*inputs, "-o", out, cwd=tmp_path)
+    result = cli("parse", *inputs, "-o", out, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("taxonomy: error: ") and result.stderr.count("\n") == 1
     assert out.read_bytes() == before

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -30,11 +28,6 @@ COLUMNS = ["id", "title", "date", "labels", "score_memory", "score_communication
            "top_terms", "source", "url", "model", "model_version"]
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "taxonomy", *args], capture_output=True,
-                          text=True, cwd=ROOT)
-
-
 def _table(path) -> pd.DataFrame:
     frame = pd.concat(list(read_table(path)), ignore_index=True)
     return frame.astype(object).where(frame.notna(), "")
@@ -55,9 +48,9 @@ def synthetic(tmp_path_factory) -> Path:
     return path
 
 
-def test_tag_bundled_dumps_writes_every_paper_with_hand_labels(tmp_path):
+def test_tag_bundled_dumps_writes_every_paper_with_hand_labels(cli, tmp_path):
     out = tmp_path / "tags.csv"
-    result = _cli("tag", *DUMPS, "-o", str(out))
+    result = cli("tag", *DUMPS, "-o", str(out))
     assert result.returncode == 0, result.stderr
     model = load_model(ROOT / "models" / "efficiency.joblib")
     assert result.stdout.splitlines()[0] == (
@@ -73,9 +66,9 @@ def test_tag_bundled_dumps_writes_every_paper_with_hand_labels(tmp_path):
     assert ((scores >= 0) & (scores <= 1)).all().all()
 
 
-def test_model_only_tags_come_from_scores_and_thresholds(tmp_path, synthetic):
+def test_model_only_tags_come_from_scores_and_thresholds(cli, tmp_path, synthetic):
     out = tmp_path / "tags.jsonl"
-    result = _cli("tag", str(synthetic), "-o", str(out), "--model-only")
+    result = cli("tag", str(synthetic), "-o", str(out), "--model-only")
     assert result.returncode == 0, result.stderr
     assert "skipped 1 bad record(s): " in result.stderr
     assert f"{synthetic}:302 (not valid JSON)" in result.stderr
@@ -100,29 +93,29 @@ def test_parallel_path_equals_the_single_process_path(tmp_path, synthetic):
     assert single.read_bytes() == parallel.read_bytes()
 
 
-def test_output_formats_hold_the_same_rows(tmp_path):
+def test_output_formats_hold_the_same_rows(cli, tmp_path):
     frames = []
     for suffix in (".csv", ".jsonl", ".parquet"):
         out = tmp_path / f"tags{suffix}"
-        assert _cli("tag", *DUMPS, "-o", str(out), "--quiet").returncode == 0
+        assert cli("tag", *DUMPS, "-o", str(out), "--quiet").returncode == 0
         frames.append(_table(out).astype(str))
     pd.testing.assert_frame_equal(frames[0], frames[1])
     pd.testing.assert_frame_equal(frames[0], frames[2])
 
 
-def test_only_new_appends_and_a_failed_run_leaves_the_file_intact(tmp_path):
+def test_only_new_appends_and_a_failed_run_leaves_the_file_intact(cli, tmp_path):
     out = tmp_path / "tags.csv"
-    assert _cli("tag", DUMPS[0], "-o", str(out)).returncode == 0
+    assert cli("tag", DUMPS[0], "-o", str(out)).returncode == 0
     first = out.read_bytes()
     broken = tmp_path / "broken.jsonl.gz"
     lines = "".join(json.dumps({"title": f"T{i}", "abstract": f"A {i} " * 20}) + "\n"
                     for i in range(2000))
     data = gzip.compress(lines.encode())
     broken.write_bytes(data[: len(data) // 2])
-    failed = _cli("tag", DUMPS[1], str(broken), "--only-new", str(out))
+    failed = cli("tag", DUMPS[1], str(broken), "--only-new", str(out))
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
     assert out.read_bytes() == first
-    result = _cli("tag", *DUMPS, "--only-new", str(out))
+    result = cli("tag", *DUMPS, "--only-new", str(out))
     assert result.returncode == 0, result.stderr
     assert "164 were already there" in result.stdout
     assert "tagged 44 papers" in result.stdout
@@ -141,7 +134,7 @@ def _table_from_bytes(data: bytes, tmp_path: Path) -> pd.DataFrame:
     return _table(path)
 
 
-def test_dask_local_cluster_gives_exactly_the_in_process_tags(tmp_path, synthetic):
+def test_dask_local_cluster_gives_exactly_the_in_process_tags(cli, tmp_path, synthetic):
     pytest.importorskip("dask.distributed")
     rows = [json.loads(line) for line in synthetic.read_text().splitlines()
             if line.startswith('{"')]
@@ -164,8 +157,8 @@ def test_dask_local_cluster_gives_exactly_the_in_process_tags(tmp_path, syntheti
                                   "abstract": first.abstract, "date": "2024-05-01"}) + "\n")
     inputs = [DUMPS[1], str(synthetic), str(as_csv), str(as_parquet), str(repeat)]
     local, cluster = tmp_path / "local.csv", tmp_path / "cluster.csv"
-    assert _cli("tag", *inputs, "-o", str(local), "--quiet").returncode == 0
-    result = _cli("tag", *inputs, "-o", str(cluster), "--scheduler", "local")
+    assert cli("tag", *inputs, "-o", str(local), "--quiet").returncode == 0
+    result = cli("tag", *inputs, "-o", str(cluster), "--scheduler", "local")
     assert result.returncode == 0, result.stderr
     assert "tagged 798 papers" in result.stdout
     assert cluster.read_bytes() == local.read_bytes()
@@ -179,7 +172,7 @@ def test_dask_local_cluster_gives_exactly_the_in_process_tags(tmp_path, syntheti
     (["-o", "x.csv", "--only-new", "y.csv"], "--only-new appends to EXISTING itself"),
     (["-o", "/proc/forbidden/x.csv"], "cannot write here"),
 ])
-def test_tag_argument_errors_are_one_line(tmp_path, args, message):
-    result = _cli("tag", DUMPS[0], *args)
+def test_tag_argument_errors_are_one_line(cli, tmp_path, args, message):
+    result = cli("tag", DUMPS[0], *args)
     assert result.returncode == 2
     assert message in result.stderr and result.stderr.count("\n") == 1

@@ -44,14 +44,9 @@ def run(args: argparse.Namespace) -> int:
         raise TaxonomyError("--only-new appends to EXISTING itself; drop -o or make it the same")
     table_format(out)
     tag = tagger(args)
-    if args.scheduler:
-        from ..tagging.executors import Dask
+    from ..tagging.executors import Dask, Executor, Processes
 
-        executor = Dask(args.scheduler)
-    else:
-        from ..tagging.executors import Processes
-
-        executor = Processes(args.jobs)
+    executor: Executor = Dask(args.scheduler) if args.scheduler else Processes(args.jobs)
     result = tag.run(args.inputs, out, executor=executor, only_new=bool(args.only_new),
                      allow_mixed_models=args.allow_mixed_models,
                      progress=False if args.quiet else None,

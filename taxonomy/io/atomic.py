@@ -21,12 +21,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     parent = path.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
     except OSError as exc:
         raise OutputError(f"cannot write here ({exc.strerror}); choose a writable location",
                           path) from None
     os.close(fd)
-    tmp = Path(tmp)
+    tmp = Path(name)
     try:
         yield tmp
         if path.exists():

@@ -21,7 +21,7 @@ def read_csv(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
     numbered = iter(lines)
     position = {"line": 0}
 
-    def texts():
+    def texts() -> Iterator[str]:
         for number, text in numbered:
             position["line"] = number
             yield text + "\n"  # keeps line breaks inside quoted fields as white space

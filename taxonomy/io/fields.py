@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from .dates import parse_date
 from .readlog import ReadLog
@@ -38,7 +39,7 @@ def from_fields(row: dict, path: str, line: int, log: ReadLog,
     )
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, list):
@@ -78,7 +79,7 @@ def _count_authors(row: dict) -> int | None:
     return len(names)
 
 
-def _int_or_none(value) -> int | None:
+def _int_or_none(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     try:

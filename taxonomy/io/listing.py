@@ -68,14 +68,18 @@ def _is_abstract(text: str, title: str) -> bool:
             and len(text.split()) >= _MIN_ABSTRACT_WORDS)
 
 
+# A paragraph: its first line number, its text, and what kind of line it is.
+_Para = tuple[int, str, str]
+
+
 class _Peekable:
     """An iterator that can look a few items ahead: the listing reader needs two."""
 
-    def __init__(self, iterable):
+    def __init__(self, iterable: Iterable[_Para]):
         self._it = iter(iterable)
-        self._buf: list = []
+        self._buf: list[_Para] = []
 
-    def peek(self, k: int = 0):
+    def peek(self, k: int = 0) -> _Para | None:
         while len(self._buf) <= k:
             item = next(self._it, None)
             if item is None:
@@ -83,7 +87,7 @@ class _Peekable:
             self._buf.append(item)
         return self._buf[k]
 
-    def pop(self):
+    def pop(self) -> _Para | None:
         item = self.peek()
         if self._buf:
             self._buf.pop(0)
@@ -110,7 +114,8 @@ def read_listing(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
         if kind in ("authors", "org", "dot"):
             block = [item]
             while (nxt := paras.peek()) is not None and nxt[2] in ("dot", "date"):
-                block.append(paras.pop())
+                block.append(nxt)
+                paras.pop()
                 if nxt[2] == "date" or len(block) == 3:
                     break
             if current is None or title is not None:
@@ -141,19 +146,26 @@ def read_listing(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
         log.skip(path, title[0], "a title with no abstract after it (truncated page?)")
 
 
-def _with_metadata(paper: Paper, block, reference: dt.date) -> Paper:
+def _with_metadata(paper: Paper, block: list[_Para], reference: dt.date) -> Paper:
     for _, text, kind in block:
         if kind == "authors":
-            paper.n_authors = int(_AUTHORS_LINE.match(text)[1])
+            paper.n_authors = int(_matched(_AUTHORS_LINE, text)[1])
         elif kind in ("org", "text"):
             handle, _, name = text.partition(" ")
             paper.organization = name.strip() or handle
         elif kind == "date":
-            match = _DATE_LINE.match(text)
+            match = _matched(_DATE_LINE, text)
             paper.date = resolve_day(_MONTHS[match[1]], int(match[2]),
                                      int(match[3]) if match[3] else None, reference)
             paper.upvotes = int(match[4]) if match[4] else None
     return paper
+
+
+def _matched(pattern: re.Pattern[str], text: str) -> re.Match[str]:
+    """The match of a line already classified by that pattern."""
+    match = pattern.match(text)
+    assert match is not None
+    return match
 
 
 def to_listing_text(papers: Iterable[Paper]) -> str:

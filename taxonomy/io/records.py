@@ -119,5 +119,5 @@ def apply_update(row: dict, update: Paper) -> dict:
     return merged
 
 
-def _empty(value) -> bool:
+def _empty(value: object) -> bool:
     return value is None or value == "" or (isinstance(value, float) and value != value)

@@ -10,6 +10,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from ..errors import DumpError
 from .readlog import ReadLog
@@ -43,7 +44,7 @@ def gzip_compressed(path: str | os.PathLike) -> bool:
         return handle.read(2) == _GZIP_MAGIC
 
 
-def open_binary(path: Path):
+def open_binary(path: Path) -> BinaryIO:
     if path.is_dir():
         raise DumpError("is a directory; give the dump files inside it", path)
     try:
@@ -54,19 +55,19 @@ def open_binary(path: Path):
         raise DumpError(f"cannot open ({exc.strerror}); check its permissions", path) from None
     if handle.read(2) == _GZIP_MAGIC:
         handle.close()
-        return gzip.open(path, "rb")
+        return cast(BinaryIO, gzip.open(path, "rb"))
     handle.seek(0)
     return handle
 
 
-def read_bytes(handle, path: Path, size: int) -> bytes:
+def read_bytes(handle: BinaryIO, path: Path, size: int) -> bytes:
     try:
         return handle.read(size)
     except (EOFError, OSError, zlib.error):
         raise DumpError("gzip data is truncated or corrupt; re-download the dump", path) from None
 
 
-def read_head(handle, path: Path) -> bytes:
+def read_head(handle: BinaryIO, path: Path) -> bytes:
     head = read_bytes(handle, path, _SNIFF_BYTES)
     if not head.strip():
         raise DumpError("file is empty; give a dump with at least one paper", path)
@@ -108,7 +109,7 @@ def decoded_lines(path: Path, log: ReadLog) -> Iterator[tuple[int, str]]:
             raise DumpError("is not UTF-8 text; re-save it as UTF-8", path, 1)
 
 
-def chunks(handle, path: Path) -> Iterator[bytes]:
+def chunks(handle: BinaryIO, path: Path) -> Iterator[bytes]:
     while True:
         try:
             block = handle.read(1 << 20)

@@ -11,6 +11,8 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from types import TracebackType
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -52,9 +54,9 @@ class TableWriter:
         self.rows = 0
         self._columns: list[str] | None = None
         self._ctx = atomic_path(self.path)
-        self._tmp: Path | None = None
-        self._handle = None
-        self._parquet = None
+        self._tmp = Path()  # set on __enter__
+        self._handle: TextIO | None = None
+        self._parquet: Any = None
         self._append_to = Path(append_to) if append_to is not None else None
         self._on_copy = on_copy
 
@@ -95,7 +97,7 @@ class TableWriter:
         if self._handle is None:
             self._handle = open(self._tmp, "w", encoding="utf-8", newline="")
             if self.format == ".csv":
-                csv.writer(self._handle).writerow(self._columns)
+                csv.writer(self._handle).writerow(self._columns or [])
         if self.format == ".csv":
             frame.to_csv(self._handle, header=False, index=False, lineterminator="\n")
         else:
@@ -119,7 +121,8 @@ class TableWriter:
             self._parquet.close()
             self._parquet = None
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is None and self._columns is None:
             self._tmp.write_text("", encoding="utf-8")
         self._close_handles()
@@ -128,7 +131,7 @@ class TableWriter:
 
 def _plain(row: dict) -> dict:
     """JSON-ready values: NaN and pandas' NA become null, numpy scalars plain numbers."""
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in row.items():
         if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
             out[key] = None  # NaN, NA and NaT alike (which one appears depends on pandas)

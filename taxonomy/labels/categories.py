@@ -111,7 +111,7 @@ def parse_taxonomy(data: bytes, source: str = "<taxonomy>") -> Taxonomy:
     return Taxonomy(tuple(categories), hashlib.sha256(data).hexdigest(), source, none_examples)
 
 
-def _string_list(value, what: str, source: str) -> tuple[str, ...]:
+def _string_list(value: object, what: str, source: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise TaxonomyFileError(f"{what} must be a list of non-empty strings", source)
     return tuple(" ".join(v.split()) for v in value)

@@ -30,5 +30,5 @@ def to_indicator(label_lists: Sequence[Sequence[str]], category_ids: Sequence[st
 
 def from_indicator(matrix: np.ndarray, category_ids: Sequence[str]) -> list[list[str]]:
     """0/1 (or boolean) matrix -> rows of category ids, in taxonomy order."""
-    return [[category_ids[j] for j in np.flatnonzero(row)] for row in np.asarray(matrix)]
+    return [[category_ids[int(j)] for j in np.flatnonzero(row)] for row in np.asarray(matrix)]
 

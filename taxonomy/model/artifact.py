@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
+import numpy as np
 
 from ..errors import ModelError
 from ..io.atomic import atomic_path
@@ -42,8 +43,8 @@ class LoadedModel:
         return self.card["version"]
 
     @functools.cached_property
-    def feature_names(self):
-        """Names of the model's features (built once; the vectorizer rebuilds them per call)."""
+    def feature_names(self) -> np.ndarray:
+        """Names of the model's features, built once per loaded model."""
         return self.state.feature_names()
 
 

@@ -99,7 +99,7 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         self.threshold_grid = threshold_grid
         self.random_state = random_state
 
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.target_tags.required = True
@@ -152,7 +152,7 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
                 oof[test] = sigmoid(papers[test] @ coef.T + intercept)
             self.thresholds_ = best_thresholds(oof, Y, self.threshold_grid)
 
-    def _vectorizer(self):  # type: ignore[no-untyped-def]
+    def _vectorizer(self) -> Any:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         return TfidfVectorizer(
@@ -251,7 +251,7 @@ def _indicator(y: Any, n_samples: int, n_categories: int) -> np.ndarray:
     return Y.astype(np.int8)
 
 
-def _single_threaded_blas():  # type: ignore[no-untyped-def]
+def _single_threaded_blas() -> Any:
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=BLAS_THREADS, user_api="blas")

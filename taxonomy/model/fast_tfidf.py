@@ -35,7 +35,8 @@ class FastTfidf:
         self.width = len(model.vocabulary)
         self.dtype = np.float32
         tokens: dict[str, int] = {}
-        unigrams, bigrams = {}, {}
+        unigrams: dict[tuple[int, ...], int] = {}
+        bigrams: dict[tuple[int, ...], int] = {}
         for j, term in enumerate(model.vocabulary):
             parts = term.split(" ")
             ids = [tokens.setdefault(t, len(tokens)) for t in parts]

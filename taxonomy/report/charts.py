@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -24,7 +25,7 @@ from matplotlib.ticker import MaxNLocator
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 _INK, _GRID = "#333333", "#e5e5e5"
-_RC = {
+_RC: Any = {  # matplotlib types its keys as literals; these are checked at run time
     "svg.fonttype": "none",
     "svg.hashsalt": "taxonomy-report",  # stable element ids: same data, same SVG
     "font.family": "sans-serif",
@@ -134,13 +135,13 @@ def over_time_chart(over_time: pd.DataFrame, category_ids: list[str], names: lis
         ax.plot(middle, binned["papers"], "o", color=_INK, markersize=3.5, label="papers")
         ax.set_ylabel(f"per {unit}")
         ax.yaxis.grid(True, color=_GRID)
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_axisbelow(True)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
         return _svg(fig)
 
 
-def _svg(fig) -> str:
+def _svg(fig: Figure) -> str:
     """The figure as an ``<svg>`` element ready to inline in HTML."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})

@@ -77,18 +77,19 @@ def _totals(report: Report) -> list[tuple[str, str]]:
 def summary_table(report: Report) -> str:
     """Plain-text summary for the terminal: totals, then one line per category."""
     lines = [", ".join(f"{n} {what}" for n, what in _totals(report))]
-    with_compare = report.compare is not None
+    compare, new_papers = report.compare, report.new_papers
+    with_compare = compare is not None and new_papers is not None
     header = f"{'category':<24}{'papers':>7}{'share':>8}{'hand':>6}{'model':>7}{'mean score':>12}"
     lines += ["", header + (f"{'then':>7}{'change':>8}" if with_compare else "")]
     for i, row in report.categories.iterrows():
         line = (f"{row['name'][:23]:<24}{row['papers']:>7}{_pct(row['share']):>8}"
                 f"{row['hand']:>6}{row['model']:>7}{_score(row['mean_score']):>12}")
-        if with_compare:
-            then = report.compare.iloc[i]
+        if compare is not None:
+            then = compare.iloc[i]
             line += f"{then['then']:>7}{_signed(then['change']):>8}"
         lines.append(line)
-    if with_compare:
-        lines.append(f"\n{len(report.new_papers)} papers new since the older table "
+    if new_papers is not None:
+        lines.append(f"\n{len(new_papers)} papers new since the older table "
                      f"({report.papers_then} papers)")
     if report.label_support is not None:
         lines += [f"warning: {row['name']} has {row['hand_labels']} hand labels "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,10 +39,11 @@ def is_tagged_table(path: str | os.PathLike) -> bool:
         str(c).startswith("score_") for c in first.columns)
 
 
-def load_tagged(inputs: list[str | os.PathLike], tagger: Tagger, log: ReadLog
+def load_tagged(inputs: Sequence[str | os.PathLike], tagger: Tagger, log: ReadLog
                 ) -> pd.DataFrame:
     """Tagged rows of every input: tagged tables as they are, raw dumps tagged now."""
-    tables, raw = [], []
+    tables: list[str | os.PathLike] = []
+    raw: list[str | os.PathLike] = []
     for path in inputs:
         (tables if is_tagged_table(path) else raw).append(path)
     frames = [pd.concat(list(read_table(p)), ignore_index=True) for p in tables]
@@ -59,7 +61,7 @@ def load_tagged(inputs: list[str | os.PathLike], tagger: Tagger, log: ReadLog
     return tagged.drop_duplicates("id", keep="first").reset_index(drop=True)
 
 
-def run_report(inputs: list[str | os.PathLike], out_dir: str | os.PathLike,
+def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
                tagger: Tagger, taxonomy: Taxonomy,
                label_support: dict[str, int] | None = None,
                compare: str | os.PathLike | None = None) -> CoverageRun:

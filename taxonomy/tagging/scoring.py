@@ -39,7 +39,7 @@ def score_chunk(state: ScoringState, titles: list[str], abstracts: list[str],
                   else [column[c] for c in hand if c in column])
         parts = []
         for j in labels:
-            top = state.contributions(features, i, j, TOP_TERMS, names)
+            top = state.contributions(features, i, int(j), TOP_TERMS, names)
             parts.append(f"{ids[j]}: {', '.join(term for term, _ in top)}")
         explanations.append("; ".join(parts))
     return scores, explanations
