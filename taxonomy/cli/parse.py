@@ -26,11 +26,12 @@ def run(args: argparse.Namespace) -> int:
     merged = ""
     if args.output:
         log = parse_to_file(args.inputs, args.output, reference_date=args.reference_date,
-                            fmt=args.fmt)
+                            fmt=args.fmt, encoding=args.encoding)
         merged = f" ({log.repeats} repeats merged)" if log.repeats else ""
         say(args, f"wrote {log.papers} papers to {args.output}{merged}")
     else:
-        papers, log = parse_papers(args.inputs, reference_date=args.reference_date, fmt=args.fmt)
+        papers, log = parse_papers(args.inputs, reference_date=args.reference_date,
+                                   fmt=args.fmt, encoding=args.encoding)
         merged = f" ({log.repeats} repeats merged)" if log.repeats else ""
         print(format_papers(papers))
         say(args, f"{len(papers)} papers{merged}")

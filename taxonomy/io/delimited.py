@@ -1,60 +1,142 @@
-"""CSV and TSV dumps with a header holding at least 'title' and 'abstract'."""
+"""CSV and TSV files (comma, tab or semicolon separated) with a header row, read record by
+record.
+
+A record starts at a line. A quoted field may run over several lines; when quoting is broken
+(an unterminated quote, or a title that merely starts with a quote character), the record is
+re-read as that one line with quote characters as text, and if that does not fit the header
+either it is reported as a bad record at the line where it starts. Reading then resumes at
+the next line, so one bad record never takes the records after it along.
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator
 
 from ..errors import DumpError
 from .fields import from_fields
 from .readlog import ReadLog
 from .records import Paper
+from .sniff import header_delimiter
+
+# A multi-line quoted record longer than this is taken for broken quoting.
+_MAX_RECORD_LINES = 5_000
+
+Line = tuple[int, str]
 
 
-def read_csv(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
-             reference: dt.date | None = None) -> Iterator[Paper]:
-    """Papers from the numbered lines of a CSV or TSV file (the delimiter is judged from the
-    header); bad rows are logged and skipped."""
+class _Lines:
+    """Numbered lines with push-back, so a failed multi-line read can be undone."""
+
+    def __init__(self, lines: Iterable[Line]):
+        self._it = iter(lines)
+        self._back: deque[Line] = deque()
+
+    def next(self) -> Line | None:
+        return self._back.popleft() if self._back else next(self._it, None)
+
+    def push_back(self, lines: list[Line]) -> None:
+        self._back.extendleft(reversed(lines))
+
+
+class _TooLong(Exception):
+    pass
+
+
+def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | None = None
+              ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header (lower-cased names) and the records as (first line, values), each with as
+    many values as the header has names; bad records are logged and skipped."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    numbered = iter(lines)
-    position = {"line": 0}
-
-    def texts() -> Iterator[str]:
-        for number, text in numbered:
-            position["line"] = number
-            yield text + "\n"  # keeps line breaks inside quoted fields as white space
-
-    source = texts()
-    first = next(source, "")
-    delimiter = "\t" if "\t" in first and "," not in first else ","
+    source = _Lines(lines)
+    first = source.next()
+    while first is not None and not first[1].strip():
+        first = source.next()
+    if first is None:
+        raise DumpError("file is empty; give a header row and records", path)
+    delimiter = delimiter or header_delimiter(first[1]) or ","
     try:
-        header = next(csv.reader([first], delimiter=delimiter), [])
+        header = next(csv.reader([first[1]], delimiter=delimiter, strict=True), [])
     except csv.Error as exc:
-        raise DumpError(f"malformed CSV header ({exc}); fix the first line", path, 1) from None
-    names = [h.strip().lower() for h in header]
+        raise DumpError(f"malformed CSV header ({exc}); fix the first line", path,
+                        first[0]) from None
+    names = [h.strip().lower().removeprefix("\ufeff") for h in header]
+    return names, _records(source, len(names), delimiter, path, log)
+
+
+def _records(source: _Lines, width: int, delimiter: str, path: str, log: ReadLog
+             ) -> Iterator[tuple[int, list[str]]]:
+    while (item := source.next()) is not None:
+        number, text = item
+        if not text.strip():
+            continue
+        if '"' not in text:
+            values = text.split(delimiter)
+            problem = _width_problem(values, width)
+        else:
+            values, problem = _quoted(item, source, delimiter, width)
+        if problem is None:
+            yield number, values
+        else:
+            log.skip(path, number, problem)
+
+
+def _quoted(first: Line, source: _Lines, delimiter: str, width: int
+            ) -> tuple[list[str], str | None]:
+    """A record whose first line holds a quote: read with CSV quoting (maybe over several
+    lines), else that one line with quotes as text, else a problem to report."""
+    pulled: list[Line] = []
+
+    def more() -> Iterator[str]:
+        yield first[1] + "\n"  # keeps line breaks inside quoted fields as white space
+        while (item := source.next()) is not None:
+            pulled.append(item)
+            if len(pulled) > _MAX_RECORD_LINES:
+                raise _TooLong
+            yield item[1] + "\n"
+
+    try:
+        values = next(csv.reader(more(), delimiter=delimiter, strict=True))
+        problem = _width_problem(values, width)
+    except csv.Error as exc:
+        values, problem = [], f"malformed CSV ({exc})"
+    except _TooLong:
+        values, problem = [], "a quoted field that never ends"
+    if problem is None:
+        return values, None
+    source.push_back(pulled)  # resynchronize: the next record starts on the next line
+    literal = first[1].split(delimiter)
+    if _width_problem(literal, width) is None:
+        return literal, None
+    return [], problem
+
+
+def _width_problem(values: list[str], width: int) -> str | None:
+    return None if len(values) == width else f"{len(values)} fields where the header has {width}"
+
+
+def read_csv(lines: Iterable[Line], path: str, log: ReadLog,
+             reference: dt.date | None = None) -> Iterator[Paper]:
+    """Papers from the numbered lines of a CSV, TSV or semicolon-separated file with a header
+    naming at least 'title' and 'abstract'; bad records are logged and skipped."""
+    names, rows = read_rows(lines, path, log)
+    missing_columns(names, path)
+    for number, values in rows:
+        if not any(v.strip() for v in values):
+            continue
+        paper = from_fields(dict(zip(names, values, strict=True)), path, number, log, reference)
+        if paper is not None:
+            yield paper
+
+
+def missing_columns(names: list[str], path: str | os.PathLike) -> None:
+    """An error when a dump's header lacks 'title' or 'abstract' (or 'summary')."""
     missing = [c for c in ("title", "abstract") if c not in names
                and not (c == "abstract" and "summary" in names)]
     if missing:
         raise DumpError(f"CSV header has no {' or '.join(repr(m) for m in missing)} column; "
                         "add a header row with title and abstract", path, 1)
-    reader = csv.reader(source, delimiter=delimiter)
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            log.skip(path, position["line"], f"malformed CSV ({exc})")
-            continue
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(names):
-            log.skip(path, position["line"],
-                     f"{len(values)} fields where the header has {len(names)}")
-            continue
-        paper = from_fields(dict(zip(names, values, strict=True)), path, position["line"],
-                             log, reference)
-        if paper is not None:
-            yield paper

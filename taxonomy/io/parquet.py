@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ..errors import DumpError
 from .fields import from_fields
@@ -12,24 +13,37 @@ from .readlog import ReadLog
 from .records import Paper
 
 
-def read_parquet(path: Path, log: ReadLog, reference: dt.date | None = None) -> Iterator[Paper]:
-    """Papers of a Parquet file, row by row in batches; a damaged file is one clear error."""
+def _open(path: Path) -> Any:
+    """The Parquet file, checked to have 'title' and 'abstract' columns."""
     import pyarrow.parquet as pq
 
     try:
         parquet = pq.ParquetFile(path)
-        names = {n.lower() for n in parquet.schema_arrow.names}
-        if not {"title", "abstract"} <= names:
-            raise DumpError("Parquet file has no 'title' and 'abstract' columns; add them", path)
-        row = 0
+    except Exception as exc:  # pyarrow raises many types for damaged files
+        raise DumpError(f"unreadable Parquet ({type(exc).__name__}); re-export the file",
+                        path) from None
+    names = {n.lower() for n in parquet.schema_arrow.names}
+    if not {"title", "abstract"} <= names:
+        raise DumpError("Parquet file has no 'title' and 'abstract' columns; add them", path)
+    return parquet
+
+
+def parquet_columns(path: Path) -> list[str]:
+    """The column names of a Parquet dump (an error when it is unreadable or lacks some)."""
+    return list(_open(path).schema_arrow.names)
+
+
+def read_parquet(path: Path, log: ReadLog, reference: dt.date | None = None) -> Iterator[Paper]:
+    """Papers of a Parquet file, row by row in batches; a damaged file is one clear error."""
+    parquet = _open(path)
+    row = 0
+    try:
         for batch in parquet.iter_batches(batch_size=10_000):
             for record in batch.to_pylist():
                 row += 1
                 paper = from_fields(record, str(path), row, log, reference)
                 if paper is not None:
                     yield paper
-    except DumpError:
-        raise
     except Exception as exc:  # pyarrow raises many types for damaged files
         raise DumpError(f"unreadable Parquet ({type(exc).__name__}); re-export the file",
                         path) from None

@@ -15,15 +15,45 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import DumpError
-from .delimited import read_csv
+from .delimited import missing_columns, read_csv, read_rows
 from .jsonl import read_jsonl
 from .listing import read_listing
-from .parquet import read_parquet
+from .parquet import parquet_columns, read_parquet
 from .readlog import ReadLog
 from .records import Deduplicator, Paper
-from .sniff import decoded_lines, sniff_format
+from .sniff import decoded_lines, sniff
 
 FORMATS = ("listing", "jsonl", "csv", "parquet")
+
+
+def check_inputs(paths: Iterable[str | os.PathLike], *, fmt: str | None = None,
+                 encoding: str | None = None) -> None:
+    """Check every input before any long work starts: it exists, is readable, is not empty or
+    binary, and its format is recognised (a CSV's header names 'title' and 'abstract', a
+    Parquet file has those columns). Raises the first problem, counting the others."""
+    problems: list[DumpError] = []
+    for path in paths:
+        try:
+            _check(Path(path), fmt, encoding)
+        except DumpError as exc:
+            problems.append(exc)
+    if problems:
+        first = problems[0]
+        more = (f" (and {len(problems) - 1} more input(s) with problems)"
+                if len(problems) > 1 else "")
+        raise DumpError(first.message + more, first.path, first.line)
+
+
+def _check(path: Path, fmt: str | None, encoding: str | None) -> None:
+    if fmt is not None and fmt not in FORMATS:
+        raise DumpError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    sniffed = sniff(path, encoding, fmt)
+    if sniffed.format == "csv":
+        log = ReadLog()
+        names, _ = read_rows(decoded_lines(path, log, sniffed.encoding), str(path), log)
+        missing_columns(names, path)
+    elif sniffed.format == "parquet":
+        parquet_columns(path)
 
 
 def read_papers(
@@ -32,13 +62,14 @@ def read_papers(
     log: ReadLog | None = None,
     reference_date: dt.date | None = None,
     fmt: str | None = None,
+    encoding: str | None = None,
     dedupe: Deduplicator | None = None,
 ) -> Iterator[Paper]:
     """Every paper in ``paths``, each unique paper once (see :class:`Deduplicator`)."""
     log = log if log is not None else ReadLog()
     dedupe = dedupe if dedupe is not None else Deduplicator()
-    stream = (p for path in paths for p in read_file(path, log=log,
-                                                      reference_date=reference_date, fmt=fmt))
+    stream = (p for path in paths for p in read_file(path, log=log, fmt=fmt, encoding=encoding,
+                                                      reference_date=reference_date))
     for paper in dedupe(stream):
         log.papers += 1
         yield paper
@@ -51,19 +82,21 @@ def read_file(
     log: ReadLog | None = None,
     reference_date: dt.date | None = None,
     fmt: str | None = None,
+    encoding: str | None = None,
 ) -> Iterator[Paper]:
     """Papers of one dump, in file order (repeats included)."""
     log = log if log is not None else ReadLog()
     path = Path(path)
-    kind = fmt or sniff_format(path)
-    if kind not in FORMATS:
-        raise DumpError(f"unknown format {kind!r}; use one of {', '.join(FORMATS)}")
+    if fmt is not None and fmt not in FORMATS:
+        raise DumpError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    sniffed = sniff(path, encoding, fmt)
+    kind = sniffed.format
     reference = reference_date or dt.date.today()
     if kind == "parquet":
         papers = read_parquet(path, log, reference)
     else:
         reader = {"listing": read_listing, "jsonl": read_jsonl, "csv": read_csv}[kind]
-        papers = reader(decoded_lines(path, log), str(path), log, reference)
+        papers = reader(decoded_lines(path, log, sniffed.encoding), str(path), log, reference)
     found = 0
     for paper in papers:
         found += 1

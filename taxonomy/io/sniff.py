@@ -1,14 +1,16 @@
-"""Opening a dump: gzip by its magic bytes, the format judged from the content, and the text
-decoded line by line (lines that are not UTF-8 are logged and dropped)."""
+"""Opening a dump: gzip by its magic bytes, the text encoding by its byte-order mark (or the
+``--encoding`` given), the format judged from the content, and the text decoded line by line
+(lines that do not decode are logged and dropped, so one bad byte costs one line)."""
 
 from __future__ import annotations
 
+import codecs
 import gzip
-import itertools
 import os
 import re
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -18,24 +20,97 @@ from .readlog import ReadLog
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _SNIFF_BYTES = 64 * 1024
+_BLOCK = 1 << 20
+# Byte-order marks, longest first (UTF-32's LE mark starts with UTF-16's).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+# The delimiters a CSV header may use, by preference.
+DELIMITERS = (",", "\t", ";")
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """What a dump is: its format and text encoding."""
+
+    path: Path
+    format: str
+    encoding: str
+
+
+def sniff(path: str | os.PathLike, encoding: str | None = None,
+          fmt: str | None = None) -> Sniffed:
+    """Check that ``path`` is a readable, non-empty dump and judge its format and encoding.
+
+    Cheap (it reads the first 64 KiB), so every input can be checked before any long work.
+    """
+    path = Path(path)
+    with open_binary(path) as handle:
+        head = read_bytes(handle, path, _SNIFF_BYTES)
+    if head.startswith(_PARQUET_MAGIC) and fmt in (None, "parquet"):
+        return Sniffed(path, "parquet", "binary")
+    encoding, text = _text_head(head, encoding, path)
+    return Sniffed(path, fmt or _format_of(text), encoding)
+
+
+def _text_head(head: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
+    """The encoding of a text dump and its first bytes decoded; an error for an empty or
+    binary file."""
+    if not head.strip(b" \t\r\n\x00"):
+        raise DumpError("file is empty; give a dump with at least one paper", path)
+    encoding = detect_encoding(head, encoding, path)
+    text = head.decode(encoding, "replace")
+    if "\x00" in text:
+        raise DumpError("looks binary, not a text dump; give a listing page, JSONL or CSV",
+                        path)
+    return encoding, text
 
 
 def sniff_format(path: Path) -> str:
     """'parquet', 'jsonl', 'csv' or 'listing', judged from the content."""
-    with open_binary(path) as handle:
-        if read_bytes(handle, path, 4) == _PARQUET_MAGIC:
-            return "parquet"
-        handle.seek(0)
-        head = read_head(handle, path)
-    head = head.removeprefix(b"\xef\xbb\xbf")  # the BOM Excel and Notepad put before UTF-8
-    first = next((ln.strip() for ln in head.splitlines() if ln.strip()), b"")
-    if first.startswith(b"{"):
+    return sniff(path).format
+
+
+def _format_of(text: str) -> str:
+    text = text.removeprefix("\ufeff")
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if first.startswith("{"):
         return "jsonl"
-    header = first.decode("utf-8", "replace").lower()
-    columns = {c.strip().strip('"') for c in re.split(r"[,\t]", header)}
-    if len(columns) > 1 and "title" in columns:
+    if header_delimiter(first) is not None:
         return "csv"  # the CSV reader says which required column is missing, if any
     return "listing"
+
+
+def header_delimiter(line: str) -> str | None:
+    """The delimiter of a CSV header that names a 'title' column, or None."""
+    best: tuple[int, str] | None = None
+    for delimiter in DELIMITERS:
+        columns = [c.strip().strip('"').lower() for c in line.split(delimiter)]
+        if len(columns) > 1 and "title" in columns and (best is None or len(columns) > best[0]):
+            best = (len(columns), delimiter)
+    return best[1] if best else None
+
+
+def detect_encoding(head: bytes, given: str | None, path: Path) -> str:
+    """The encoding given, else the one a byte-order mark names, else UTF-16 when every other
+    byte is NUL, else UTF-8."""
+    if given:
+        try:
+            return codecs.lookup(given).name
+        except LookupError:
+            raise DumpError(f"unknown encoding {given!r}; give one Python knows, such as "
+                            "latin-1, cp1252 or utf-16", path) from None
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    sample = head[:4096]
+    if len(sample) >= 4 and b"\x00" in sample:
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if odd > len(sample) * 0.4 and even == 0:
+            return "utf-16-le"
+        if even > len(sample) * 0.4 and odd == 0:
+            return "utf-16-be"
+    return "utf-8"
 
 
 def gzip_compressed(path: str | os.PathLike) -> bool:
@@ -67,63 +142,78 @@ def read_bytes(handle: BinaryIO, path: Path, size: int) -> bytes:
         raise DumpError("gzip data is truncated or corrupt; re-download the dump", path) from None
 
 
-def read_head(handle: BinaryIO, path: Path) -> bytes:
-    head = read_bytes(handle, path, _SNIFF_BYTES)
-    if not head.strip():
-        raise DumpError("file is empty; give a dump with at least one paper", path)
-    if b"\x00" in head:
-        raise DumpError("looks binary, not a text dump; give a listing page, JSONL or CSV", path)
-    return head
-
-
-def decoded_lines(path: Path, log: ReadLog) -> Iterator[tuple[int, str]]:
-    """(line number, text) pairs; lines that are not UTF-8 are logged and dropped."""
-    handle = open_binary(path)
-    with handle:
-        head = read_head(handle, path)
-        rest = chunks(handle, path)
-        number = 0
-        carry = b""
-        decoded_any = False
-        for block in itertools.chain([head], rest):
-            data = carry + block
-            parts = data.split(b"\n")
-            carry = parts.pop()
-            for raw in parts:
-                number += 1
-                text = decode(raw, number == 1)
-                if text is None:
-                    log.skip(str(path), number, "not UTF-8")
-                    continue
-                decoded_any = decoded_any or bool(text.strip())
-                yield number, text
-        if carry:
-            number += 1
-            text = decode(carry, number == 1)
-            if text is None:
-                log.skip(str(path), number, "not UTF-8")
-            else:
-                decoded_any = decoded_any or bool(text.strip())
-                yield number, text
-        if not decoded_any:
-            raise DumpError("is not UTF-8 text; re-save it as UTF-8", path, 1)
-
-
 def chunks(handle: BinaryIO, path: Path) -> Iterator[bytes]:
-    while True:
-        try:
-            block = handle.read(1 << 20)
-        except (EOFError, OSError, zlib.error):
-            raise DumpError("gzip data is truncated or corrupt; re-download the dump",
-                            path) from None
-        if not block:
-            return
+    while block := read_bytes(handle, path, _BLOCK):
         yield block
 
 
-def decode(raw: bytes, first: bool) -> str | None:
+def decoded_lines(path: Path, log: ReadLog, encoding: str | None = None, hint: bool = True
+                  ) -> Iterator[tuple[int, str]]:
+    """(line number, text) pairs of a text dump, without line endings (``\\n``, ``\\r\\n`` or
+    a lone ``\\r``); a line that does not decode is logged and dropped. ``hint``: whether the
+    error for a file where nothing decodes suggests ``--encoding``."""
+    with open_binary(path) as handle:
+        encoding, _ = _text_head(read_bytes(handle, path, _SNIFF_BYTES), encoding, path)
+    name = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
+    decoded_any = False
+    with open_binary(path) as handle:
+        for number, text in enumerate(_texts(handle, path, encoding), 1):
+            if text is None:
+                log.skip(str(path), number, f"not {name}")
+                continue
+            decoded_any = decoded_any or bool(text.strip())
+            yield number, text
+    if not decoded_any:
+        advice = (", or give its encoding with --encoding (for example --encoding latin-1)"
+                  if hint else "")
+        raise DumpError(f"is not {name} text; re-save it as UTF-8{advice}", path, 1)
+
+
+def _texts(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str | None]:
+    """Each line's text, or None for a line that does not decode."""
+    if "\n".encode(encoding) != b"\n":
+        for line in _wide_lines(handle, path, encoding):
+            yield None if "\ufffd" in line else line
+        return
+    for number, raw in enumerate(_byte_lines(handle, path), 1):
+        # The first line may start with a UTF-8 byte-order mark (Excel, Notepad).
+        yield _decode(raw, "utf-8-sig" if number == 1 and encoding == "utf-8" else encoding)
+
+
+def _byte_lines(handle: BinaryIO, path: Path) -> Iterator[bytes]:
+    """Lines of an ASCII-compatible text, split on bytes (so one bad byte spoils one line)."""
+    carry = b""
+    separator = b""
+    for block in chunks(handle, path):
+        data = carry + block
+        if not separator:
+            # A file of old Mac line endings has carriage returns and no newline at all.
+            separator = b"\r" if b"\n" not in data and b"\r" in data[:-1] else b"\n"
+        parts = data.split(separator)
+        carry = parts.pop()
+        for part in parts:
+            yield part.removesuffix(b"\r")
+    if carry:
+        yield carry.removesuffix(b"\r")
+
+
+def _wide_lines(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str]:
+    """Lines of a UTF-16 or UTF-32 text; undecodable bytes become U+FFFD (and drop the line)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    carry = ""
+    for block in chunks(handle, path):
+        text = carry + decoder.decode(block)
+        held = "\r" if text.endswith("\r") else ""  # maybe the first half of a \r\n
+        parts = re.split(r"\r\n|\n|\r", text.removesuffix(held))
+        carry = parts.pop() + held
+        yield from parts
+    carry += decoder.decode(b"", final=True)
+    if carry:
+        yield from re.split(r"\r\n|\n|\r", carry.removesuffix("\r"))
+
+
+def _decode(raw: bytes, encoding: str) -> str | None:
     try:
-        text = raw.decode("utf-8-sig" if first else "utf-8")
+        return raw.decode(encoding)
     except UnicodeDecodeError:
         return None
-    return text.rstrip("\r")

@@ -3,16 +3,18 @@ row against the taxonomy."""
 
 from __future__ import annotations
 
-import csv
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import LabelsError
+from ..errors import DumpError, LabelsError
+from ..io.delimited import read_rows
+from ..io.readlog import ReadLog
+from ..io.sniff import decoded_lines
 from .categories import Taxonomy
 from .indicator import split_labels, to_indicator
 
@@ -50,74 +52,75 @@ class LabeledPapers:
         return pd.DataFrame({"id": self.ids, "title": self.titles, "abstract": self.abstracts})
 
 
+def _read(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]], ReadLog]:
+    """The header and records of a labels CSV, with the shared record-level reader: a line
+    that is not UTF-8 or a broken record is logged (at the line it starts on) and skipped,
+    never taking the rows after it along."""
+    log = ReadLog()
+    try:
+        names, rows = read_rows(decoded_lines(path, log, encoding="utf-8", hint=False),
+                                str(path), log)
+    except DumpError as exc:
+        raise LabelsError(exc.message.replace("no such file", "no such labels file"),
+                          exc.path, exc.line) from None
+    return names, rows, log
+
+
 def check_labels(path: str | os.PathLike, taxonomy: Taxonomy) -> tuple[LabeledPapers, list[str]]:
-    """Read a labels file; returns the valid rows and one message per problem (file:line: ...)."""
+    """Read a labels file; returns the valid rows and one message per problem (file:line: ...),
+    in line order."""
     path = Path(path)
     papers, problems = LabeledPapers(source=str(path)), []
-    try:
-        handle = open(path, encoding="utf-8", newline="")
-    except FileNotFoundError:
-        raise LabelsError("no such labels file; check the path", path) from None
-    except (IsADirectoryError, PermissionError, OSError) as exc:
-        raise LabelsError(f"cannot read ({exc.strerror or exc}); give a CSV file", path) from None
     known = set(taxonomy.ids)
-    with handle:
-        reader = csv.reader(handle)
-        try:
-            header = [h.strip().lower() for h in next(reader, [])]
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise LabelsError(f"unreadable header ({exc}); expected "
-                              f"{','.join(LABEL_COLUMNS)}", path, 1) from None
-        missing = [c for c in LABEL_COLUMNS[:4] if c not in header]
-        if missing:
-            raise LabelsError(f"header lacks column(s) {', '.join(missing)}; expected "
-                              f"{','.join(LABEL_COLUMNS)}", path, 1)
-        seen: dict[str, int] = {}
-        start = 2
-        while True:
-            try:
-                values = next(reader)
-            except StopIteration:
-                break
-            except (csv.Error, UnicodeDecodeError) as exc:
-                problems.append(f"{path}:{start}: malformed row ({exc})")
-                break
-            line, start = start, reader.line_num + 1
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) != len(header):
-                problems.append(f"{path}:{line}: {len(values)} fields where the header has "
-                                f"{len(header)}; quote fields that contain commas")
-                continue
-            row = dict(zip(header, values, strict=True))
-            row_problems = []
-            paper_id = row["id"].strip()
-            if not paper_id:
-                row_problems.append("empty id")
-            elif paper_id in seen:
-                row_problems.append(f"duplicate id {paper_id!r} (first on line {seen[paper_id]})")
-            for name in ("title", "abstract"):
-                if not row[name].strip():
-                    row_problems.append(f"missing {name}")
-            labels = split_labels(row["labels"])
-            unknown = [label for label in labels if label not in known]
-            if unknown:
-                row_problems.append(f"unknown category {', '.join(map(repr, unknown))}; "
-                                    f"known: {', '.join(taxonomy.ids)}")
-            if len(set(labels)) != len(labels):
-                row_problems.append("a category is repeated")
-            if row_problems:
-                problems.extend(f"{path}:{line}: {msg}" for msg in row_problems)
-                continue
-            seen[paper_id] = line
-            papers.ids.append(paper_id)
-            papers.titles.append(row["title"].strip())
-            papers.abstracts.append(row["abstract"].strip())
-            papers.labels.append([c for c in taxonomy.ids if c in labels])
-            papers.notes.append(row.get("note", "").strip())
+    header, rows, log = _read(path)
+    missing = [c for c in LABEL_COLUMNS[:4] if c not in header]
+    if missing:
+        raise LabelsError(f"header lacks column(s) {', '.join(missing)}; expected "
+                          f"{','.join(LABEL_COLUMNS)}", path, 1)
+    seen: dict[str, int] = {}
+    found: list[tuple[int, str]] = []
+    for line, values in rows:
+        if not any(v.strip() for v in values):
+            continue
+        row = dict(zip(header, values, strict=True))
+        row_problems = []
+        paper_id = row["id"].strip()
+        if not paper_id:
+            row_problems.append("empty id")
+        elif paper_id in seen:
+            row_problems.append(f"duplicate id {paper_id!r} (first on line {seen[paper_id]})")
+        for name in ("title", "abstract"):
+            if not row[name].strip():
+                row_problems.append(f"missing {name}")
+        labels = split_labels(row["labels"])
+        unknown = [label for label in labels if label not in known]
+        if unknown:
+            row_problems.append(f"unknown category {', '.join(map(repr, unknown))}; "
+                                f"known: {', '.join(taxonomy.ids)}")
+        if len(set(labels)) != len(labels):
+            row_problems.append("a category is repeated")
+        if row_problems:
+            found.extend((line, msg) for msg in row_problems)
+            continue
+        seen[paper_id] = line
+        papers.ids.append(paper_id)
+        papers.titles.append(row["title"].strip())
+        papers.abstracts.append(row["abstract"].strip())
+        papers.labels.append([c for c in taxonomy.ids if c in labels])
+        papers.notes.append(row.get("note", "").strip())
+    found += [(line, _advice(reason)) for _, line, reason in log.skipped]
+    problems = [f"{path}:{line}: {msg}" for line, msg in sorted(found, key=lambda f: f[0])]
     if not papers.ids and not problems:
         problems.append(f"{path}:1: no labeled papers; add rows under the header")
     return papers, problems
+
+
+def _advice(reason: str) -> str:
+    if reason.startswith("not "):
+        return f"{reason}; re-save the file as UTF-8"
+    if "fields where the header has" in reason:
+        return f"{reason}; quote fields that contain commas"
+    return reason
 
 
 def load_labels(path: str | os.PathLike, taxonomy: Taxonomy) -> LabeledPapers:
@@ -138,22 +141,21 @@ def support(papers: LabeledPapers, taxonomy: Taxonomy) -> dict[str, int]:
 
 def read_label_column(path: str | os.PathLike, taxonomy: Taxonomy) -> dict[str, list[str]]:
     """id -> labels from any CSV with 'id' and 'labels' columns (e.g. one annotator's pass)."""
+    path = Path(path)
+    header, rows, log = _read(path)
+    if not {"id", "labels"} <= set(header):
+        raise LabelsError("needs 'id' and 'labels' columns", path, 1)
     out: dict[str, list[str]] = {}
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames or not {"id", "labels"} <= set(reader.fieldnames):
-                raise LabelsError("needs 'id' and 'labels' columns", path, 1)
-            for row in reader:
-                labels = split_labels(row["labels"] or "")
-                unknown = [label for label in labels if label not in taxonomy.ids]
-                if unknown:
-                    raise LabelsError(f"unknown category {unknown[0]!r}", path, reader.line_num)
-                out[row["id"]] = labels
-    except FileNotFoundError:
-        raise LabelsError("no such file; check the path", path) from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise LabelsError(f"unreadable CSV ({exc})", path) from None
+    for line, values in rows:
+        row = dict(zip(header, values, strict=True))
+        labels = split_labels(row["labels"])
+        unknown = [label for label in labels if label not in taxonomy.ids]
+        if unknown:
+            raise LabelsError(f"unknown category {unknown[0]!r}", path, line)
+        out[row["id"]] = labels
+    if log.skipped:
+        _, line, reason = log.skipped[0]
+        raise LabelsError(f"{_advice(reason)}; fix this row", path, line)
     return out
 
 
