@@ -82,7 +82,7 @@ def test_labels_check_cli_prints_support(cli):
 
 def test_labels_check_cli_fails_on_a_bad_file(cli):
     result = cli("labels", "check", str(DATA / "bad_duplicate_id.csv"))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "duplicate id 'p1' (first on line 2)" in result.stderr
     assert "Traceback" not in result.stderr
 

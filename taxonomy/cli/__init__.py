@@ -7,7 +7,10 @@ report, model, labels); ``_common`` holds what they share.
 from __future__ import annotations
 
 import argparse
+import errno
+import signal
 import sys
+import threading
 
 from .. import paths
 from ..errors import TaxonomyError
@@ -40,8 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived (from timeout, Slurm, docker stop, a closed terminal): the run
+    unwinds like Ctrl-C, so temp files are removed and workers stopped."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> None:
+    signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the clean-up short
+    raise Terminated(signum)
+
+
+_HANDLED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, _terminate) for s in _HANDLED} if in_main_thread else {}
     try:
         return int(args.handler(args))
     except TaxonomyError as exc:
@@ -50,6 +72,36 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("taxonomy: interrupted; existing outputs were left as they were", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        name = signal.Signals(exc.signum).name
+        print(f"taxonomy: stopped by {name}; existing outputs were left as they were",
+              file=sys.stderr)
+        return 128 + exc.signum
     except BrokenPipeError:
         sys.stderr.close()
         return 0
+    except OSError as exc:  # anything the library did not turn into a TaxonomyError
+        print(f"taxonomy: error: {os_error(exc)}", file=sys.stderr)
+        return 2
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+_ADVICE = {
+    errno.ENOSPC: "free space or write elsewhere", errno.EDQUOT: "free space or write elsewhere",
+    errno.EFBIG: "the file grew past a size limit; write elsewhere or raise the limit",
+    errno.EACCES: "choose a location you may write, or fix its permissions",
+    errno.EPERM: "choose a location you may write, or fix its permissions",
+    errno.EROFS: "the file system is read-only; write elsewhere",
+    errno.ENOENT: "check the path", errno.EISDIR: "give a file, not a folder",
+    errno.ENOTDIR: "check the path",
+}
+
+
+def os_error(exc: OSError) -> str:
+    """One line for an OS error: the file, what went wrong, and what to do."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    what = exc.strerror or str(exc)
+    advice = _ADVICE.get(exc.errno or 0, "check the file and the disk, then run again")
+    return f"{where}{what.lower()}; {advice}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from .. import paths
@@ -75,6 +76,9 @@ def add_read_options(parser: argparse.ArgumentParser) -> None:
              "before this date (default: today)")
     parser.add_argument("--format", dest="fmt", choices=("listing", "jsonl", "csv"),
                         help="input format (default: recognised from each file's content)")
+    parser.add_argument("--encoding", metavar="NAME",
+                        help="text encoding of the inputs, e.g. latin-1 or cp1252 (default: "
+                             "UTF-8, or UTF-16/UTF-32 when the file starts with their mark)")
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -116,6 +120,13 @@ def tagger(args: argparse.Namespace) -> Any:
     from ..tagging.tagger import Tagger
 
     return Tagger(load_model(args.model), HandLabels.from_papers(labeled_papers(args)))
+
+
+def waiting_for(path: str) -> Callable[[], None]:
+    """What to print when another run holds the file this one wants to write."""
+    def tell() -> None:
+        print(f"taxonomy: waiting for another run that is writing {path} ...", file=sys.stderr)
+    return tell
 
 
 def say(args: argparse.Namespace, text: str) -> None:

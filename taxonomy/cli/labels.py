@@ -53,7 +53,7 @@ def check(args: argparse.Namespace) -> int:
     if problems:
         print(f"taxonomy: error: {len(problems)} problem(s) in {path}; fix the lines above",
               file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 

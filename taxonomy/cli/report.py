@@ -29,6 +29,8 @@ def register(sub: Subparsers) -> None:
     p.add_argument("inputs", nargs="*", metavar="INPUT")
     p.add_argument("-o", "--output", metavar="DIR", help="output directory (default: reports/)")
     p.add_argument("--compare", metavar="OLD", help="an older tagged file to compare with")
+    p.add_argument("--encoding", metavar="NAME",
+                   help="text encoding of raw dumps among the INPUTs, e.g. latin-1")
     add_model_options(p)
     p.set_defaults(handler=run)
 
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     tagger = Tagger(load_model(args.model), HandLabels.from_papers(labeled))
     run = run_report(inputs, out_dir, tagger, taxonomy,
                      label_support=support(labeled, taxonomy) if labeled else None,
-                     compare=args.compare)
+                     compare=args.compare, encoding=args.encoding)
     say(args, summary_table(run.report))
     say(args, f"wrote {len(run.files)} files to {out_dir}: "
         + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html")) + " and "

@@ -6,7 +6,15 @@ import argparse
 import os
 
 from ..errors import TaxonomyError
-from ._common import Subparsers, add_model_options, add_read_options, report_skipped, say, tagger
+from ._common import (
+    Subparsers,
+    add_model_options,
+    add_read_options,
+    report_skipped,
+    say,
+    tagger,
+    waiting_for,
+)
 
 
 def register(sub: Subparsers) -> None:
@@ -49,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
     executor: Executor = Dask(args.scheduler) if args.scheduler else Processes(args.jobs)
     result = tag.run(args.inputs, out, executor=executor, only_new=bool(args.only_new),
                      allow_mixed_models=args.allow_mixed_models,
-                     progress=False if args.quiet else None,
-                     reference_date=args.reference_date, fmt=args.fmt)
+                     progress=False if args.quiet else None, on_wait=waiting_for(out),
+                     reference_date=args.reference_date, fmt=args.fmt, encoding=args.encoding)
     model = tag.model
     counts = ", ".join(f"{cid} {n}" for cid, n in result.counts.items())
     say(args, f"tagged {result.papers} papers ({result.by_hand} by hand label, "

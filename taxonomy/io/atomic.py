@@ -1,42 +1,252 @@
-"""Write files through a temp file and a rename, so an interrupted run never leaves a half file."""
+"""Writing files so that nothing is ever lost.
+
+- Every file is written to a temp file beside it and renamed into place (``atomic_path``); a
+  report folder is written as a whole into a temp folder and swapped into place
+  (``atomic_dir``). An interrupted, killed or failed run leaves the previous output intact.
+- A temp file or folder is locked (``flock``) while its run is alive, so the next run can
+  tell a stale one (its run was killed) from a live one (another run is writing) and removes
+  only the stale ones: no litter survives the next run.
+- ``exclusive`` serializes read-modify-write of one file across processes (``--only-new``).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import errno
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import OutputError
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; temp files are still renamed into place
+    fcntl = None  # type: ignore[assignment]
 
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temp path beside ``path``; rename it onto ``path`` only if the block succeeds."""
-    path = Path(path)
-    if path.is_dir():
-        raise OutputError("is a directory; give a file name", path)
-    parent = path.parent
+_T = TypeVar("_T")
+_TEMP = ".tmp"  # suffix of this tool's temp files and folders: .<name>.<random>.tmp
+_OLD = ".old"  # a folder being swapped out: .<name>.<random>.old
+
+
+def _temp_names(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f".{path.name}.*{_TEMP}")) + \
+        sorted(path.parent.glob(f".{path.name}.*{_OLD}"))
+
+
+def _lock(fd: int, wait: bool) -> bool:
+    """Lock ``fd`` exclusively; False when another process holds it and ``wait`` is False."""
+    if fcntl is None:
+        return True
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def clean_stale(path: str | os.PathLike) -> list[Path]:
+    """Remove temp files and folders of ``path`` that runs which died left behind (their lock
+    is free); a folder swap cut short is completed or undone. Returns what was removed."""
+    path = Path(path)
+    removed = []
+    for temp in _temp_names(path):
+        try:
+            fd = os.open(temp, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if not _lock(fd, wait=False):
+                continue  # a live run's
+            if temp.name.endswith(_OLD) and not path.exists():
+                os.replace(temp, path)  # the swap died between its two renames: undo it
+                continue
+            if temp.is_dir():
+                shutil.rmtree(temp, ignore_errors=True)
+            else:
+                temp.unlink(missing_ok=True)
+            removed.append(temp)
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _writable(path: Path, action: Callable[[], _T]) -> _T:
+    try:
+        return action()
     except OSError as exc:
         raise OutputError(f"cannot write here ({exc.strerror}); choose a writable location",
                           path) from None
-    os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, temp_of: str | os.PathLike | None = None
+                ) -> Iterator[Path]:
+    """Yield a temp path beside ``path``; rename it onto ``path`` only if the block succeeds.
+    The temp is named after ``temp_of`` (default: ``path``), whose next run cleans it up if
+    this one dies."""
+    path = Path(path)
+    owner = Path(temp_of) if temp_of is not None else path
+    if path.is_dir():
+        raise OutputError("is a directory; give a file name", path)
+    _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
+    clean_stale(owner)
+    fd, name = _writable(path, lambda: tempfile.mkstemp(prefix=f".{owner.name}.", suffix=_TEMP,
+                                                        dir=path.parent))
     tmp = Path(name)
     try:
+        _lock(fd, wait=True)
         yield tmp
+        _fsync(tmp)
         if path.exists():
             shutil.copymode(path, tmp)
         else:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+        _fsync(path.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike, owned: Callable[[str], bool]) -> Iterator[Path]:
+    """Yield a temp folder beside ``path``; when the block succeeds, it replaces ``path`` as a
+    whole. ``owned(name)`` says which files of an existing ``path`` this tool wrote: a folder
+    holding anything else is refused, never replaced."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputError("is a file; give a folder name", path)
+    clean_stale(path)
+    if path.is_dir():
+        foreign = sorted(p.name for p in path.iterdir() if not owned(p.name))
+        if foreign:
+            raise OutputError(f"holds files this command did not write ({', '.join(foreign[:3])}"
+                              f"{', ...' if len(foreign) > 3 else ''}); give an empty or new "
+                              "folder with -o", path)
+    _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
+    tmp = Path(_writable(path, lambda: tempfile.mkdtemp(prefix=f".{path.name}.", suffix=_TEMP,
+                                                        dir=path.parent)))
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        _lock(fd, wait=True)
+        yield tmp
+        for file in tmp.iterdir():
+            _fsync(file)
+        os.chmod(tmp, 0o755)
+        _swap(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        os.close(fd)
+
+
+def _swap(new: Path, path: Path) -> None:
+    """Put folder ``new`` at ``path``, atomically where the system can exchange two names."""
+    if not path.exists():
+        os.replace(new, path)
+    elif _exchange(new, path):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old folder
+    else:
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=_OLD, dir=path.parent))
+        os.rmdir(old)
+        fd = os.open(path, os.O_RDONLY)  # locked, so no other run takes ``old`` for stale
+        try:
+            _lock(fd, wait=True)
+            os.replace(path, old)  # a crash from here to the next line is undone by clean_stale
+            os.replace(new, path)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            os.close(fd)
+    _fsync(path.parent)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two names in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    if ctypes.get_errno() in (errno.EINVAL, errno.ENOSYS, errno.EXDEV):
+        return False  # a file system without exchange: fall back to two renames
+    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(b))
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file (or a folder's entries) to disk, so a rename never exposes empty data."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync folders; the rename is still atomic
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def exclusive(path: str | os.PathLike, waiting: Callable[[], None] | None = None
+              ) -> Iterator[None]:
+    """Hold ``path`` exclusively against other runs for a read-modify-write.
+
+    Locks the file itself (and re-checks that it is still the file at ``path``, since a run
+    that held it replaced it), or, when it does not exist yet, its folder, so two runs that
+    both would create it take turns. ``waiting`` is called once if another run holds it.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError("is a directory; give a file name", path)
+    _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
+    told = False
+    while True:
+        target = path if path.exists() else path.parent
+        try:
+            fd = os.open(target, os.O_RDONLY)
+        except FileNotFoundError:
+            if target == path:
+                continue  # removed in between: lock its folder instead
+            raise OutputError("its folder was removed; check the path", path) from None
+        except OSError as exc:
+            raise OutputError(f"cannot open ({exc.strerror}); check its permissions",
+                              path) from None
+        if not _lock(fd, wait=False):
+            if waiting is not None and not told:
+                waiting()
+                told = True
+            _lock(fd, wait=True)
+        if _still(target, fd, path):
+            try:
+                yield
+            finally:
+                os.close(fd)
+            return
+        os.close(fd)
+
+
+def _still(target: Path, fd: int, path: Path) -> bool:
+    """True when the locked ``fd`` is still what guards ``path``."""
+    if target == path:
+        try:
+            return os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            return False
+    return not path.exists()
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

@@ -10,9 +10,9 @@ from itertools import islice
 
 import pandas as pd
 
-from .readers import ReadLog, read_papers
+from .readers import ReadLog, check_inputs, read_papers
 from .records import PAPER_COLUMNS, Deduplicator, Paper, apply_update
-from .writers import TableWriter
+from .writers import TableWriter, refuse_inputs
 
 CHUNK = 5_000
 
@@ -50,10 +50,15 @@ def parse_to_file(
     *,
     reference_date: dt.date | None = None,
     fmt: str | None = None,
+    encoding: str | None = None,
 ) -> ReadLog:
-    """Write every unique paper of ``inputs`` to ``out`` (CSV / JSONL / Parquet)."""
+    """Write every unique paper of ``inputs`` to ``out`` (CSV / JSONL / Parquet); every input
+    is checked first, and ``out`` must not be one of them."""
+    check_inputs(inputs, fmt=fmt, encoding=encoding)
+    refuse_inputs(out, inputs)
     log, dedupe = ReadLog(), Deduplicator()
-    papers = read_papers(inputs, log=log, reference_date=reference_date, fmt=fmt, dedupe=dedupe)
+    papers = read_papers(inputs, log=log, reference_date=reference_date, fmt=fmt,
+                         encoding=encoding, dedupe=dedupe)
     with TableWriter(out) as writer:
         for batch in chunked(papers, CHUNK):
             writer.write(papers_frame(batch))
@@ -67,11 +72,13 @@ def parse_papers(
     *,
     reference_date: dt.date | None = None,
     fmt: str | None = None,
+    encoding: str | None = None,
 ) -> tuple[list[Paper], ReadLog]:
     """All unique papers of ``inputs`` in memory, repeats merged (for small inputs)."""
+    check_inputs(inputs, fmt=fmt, encoding=encoding)
     log, dedupe = ReadLog(), Deduplicator()
     papers = list(read_papers(inputs, log=log, reference_date=reference_date, fmt=fmt,
-                              dedupe=dedupe))
+                              encoding=encoding, dedupe=dedupe))
     for i, paper in enumerate(papers):
         if paper.id in dedupe.updates:
             row = apply_update(paper.to_dict(), dedupe.updates[paper.id])

@@ -1,15 +1,13 @@
-"""Atomic output: every file is written to a temp file beside it and renamed into place.
-
-An interrupted or failed run therefore leaves the previous file intact. Tables stream in
-chunks as CSV, JSON Lines or Parquet, chosen by the output's extension.
-"""
+"""Tables in CSV, JSON Lines or Parquet (chosen by the output's extension), streamed in chunks
+and written atomically (see ``atomic``): an interrupted or failed run leaves the previous file
+intact."""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
@@ -33,10 +31,86 @@ def table_format(path: str | os.PathLike) -> str:
     return suffix
 
 
+def refuse_inputs(out: str | os.PathLike, inputs: Iterable[str | os.PathLike]) -> None:
+    """An error when ``out`` (a file or a folder) is, or holds, one of the inputs: writing it
+    would replace what is being read."""
+    out = Path(out).resolve()
+    for given in inputs:
+        path = Path(given).resolve()
+        same = out.is_file() and path.is_file() and os.path.samefile(out, path)
+        if same or path == out or out in path.parents:
+            raise OutputError(f"is also an input ({given}); write to another "
+                              f"{'folder' if out.is_dir() else 'file'}", out)
+
+
 def write_frame(path: str | os.PathLike, frame: pd.DataFrame) -> None:
     """A whole DataFrame to CSV, JSONL or Parquet, atomically."""
     with TableWriter(path) as writer:
         writer.write(frame)
+
+
+class _Sink:
+    """Rows appended to one file in one format; the first frame fixes the columns."""
+
+    def __init__(self, path: Path, fmt: str, shown: Path):
+        self.path, self.format, self.shown = path, fmt, shown
+        self.columns: list[str] | None = None
+        self._handle: TextIO | None = None
+        self._parquet: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.columns is None:
+            self.columns = list(frame.columns)
+        frame = frame.reindex(columns=self.columns)
+        with _failing_writes(self.shown):
+            self._write(frame)
+
+    def _write(self, frame: pd.DataFrame) -> None:
+        if self.format == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.path, table.schema)
+            self._parquet.write_table(table.cast(self._parquet.schema))
+            return
+        if self._handle is None:
+            self._handle = open(self.path, "w", encoding="utf-8", newline="")
+            if self.format == ".csv":
+                csv.writer(self._handle).writerow(self.columns or [])
+        if self.format == ".csv":
+            frame.to_csv(self._handle, header=False, index=False, lineterminator="\n")
+        else:
+            for row in frame.to_dict(orient="records"):
+                self._handle.write(json.dumps(_plain(row), ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        with _failing_writes(self.shown):
+            if self.columns is None and self._handle is None and self._parquet is None:
+                self.path.write_text("", encoding="utf-8")
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+            if self._parquet is not None:
+                self._parquet.close()
+                self._parquet = None
+
+
+class _failing_writes:
+    """Turns an OS error while writing (a full disk, a quota) into a one-line error."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if isinstance(exc, OSError):
+            raise OutputError(f"write failed ({exc.strerror or exc}); free space or choose "
+                              "another location", self.path) from None
 
 
 class TableWriter:
@@ -52,16 +126,13 @@ class TableWriter:
         self.path = Path(path)
         self.format = table_format(self.path)
         self.rows = 0
-        self._columns: list[str] | None = None
         self._ctx = atomic_path(self.path)
-        self._tmp = Path()  # set on __enter__
-        self._handle: TextIO | None = None
-        self._parquet: Any = None
+        self._sink: _Sink | None = None
         self._append_to = Path(append_to) if append_to is not None else None
         self._on_copy = on_copy
 
     def __enter__(self) -> TableWriter:
-        self._tmp = self._ctx.__enter__()
+        self._sink = _Sink(self._ctx.__enter__(), self.format, self.path)
         try:
             if self._append_to is not None and self._append_to.exists():
                 for chunk in read_table(self._append_to):
@@ -73,59 +144,34 @@ class TableWriter:
             raise
         return self
 
+    @property
+    def sink(self) -> _Sink:
+        if self._sink is None:
+            raise RuntimeError("use TableWriter as a context manager")
+        return self._sink
+
     def write(self, frame: pd.DataFrame) -> None:
-        if self._columns is None:
-            self._columns = list(frame.columns)
-        frame = frame.reindex(columns=self._columns)
-        try:
-            self._write(frame)
-        except OSError as exc:
-            raise OutputError(f"write failed ({exc.strerror}); free space or choose another "
-                              "location", self.path) from None
+        self.sink.write(frame)
         self.rows += len(frame)
-
-    def _write(self, frame: pd.DataFrame) -> None:
-        if self.format == ".parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self._tmp, table.schema)
-            self._parquet.write_table(table.cast(self._parquet.schema))
-            return
-        if self._handle is None:
-            self._handle = open(self._tmp, "w", encoding="utf-8", newline="")
-            if self.format == ".csv":
-                csv.writer(self._handle).writerow(self._columns or [])
-        if self.format == ".csv":
-            frame.to_csv(self._handle, header=False, index=False, lineterminator="\n")
-        else:
-            for row in frame.to_dict(orient="records"):
-                self._handle.write(json.dumps(_plain(row), ensure_ascii=False) + "\n")
 
     def patch(self, fix: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
         """Rewrite every written row through ``fix`` (chunk by chunk) before the rename."""
-        self._close_handles()
-        patched = TableWriter(self._tmp.with_name(self._tmp.name + self.format))
-        with patched:
-            for chunk in read_table(self._tmp, fmt=self.format):
+        sink = self.sink
+        sink.close()
+        with atomic_path(sink.path, temp_of=self.path) as tmp:  # a temp beside the temp
+            patched = _Sink(tmp, self.format, self.path)
+            for chunk in read_table(sink.path, fmt=self.format):
                 patched.write(fix(chunk))
-        os.replace(patched.path, self._tmp)
-
-    def _close_handles(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-        if self._parquet is not None:
-            self._parquet.close()
-            self._parquet = None
+            patched.close()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if exc_type is None and self._columns is None:
-            self._tmp.write_text("", encoding="utf-8")
-        self._close_handles()
+        try:
+            if self._sink is not None:
+                self._sink.close()
+        except BaseException as failed:
+            self._ctx.__exit__(type(failed), failed, failed.__traceback__)
+            raise
         self._ctx.__exit__(exc_type, exc, tb)
 
 
@@ -143,9 +189,29 @@ def _plain(row: dict) -> dict:
 
 
 def read_table(path: str | os.PathLike, fmt: str | None = None,
-               chunksize: int = 50_000) -> Iterable[pd.DataFrame]:
-    """Chunks of a table this module wrote (CSV, JSONL or Parquet); ids stay strings."""
+               chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
+    """Chunks of a table this module wrote (CSV, JSONL or Parquet); ids stay strings. A file
+    that is not such a table is a one-line error naming it."""
     fmt = fmt or table_format(path)
+    try:
+        yield from _chunks(Path(path), fmt, chunksize)
+    except OutputError:
+        raise
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise OutputError(f"is not a {fmt.lstrip('.').upper()} table this tool can read "
+                          f"({_reason(exc)}); give a table written by 'taxonomy tag' or "
+                          "'taxonomy parse'", path) from None
+    except Exception as exc:  # pyarrow raises its own types for damaged Parquet
+        raise OutputError(f"is not a readable Parquet table ({type(exc).__name__}); give a "
+                          "table written by 'taxonomy tag' or 'taxonomy parse'", path) from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _chunks(path: Path, fmt: str, chunksize: int) -> Iterable[pd.DataFrame]:
     if fmt == ".parquet":
         import pyarrow.parquet as pq
 
@@ -157,9 +223,9 @@ def read_table(path: str | os.PathLike, fmt: str | None = None,
         return
     if fmt == ".csv":
         with pd.read_csv(path, chunksize=chunksize, dtype={"id": str, "labels": str},
-                         keep_default_na=False, na_values=[""]) as reader:
+                         keep_default_na=False, na_values=[""], encoding="utf-8") as reader:
             yield from reader
     else:
         with pd.read_json(path, lines=True, chunksize=chunksize, dtype=False,
-                          precise_float=True) as reader:
+                          precise_float=True, encoding="utf-8") as reader:
             yield from reader

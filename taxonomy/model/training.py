@@ -11,9 +11,9 @@ from sklearn.base import clone
 from sklearn.model_selection import cross_val_predict
 
 from .. import paths
-from ..errors import ModelError
+from ..errors import LabelsError, ModelError
 from ..labels.categories import Taxonomy
-from ..labels.labelfile import LabeledPapers, support
+from ..labels.labelfile import MIN_SUPPORT, LabeledPapers, support
 from .artifact import load_model, read_card, save_model, sha256_file
 from .estimator import EfficiencyClassifier
 from .evaluation import FOLDS, REPEATS, Scores, cross_validate, holdout, methods
@@ -56,6 +56,11 @@ def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxon
     labels never churns the committed files. Refuses to replace a model whose cross-validated
     macro-F1 is higher, unless ``force``.
     """
+    unlabeled = [cid for cid, n in support(papers, taxonomy).items() if n == 0]
+    if unlabeled:
+        raise LabelsError(f"cannot train: no paper is labeled {', '.join(unlabeled)}; label "
+                          f"papers for every category (at least {MIN_SUPPORT} each)",
+                          labels_path)
     model = model or EfficiencyClassifier(taxonomy=taxonomy)
     model_path = Path(model_path)
     state = clone(model).fit(papers.frame(), papers.indicator(taxonomy.ids)).export()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..io.atomic import write_text
+from ..io.atomic import atomic_dir, write_text
 from ..io.writers import write_frame
 from ..labels.labelfile import MIN_SUPPORT
 from .figures import TITLE, Report
@@ -34,23 +34,30 @@ def _sections(report: Report) -> dict[str, pd.DataFrame | None]:
     }
 
 
+# Every file a report folder may hold; a folder with anything else is never replaced.
+REPORT_FILES = frozenset({"categories.csv", "top_papers.csv", "uncovered.csv", "uncertain.csv",
+                          "cooccurrence.csv", "over_time.csv", "reading_list.csv",
+                          "label_support.csv", "compare.csv", "new_papers.csv", "coverage.md",
+                          "coverage.html"})
+
+
 def write_report(report: Report, out_dir: str | os.PathLike) -> list[Path]:
-    """Write coverage.md, coverage.html and one CSV per section into ``out_dir`` (each file
-    atomically); returns the paths written."""
+    """Write coverage.md, coverage.html and one CSV per section into ``out_dir``, as a whole:
+    the files go into a temp folder that replaces ``out_dir`` only once all are written, so an
+    interrupted run leaves the previous report as it was, and a new report never mixes with
+    an older one's files. Returns the paths written."""
     out_dir = Path(out_dir)
-    written = []
-    for name, table in _sections(report).items():
-        if table is None:
-            # A section this report lacks (no --compare, no labels): drop the file an earlier
-            # report left, so the folder never mixes two reports.
-            (out_dir / name).unlink(missing_ok=True)
-            continue
-        write_frame(out_dir / name, table.round(4))
-        written.append(out_dir / name)
-    for name, text in (("coverage.md", markdown(report)), ("coverage.html", html_page(report))):
-        write_text(out_dir / name, text)
-        written.append(out_dir / name)
-    return written
+    names = []
+    with atomic_dir(out_dir, owned=REPORT_FILES.__contains__) as tmp:
+        for name, table in _sections(report).items():
+            if table is not None:  # a section this report lacks (no --compare, no labels)
+                write_frame(tmp / name, table.round(4))
+                names.append(name)
+        for name, text in (("coverage.md", markdown(report)), ("coverage.html",
+                                                                html_page(report))):
+            write_text(tmp / name, text)
+            names.append(name)
+    return [out_dir / name for name in names]
 
 
 def _pct(value: float) -> str:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DumpError
-from ..io.readers import ReadLog
-from ..io.writers import TABLE_FORMATS, read_table
+from ..io.readers import ReadLog, check_inputs
+from ..io.writers import TABLE_FORMATS, read_table, refuse_inputs
 from ..labels.categories import Taxonomy
 from ..tagging.tagger import Tagger
 from .figures import Report, build_report
@@ -39,18 +39,16 @@ def is_tagged_table(path: str | os.PathLike) -> bool:
         str(c).startswith("score_") for c in first.columns)
 
 
-def load_tagged(inputs: Sequence[str | os.PathLike], tagger: Tagger, log: ReadLog
-                ) -> pd.DataFrame:
+def load_tagged(inputs: Sequence[str | os.PathLike], tagger: Tagger, log: ReadLog,
+                encoding: str | None = None) -> pd.DataFrame:
     """Tagged rows of every input: tagged tables as they are, raw dumps tagged now."""
-    tables: list[str | os.PathLike] = []
-    raw: list[str | os.PathLike] = []
-    for path in inputs:
-        (tables if is_tagged_table(path) else raw).append(path)
+    tables = [p for p in inputs if is_tagged_table(p)]
+    raw = [p for p in inputs if p not in tables]
     frames = [pd.concat(list(read_table(p)), ignore_index=True) for p in tables]
     if raw:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "tags.parquet"
-            result = tagger.run(raw, out, progress=False)
+            result = tagger.run(raw, out, progress=False, encoding=encoding)
             log.skipped.extend(result.log.skipped)
             log.repeats += result.log.repeats
             frames.append(pd.concat(list(read_table(out)), ignore_index=True))
@@ -64,17 +62,26 @@ def load_tagged(inputs: Sequence[str | os.PathLike], tagger: Tagger, log: ReadLo
 def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
                tagger: Tagger, taxonomy: Taxonomy,
                label_support: dict[str, int] | None = None,
-               compare: str | os.PathLike | None = None) -> CoverageRun:
-    """Tag (when needed), summarize and write the report files into ``out_dir``."""
+               compare: str | os.PathLike | None = None,
+               encoding: str | None = None) -> CoverageRun:
+    """Tag (when needed), summarize and write the report files into ``out_dir``.
+
+    Every input (and the --compare table) is checked before any tagging starts, and
+    ``out_dir`` must not hold any of them.
+    """
+    given = [*inputs, *([compare] if compare is not None else [])]
+    for path in given:
+        if not Path(path).exists():
+            raise DumpError("no such file; check the path", path)
+    if compare is not None and not is_tagged_table(compare):
+        raise DumpError("is not a table written by 'taxonomy tag' (.csv, .jsonl or "
+                        ".parquet with labels and score columns); give an older tags file",
+                        compare)
+    check_inputs([p for p in inputs if not is_tagged_table(p)], encoding=encoding)
+    refuse_inputs(out_dir, given)
     log = ReadLog()
-    tagged = load_tagged(inputs, tagger, log)
-    older = None
-    if compare is not None:
-        if not is_tagged_table(compare):
-            raise DumpError("is not a table written by 'taxonomy tag' (.csv, .jsonl or "
-                            ".parquet with labels and score columns); give an older tags file",
-                            compare)
-        older = pd.concat(list(read_table(compare)), ignore_index=True)
+    tagged = load_tagged(inputs, tagger, log, encoding)
+    older = pd.concat(list(read_table(compare)), ignore_index=True) if compare else None
     report = build_report(tagged, taxonomy, tagger.model.card["thresholds"],
                           label_support=label_support, compare=older)
     return CoverageRun(report, write_report(report, out_dir), log)

@@ -6,6 +6,9 @@ labels and writing stay in one flow (``Tagger.run``) and the output is the same 
 from __future__ import annotations
 
 import os
+import re
+import socket
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
@@ -39,12 +42,14 @@ class InProcess:
 
 
 class Processes:
-    """Scores in this process first, then across worker processes (joblib) once the input
-    has more than ``warmup`` chunks: starting workers costs about a second, which only pays
-    off on larger inputs. Workers load the model file once and check its sha256."""
+    """Scores in this process first, then across worker processes once the input has more
+    than ``warmup`` chunks: starting workers costs about a second, which only pays off on
+    larger inputs. Workers load the model file once, check its sha256, and die with this
+    process (see ``workers``); ``close`` stops them."""
 
     def __init__(self, jobs: int = -1, warmup: int = 8):
         self.jobs, self.warmup = jobs, warmup
+        self._pool: Any = None
 
     def map(self, model: LoadedModel, chunks: Iterable[Chunk]) -> Iterator[Scored]:
         chunks = iter(chunks)
@@ -58,14 +63,23 @@ class Processes:
         if n_jobs == 1 or model.path is None:
             yield from here.map(model, chunks)
             return
-        from joblib import Parallel, delayed
+        from .workers import pool
 
+        self._pool = pool(n_jobs)
         path, sha = str(model.path), model.card["joblib_sha256"]
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
-        yield from parallel(delayed(score_in_worker)(path, sha, *chunk) for chunk in chunks)
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(self._pool.apply_async(score_in_worker, (path, sha, *chunk)))
+            if len(pending) >= 2 * n_jobs:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
     def close(self) -> None:
-        pass
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
 
 
 def resolve_jobs(jobs: int) -> int:
@@ -91,11 +105,7 @@ class Dask:
                                         processes=True, dashboard_address=None)
             self.client = Client(self.cluster)
         else:
-            try:
-                self.client = Client(scheduler, timeout="20s")
-            except OSError as exc:
-                raise TaxonomyError(f"cannot reach the dask scheduler at {scheduler} ({exc}); "
-                                    "check the address or use --scheduler local") from None
+            self.client = _connect(Client, scheduler)
 
     def map(self, model: LoadedModel, chunks: Iterable[Chunk]) -> Iterator[Scored]:
         state = self.client.scatter(model.state, broadcast=True)
@@ -118,3 +128,54 @@ def _result(future: Any) -> Scored:
     scores, terms = future.result()
     future.release()
     return scores, terms
+
+
+_ADDRESS = re.compile(r"^(?:(tcp|tls)://)?(\[[0-9a-fA-F:]+\]|[^:/\s]+):(\d{1,5})$")
+# How long a scheduler may take to answer: one that does not speak first within this time is
+# not a dask scheduler (an HTTP server, say, waits for a request forever).
+_HANDSHAKE_SECONDS = 5.0
+_CONNECT_SECONDS = 20.0
+
+
+def _connect(client: Any, address: str) -> Any:
+    """A dask Client for ``address``, or a one-line error saying what is wrong with it."""
+    match = _ADDRESS.match(address.strip())
+    if match is None:
+        raise TaxonomyError(f"--scheduler {address!r} is not 'local' or an address like "
+                            "tcp://host:8786")
+    if match[1] != "tls":
+        _probe(match[2].strip("[]"), int(match[3]), address)
+    found: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            found["client"] = client(address, timeout=f"{_CONNECT_SECONDS:g}s")
+        except Exception as exc:  # dask raises many types for a peer that is not a scheduler
+            found["error"] = exc
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(_CONNECT_SECONDS + 5)
+    if "client" in found:
+        return found["client"]
+    why = type(found["error"]).__name__ if "error" in found else "no answer"
+    raise TaxonomyError(f"no dask scheduler answers at {address} ({why}); check the address, "
+                        "or use --scheduler local")
+
+
+def _probe(host: str, port: int, address: str) -> None:
+    """Fail fast when nothing listens at the address or what listens is not a scheduler."""
+    try:
+        with socket.create_connection((host, port), timeout=_CONNECT_SECONDS) as sock:
+            sock.settimeout(_HANDSHAKE_SECONDS)
+            try:
+                sock.recv(1)
+            except TimeoutError:
+                raise TaxonomyError(
+                    f"{address} answers but is not a dask scheduler (it sent no handshake "
+                    f"within {_HANDSHAKE_SECONDS:g} s); check the port, or use --scheduler "
+                    "local") from None
+    except OSError as exc:
+        raise TaxonomyError(f"cannot reach the dask scheduler at {address} "
+                            f"({exc.strerror or type(exc).__name__}); check the address, or "
+                            "use --scheduler local") from None

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,12 +20,13 @@ import pandas as pd
 
 from .. import paths
 from ..errors import OutputError
+from ..io.atomic import exclusive
 from ..io.fields import from_fields
 from ..io.papers import chunked, patch_repeats
-from ..io.readers import read_papers
+from ..io.readers import check_inputs, read_papers
 from ..io.readlog import ReadLog
 from ..io.records import Deduplicator, Paper
-from ..io.writers import TableWriter
+from ..io.writers import TableWriter, refuse_inputs
 from ..labels.categories import load_taxonomy
 from ..labels.indicator import join_labels
 from ..labels.labelfile import load_labels
@@ -69,12 +70,12 @@ class Existing:
     def __init__(self, path: str | os.PathLike, model: LoadedModel,
                  allow_mixed_models: bool = False):
         self.path, self.model, self.allow_mixed = path, model, allow_mixed_models
+        self.columns = tag_columns(model.state.category_ids)
         self.ids: set[str] = set()
 
     def __call__(self, chunk: pd.DataFrame) -> None:
-        if "id" not in chunk.columns:
-            raise OutputError("has no 'id' column; is it a table written by 'taxonomy tag'?",
-                              self.path)
+        if list(chunk.columns) != self.columns:
+            raise OutputError(_schema_problem(list(chunk.columns), self.columns), self.path)
         self.ids.update(chunk["id"].astype(str))
         if self.allow_mixed or "model_version" not in chunk.columns:
             return
@@ -84,6 +85,21 @@ class Existing:
                 f"holds rows tagged by model version {sorted(versions)[0]}, but this run uses "
                 f"{self.model.name} {self.model.version}; tag into a new file with -o, or pass "
                 "--allow-mixed-models to append anyway", self.path)
+
+
+def _schema_problem(found: list[str], expected: list[str]) -> str:
+    """Why a table's columns cannot take this model's rows, and what to do."""
+    if "labels" not in found:
+        return ("is not a table written by 'taxonomy tag' (it has no 'labels' column); give a "
+                "tags file, or tag into a new file with -o")
+    extra = [c for c in found if c not in expected]
+    lacking = [c for c in expected if c not in found]
+    detail = "; ".join(part for part in (
+        f"it has {', '.join(extra)}" if extra else "",
+        f"it lacks {', '.join(lacking)}" if lacking else "",
+        "its columns are in another order" if not extra and not lacking else "") if part)
+    return (f"has other columns than this model writes ({detail}), as after a change of "
+            "categories; tag into a new file with -o (or re-tag its papers)")
 
 
 class Tagger:
@@ -172,7 +188,9 @@ class Tagger:
         progress: bool | None = None,
         reference_date: dt.date | None = None,
         fmt: str | None = None,
+        encoding: str | None = None,
         chunk_size: int = CHUNK,
+        on_wait: Callable[[], None] | None = None,
     ) -> TagResult:
         """Tag every unique paper in ``inputs`` into ``out`` (replaced atomically). With
         ``only_new``, append to ``out`` only the papers whose ids it does not hold yet, and
@@ -180,14 +198,18 @@ class Tagger:
 
         Papers repeated across inputs (same id or normalized title) are tagged once, with the
         metadata of every copy; ``executor`` (default: worker processes on large inputs)
-        only decides where chunks are scored.
+        only decides where chunks are scored. Every input is checked before any work starts;
+        ``out`` must not be one of them. Runs writing the same ``out`` take turns (an advisory
+        lock); ``on_wait`` is called if this one has to wait.
         """
+        check_inputs(inputs, fmt=fmt, encoding=encoding)
+        refuse_inputs(out, inputs)
         executor = executor if executor is not None else Processes()
         result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0))
         dedupe = Deduplicator()
         skip: set[str] = set()
         papers = read_papers(inputs, log=result.log, reference_date=reference_date, fmt=fmt,
-                             dedupe=dedupe)
+                             encoding=encoding, dedupe=dedupe)
 
         def fresh() -> Iterator[Paper]:
             for paper in papers:
@@ -207,8 +229,8 @@ class Tagger:
         bar = _progress_bar(progress)
         existing = Existing(out, self.model, allow_mixed_models)
         try:
-            with TableWriter(out, append_to=out if only_new else None,
-                             on_copy=existing) as writer:
+            with exclusive(out, on_wait), TableWriter(
+                    out, append_to=out if only_new else None, on_copy=existing) as writer:
                 skip.update(existing.ids)
                 for scores, terms in executor.map(self.model, chunks()):
                     chunk, rows = pending.pop(0)
