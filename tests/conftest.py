@@ -98,6 +98,21 @@ def synthetic_papers(seed_labels) -> list[tuple[str, str]]:
              " ".join(rng.choices(sentences, k=rng.randint(3, 9)))) for _ in range(3000)]
 
 
+_CASES: dict[str, int] = {}
+
+
+def count_cases(kind: str) -> None:
+    """Count one generated fault-injection case of ``kind`` (reported after the run)."""
+    _CASES[kind] = _CASES.get(kind, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _CASES:
+        terminalreporter.section("fault injection")
+        for kind, n in sorted(_CASES.items()):
+            terminalreporter.write_line(f"{n:>5} generated cases: {kind}")
+
+
 def pytest_report_header(config) -> str:
     """Which copy of the package the tests run against (installed wheel or checkout)."""
     import taxonomy

@@ -13,6 +13,7 @@ import sys
 import threading
 
 from .. import paths
+from .._signals import Terminated, terminate
 from ..errors import TaxonomyError
 from . import labels, model, parse, report, tag
 from ._common import Subparsers, Version
@@ -43,28 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP arrived (from timeout, Slurm, docker stop, a closed terminal): the run
-    unwinds like Ctrl-C, so temp files are removed and workers stopped."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _terminate(signum: int, frame: object) -> None:
-    signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the clean-up short
-    raise Terminated(signum)
-
-
 _HANDLED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = {s: signal.signal(s, _terminate) for s in _HANDLED} if in_main_thread else {}
+    previous = {s: signal.signal(s, terminate) for s in _HANDLED} if in_main_thread else {}
     try:
+        args = build_parser().parse_args(argv)
         return int(args.handler(args))
     except TaxonomyError as exc:
         print(f"taxonomy: error: {exc}", file=sys.stderr)

@@ -47,10 +47,12 @@ class _TooLong(Exception):
     pass
 
 
-def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | None = None
+def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | None = None,
+              undecodable: Undecodable | None = None
               ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header (lower-cased names) and the records as (first line, values), each with as
-    many values as the header has names; bad records are logged and skipped."""
+    many values as the header has names; bad records are logged and skipped. A record with a
+    line in ``undecodable`` (see ``decoded_lines``) is bad as a whole."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     source = _Lines(lines)
     first = source.next()
@@ -65,20 +67,32 @@ def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | N
         raise DumpError(f"malformed CSV header ({exc}); fix the first line", path,
                         first[0]) from None
     names = [h.strip().lower().removeprefix("\ufeff") for h in header]
-    return names, _records(source, len(names), delimiter, path, log)
+    return names, _records(source, len(names), delimiter, path, log,
+                           undecodable if undecodable is not None else Undecodable())
 
 
-def _records(source: _Lines, width: int, delimiter: str, path: str, log: ReadLog
-             ) -> Iterator[tuple[int, list[str]]]:
+class Undecodable(set[int]):
+    """Numbers of lines that did not decode, and how to say so ('not UTF-8')."""
+
+    def __init__(self, reason: str = "not UTF-8"):
+        super().__init__()
+        self.reason = reason
+
+
+def _records(source: _Lines, width: int, delimiter: str, path: str, log: ReadLog,
+             undecodable: Undecodable) -> Iterator[tuple[int, list[str]]]:
     while (item := source.next()) is not None:
         number, text = item
         if not text.strip():
             continue
         if '"' not in text:
-            values = text.split(delimiter)
+            values, last = text.split(delimiter), number
             problem = _width_problem(values, width)
         else:
-            values, problem = _quoted(item, source, delimiter, width)
+            values, problem, last = _quoted(item, source, delimiter, width)
+        if problem is None and not undecodable.isdisjoint(
+                range(number, last + 1)):
+            problem = undecodable.reason  # the whole record: its lines stay together
         if problem is None:
             yield number, values
         else:
@@ -86,9 +100,10 @@ def _records(source: _Lines, width: int, delimiter: str, path: str, log: ReadLog
 
 
 def _quoted(first: Line, source: _Lines, delimiter: str, width: int
-            ) -> tuple[list[str], str | None]:
+            ) -> tuple[list[str], str | None, int]:
     """A record whose first line holds a quote: read with CSV quoting (maybe over several
-    lines), else that one line with quotes as text, else a problem to report."""
+    lines), else that one line with quotes as text, else a problem to report; and the number
+    of its last line."""
     pulled: list[Line] = []
 
     def more() -> Iterator[str]:
@@ -107,12 +122,12 @@ def _quoted(first: Line, source: _Lines, delimiter: str, width: int
     except _TooLong:
         values, problem = [], "a quoted field that never ends"
     if problem is None:
-        return values, None
+        return values, None, pulled[-1][0] if pulled else first[0]
     source.push_back(pulled)  # resynchronize: the next record starts on the next line
     literal = first[1].split(delimiter)
     if _width_problem(literal, width) is None:
-        return literal, None
-    return [], problem
+        return literal, None, first[0]
+    return [], problem, first[0]
 
 
 def _width_problem(values: list[str], width: int) -> str | None:
@@ -120,10 +135,11 @@ def _width_problem(values: list[str], width: int) -> str | None:
 
 
 def read_csv(lines: Iterable[Line], path: str, log: ReadLog,
-             reference: dt.date | None = None) -> Iterator[Paper]:
+             reference: dt.date | None = None, undecodable: Undecodable | None = None
+             ) -> Iterator[Paper]:
     """Papers from the numbered lines of a CSV, TSV or semicolon-separated file with a header
     naming at least 'title' and 'abstract'; bad records are logged and skipped."""
-    names, rows = read_rows(lines, path, log)
+    names, rows = read_rows(lines, path, log, undecodable=undecodable)
     missing_columns(names, path)
     for number, values in rows:
         if not any(v.strip() for v in values):

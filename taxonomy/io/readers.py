@@ -15,13 +15,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import DumpError
-from .delimited import missing_columns, read_csv, read_rows
+from .delimited import Undecodable, missing_columns, read_csv, read_rows
 from .jsonl import read_jsonl
 from .listing import read_listing
 from .parquet import parquet_columns, read_parquet
 from .readlog import ReadLog
 from .records import Deduplicator, Paper
-from .sniff import decoded_lines, sniff
+from .sniff import decoded_lines, encoding_name, sniff
 
 FORMATS = ("listing", "jsonl", "csv", "parquet")
 
@@ -94,8 +94,12 @@ def read_file(
     reference = reference_date or dt.date.today()
     if kind == "parquet":
         papers = read_parquet(path, log, reference)
+    elif kind == "csv":  # records span lines: a line that does not decode spoils its record
+        bad = Undecodable(f"not {encoding_name(path, sniffed.encoding)}")
+        papers = read_csv(decoded_lines(path, log, sniffed.encoding, undecodable=bad),
+                          str(path), log, reference, bad)
     else:
-        reader = {"listing": read_listing, "jsonl": read_jsonl, "csv": read_csv}[kind]
+        reader = {"listing": read_listing, "jsonl": read_jsonl}[kind]
         papers = reader(decoded_lines(path, log, sniffed.encoding), str(path), log, reference)
     found = 0
     for paper in papers:

@@ -72,12 +72,15 @@ def sniff_format(path: Path) -> str:
 
 
 def _format_of(text: str) -> str:
-    text = text.removeprefix("\ufeff")
-    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    if first.startswith("{"):
-        return "jsonl"
+    lines = [ln.strip() for ln in text.removeprefix("\ufeff").splitlines() if ln.strip()]
+    first = lines[0] if lines else ""
     if header_delimiter(first) is not None:
         return "csv"  # the CSV reader says which required column is missing, if any
+    # JSON Lines when most of the first lines hold an object (a broken line may come first).
+    sample = lines[:50]
+    objects = sum(ln.startswith("{") for ln in sample)
+    if objects and objects * 2 >= len(sample):
+        return "jsonl"
     return "listing"
 
 
@@ -147,21 +150,26 @@ def chunks(handle: BinaryIO, path: Path) -> Iterator[bytes]:
         yield block
 
 
-def decoded_lines(path: Path, log: ReadLog, encoding: str | None = None, hint: bool = True
-                  ) -> Iterator[tuple[int, str]]:
+def decoded_lines(path: Path, log: ReadLog, encoding: str | None = None, hint: bool = True,
+                  undecodable: set[int] | None = None) -> Iterator[tuple[int, str]]:
     """(line number, text) pairs of a text dump, without line endings (``\\n``, ``\\r\\n`` or
-    a lone ``\\r``); a line that does not decode is logged and dropped. ``hint``: whether the
-    error for a file where nothing decodes suggests ``--encoding``."""
+    a lone ``\\r``). A line that does not decode is logged and dropped; or, when the caller
+    passes an ``undecodable`` set (a reader whose records span lines), it is kept with
+    replacement characters and its number added to the set, so the caller can drop the whole
+    record it belongs to. ``hint``: whether the error for a file where nothing decodes
+    suggests ``--encoding``."""
     with open_binary(path) as handle:
         encoding, _ = _text_head(read_bytes(handle, path, _SNIFF_BYTES), encoding, path)
     name = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
     decoded_any = False
     with open_binary(path) as handle:
-        for number, text in enumerate(_texts(handle, path, encoding), 1):
-            if text is None:
-                log.skip(str(path), number, f"not {name}")
-                continue
-            decoded_any = decoded_any or bool(text.strip())
+        for number, (text, ok) in enumerate(_texts(handle, path, encoding), 1):
+            if not ok:
+                if undecodable is None:
+                    log.skip(str(path), number, f"not {name}")
+                    continue
+                undecodable.add(number)
+            decoded_any = decoded_any or (ok and bool(text.strip()))
             yield number, text
     if not decoded_any:
         advice = (", or give its encoding with --encoding (for example --encoding latin-1)"
@@ -169,15 +177,26 @@ def decoded_lines(path: Path, log: ReadLog, encoding: str | None = None, hint: b
         raise DumpError(f"is not {name} text; re-save it as UTF-8{advice}", path, 1)
 
 
-def _texts(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str | None]:
-    """Each line's text, or None for a line that does not decode."""
+def encoding_name(path: Path, encoding: str | None = None) -> str:
+    """How messages name a dump's encoding ('UTF-8', 'utf-16', ...)."""
+    with open_binary(path) as handle:
+        found, _ = _text_head(read_bytes(handle, path, _SNIFF_BYTES), encoding, path)
+    return "UTF-8" if found in ("utf-8", "utf-8-sig") else found
+
+
+def _texts(handle: BinaryIO, path: Path, encoding: str) -> Iterator[tuple[str, bool]]:
+    """Each line's text, and whether it decoded (else it holds replacement characters)."""
     if "\n".encode(encoding) != b"\n":
         for line in _wide_lines(handle, path, encoding):
-            yield None if "\ufffd" in line else line
+            yield line, "\ufffd" not in line
         return
     for number, raw in enumerate(_byte_lines(handle, path), 1):
         # The first line may start with a UTF-8 byte-order mark (Excel, Notepad).
-        yield _decode(raw, "utf-8-sig" if number == 1 and encoding == "utf-8" else encoding)
+        codec = "utf-8-sig" if number == 1 and encoding == "utf-8" else encoding
+        try:
+            yield raw.decode(codec), True
+        except UnicodeDecodeError:
+            yield raw.decode(codec, "replace"), False
 
 
 def _byte_lines(handle: BinaryIO, path: Path) -> Iterator[bytes]:
@@ -210,10 +229,3 @@ def _wide_lines(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str]:
     carry += decoder.decode(b"", final=True)
     if carry:
         yield from re.split(r"\r\n|\n|\r", carry.removesuffix("\r"))
-
-
-def _decode(raw: bytes, encoding: str) -> str | None:
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError:
-        return None

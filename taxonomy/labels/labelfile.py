@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import DumpError, LabelsError
-from ..io.delimited import read_rows
+from ..io.delimited import Undecodable, read_rows
 from ..io.readlog import ReadLog
 from ..io.sniff import decoded_lines
 from .categories import Taxonomy
@@ -56,10 +56,10 @@ def _read(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]], ReadL
     """The header and records of a labels CSV, with the shared record-level reader: a line
     that is not UTF-8 or a broken record is logged (at the line it starts on) and skipped,
     never taking the rows after it along."""
-    log = ReadLog()
+    log, bad = ReadLog(), Undecodable()
     try:
-        names, rows = read_rows(decoded_lines(path, log, encoding="utf-8", hint=False),
-                                str(path), log)
+        names, rows = read_rows(decoded_lines(path, log, encoding="utf-8", hint=False,
+                                              undecodable=bad), str(path), log, undecodable=bad)
     except DumpError as exc:
         raise LabelsError(exc.message.replace("no such file", "no such labels file"),
                           exc.path, exc.line) from None

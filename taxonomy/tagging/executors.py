@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .._signals import deferred
 from ..errors import TaxonomyError
 from ..model.artifact import LoadedModel
 from .scoring import Chunk, score_chunk, score_in_worker
@@ -63,22 +64,22 @@ class Processes:
         if n_jobs == 1 or model.path is None:
             yield from here.map(model, chunks)
             return
-        from .workers import pool
+        from .workers import WorkerPool
 
-        self._pool = pool(n_jobs)
+        with deferred():
+            self._pool = WorkerPool(n_jobs)
         path, sha = str(model.path), model.card["joblib_sha256"]
         pending: deque = deque()
         for chunk in chunks:
-            pending.append(self._pool.apply_async(score_in_worker, (path, sha, *chunk)))
+            pending.append(self._pool.submit(score_in_worker, path, sha, *chunk))
             if len(pending) >= 2 * n_jobs:
-                yield pending.popleft().get()
+                yield self._pool.result(pending.popleft())
         while pending:
-            yield pending.popleft().get()
+            yield self._pool.result(pending.popleft())
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.terminate()
-            self._pool.join()
             self._pool = None
 
 

@@ -1,0 +1,42 @@
+"""SIGTERM and SIGHUP unwind a run like Ctrl-C does, except inside a section that must not be
+cut in two (starting worker processes): there the signal waits for the section's end."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+
+_deferring = 0
+_pending: list[int] = []
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived (from timeout, Slurm, docker stop, a closed terminal): the
+    run unwinds like Ctrl-C, so temp files are removed and workers stopped."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def terminate(signum: int, frame: object) -> None:
+    """The handler for SIGTERM and SIGHUP."""
+    if _deferring:
+        _pending.append(signum)
+        return
+    signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the clean-up short
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold SIGTERM and SIGHUP until the block ends, then act on them."""
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+        if not _deferring and _pending:
+            terminate(_pending.pop(), None)

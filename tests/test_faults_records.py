@@ -1,0 +1,227 @@
+"""Fault injection into inputs: files with randomly corrupted records.
+
+Invariant: every good record is kept (exactly as written), every bad one is reported with
+the line it starts on, and nothing is reported inside a good record. Hypothesis generates the
+files; the number of cases tried is printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+
+import pytest
+from conftest import SEED_LABELS, count_cases
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from taxonomy.io import ReadLog, read_file
+from taxonomy.io.listing import to_listing_text
+from taxonomy.io.records import Paper, clean_text
+from taxonomy.labels.categories import load_taxonomy
+from taxonomy.labels.labelfile import check_labels
+
+WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzé0123456789", min_size=1, max_size=9)
+# Text inside a field: words, with commas, quotes and (for abstracts) line breaks between them,
+# never at the start (a field that starts with a delimiter or a quote is quoting itself).
+INNER = st.sampled_from([" ", " ", " ", ", ", ' "', '" ', "; ", ". "])
+
+
+@st.composite
+def _text(draw, words: tuple[int, int], breaks: bool) -> str:
+    parts = [draw(WORDS)]
+    for _ in range(draw(st.integers(*words)) - 1):
+        parts.append(draw(st.sampled_from(["\n", " "])) if breaks and draw(st.booleans())
+                     else draw(INNER))
+        parts.append(draw(WORDS))
+    return "".join(parts)
+
+
+@dataclass
+class Record:
+    id: str
+    title: str
+    abstract: str
+    corruption: str  # "" for a good record
+
+
+CORRUPTIONS = {
+    "csv": ["", "", "", "missing_field", "unterminated", "not_utf8", "empty_abstract"],
+    "jsonl": ["", "", "", "truncated", "not_object", "not_utf8", "empty_abstract"],
+    "listing": ["", "", "", "no_abstract"],
+}
+
+
+@st.composite
+def dumps(draw, kind: str):
+    n = draw(st.integers(1, 12))
+    records = []
+    for i in range(n):
+        title = draw(_text((3, 8), breaks=False))
+        # Abstracts are longer than titles, as a listing page's reader expects.
+        abstract = "Abstract " + draw(_text((30, 45), breaks=kind == "csv"))
+        # Lines before a listing page's first paper are its header: a first record without
+        # an abstract is indistinguishable from one, so only later ones are corrupted there.
+        corruption = "" if kind == "listing" and i == 0 else \
+            draw(st.sampled_from(CORRUPTIONS[kind]))
+        records.append(Record(f"id{i:03d}", f"Title {i} {title}", abstract, corruption))
+    return records
+
+
+def _csv(records: list[Record], delimiter: str) -> tuple[bytes, dict[str, int]]:
+    """The file, and the line each record starts on."""
+    out, starts, line = io.BytesIO(), {}, 1
+    head = io.StringIO()
+    csv.writer(head, delimiter=delimiter, lineterminator="\n").writerow(
+        ["id", "title", "abstract", "date"])
+    out.write(head.getvalue().encode())
+    for record in records:
+        line += 1
+        starts[record.id] = line
+        buffer = io.StringIO()
+        row = [record.id, record.title, record.abstract, "2024-01-02"]
+        if record.corruption == "empty_abstract":
+            row[2] = ""
+        csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerow(row)
+        text = buffer.getvalue()
+        # A bad record: too few fields, even when its broken quote is read as text.
+        bare = record.title.replace('"', "").replace(delimiter, "")
+        if record.corruption == "missing_field":
+            text = f"{record.id}{delimiter}{bare}\n"
+        elif record.corruption == "unterminated":
+            text = f'{record.id}{delimiter}"{bare}\n'
+        data = text.encode()
+        if record.corruption == "not_utf8":
+            data = data.replace(b"Title", b"T\xffitle", 1)
+        out.write(data)
+        line += text.count("\n") - 1
+    return out.getvalue(), starts
+
+
+def _jsonl(records: list[Record]) -> tuple[bytes, dict[str, int]]:
+    out, starts = io.BytesIO(), {}
+    for line, record in enumerate(records, 1):
+        starts[record.id] = line
+        text = json.dumps({"id": record.id, "title": record.title,
+                           "abstract": "" if record.corruption == "empty_abstract"
+                           else record.abstract})
+        if record.corruption == "truncated":
+            text = text[: len(text) // 2]
+        elif record.corruption == "not_object":
+            text = json.dumps([record.title, record.abstract])
+        data = text.encode()
+        if record.corruption == "not_utf8":
+            data = data.replace(b"Title", b"T\xffitle", 1)
+        out.write(data + b"\n")
+    return out.getvalue(), starts
+
+
+def _listing(records: list[Record]) -> tuple[bytes, dict[str, int]]:
+    papers = [Paper(id=r.id, title=r.title, abstract=r.abstract) for r in records]
+    text = to_listing_text(papers)
+    lines = text.split("\n")
+    starts = {}
+    for record in records:
+        starts[record.id] = lines.index(record.title) + 1
+    for record in records:
+        if record.corruption == "no_abstract":
+            at = lines.index(record.title)
+            lines[at + 2] = ""  # the abstract paragraph is gone
+    return "\n".join(lines).encode(), starts
+
+
+def _check(records: list[Record], data: bytes, starts: dict[str, int], tmp_path,
+           name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    log = ReadLog()
+    good = [r for r in records if not r.corruption]
+    try:
+        kept = list(read_file(path, log=log))
+    except Exception as exc:  # a file with no good record at all is one clear error
+        assert not good, exc
+        assert type(exc).__name__ == "DumpError"
+        return
+    assert [(p.title, p.abstract) for p in kept] == [
+        (clean_text(r.title), clean_text(r.abstract)) for r in good]
+    reported = {line for _, line, _ in log.skipped}
+    bad_starts = {starts[r.id] for r in records if r.corruption}
+    assert bad_starts <= reported, (bad_starts, log.skipped)
+    good_lines = set()
+    for record in good:
+        first = starts[record.id]
+        good_lines |= set(range(first, first + 1 + record.abstract.count("\n")))
+    assert not reported & good_lines, log.skipped
+
+
+CASES = settings(max_examples=120, deadline=None,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", ";"], ids=["csv", "tsv", "semicolon"])
+@CASES
+@given(records=dumps("csv"))
+def test_delimited_files_keep_every_good_record(delimiter, records, tmp_path):
+    count_cases("corrupted CSV/TSV files")
+    data, starts = _csv(records, delimiter)
+    _check(records, data, starts, tmp_path, "dump.csv")
+
+
+@CASES
+@given(records=dumps("jsonl"))
+def test_json_lines_keep_every_good_record(records, tmp_path):
+    count_cases("corrupted JSON Lines files")
+    data, starts = _jsonl(records)
+    _check(records, data, starts, tmp_path, "dump.jsonl")
+
+
+@CASES
+@given(records=dumps("listing"))
+def test_listing_pages_keep_every_good_record(records, tmp_path):
+    count_cases("corrupted listing pages")
+    data, starts = _listing(records)
+    _check(records, data, starts, tmp_path, "dump.txt")
+
+
+def test_a_title_starting_with_a_quote_keeps_the_rest_of_a_tsv(tmp_path):
+    """The issue's reproduction: a 20-row TSV whose 3rd title starts with a quote."""
+    quote = '"'
+    rows = ["id\ttitle\tabstract"] + [
+        f"{i}\t{quote if i == 3 else ''}Title {i}\tAn abstract long enough to count, number {i}"
+        for i in range(1, 21)]
+    path = tmp_path / "export.tsv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    log = ReadLog()
+    papers = list(read_file(path, log=log))
+    assert len(papers) == 20 and log.skipped == []
+    assert papers[2].title == '"Title 3'
+
+
+def test_an_unterminated_quote_is_reported_where_its_record_starts(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("id,title,abstract,date\n"
+                    "1,One,An abstract long enough to count as one for the reader,2024\n"
+                    '2,"Two is broken,An abstract\n'
+                    "3,Three,Another abstract long enough to count as one for it,2024\n"
+                    '4,Four,"A quoted abstract, with a comma, long enough to count",2024\n',
+                    encoding="utf-8")
+    log = ReadLog()
+    papers = list(read_file(path, log=log))
+    assert [p.title for p in papers] == ["One", "Three", "Four"]
+    assert [(line, why) for _, line, why in log.skipped] == [
+        (3, "malformed CSV (',' expected after '\"')")]
+
+
+def test_a_labels_file_with_a_bad_byte_on_its_last_line_keeps_the_rest(tmp_path, seed_labels):
+    """The issue's reproduction: one non-UTF-8 byte on the last line of a labels file."""
+    source = tmp_path / "seed.csv"
+    lines = SEED_LABELS.read_bytes().split(b"\n")
+    while not lines[-1]:
+        lines.pop()
+    lines[-1] = lines[-1].replace(b"a", b"\xe9", 1)
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    papers, problems = check_labels(source, load_taxonomy())
+    assert len(papers) == len(seed_labels) - 1
+    assert problems == [f"{source}:{len(lines)}: not UTF-8; re-save the file as UTF-8"]
