@@ -109,8 +109,11 @@ def read_file(
         own = [entry for entry in log.skipped if entry[0] == str(path)]
         if own:
             _, line, reason = own[0]
+            advice = ("re-save it as UTF-8, or give its encoding with --encoding (for example "
+                      "--encoding latin-1)" if reason.startswith("not ")
+                      else "fix the records or the file's format")
             raise DumpError(f"no usable papers: {len(own)} record(s) skipped, the first at line "
-                            f"{line} ({reason}); fix the records or the file's format", path)
+                            f"{line} ({reason}); {advice}", path)
         hint = {
             "listing": "expected a copied paper-listing page (a title line, then its abstract)",
             "jsonl": "expected one JSON object per line with 'title' and 'abstract'",
