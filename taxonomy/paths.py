@@ -83,6 +83,12 @@ def labels_file(override: str | os.PathLike | None = None) -> Path:
     return _project_or_shipped("labels/seed.csv", "labels")
 
 
+def stress_file() -> Path:
+    """The stress set ``taxonomy evaluate`` scores beside cross-validation:
+    ``$TAXONOMY_HOME/labels/stress.csv``, else the shipped one."""
+    return _project_or_shipped("labels/stress.csv", "labels")
+
+
 def dumps_dir() -> Path:
     """``$TAXONOMY_HOME/data/dumps`` when it exists, else the bundled dumps."""
     return _project_or_shipped("data/dumps", "dumps")

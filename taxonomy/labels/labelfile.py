@@ -159,6 +159,16 @@ def read_label_column(path: str | os.PathLike, taxonomy: Taxonomy) -> dict[str, 
     return out
 
 
+def read_column(path: str | os.PathLike, name: str) -> dict[str, str]:
+    """id -> the value of column ``name`` of a labels file (empty when it has no such column),
+    e.g. the stress set's ``mode``."""
+    header, rows, _ = _read(Path(path))
+    if name not in header or "id" not in header:
+        return {}
+    return {row["id"]: row[name] for row in (dict(zip(header, values, strict=True))
+                                              for _, values in rows)}
+
+
 def format_support(papers: LabeledPapers, taxonomy: Taxonomy, shown_path: str) -> str:
     """Labeled papers per category as a terminal table, flagging thin categories."""
     lines = [f"{len(papers)} labeled papers in {shown_path}", f"{'category':<20} {'papers':>6}"]

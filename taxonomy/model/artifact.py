@@ -100,9 +100,20 @@ def save_model(state: ScoringState, path: str | os.PathLike, card: dict) -> dict
         "environment": environment(),
         "joblib_sha256": digest,
         **card,
-        "thresholds": {cid: float(t) for cid, t in
+        "thresholds": {cid: round(float(t), 6) for cid, t in
                        zip(state.category_ids, state.thresholds, strict=True)},
-        "vocabulary_size": len(state.vocabulary),
+        "thresholds_rule": "per category, the F1-best threshold on inner out-of-fold "
+                           "predictions moved threshold_shrink of the way to 0.5, and the "
+                           "relevance gate's probability at least relevance_gate; a category "
+                           "is assigned when its score reaches the threshold listed",
+        "calibration": {
+            "method": "Platt scaling on inner out-of-fold decision margins of the training "
+                      "papers (margin = min(category logit - its cutoff, gate logit - gate "
+                      "cutoff)): score = sigmoid(slope * margin + offset)",
+            **{cid: {"slope": round(float(a), 6), "offset": round(float(b), 6)}
+               for cid, (a, b) in zip(state.category_ids, state.calibration, strict=True)}},
+        "features": {b.kind: len(getattr(b, "vocabulary", getattr(b, "terms", [])))
+                     for b in state.blocks},
         "top_terms": state.top_terms(15),
         "params": state.params,
     }

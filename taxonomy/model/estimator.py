@@ -18,15 +18,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..labels.categories import Taxonomy, load_taxonomy
-from .state import ScoringState, sigmoid
+from .features import Block, CharBlock, TermBlock, WordBlock, tokenized
+from .state import ScoringState, calibrated, margins, sigmoid
 from .text import compose, prior_documents
 from .thresholds import GRID, best_thresholds, stratified_folds
 
 # Threads BLAS may use while fitting. More threads sum floating point in another order, which
 # moves the weights' last bits; one thread makes a fit the same on every machine.
 BLAS_THREADS = 1
-# The parameters a scoring state keeps (the ones scoring and explanations need to know).
-_SCORING_PARAMS = ("title_repeats", "ngram_range", "token_pattern", "sublinear_tf")
 
 
 class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
@@ -34,7 +33,8 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
 
     ``X`` is a DataFrame with ``title`` and ``abstract`` columns (or a sequence of
     ``(title, abstract)`` pairs); ``y`` a 0/1 matrix with one column per category in the
-    taxonomy file's order.
+    taxonomy file's order. Every hyper-parameter is a parameter here; the defaults are the
+    shipped model's.
 
     Parameters
     ----------
@@ -44,7 +44,14 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
     title_repeats : int, default=2
         How often the title is repeated before the abstract, so its words weigh more.
     ngram_range, token_pattern, min_df, max_df, sublinear_tf, stop_words
-        The word TF-IDF, as in ``TfidfVectorizer`` (lower-cased; at most bigrams).
+        The word block, as in ``TfidfVectorizer`` (lower-cased; at most bigrams).
+    char_ngram_range : tuple of int or None, default=(3, 5)
+        The character block: n-grams inside word boundaries (``analyzer='char_wb'``);
+        None leaves it out. ``char_min_df``, ``char_max_df`` and ``char_weight`` (the
+        block's scale next to the word block) go with it.
+    term_weight : float, default=0.1
+        Scale of the term block: per category, log(1 + occurrences of its indicative terms);
+        0 leaves it out.
     C, class_weight, max_iter
         One L2-regularized logistic regression (liblinear) per category.
     prior_weight : float, default=1.0
@@ -54,10 +61,19 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         Whether the taxonomy file's invented example abstracts (and [none] examples) are
         pseudo-documents too.
     threshold_folds : int, default=5
-        Thresholds maximize F1 per category on out-of-fold scores from this many inner folds
-        (0: every threshold is 0.5).
+        Thresholds maximize F1 per category on out-of-fold predictions from this many inner
+        folds, which also fit each category's score calibration (0: thresholds 0.5, no
+        calibration).
     threshold_grid : tuple of float
         The thresholds a category may get.
+    threshold_shrink : float, default=0.5
+        Each F1-optimal threshold moves this share of the way to 0.5. The seeds are all about
+        efficiency, so F1 on them rewards low thresholds; on dumps where most papers are
+        about something else, higher ones keep precision.
+    relevance_gate : float or None, default=0.3
+        A binary model of "is this paper about any training-efficiency lever at all?" (on the
+        same features) must give at least this probability for any category to be assigned:
+        a way to say "none of the five" with confidence. None leaves it out.
     random_state : int, default=0
         Seed of the inner folds and of liblinear.
     """
@@ -73,6 +89,11 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         max_df: float = 0.5,
         sublinear_tf: bool = True,
         stop_words: str | None = "english",
+        char_ngram_range: tuple[int, int] | None = (3, 5),
+        char_min_df: int = 2,
+        char_max_df: float = 0.5,
+        char_weight: float = 0.5,
+        term_weight: float = 0.1,
         C: float = 10.0,
         class_weight: str | None = "balanced",
         max_iter: int = 2000,
@@ -80,6 +101,8 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         prior_examples: bool = True,
         threshold_folds: int = 5,
         threshold_grid: tuple[float, ...] = GRID,
+        threshold_shrink: float = 0.5,
+        relevance_gate: float | None = 0.3,
         random_state: int = 0,
     ):
         self.taxonomy = taxonomy
@@ -90,6 +113,11 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         self.max_df = max_df
         self.sublinear_tf = sublinear_tf
         self.stop_words = stop_words
+        self.char_ngram_range = char_ngram_range
+        self.char_min_df = char_min_df
+        self.char_max_df = char_max_df
+        self.char_weight = char_weight
+        self.term_weight = term_weight
         self.C = C
         self.class_weight = class_weight
         self.max_iter = max_iter
@@ -97,6 +125,8 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         self.prior_examples = prior_examples
         self.threshold_folds = threshold_folds
         self.threshold_grid = threshold_grid
+        self.threshold_shrink = threshold_shrink
+        self.relevance_gate = relevance_gate
         self.random_state = random_state
 
     def __sklearn_tags__(self) -> Any:
@@ -112,10 +142,11 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
     # -- fitting ---------------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any) -> EfficiencyClassifier:
-        """Fit the vectorizer and the per-category models; thresholds on inner folds.
+        """Fit the feature blocks and the per-category models; the score calibration and the
+        thresholds on inner out-of-fold predictions.
 
-        The inner folds reuse the vocabulary fitted on all training papers (it sees their
-        text, never their labels), so threshold tuning costs only the linear fits.
+        The inner folds reuse the blocks fitted on all training papers (they see their text,
+        never their labels), so they cost only the linear fits.
         """
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
@@ -134,32 +165,65 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         docs = [compose(t, a, self.title_repeats) for t, a in zip(titles, abstracts, strict=True)]
         prior_docs, prior_y = (prior_documents(taxonomy, self.prior_examples)
                                if self.prior_weight > 0 else ([], None))
-        vectorizer = self._vectorizer()
-        features = vectorizer.fit_transform(docs + prior_docs)
+        self.blocks_ = self._fit_blocks(docs + prior_docs, taxonomy)
+        both = tokenized(docs + prior_docs, self.token_pattern)
+        features = sparse.hstack([b.transform(both) for b in self.blocks_], format="csr")
         papers, prior = features[: len(docs)], features[len(docs):]
         self.coef_, self.intercept_ = self._fit_linear(papers, Y, prior, prior_y)
+        self.gate_ = self._fit_gate(papers, Y, prior, prior_y)
         self.category_ids_ = list(taxonomy.ids)
         self.classes_ = np.asarray(self.category_ids_, dtype=object)
-        self.vocabulary_ = {str(t): i for i, t in
-                            enumerate(vectorizer.get_feature_names_out())}
-        self.idf_ = vectorizer.idf_.astype(np.float64)
-        self.stop_words_ = sorted(vectorizer.get_stop_words() or ())
-        self.thresholds_ = np.full(Y.shape[1], 0.5)
+        self.cutoffs_ = np.zeros(Y.shape[1])  # probability 0.5
+        self.calibration_ = np.tile([1.0, 0.0], (Y.shape[1], 1))
         if self.threshold_folds > 0:
             oof = np.zeros(Y.shape, dtype=float)
+            gate_oof = np.zeros(len(Y)) if self.gate_ is not None else None
             for train, test in stratified_folds(Y, self.threshold_folds, self.random_state):
                 coef, intercept = self._fit_linear(papers[train], Y[train], prior, prior_y)
-                oof[test] = sigmoid(papers[test] @ coef.T + intercept)
-            self.thresholds_ = best_thresholds(oof, Y, self.threshold_grid)
+                oof[test] = papers[test] @ coef.T + intercept
+                gate = self._fit_gate(papers[train], Y[train], prior, prior_y)
+                if gate_oof is not None and gate is not None:
+                    gate_oof[test] = papers[test] @ gate[:-2] + gate[-2]
+            best = best_thresholds(sigmoid(oof), Y, self.threshold_grid)
+            shrunk = best + self.threshold_shrink * (0.5 - best)
+            self.cutoffs_ = np.log(shrunk / (1 - shrunk))
+            gate_cutoff = None if self.gate_ is None else float(self.gate_[-1])
+            self.calibration_ = platt(margins(oof, self.cutoffs_, gate_oof, gate_cutoff), Y)
+        # Scores are calibrated margins: a category is assigned when its score reaches this.
+        self.thresholds_ = sigmoid(self.calibration_[:, 1])
 
-    def _vectorizer(self) -> Any:
+    def _fit_gate(self, features: sparse.csr_matrix, Y: np.ndarray,
+                  prior: sparse.csr_matrix, prior_y: np.ndarray | None) -> np.ndarray | None:
+        """The relevance gate (weights, intercept, cutoff on the logit), or None."""
+        if self.relevance_gate is None:
+            return None
+        any_label = Y.max(axis=1, keepdims=True)
+        prior_any = None if prior_y is None else prior_y.max(axis=1, keepdims=True)
+        coef, intercept = self._fit_linear(features, any_label, prior, prior_any)
+        cutoff = np.log(self.relevance_gate / (1 - self.relevance_gate))
+        return np.concatenate([coef[0], intercept, [cutoff]])
+
+    def _fit_blocks(self, docs: list[str], taxonomy: Taxonomy) -> list[Block]:
+        """The feature blocks' vocabularies and idf weights, fitted by scikit-learn."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        return TfidfVectorizer(
+        word = TfidfVectorizer(
             ngram_range=self.ngram_range, min_df=self.min_df, max_df=self.max_df,
             sublinear_tf=self.sublinear_tf, stop_words=self.stop_words, lowercase=True,
-            token_pattern=self.token_pattern, dtype=np.float32,
-        )
+            token_pattern=self.token_pattern).fit(docs)
+        blocks: list[Block] = [WordBlock(
+            [str(t) for t in word.get_feature_names_out()], word.idf_,
+            sorted(word.get_stop_words() or ()), self.ngram_range, self.sublinear_tf)]
+        if self.char_ngram_range is not None:
+            char = TfidfVectorizer(
+                analyzer="char_wb", ngram_range=self.char_ngram_range, min_df=self.char_min_df,
+                max_df=self.char_max_df, sublinear_tf=self.sublinear_tf, lowercase=True).fit(docs)
+            blocks.append(CharBlock([str(t) for t in char.get_feature_names_out()], char.idf_,
+                                    self.char_ngram_range, self.sublinear_tf, self.char_weight))
+        if self.term_weight > 0:
+            blocks.append(TermBlock([list(c.terms) for c in taxonomy.categories],
+                                    self.token_pattern, self.term_weight))
+        return blocks
 
     def _fit_linear(self, features: sparse.csr_matrix, Y: np.ndarray,
                     prior: sparse.csr_matrix, prior_y: np.ndarray | None
@@ -193,30 +257,46 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
     def export(self) -> ScoringState:
         """The fitted model as plain scoring state (numpy only), as model files hold it."""
         check_is_fitted(self)
-        vocabulary = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
         params = self.get_params()
         del params["taxonomy"]
-        params["ngram_range"] = list(params["ngram_range"])
-        params["threshold_grid"] = list(params["threshold_grid"])
+        for name in ("ngram_range", "char_ngram_range", "threshold_grid"):
+            if params[name] is not None:
+                params[name] = list(params[name])
         return ScoringState(
-            params=params, category_ids=list(self.category_ids_), vocabulary=vocabulary,
-            idf=self.idf_, stop_words=list(self.stop_words_), coef=self.coef_,
-            intercept=self.intercept_, thresholds=np.asarray(self.thresholds_, dtype=float),
+            params=params, category_ids=list(self.category_ids_), blocks=self.blocks_,
+            coef=self.coef_, intercept=self.intercept_, cutoffs=self.cutoffs_,
+            calibration=self.calibration_, gate=self.gate_,
         )
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """The linear score (logit) per paper and category."""
+        """The margin of each category's decision per paper: assigned when at least 0."""
         state = self.export()
         return state.decision(state.transform(*paper_texts(X)))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """The probability of each category (papers x categories)."""
-        return sigmoid(self.decision_function(X))
+        """The calibrated probability of each category (papers x categories)."""
+        return calibrated(self.decision_function(X), self.calibration_)
 
     def predict(self, X: Any) -> np.ndarray:
-        """0/1 per paper and category: the probability reaches the category's threshold."""
-        check_is_fitted(self)
-        return (self.predict_proba(X) >= self.thresholds_).astype(np.int8)
+        """0/1 per paper and category: the category's model and the gate agree (the score
+        reaches the category's threshold)."""
+        return (self.decision_function(X) >= 0).astype(np.int8)
+
+
+def platt(margin: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Per category, the slope and offset of a sigmoid fitted to out-of-fold decision margins
+    (Platt scaling); the identity where a category has no positives or the fit is not
+    increasing."""
+    from sklearn.linear_model import LogisticRegression
+
+    out = np.tile([1.0, 0.0], (Y.shape[1], 1))
+    for j in range(Y.shape[1]):
+        if Y[:, j].min() == Y[:, j].max():
+            continue
+        fit = LogisticRegression(C=1e6, max_iter=1000).fit(margin[:, [j]], Y[:, j])
+        if fit.coef_[0, 0] > 0:
+            out[j] = (fit.coef_[0, 0], fit.intercept_[0])
+    return out
 
 
 def paper_texts(X: Any) -> tuple[list[str], list[str]]:

@@ -1,9 +1,13 @@
-"""Honest quality figures: repeated multilabel-stratified cross-validation, side by side with
-two baselines (keyword rules from the taxonomy terms, and the plain TF-IDF + logistic pipeline).
+"""Honest quality figures: repeated multilabel-stratified cross-validation and a held-out
+labeled set (the stress set), side by side with two baselines (keyword rules from the taxonomy
+terms, and the plain TF-IDF + logistic pipeline).
 
 Every prediction of a paper comes from a model fitted without it (scikit-learn's
 ``cross_val_predict`` over iterative-stratification's ``RepeatedMultilabelStratifiedKFold``);
-the model's thresholds are tuned inside each training fold, so the test fold never sees them.
+the model's thresholds and calibration are fitted inside each training fold, so the test fold
+never sees them. Besides precision, recall and F1: labels per paper (predicted against gold),
+the share of papers about no lever that still got a label, and a reliability table of the
+calibrated scores.
 """
 
 from __future__ import annotations
@@ -40,14 +44,53 @@ class Scores:
     f1: dict[str, float]
     micro_f1: tuple[float, float]  # (mean, std over repeats)
     macro_f1: tuple[float, float]
+    labels_per_paper: tuple[float, float] = (0.0, 0.0)  # (predicted, gold)
+    # Share of the papers labeled none that got at least one label (None: no such paper).
+    none_tagged: float | None = None
+    reliability: list[Bin] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "precision": _rounded(self.precision), "recall": _rounded(self.recall),
             "f1": _rounded(self.f1),
             "micro_f1": {"mean": round(self.micro_f1[0], 4), "std": round(self.micro_f1[1], 4)},
             "macro_f1": {"mean": round(self.macro_f1[0], 4), "std": round(self.macro_f1[1], 4)},
+            "labels_per_paper": {"predicted": round(self.labels_per_paper[0], 4),
+                                 "gold": round(self.labels_per_paper[1], 4)},
+            "none_tagged": None if self.none_tagged is None else round(self.none_tagged, 4),
         }
+        if self.reliability is not None:
+            found["reliability"] = [b.to_dict() for b in self.reliability]
+        return found
+
+
+@dataclass
+class Bin:
+    """Papers x categories whose calibrated score fell in [low, high): how many, their mean
+    score, and the share that truly had the category. Calibrated scores keep the two close."""
+
+    low: float
+    high: float
+    count: int
+    mean_score: float
+    observed: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "count": self.count,
+                "mean_score": round(self.mean_score, 4), "observed": round(self.observed, 4)}
+
+
+def reliability(Y: np.ndarray, scores: np.ndarray, bins: int = 10) -> list[Bin]:
+    """The reliability table of calibrated scores, pooled over categories."""
+    y, s = np.asarray(Y, dtype=float).ravel(), np.asarray(scores, dtype=float).ravel()
+    which = np.minimum((s * bins).astype(int), bins - 1)
+    found = []
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            found.append(Bin(round(b / bins, 2), round((b + 1) / bins, 2), int(inside.sum()),
+                             float(s[inside].mean()), float(y[inside].mean())))
+    return found
 
 
 def _rounded(values: dict[str, float]) -> dict[str, float]:
@@ -115,11 +158,33 @@ def cross_validate(X: pd.DataFrame, Y: np.ndarray, category_ids: Sequence[str],
                                                  random_state=seed)
     splits = list(splitter.split(np.zeros(len(Y)), Y))
     runs: dict[str, list[np.ndarray]] = {name: [] for name in estimators}
+    scores: dict[str, list[np.ndarray]] = {name: [] for name in estimators}
     for repeat in range(repeats):
         cv = splits[repeat * folds:(repeat + 1) * folds]
         for name, estimator in estimators.items():
-            runs[name].append(cross_val_predict(estimator, X, Y, cv=cv))
-    return [summarize(name, Y, predicted, category_ids) for name, predicted in runs.items()]
+            if isinstance(estimator, EfficiencyClassifier):
+                predicted, proba = _out_of_fold(estimator, X, Y, cv)
+                runs[name].append(predicted)
+                scores[name].append(proba)
+            else:
+                runs[name].append(cross_val_predict(estimator, X, Y, cv=cv))
+    return [summarize(name, Y, predicted, category_ids, scores[name] or None)
+            for name, predicted in runs.items()]
+
+
+def _out_of_fold(estimator: EfficiencyClassifier, X: pd.DataFrame, Y: np.ndarray,
+                 cv: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold labels and calibrated scores from one fit per fold (``cross_val_predict``
+    would fit twice to give both)."""
+    from sklearn.base import clone
+
+    predicted = np.zeros(Y.shape, dtype=np.int8)
+    proba = np.zeros(Y.shape)
+    for train, test in cv:
+        fitted = clone(estimator).fit(X.iloc[train], Y[train])
+        predicted[test] = fitted.predict(X.iloc[test])
+        proba[test] = fitted.predict_proba(X.iloc[test])
+    return predicted, proba
 
 
 def holdout(X: pd.DataFrame, Y: np.ndarray, test_X: pd.DataFrame, test_Y: np.ndarray,
@@ -127,15 +192,75 @@ def holdout(X: pd.DataFrame, Y: np.ndarray, test_X: pd.DataFrame, test_Y: np.nda
     """Each estimator fitted on all labeled papers and scored on a separate labeled set."""
     from sklearn.base import clone
 
-    return [summarize(name, np.asarray(test_Y),
-                      [clone(estimator).fit(X, np.asarray(Y)).predict(test_X)], category_ids)
-            for name, estimator in estimators.items()]
+    found = []
+    for name, estimator in estimators.items():
+        fitted = clone(estimator).fit(X, np.asarray(Y))
+        proba = ([fitted.predict_proba(test_X)] if isinstance(fitted, EfficiencyClassifier)
+                 else None)
+        found.append(summarize(name, np.asarray(test_Y), [fitted.predict(test_X)], category_ids,
+                               proba))
+    return found
+
+
+@dataclass
+class Mode:
+    """How a method did on the held-out papers of one kind (the stress set's ``mode``)."""
+
+    name: str
+    papers: int
+    gold_per_paper: float
+    predicted_per_paper: float
+    exact: float  # share of papers whose predicted labels equal the gold ones
+    false_positives: int
+    false_negatives: int
+
+
+def by_mode(Y: np.ndarray, predicted: np.ndarray, modes: Sequence[str]) -> list[Mode]:
+    """Per kind of paper: labels per paper, exact matches and errors."""
+    Y, predicted, modes_ = np.asarray(Y), np.asarray(predicted), np.asarray(modes, dtype=object)
+    found = []
+    for mode in dict.fromkeys(modes):
+        rows = modes_ == mode
+        y, p = Y[rows], predicted[rows]
+        found.append(Mode(str(mode), int(rows.sum()), float(y.sum(axis=1).mean()),
+                          float(p.sum(axis=1).mean()), float((y == p).all(axis=1).mean()),
+                          int(((p == 1) & (y == 0)).sum()), int(((p == 0) & (y == 1)).sum())))
+    return found
+
+
+def format_modes(modes: list[Mode]) -> str:
+    lines = [f"{'kind of paper':<20}{'papers':>7}{'labels/paper':>16}{'exact':>8}"
+             f"{'false +':>9}{'false -':>9}",
+             f"{'':<20}{'':>7}{'pred / gold':>16}"]
+    for m in modes:
+        lines.append(f"{m.name:<20}{m.papers:>7}"
+                     f"{f'{m.predicted_per_paper:.2f} / {m.gold_per_paper:.2f}':>16}"
+                     f"{m.exact:>8.2f}{m.false_positives:>9}{m.false_negatives:>9}")
+    return "\n".join(lines)
+
+
+def format_reliability(tables: dict[str, list[Bin]]) -> str:
+    """Reliability tables side by side: per score bin, papers x categories, mean calibrated
+    score and the observed share of true labels."""
+    names = list(tables)
+    lines = [f"{'score':<9}" + "".join(f"{name + ': n':>16}{'mean score':>12}{'observed':>10}"
+                                       for name in names)]
+    edges = sorted({(b.low, b.high) for t in tables.values() for b in t})
+    for low, high in edges:
+        cells = ""
+        for name in names:
+            hit = [b for b in tables[name] if (b.low, b.high) == (low, high)]
+            cells += (f"{hit[0].count:>16}{hit[0].mean_score:>12.2f}{hit[0].observed:>10.2f}"
+                      if hit else f"{'-':>16}{'-':>12}{'-':>10}")
+        lines.append(f"{f'{low:.1f}-{high:.1f}':<9}{cells}")
+    return "\n".join(lines)
 
 
 def summarize(name: str, Y: np.ndarray, runs: list[np.ndarray],
-              category_ids: Sequence[str]) -> Scores:
+              category_ids: Sequence[str], scores: list[np.ndarray] | None = None) -> Scores:
     """Per-category precision, recall and F1 (mean over runs), micro and macro F1 with their
-    spread over runs."""
+    spread over runs, labels per paper, the share of none papers tagged, and (given the
+    calibrated ``scores`` of each run) the reliability table."""
     per_run = [precision_recall_fscore_support(Y, p, average=None, zero_division=0)
                for p in runs]
 
@@ -145,9 +270,17 @@ def summarize(name: str, Y: np.ndarray, runs: list[np.ndarray],
 
     micro = [float(f1_score(Y, p, average="micro", zero_division=0)) for p in runs]
     macro = [float(np.mean(r[2])) for r in per_run]
+    Y = np.asarray(Y)
+    none = Y.sum(axis=1) == 0
+    predicted = float(np.mean([np.asarray(p).sum(axis=1).mean() for p in runs]))
+    none_tagged = (float(np.mean([(np.asarray(p)[none].sum(axis=1) > 0).mean() for p in runs]))
+                   if none.any() else None)
+    table = (reliability(np.concatenate([Y] * len(scores)), np.concatenate(scores))
+             if scores else None)
     return Scores(name, mean(0), mean(1), mean(2),
                   (float(np.mean(micro)), float(np.std(micro))),
-                  (float(np.mean(macro)), float(np.std(macro))))
+                  (float(np.mean(macro)), float(np.std(macro))),
+                  (predicted, float(Y.sum(axis=1).mean())), none_tagged, table)
 
 
 def format_table(results: list[Scores], category_ids: Sequence[str]) -> str:
@@ -164,4 +297,11 @@ def format_table(results: list[Scores], category_ids: Sequence[str]) -> str:
         cells = "".join(f"{f'{getattr(r, key)[0]:.3f} ± {getattr(r, key)[1]:.3f}':>{width + 2}}"
                         for r in results)
         lines.append(f"{label:<20}{cells}")
+    cells = "".join(f"{f'{r.labels_per_paper[0]:.2f} / {r.labels_per_paper[1]:.2f}':>{width + 2}}"
+                    for r in results)
+    lines.append(f"{'labels/paper':<20}{cells}")
+    if any(r.none_tagged is not None for r in results):
+        cells = "".join(f"{'-' if r.none_tagged is None else f'{r.none_tagged:.2f}':>{width + 2}}"
+                        for r in results)
+        lines.append(f"{'none papers tagged':<20}{cells}")
     return "\n".join(lines)

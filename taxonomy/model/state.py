@@ -3,6 +3,14 @@
 Scoring needs only numpy and scipy: tagging starts without importing scikit-learn, and worker
 processes stay small. :class:`~taxonomy.model.estimator.EfficiencyClassifier` fits the state
 (``.export()``); a model file holds it as plain data (``to_dict``).
+
+A category is assigned when its logistic model's logit reaches the category's cutoff and,
+with a relevance gate, the gate's logit (is this paper about any lever at all?) reaches the
+gate's cutoff. The margin of that decision, min(logit - cutoff, gate logit - gate cutoff),
+is mapped to a probability by a sigmoid fitted on out-of-fold margins of the training papers
+(Platt scaling): the score. So among papers scoring 0.8 about 80% belong to the category (on
+papers like the seeds), and a score reaches the category's threshold, sigmoid(offset),
+exactly when the category is assigned.
 """
 
 from __future__ import annotations
@@ -14,10 +22,11 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from .features import Block, WordBlock, block_from_dict, tokenized
 from .text import compose
 
 # Version of the plain-data layout a model file holds (see ScoringState.to_dict).
-STATE_FORMAT = 3
+STATE_FORMAT = 4
 # Two fits whose weights differ by no more than this are the same model (BLAS and platform
 # differences move the last bits of the weights; labels never change at this size).
 EQUIVALENT_WITHIN = 1e-9
@@ -25,22 +34,28 @@ EQUIVALENT_WITHIN = 1e-9
 
 @dataclass
 class ScoringState:
-    """The vocabulary (in column order) with its idf weights, one linear model per category
-    and the per-category thresholds, plus the estimator parameters that shaped them."""
+    """Feature blocks, one linear model per category over their concatenated features with
+    its cutoff, an optional relevance gate, and a calibration per category (slope, offset);
+    plus the estimator parameters that shaped them."""
 
     params: dict[str, Any]
     category_ids: list[str]
-    vocabulary: list[str]
-    idf: np.ndarray  # (features,)
-    stop_words: list[str]
+    blocks: list[Block]
     coef: np.ndarray  # (categories, features)
     intercept: np.ndarray  # (categories,)
-    thresholds: np.ndarray  # (categories,)
-    _fast: Any = field(default=None, repr=False, compare=False)
+    cutoffs: np.ndarray  # (categories,), on the logit
+    calibration: np.ndarray  # (categories, 2): slope and offset on the decision margin
+    gate: np.ndarray | None = None  # (features + 2,): weights, intercept, cutoff
+    _names: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        """Per category, the score at which it is assigned (the margin's zero)."""
+        return np.asarray(sigmoid(self.calibration[:, 1]))
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_fast"] = None  # a cache, rebuilt on first use (and not worth pickling)
+        state["_names"] = None
         return state
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,12 +65,12 @@ class ScoringState:
             "format": STATE_FORMAT,
             "params": dict(self.params),
             "category_ids": list(self.category_ids),
-            "vocabulary": list(self.vocabulary),
-            "idf": np.asarray(self.idf, dtype=np.float64),
-            "stop_words": list(self.stop_words),
+            "blocks": [b.to_dict() for b in self.blocks],
             "coef": np.asarray(self.coef, dtype=np.float64),
             "intercept": np.asarray(self.intercept, dtype=np.float64),
-            "thresholds": np.asarray(self.thresholds, dtype=np.float64),
+            "cutoffs": np.asarray(self.cutoffs, dtype=np.float64),
+            "calibration": np.asarray(self.calibration, dtype=np.float64),
+            "gate": None if self.gate is None else np.asarray(self.gate, dtype=np.float64),
         }
 
     @classmethod
@@ -66,41 +81,52 @@ class ScoringState:
                              f"{STATE_FORMAT}")
         return cls(
             params=dict(state["params"]), category_ids=list(state["category_ids"]),
-            vocabulary=list(state["vocabulary"]), idf=np.asarray(state["idf"]),
-            stop_words=list(state["stop_words"]), coef=np.asarray(state["coef"]),
-            intercept=np.asarray(state["intercept"]),
-            thresholds=np.asarray(state["thresholds"]),
+            blocks=[block_from_dict(b) for b in state["blocks"]],
+            coef=np.asarray(state["coef"]), intercept=np.asarray(state["intercept"]),
+            cutoffs=np.asarray(state["cutoffs"]), calibration=np.asarray(state["calibration"]),
+            gate=None if state["gate"] is None else np.asarray(state["gate"]),
         )
 
     def equivalent(self, other: ScoringState, tolerance: float = EQUIVALENT_WITHIN) -> bool:
         """Same features and thresholds, weights equal within ``tolerance``: every score then
         agrees to about that tolerance and every label is the same."""
-        return (self.params == other.params and self.category_ids == other.category_ids
-                and self.vocabulary == other.vocabulary and self.stop_words == other.stop_words
-                and np.array_equal(self.thresholds, other.thresholds)
-                and all(a.shape == b.shape and bool(np.all(np.abs(a - b) <= tolerance))
-                        for a, b in ((self.idf, other.idf), (self.coef, other.coef),
-                                     (self.intercept, other.intercept))))
+        mine, theirs = self.to_dict(), other.to_dict()
+        return (_same(mine["params"], theirs["params"], 0.0)
+                and mine["category_ids"] == theirs["category_ids"]
+                and _same(mine["blocks"], theirs["blocks"], tolerance)
+                and np.array_equal(self.cutoffs, other.cutoffs)
+                and (self.gate is None) == (other.gate is None)
+                and all(_same(mine[k], theirs[k], tolerance)
+                        for k in ("coef", "intercept", "calibration", "gate")))
 
     # -- scoring ---------------------------------------------------------------------------
 
+    @property
+    def word_block(self) -> WordBlock:
+        block = self.blocks[0]
+        assert isinstance(block, WordBlock)
+        return block
+
     def transform(self, titles: Sequence[str], abstracts: Sequence[str]) -> sparse.csr_matrix:
-        """TF-IDF features of papers, equal to the fitted scikit-learn vectorizer's."""
-        docs = [compose(t, a, self.params["title_repeats"])
-                for t, a in zip(titles, abstracts, strict=True)]
-        if self._fast is None:
-            from .fast_tfidf import FastTfidf
+        """The features of papers: every block's, side by side."""
+        docs = tokenized([compose(t, a, self.params["title_repeats"])
+                          for t, a in zip(titles, abstracts, strict=True)],
+                         self.params["token_pattern"])
+        return sparse.hstack([b.transform(docs) for b in self.blocks], format="csr")
 
-            self._fast = FastTfidf(self)
-        return self._fast.transform(docs)
-
-    def decision(self, features: sparse.csr_matrix) -> np.ndarray:
-        """The linear score (logit) per paper and category."""
+    def logits(self, features: sparse.csr_matrix) -> np.ndarray:
+        """Each category's logistic model's logit (papers x categories)."""
         return np.asarray(features @ self.coef.T + self.intercept)
 
+    def decision(self, features: sparse.csr_matrix) -> np.ndarray:
+        """The margin of each category's decision: assigned when it is at least 0."""
+        return margins(self.logits(features), self.cutoffs,
+                       None if self.gate is None else features @ self.gate[:-2] + self.gate[-2],
+                       None if self.gate is None else float(self.gate[-1]))
+
     def scores_from_features(self, features: sparse.csr_matrix) -> np.ndarray:
-        """Probability per paper and category (logistic of the linear score)."""
-        return sigmoid(self.decision(features))
+        """Calibrated probability per paper and category."""
+        return calibrated(self.decision(features), self.calibration)
 
     def scores(self, titles: Sequence[str], abstracts: Sequence[str]) -> np.ndarray:
         return self.scores_from_features(self.transform(titles, abstracts))
@@ -111,21 +137,27 @@ class ScoringState:
     # -- explanations ----------------------------------------------------------------------
 
     def feature_names(self) -> np.ndarray:
-        return np.asarray(self.vocabulary, dtype=object)
+        """The word block's terms (the features explanations show)."""
+        if self._names is None:
+            self._names = np.asarray(self.word_block.vocabulary, dtype=object)
+        return self._names
 
     def top_terms(self, k: int = 15) -> dict[str, list[str]]:
-        """The k terms with the largest positive weight per category."""
-        names = self.feature_names()
-        return {cid: [str(names[i]) for i in np.argsort(-self.coef[j], kind="stable")[:k]
+        """The k words or word pairs with the largest positive weight per category."""
+        names, width = self.feature_names(), len(self.word_block.vocabulary)
+        return {cid: [str(names[i]) for i in np.argsort(-self.coef[j, :width],
+                                                        kind="stable")[:k]
                       if self.coef[j, i] > 0]
                 for j, cid in enumerate(self.category_ids)}
 
     def contributions(self, features: sparse.csr_matrix, row: int, category: int,
                       k: int = 5, names: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """The k terms of one paper that pushed one category's score up most."""
+        """The k words or word pairs of one paper that pushed one category's score up most."""
         start, end = features.indptr[row], features.indptr[row + 1]
         columns = features.indices[start:end]
         values = features.data[start:end] * self.coef[category, columns]
+        words = columns < len(self.word_block.vocabulary)
+        columns, values = columns[words], values[words]
         order = np.argsort(-values, kind="stable")[:k]
         names = self.feature_names() if names is None else names
         return [(str(names[columns[i]]), float(values[i])) for i in order if values[i] > 0]
@@ -133,3 +165,38 @@ class ScoringState:
 
 def sigmoid(logits: Any) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(logits)))
+
+
+def calibrated(margin: np.ndarray, calibration: np.ndarray) -> np.ndarray:
+    """sigmoid(slope * margin + offset) per category."""
+    return sigmoid(margin * calibration[:, 0] + calibration[:, 1])
+
+
+def margins(logits: np.ndarray, cutoffs: np.ndarray, gate: np.ndarray | None = None,
+            gate_cutoff: float | None = None) -> np.ndarray:
+    """min(logit - cutoff, gate logit - gate cutoff) per paper and category: a category is
+    assigned when it is at least 0 (both its model and the gate agree)."""
+    margin = logits - cutoffs
+    if gate is not None and gate_cutoff is not None:
+        margin = np.minimum(margin, (np.asarray(gate) - gate_cutoff)[:, None])
+    return np.asarray(margin)
+
+
+def _same(a: Any, b: Any, tolerance: float) -> bool:
+    """Deep equality of plain data, numbers within ``tolerance``."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k], tolerance) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape:
+            return False
+        if a.dtype.kind in "fc" or b.dtype.kind in "fc":
+            return bool(np.all(np.abs(a - b) <= tolerance))
+        return bool(np.array_equal(a, b))
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        if len(a) != len(b):
+            return False
+        if all(isinstance(x, str | int | bool) for x in a):
+            return list(a) == list(b)
+        return all(_same(x, y, tolerance) for x, y in zip(a, b, strict=True))
+    return bool(a == b)

@@ -16,7 +16,7 @@ from ..labels.categories import Taxonomy
 from ..labels.labelfile import MIN_SUPPORT, LabeledPapers, support
 from .artifact import load_model, read_card, save_model, sha256_file
 from .estimator import EfficiencyClassifier
-from .evaluation import FOLDS, REPEATS, Scores, cross_validate, holdout, methods
+from .evaluation import FOLDS, REPEATS, Scores, cross_validate, holdout, methods, summarize
 from .state import ScoringState
 from .thresholds import stratified_folds
 
@@ -30,10 +30,28 @@ def evaluate_all(papers: LabeledPapers, taxonomy: Taxonomy, folds: int = FOLDS,
 
 
 def holdout_all(papers: LabeledPapers, test: LabeledPapers, taxonomy: Taxonomy,
-                model: EfficiencyClassifier | None = None) -> list[Scores]:
+                model: EfficiencyClassifier | None = None,
+                baselines: bool = True) -> list[Scores]:
     """The model and both baselines fitted on ``papers``, scored on a separate labeled set."""
     return holdout(papers.frame(), papers.indicator(taxonomy.ids), test.frame(),
-                   test.indicator(taxonomy.ids), taxonomy.ids, methods(taxonomy, model))
+                   test.indicator(taxonomy.ids), taxonomy.ids,
+                   methods(taxonomy, model, baselines))
+
+
+def stress_metrics(state: ScoringState, taxonomy: Taxonomy) -> dict | None:
+    """The fitted model scored on the stress set (never trained on), for the model card;
+    None when no stress set is found."""
+    from ..labels.labelfile import load_labels
+
+    path = paths.stress_file()
+    if not path.is_file():
+        return None
+    test = load_labels(path, taxonomy)
+    scores = state.scores(test.titles, test.abstracts)
+    predicted = (scores >= state.thresholds).astype(np.int8)
+    result = summarize("model", test.indicator(taxonomy.ids), [predicted], taxonomy.ids, [scores])
+    return {"file": paths.shown(path), "sha256": sha256_file(path), "papers": len(test),
+            "metrics": result.to_dict()}
 
 
 @dataclass
@@ -89,6 +107,13 @@ def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxon
                        "folds": folds, "repeats": repeats},
         "metrics": {s.name: s.to_dict() for s in scores},
     }
+    stress = stress_metrics(state, taxonomy)
+    if stress is not None:
+        card["stress"] = stress
+        # What to expect on a real dump: the stress set is the check closest to one (many
+        # papers about no lever, the failure modes seen on real abstracts).
+        card["expected"] = {"source": "stress set", "precision": stress["metrics"]["precision"],
+                            "recall": stress["metrics"]["recall"]}
     return TrainResult(save_model(state, model_path, card), previous_f1, model_path)
 
 

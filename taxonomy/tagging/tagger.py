@@ -275,7 +275,7 @@ def _in_memory(estimator: Any) -> LoadedModel:
     """A fitted EfficiencyClassifier (or its exported state) as a model without a file."""
     state = estimator.export() if hasattr(estimator, "export") else estimator
     digest = hashlib.sha256()
-    for array in (state.idf, state.coef, state.intercept, state.thresholds):
+    for array in (state.coef, state.intercept, state.cutoffs, state.calibration):
         digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
     card = {"name": "in-memory", "version": digest.hexdigest()[:12],
             "thresholds": dict(zip(state.category_ids, map(float, state.thresholds),

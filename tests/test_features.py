@@ -1,0 +1,100 @@
+"""The feature blocks' numpy transforms equal scikit-learn's (or a plain reference), on the
+seed texts and on odd text hypothesis makes up."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from taxonomy.model.features import CharBlock, TermBlock, WordBlock, tokenized
+
+TOKENS = r"(?u)\b\w\w+\b"
+ODD = st.lists(st.text(alphabet=st.sampled_from(list("ab memory training GPU-_.é\n\t'\"")),
+                       max_size=80), min_size=1, max_size=6)
+
+
+@pytest.fixture(scope="module")
+def corpus(seed_labels) -> list[str]:
+    return [f"{t} {t} {a}" for t, a in zip(seed_labels.titles, seed_labels.abstracts,
+                                           strict=True)]
+
+
+@pytest.fixture(scope="module")
+def word(corpus):
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), max_df=0.5, sublinear_tf=True,
+                                 stop_words="english", token_pattern=TOKENS).fit(corpus)
+    block = WordBlock(list(vectorizer.get_feature_names_out()), vectorizer.idf_,
+                      sorted(vectorizer.get_stop_words()), (1, 2), True)
+    return vectorizer, block
+
+
+@pytest.fixture(scope="module")
+def char(corpus):
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, max_df=0.5,
+                                 sublinear_tf=True).fit(corpus)
+    block = CharBlock(list(vectorizer.get_feature_names_out()), vectorizer.idf_, (3, 5), True)
+    return vectorizer, block
+
+
+def _equal(block, vectorizer, texts: list[str]) -> None:
+    ours = block.transform(tokenized(texts, TOKENS))
+    reference = vectorizer.transform(texts)
+    assert ours.shape == reference.shape
+    assert abs(ours - reference).max() <= 1e-9 if ours.nnz or reference.nnz else True
+    assert (abs(ours) > 0).sum() == (abs(reference) > 0).sum()
+
+
+def test_word_block_equals_scikit_learn(word, corpus):
+    _equal(word[1], word[0], corpus[:60])
+
+
+def test_char_block_equals_scikit_learn(char, corpus):
+    _equal(char[1], char[0], corpus[:60])
+
+
+@settings(max_examples=80, deadline=None)
+@given(ODD)
+def test_word_block_equals_scikit_learn_on_odd_text(word, texts):
+    _equal(word[1], word[0], texts)
+
+
+@settings(max_examples=80, deadline=None)
+@given(ODD)
+def test_char_block_equals_scikit_learn_on_odd_text(char, texts):
+    _equal(char[1], char[0], texts)
+
+
+TERMS = [["memory", "gpu memory", "activation checkpointing"], ["all-reduce", "memory"],
+         ["data pruning", "training data selection with a proxy"]]
+
+
+def _reference_terms(text: str) -> list[int]:
+    """Occurrences of each category's terms as token sequences, counted naively."""
+    tokens = re.findall(TOKENS, text.lower())
+    counts = []
+    for terms in TERMS:
+        n = 0
+        for term in terms:
+            wanted = re.findall(TOKENS, term.lower())
+            n += sum(tokens[i:i + len(wanted)] == wanted
+                     for i in range(len(tokens) - len(wanted) + 1))
+        counts.append(n)
+    return counts
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["memory", "GPU", "gpu", "activation",
+                                          "checkpointing", "all-reduce", "all", "reduce",
+                                          "data", "pruning", "training", "selection", "with",
+                                          "a", "proxy", "x"]), max_size=25).map(" ".join),
+                min_size=1, max_size=5))
+def test_term_block_counts_every_occurrence(texts):
+    block = TermBlock(TERMS, TOKENS, weight=2.0)
+    found = block.transform(tokenized(texts, TOKENS)).toarray()
+    expected = np.log1p([_reference_terms(t) for t in texts]) * 2.0
+    assert np.allclose(found, expected)
