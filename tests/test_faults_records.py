@@ -185,6 +185,16 @@ def test_listing_pages_keep_every_good_record(records, tmp_path):
     _check(records, data, starts, tmp_path, "dump.txt")
 
 
+def test_json_lines_whose_bad_records_are_arrays_stay_json_lines(tmp_path):
+    """One good object among array lines is still a JSON Lines file (found by hypothesis)."""
+    path = tmp_path / "dump.jsonl"
+    path.write_text('{"id": "a", "title": "Title A", "abstract": "Abstract A."}\n'
+                    '["Title B", "Abstract B."]\n["Title C", "Abstract C."]\n', encoding="utf-8")
+    log = ReadLog()
+    assert [p.title for p in read_file(path, log=log)] == ["Title A"]
+    assert [line for _, line, _ in log.skipped] == [2, 3]
+
+
 def test_a_title_starting_with_a_quote_keeps_the_rest_of_a_tsv(tmp_path):
     """The issue's reproduction: a 20-row TSV whose 3rd title starts with a quote."""
     quote = '"'

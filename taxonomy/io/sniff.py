@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import json
 import os
 import re
 import zlib
@@ -76,12 +77,23 @@ def _format_of(text: str) -> str:
     first = lines[0] if lines else ""
     if header_delimiter(first) is not None:
         return "csv"  # the CSV reader says which required column is missing, if any
-    # JSON Lines when most of the first lines hold an object (a broken line may come first).
+    # JSON Lines when one of the first lines holds an object and most hold an object or another
+    # JSON value (a broken line may come first; an array line is a bad record, not a listing).
     sample = lines[:50]
     objects = sum(ln.startswith("{") for ln in sample)
-    if objects and objects * 2 >= len(sample):
+    if objects and (objects + sum(_json_array(ln) for ln in sample)) * 2 >= len(sample):
         return "jsonl"
     return "listing"
+
+
+def _json_array(line: str) -> bool:
+    """True for a line holding a JSON array ('[1] arXiv:...' in a listing page is not one)."""
+    if not line.startswith("["):
+        return False
+    try:
+        return isinstance(json.loads(line), list)
+    except ValueError:
+        return False
 
 
 def header_delimiter(line: str) -> str | None:
