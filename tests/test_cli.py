@@ -11,7 +11,7 @@ from conftest import DUMPS, ROOT
 from taxonomy.cli import build_parser
 
 COMMANDS = ["parse", "tag", "report", "train", "evaluate", "explain", "labels check",
-            "labels agree", "labels suspects"]
+            "labels agree", "labels suspects", "labels merge", "review"]
 
 
 def _commands(parser) -> list[str]:
@@ -65,11 +65,11 @@ def test_explain_by_id_and_unknown_id(cli):
 
 
 def test_evaluate_prints_model_and_both_baselines(cli):
-    result = cli("evaluate", "--folds", "3", "--repeats", "1")
+    result = cli("evaluate", "--folds", "3", "--repeats", "1", "--no-holdout")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == ("1 x 3-fold multilabel-stratified cross-validation on 208 labeled papers"
-                        " (mean over repeats; ± is the spread)")
+    assert lines[0] == ("Seed labels: 1 x 3-fold multilabel-stratified cross-validation on 208 "
+                        "papers of labels/seed.csv (mean over repeats; ± is the spread)")
     assert lines[1].split() == ["category", "model", "keyword", "rules", "plain", "pipeline"]
     assert [line.split()[0] for line in lines[3:8]] == [
         "memory", "communication", "data_selection", "architecture", "convergence_speed"]
@@ -87,12 +87,17 @@ def test_labels_suspects_lists_the_strongest_first(cli):
 
 def test_evaluate_holdout_scores_a_separate_file(cli):
     holdout = ROOT / "tests" / "data" / "labels" / "holdout_sample.csv"
-    result = cli("evaluate", "--holdout", holdout)
+    result = cli("evaluate", "--holdout", holdout, "--no-cv")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == f"fitted on 208 labeled papers, scored on 10 papers of {holdout}"
+    assert lines[0].startswith("Held out: fitted on all 208 labeled papers, scored on the 10 "
+                               "papers of ")
     assert lines[1].split() == ["category", "model", "keyword", "rules", "plain", "pipeline"]
-    assert lines[-1].startswith("macro F1")
+    rows = {line[:20].strip(): line[20:].split() for line in lines[3:]}
+    assert set(rows) >= {"macro F1", "labels/paper", "none papers tagged"}
+    assert len(rows["labels/paper"]) == 9  # "pred / gold" for each of three methods
+    assert "Reliability of the model's scores" in result.stdout
+    assert "Seed labels" not in result.stdout
 
 
 # -- one smoke test per command, through the installed entry point, from an empty directory --
@@ -103,13 +108,16 @@ SMOKE = {
     "tag": (["tag", "dump.txt", "-o", "t.csv"], "tagged 48 papers (48 by hand label"),
     "report": (["report"], "wrote 10 files to reports"),
     "train": (["train", "-o", "m", "--folds", "2", "--repeats", "1"], "wrote m/efficiency"),
-    "evaluate": (["evaluate", "--folds", "2", "--repeats", "1"], "macro F1"),
+    "evaluate": (["evaluate", "--folds", "2", "--repeats", "1"], "none papers tagged"),
     "explain": (["explain", "--title", "ZeRO-Offload", "--abstract", "We offload optimizer "
                  "states to CPU memory so one GPU trains a ten times larger model."],
                 "ASSIGNED"),
     "labels check": (["labels", "check"], "208 labeled papers in labels/seed.csv"),
     "labels agree": (["labels", "agree", "first.csv", "second.csv"], "208 papers labeled twice"),
     "labels suspects": (["labels", "suspects", "--top", "3"], "strongest"),
+    "labels merge": (["labels", "merge", "reviewed.csv", "--into", "mine.csv"],
+                     "merged 208 reviewed papers into mine.csv"),
+    "review": (["review", "dump.txt", "--top", "3", "-o", "q.csv"], "to review into q.csv"),
 }
 
 
@@ -122,6 +130,7 @@ def test_the_installed_command_runs_from_an_empty_directory(entry_point, tmp_pat
     shutil.copy(DUMPS[1], tmp_path / "dump.txt")
     for name in ("first", "second"):
         shutil.copy(ROOT / "labels" / "passes" / f"{name}_pass.csv", tmp_path / f"{name}.csv")
+    shutil.copy(ROOT / "labels" / "seed.csv", tmp_path / "reviewed.csv")
     args, expected = SMOKE[command]
     env = {k: v for k, v in __import__("os").environ.items() if k != "TAXONOMY_HOME"}
     result = entry_point(*args, env=env)

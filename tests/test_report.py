@@ -107,23 +107,25 @@ def test_uncovered(report):
     assert list(table["best_score"]) == pytest.approx([0.45, 0.3])
 
 
-def test_uncertain(report):
+def test_uncertain_is_the_ranked_review_queue(report):
     table = report.uncertain
-    # Model-tagged only (Paper B's memory 0.55 is a hand label), closest to the threshold first.
-    assert list(zip(table["id"], table["category"], strict=True)) == [
-        ("p4", "data"), ("p6", "data"), ("p4", "memory"), ("p9", "memory")]
-    assert list(table["score"]) == pytest.approx([0.27, 0.34, 0.45, 0.58])
-    assert list(table["threshold"]) == pytest.approx([0.3, 0.3, 0.5, 0.5])
-    assert list(table["distance"]) == pytest.approx([-0.03, 0.04, -0.05, 0.08])
-    assert list(table["assigned"]) == [False, True, False, True]
+    # Model-tagged only (hand-labeled B, E, H never), ranked by informativeness: the largest
+    # closeness to a threshold plus half the second largest (worked out by hand).
+    assert list(table["id"]) == ["p4", "p6", "p9", "p10", "p7", "p3", "2301.00001"]
+    assert list(table["informativeness"]) == pytest.approx(
+        [1.35, 1.1429, 0.9829, 0.95, 0.7, 0.6833, 0.4333], abs=1e-4)
+    # D is as close to memory's threshold (0.45 vs 0.5) as to data's (0.27 vs 0.3).
+    assert {table["category"][0], table["also_near"][0]} == {"memory", "data"}
+    assert list(table["category"][1:4]) == ["data", "memory", "communication"]
+    assert list(table["score"][1:4]) == pytest.approx([0.34, 0.58, 0.65])
+    assert list(table["distance"][1:4]) == pytest.approx([0.04, 0.08, 0.15])
+    assert list(table["assigned"][:4]) == [False, True, True, True]
+    assert list(table["also_near"][1:4]) == ["", "", "memory"]  # J is near memory's too
 
 
-def test_uncertain_margin_is_inclusive():
-    rows = [("x", "X", "", "", 0.4, 0.0, 0.0, "model", ""),
-            ("y", "Y", "", "", 0.3999, 0.0, 0.0, "model", "")]
-    table = uncertain(prepare(_tags(rows), TAXONOMY), TAXONOMY, {**THRESHOLDS, "memory": 0.3},
-                      margin=0.1)
-    assert list(table["id"]) == ["y", "x"]
+def test_uncertain_is_capped():
+    table = uncertain(prepare(_tags(), TAXONOMY), TAXONOMY, THRESHOLDS, top=3)
+    assert list(table["id"]) == ["p4", "p6", "p9"]
 
 
 def test_uncertain_needs_every_threshold():
@@ -280,7 +282,7 @@ def test_long_lists_are_cut_in_markdown_not_in_csv(tmp_path):
 def test_summary_table(report):
     lines = summary_table(report).splitlines()
     assert lines[0] == ("10 papers, 8 in a category (80.0%), 2 in none, 3 by hand label, "
-                        "7 by model, 3 uncertain")
+                        "7 by model, 7 to review")
     assert lines[3].split() == ["Memory", "5", "50.0%", "1", "4", "0.70", "2", "+3"]
     assert lines[5].split() == ["Data", "selection", "4", "40.0%", "1", "3", "0.66", "2", "+2"]
     assert "5 papers new since the older table (6 papers)" in lines

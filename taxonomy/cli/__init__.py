@@ -1,7 +1,7 @@
 """The `taxonomy` command: parses arguments, calls the library, prints. Nothing else.
 
 Each command group registers its sub-commands and handlers in its own module (parse, tag,
-report, model, labels); ``_common`` holds what they share.
+report, model, labels, review); ``_common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import threading
 from .. import paths
 from .._signals import Terminated, terminate
 from ..errors import TaxonomyError
-from . import labels, model, parse, report, tag
+from . import labels, model, parse, report, review, tag
 from ._common import Subparsers, Version
 
 
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.register(sub)
     tag.register(sub)
     report.register(sub)
+    review.register(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""`taxonomy labels check | agree | suspects`: hand labels."""
+"""`taxonomy labels check | agree | suspects | merge`: hand labels."""
 
 from __future__ import annotations
 
@@ -38,6 +38,9 @@ def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     q.add_argument("path", nargs="?", help=LABELS_HELP)
     q.add_argument("--top", type=int, default=20, help="how many to list (default: 20)")
     q.set_defaults(handler=suspects)
+    from .review import register_merge
+
+    register_merge(actions)
 
 
 def check(args: argparse.Namespace) -> int:

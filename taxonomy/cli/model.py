@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .. import paths
 from ..errors import TaxonomyError
@@ -38,17 +39,28 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(handler=train)
 
     p = sub.add_parser(
-        "evaluate", help="cross-validated quality of the model next to two baselines",
+        "evaluate", help="quality of the model next to two baselines: cross-validated and on "
+                         "the stress set",
         description="Repeated multilabel-stratified k-fold cross-validation of the model, the "
-                    "keyword rules and the plain TF-IDF + logistic pipeline, side by side. "
-                    "With --holdout, all three are fitted on the labels and scored on a "
-                    "separate labeled file instead.\n\nexample:\n"
-                    "  taxonomy evaluate --folds 5 --repeats 3")
+                    "keyword rules and the plain TF-IDF + logistic pipeline on the hand labels, "
+                    "then all three fitted on every hand label and scored on a held-out labeled "
+                    "file (the stress set, labels/stress.csv, unless --holdout names another). "
+                    "Shows precision / recall / F1 per category, labels per paper (predicted / "
+                    "gold), the share of papers about no lever that got a label, the held-out "
+                    "papers by kind, and a reliability table of the model's scores."
+                    "\n\nexamples:\n  taxonomy evaluate\n"
+                    "  taxonomy evaluate --holdout my-checked-papers.csv --markdown")
     p.add_argument("--labels", help=LABELS_HELP)
     p.add_argument("--folds", type=positive, default=5)
     p.add_argument("--repeats", type=positive, default=3)
-    p.add_argument("--holdout", metavar="LABELS_CSV",
-                   help="score on this separately labeled file instead of cross-validating")
+    held = p.add_mutually_exclusive_group()
+    held.add_argument("--holdout", metavar="LABELS_CSV",
+                      help="the held-out labeled file (default: the stress set)")
+    held.add_argument("--no-holdout", action="store_true",
+                      help="cross-validation only")
+    p.add_argument("--no-cv", action="store_true", help="the held-out file only")
+    p.add_argument("--markdown", action="store_true",
+                   help="print the tables as Markdown (what the README shows)")
     p.set_defaults(handler=evaluate)
 
     p = sub.add_parser(
@@ -93,22 +105,65 @@ def train(args: argparse.Namespace) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from ..labels.labelfile import load_labels
-    from ..model.evaluation import format_table
+    from ..labels.labelfile import load_labels, read_column
+    from ..model.evaluation import by_mode, format_modes, format_reliability, format_table
     from ..model.training import evaluate_all, holdout_all
 
     taxonomy, papers = taxonomy_and_labels(args.labels)
-    if args.holdout:
-        test = load_labels(args.holdout, taxonomy)
-        results = holdout_all(papers, test, taxonomy)
-        say(args, f"fitted on {len(papers)} labeled papers, scored on {len(test)} papers of "
-            f"{args.holdout}")
-    else:
+    holdout = None if args.no_holdout else (
+        Path(args.holdout) if args.holdout else paths.stress_file())
+    if args.no_cv and holdout is None:
+        raise TaxonomyError("--no-cv with --no-holdout leaves nothing to evaluate")
+    if args.holdout is None and holdout is not None and not holdout.is_file():
+        holdout = None  # no stress set in this project: cross-validation only
+    show = _markdown if args.markdown else (lambda text: text)
+    reliability = {}
+    if not args.no_cv:
         results = evaluate_all(papers, taxonomy, args.folds, args.repeats)
-        say(args, f"{args.repeats} x {args.folds}-fold multilabel-stratified cross-validation "
-            f"on {len(papers)} labeled papers (mean over repeats; ± is the spread)")
-    print(format_table(results, taxonomy.ids))
+        shown = paths.shown(paths.labels_file(args.labels))
+        print(f"Seed labels: {args.repeats} x {args.folds}-fold multilabel-stratified "
+              f"cross-validation on {len(papers)} papers of {shown} (mean over repeats; ± is "
+              "the spread)")
+        print(show(format_table(results, taxonomy.ids)))
+        if results[0].reliability:
+            reliability["seed CV"] = results[0].reliability
+    if holdout is not None:
+        test = load_labels(holdout, taxonomy)
+        results = holdout_all(papers, test, taxonomy)
+        print(("" if args.no_cv else "\n")
+              + f"Held out: fitted on all {len(papers)} labeled papers, scored on the "
+              f"{len(test)} papers of {paths.shown(holdout)} (never trained on)")
+        print(show(format_table(results, taxonomy.ids)))
+        modes = read_column(holdout, "mode")
+        if modes:
+            from ..model.estimator import EfficiencyClassifier
+
+            model = EfficiencyClassifier(taxonomy=taxonomy).fit(
+                papers.frame(), papers.indicator(taxonomy.ids))
+            predicted = model.predict(test.frame())
+            print("\nHeld-out papers by kind (the file's 'mode' column), model:")
+            print(show(format_modes(by_mode(test.indicator(taxonomy.ids), predicted,
+                                            [modes.get(i, "") for i in test.ids]))))
+        if results[0].reliability:
+            reliability["held out"] = results[0].reliability
+    if reliability:
+        print("\nReliability of the model's scores (papers x categories per score bin; "
+              "calibrated scores keep 'mean score' close to 'observed'):")
+        print(show(format_reliability(reliability)))
     return 0
+
+
+def _markdown(table: str) -> str:
+    """A terminal table (columns separated by two or more spaces) as a Markdown table."""
+    import re
+
+    rows = [([""] if line[:1].isspace() else []) + re.split(r"\s{2,}", line.strip())
+            for line in table.splitlines() if line.strip()]
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * width]
+    lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+    return "\n".join(lines)
 
 
 def explain(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from ._common import (
     add_model_options,
     labeled_papers,
     load_model,
+    positive,
     report_skipped,
     say,
 )
@@ -31,6 +32,9 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--compare", metavar="OLD", help="an older tagged file to compare with")
     p.add_argument("--encoding", metavar="NAME",
                    help="text encoding of raw dumps among the INPUTs, e.g. latin-1")
+    p.add_argument("--review", type=positive, default=50, metavar="N",
+                   help="list at most N uncertain papers, the most worth a hand label "
+                        "(default: %(default)s)")
     add_model_options(p)
     p.set_defaults(handler=run)
 
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     tagger = Tagger(load_model(args.model), HandLabels.from_papers(labeled))
     run = run_report(inputs, out_dir, tagger, taxonomy,
                      label_support=support(labeled, taxonomy) if labeled else None,
-                     compare=args.compare, encoding=args.encoding)
+                     compare=args.compare, encoding=args.encoding, review=args.review)
     say(args, summary_table(run.report))
     say(args, f"wrote {len(run.files)} files to {out_dir}: "
         + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html")) + " and "

@@ -22,8 +22,6 @@ from ..labels.labelfile import MIN_SUPPORT
 
 TITLE = "Training-efficiency category coverage"
 UNDATED = "undated"
-# Float slack: 0.4 - 0.3 is 0.10000000000000003, yet a score 0.1 from its threshold is uncertain.
-_EPSILON = 1e-9
 _MONTH = re.compile(r"^(\d{4})-(\d{2})")
 
 
@@ -47,7 +45,7 @@ class Report:
     new_papers: pd.DataFrame | None = None
     papers_then: int | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
-    uncertain_margin: float = 0.1
+    uncertain_top: int = 50
     top_n: int = 10
     models: list[str] = field(default_factory=list)
     generated: str = field(default_factory=lambda: dt.date.today().isoformat())
@@ -137,31 +135,44 @@ def uncovered(tags: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
 
 
 def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, float],
-              margin: float = 0.1) -> pd.DataFrame:
-    """Model-tagged papers with a score within ``margin`` of a category's threshold: one row per
-    (paper, category), closest to the threshold first; ``assigned`` says which side it fell."""
+              top: int = 50) -> pd.DataFrame:
+    """The review queue of a tagged table: at most ``top`` model-tagged papers whose hand label
+    would teach the model most (closest to a threshold, torn between two categories; see
+    ``taxonomy.tagging.review``), most first. One row per paper: its most uncertain category
+    (``score``, ``threshold``, ``distance``, ``assigned``) and ``also_near``, a second category
+    it is close to the threshold of."""
+    from ..tagging.review import informativeness, uncertainty
+
     missing = [cid for cid in taxonomy.ids if cid not in thresholds]
     if missing:
         raise TaxonomyError(f"no threshold for category {missing[0]!r}; pass the 'thresholds' "
                             "of the model card the table was tagged with")
+    columns = ["id", "title", "category", "score", "threshold", "distance", "assigned",
+               "also_near", "informativeness", "link"]
     model = tags[tags["source"] == "model"]
-    parts = []
-    for cid in taxonomy.ids:
-        threshold = float(thresholds[cid])
-        score = model[f"score_{cid}"]
-        near = model[(score - threshold).abs() <= margin + _EPSILON]
-        parts.append(pd.DataFrame({
-            "id": near["id"], "title": near["title"], "category": cid,
-            "score": near[f"score_{cid}"], "threshold": threshold,
-            "distance": near[f"score_{cid}"] - threshold,
-            "assigned": near["labels"].map(lambda text, c=cid: c in split_labels(text)),
-            "link": near["link"],
-        }))
-    out = _concat(parts, ["id", "title", "category", "score", "threshold", "distance",
-                          "assigned", "link"])
-    order = out["distance"].abs().rename("closeness")
-    out = out.assign(closeness=order).sort_values(["closeness", "id", "category"], kind="stable")
-    return out.drop(columns="closeness").reset_index(drop=True)
+    if model.empty:
+        return pd.DataFrame(columns=columns)
+    ids = np.asarray(taxonomy.ids, dtype=object)
+    scores = model[[f"score_{c}" for c in taxonomy.ids]].to_numpy(dtype=float)
+    limits = np.array([float(thresholds[c]) for c in taxonomy.ids])
+    closeness = uncertainty(scores, limits)
+    order = np.argsort(-closeness, axis=1, kind="stable")
+    first = order[:, 0]
+    rows = np.arange(len(model))
+    second = order[:, 1] if len(ids) > 1 else first
+    near = closeness[rows, second] >= 0.5 if len(ids) > 1 else np.zeros(len(model), bool)
+    out = pd.DataFrame({
+        "id": model["id"].to_numpy(), "title": model["title"].to_numpy(),
+        "category": ids[first], "score": scores[rows, first], "threshold": limits[first],
+        "distance": scores[rows, first] - limits[first],
+        "assigned": [c in split_labels(text) for c, text in zip(ids[first], model["labels"],
+                                                                 strict=True)],
+        "also_near": np.where(near, ids[second], ""),
+        "informativeness": np.round(informativeness(scores, limits), 4),
+        "link": model["link"].to_numpy(),
+    }, columns=columns)
+    out = out.sort_values(["informativeness", "id"], ascending=[False, True], kind="stable")
+    return out.head(top).reset_index(drop=True)
 
 
 def cooccurrence(tags: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
@@ -258,7 +269,7 @@ def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
 
 def build_report(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: dict[str, float],
                  label_support: dict[str, int] | None = None,
-                 compare: pd.DataFrame | None = None, uncertain_margin: float = 0.1,
+                 compare: pd.DataFrame | None = None, uncertain_top: int = 50,
                  top_n: int = 10) -> Report:
     """Every section of the report for a tagged table (and optionally an older one)."""
     tags = prepare(tags, taxonomy)
@@ -273,7 +284,7 @@ def build_report(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: dict[str, f
         categories=category_table(tags, taxonomy),
         top_papers=top_papers(tags, taxonomy, top_n),
         uncovered=uncovered(tags, taxonomy),
-        uncertain=uncertain(tags, taxonomy, thresholds, uncertain_margin),
+        uncertain=uncertain(tags, taxonomy, thresholds, uncertain_top),
         cooccurrence=cooccurrence(tags, taxonomy),
         over_time=over_time(tags, taxonomy),
         reading_list=reading_list(tags, taxonomy),
@@ -282,5 +293,5 @@ def build_report(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: dict[str, f
         new_papers=None if then is None else new_papers(then, tags),
         papers_then=None if then is None else len(then),
         thresholds={cid: float(thresholds[cid]) for cid in taxonomy.ids},
-        uncertain_margin=uncertain_margin, top_n=top_n, models=models,
+        uncertain_top=uncertain_top, top_n=top_n, models=models,
     )

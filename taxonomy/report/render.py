@@ -78,7 +78,7 @@ def _totals(report: Report) -> list[tuple[str, str]]:
     return [(str(report.papers), "papers"), (str(report.covered), f"in a category ({_pct(share)})"),
             (str(report.papers - report.covered), "in none"),
             (str(report.by_hand), "by hand label"), (str(report.by_model), "by model"),
-            (str(report.uncertain["id"].nunique()), "uncertain")]
+            (str(len(report.uncertain)), "to review")]
 
 
 def summary_table(report: Report) -> str:

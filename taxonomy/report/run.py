@@ -63,7 +63,7 @@ def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
                tagger: Tagger, taxonomy: Taxonomy,
                label_support: dict[str, int] | None = None,
                compare: str | os.PathLike | None = None,
-               encoding: str | None = None) -> CoverageRun:
+               encoding: str | None = None, review: int = 50) -> CoverageRun:
     """Tag (when needed), summarize and write the report files into ``out_dir``.
 
     Every input (and the --compare table) is checked before any tagging starts, and
@@ -83,5 +83,5 @@ def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
     tagged = load_tagged(inputs, tagger, log, encoding)
     older = pd.concat(list(read_table(compare)), ignore_index=True) if compare else None
     report = build_report(tagged, taxonomy, tagger.model.card["thresholds"],
-                          label_support=label_support, compare=older)
+                          label_support=label_support, compare=older, uncertain_top=review)
     return CoverageRun(report, write_report(report, out_dir), log)

@@ -109,15 +109,17 @@ def sections(report: Report) -> list[Section]:
                            Column("Categories", "categories")],
                           _rows(new), "new_papers.csv")]))
     found += [
-        Section("uncertain", f"Uncertain papers ({report.uncertain['id'].nunique()})",
-                f"Model-tagged papers scoring within {report.uncertain_margin:g} of a "
-                "category's threshold, one row per paper and category, closest first; worth a "
-                "hand label.",
+        Section("uncertain", f"Uncertain papers: the review queue ({len(report.uncertain)})",
+                f"The model-tagged papers (at most {report.uncertain_top}) whose hand label "
+                "would teach the model most: closest to a category's threshold or torn "
+                "between two categories, most informative first. 'taxonomy review' writes "
+                "such a queue as a labels file to fill in and merge.",
                 tables=[Table([Column("Paper", "title", "paper"),
                                Column("Category", "category", "category"),
                                Column("Score", "score", "score"),
                                Column("Threshold", "threshold", "score"),
-                               Column("Assigned", "assigned", "yesno")],
+                               Column("Assigned", "assigned", "yesno"),
+                               Column("Also near", "also_near", "category")],
                               _rows(report.uncertain), "uncertain.csv")]),
         Section("uncovered", f"Papers in no category ({len(report.uncovered)})",
                 "With the category each came closest to.",

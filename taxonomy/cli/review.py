@@ -1,0 +1,150 @@
+"""`taxonomy review` and `taxonomy labels merge`: the loop that grows the hand labels."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .. import paths
+from ..errors import TaxonomyError
+from ._common import (
+    LABELS_HELP,
+    MODEL_HELP,
+    Subparsers,
+    add_read_options,
+    positive,
+    report_skipped,
+    say,
+    waiting_for,
+)
+
+QUEUE_COLUMNS = ["id", "title", "abstract", "labels", "note", "suggested", "scores",
+                 "terms", "informativeness", "url"]
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "review", help="the papers whose hand labels would teach the model most",
+        description="Pick at most --top papers of the inputs that the model is least sure "
+                    "about (closest to a threshold, torn between two categories), diverse, "
+                    "and write them in the labels-file format: fill in each 'labels' cell "
+                    "(';'-separated categories, or 'none'; leave '?' to skip), then merge "
+                    "with 'taxonomy labels merge' and retrain. Hand-labeled papers are never "
+                    "queued. A tags table ('taxonomy tag' output) narrows the queue to its "
+                    "papers; their text comes from the dumps given with it.\n\nexamples:\n"
+                    "  taxonomy review data/dumps/*.txt --top 30 -o queue.csv\n"
+                    "  taxonomy review tags.csv new-listing.txt -o queue.csv")
+    p.add_argument("inputs", nargs="+", metavar="DUMP_OR_TAGS")
+    p.add_argument("--top", type=positive, default=50,
+                   help="at most this many papers (default: %(default)s)")
+    p.add_argument("-o", "--output", default="queue.csv",
+                   help="the queue CSV to write (default: %(default)s)")
+    p.add_argument("--model", help=MODEL_HELP)
+    p.add_argument("--labels", help="hand labels: their papers are never queued (default: "
+                                    "the hand labels in use)")
+    add_read_options(p)
+    p.set_defaults(handler=review)
+
+
+def register_merge(actions: Subparsers) -> None:
+    q = actions.add_parser(
+        "merge", help="merge a reviewed queue into the hand labels",
+        description="Validate a queue written by 'taxonomy review' whose 'labels' cells were "
+                    "filled in, and append its reviewed rows to the labels file. Rows still "
+                    "'?' are skipped; a paper the labels file holds already is never "
+                    "overwritten (other labels are reported as a conflict, and the exit "
+                    "status is 1). Then retrain: scripts/retrain in a clone, or 'taxonomy "
+                    "train --labels FILE -o DIR'.\n\nexamples:\n"
+                    "  taxonomy labels merge queue.csv\n"
+                    "  taxonomy labels merge queue.csv --into my-labels.csv")
+    q.add_argument("queue")
+    q.add_argument("--into", metavar="LABELS_CSV", help=LABELS_HELP)
+    q.set_defaults(handler=merge)
+
+
+def _tags_table_ids(path: str) -> set[str] | None:
+    """The ids of a table written by 'taxonomy tag', or None when ``path`` is not one."""
+    from ..io.writers import read_table
+    from ..report.run import is_tagged_table
+
+    if not is_tagged_table(path):
+        return None
+    return {str(i) for chunk in read_table(path) for i in chunk["id"]}
+
+
+def review(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ..io.readlog import ReadLog
+    from ..io.writers import refuse_inputs, write_frame
+    from ..labels.categories import load_taxonomy
+    from ..labels.labelfile import load_labels
+    from ..model.artifact import load_model
+    from ..tagging.hand import HandLabels
+    from ..tagging.review import review_queue
+
+    taxonomy = load_taxonomy()
+    model = load_model(paths.model_file(args.model), taxonomy.ids)
+    hand = HandLabels.from_papers(load_labels(paths.labels_file(args.labels), taxonomy))
+    tables = {i: _tags_table_ids(i) for i in args.inputs}
+    dumps = [i for i, ids in tables.items() if ids is None]
+    wanted = set().union(*(ids for ids in tables.values() if ids is not None)) \
+        if len(dumps) < len(tables) else None
+    if not dumps:
+        raise TaxonomyError("a tags table holds no abstracts to review; give the dumps it was "
+                            "tagged from too (taxonomy review tags.csv DUMP...)")
+    refuse_inputs(args.output, args.inputs)
+    if not args.output.endswith(".csv"):
+        raise TaxonomyError(f"{args.output}: the queue is a labels file; name it .csv")
+    log = ReadLog()
+    queue = review_queue(dumps, model, hand, args.top, log, fmt=args.fmt,
+                         encoding=args.encoding, only=wanted)
+    frame = pd.DataFrame({
+        "id": [q.paper.id for q in queue],
+        "title": [q.paper.title for q in queue],
+        "abstract": [q.paper.abstract for q in queue],
+        "labels": "?",
+        "note": "",
+        "suggested": [";".join(q.suggested) or "none" for q in queue],
+        "scores": ["; ".join(f"{c} {s:.2f}" for c, s in q.scores.items()) for q in queue],
+        "terms": [q.terms for q in queue],
+        "informativeness": [round(q.value, 3) for q in queue],
+        "url": [q.paper.url for q in queue],
+    }, columns=QUEUE_COLUMNS)
+    write_frame(args.output, frame)
+    say(args, f"wrote {len(queue)} papers to review into {args.output} (most informative "
+        "first); fill in each 'labels' cell, then: taxonomy labels merge "
+        f"{args.output}")
+    report_skipped(log)
+    return 0
+
+
+def merge(args: argparse.Namespace) -> int:
+    from ..labels.categories import load_taxonomy
+    from ..labels.merge import format_conflicts, merge_queue
+
+    taxonomy = load_taxonomy()
+    into = paths.labels_file(args.into)
+    if paths.is_shipped(into):
+        raise TaxonomyError(f"{into} ships with the package and is never changed; merge into "
+                            "your own file with --into my-labels.csv (or set TAXONOMY_HOME "
+                            "to a project directory holding labels/seed.csv)")
+    if Path(args.queue).resolve() == into.resolve() or not os.path.exists(args.queue):
+        if not os.path.exists(args.queue):
+            raise TaxonomyError(f"{args.queue}: no such file; give the queue 'taxonomy "
+                                "review' wrote")
+        raise TaxonomyError(f"{args.queue} is the labels file itself; give the queue")
+    result = merge_queue(args.queue, into, taxonomy, on_wait=waiting_for(str(into)))
+    say(args, f"merged {len(result.added)} reviewed papers into {paths.shown(into)}"
+        + (f"; {result.already} were there already with the same labels"
+           if result.already else "")
+        + (f"; {result.unreviewed} still '?' were left out" if result.unreviewed else ""))
+    if result.conflicts:
+        print(format_conflicts(result, args.queue), file=sys.stderr)
+        return 1
+    if result.added:
+        say(args, "now retrain: scripts/retrain (in a clone), or taxonomy train --labels "
+            f"{paths.shown(into)} -o DIR")
+    return 0

@@ -1,0 +1,132 @@
+"""Merging a reviewed queue (``taxonomy review``'s file, its ``labels`` filled in) into a
+labels file.
+
+Rows still holding the placeholder ``?`` are not reviewed yet and are left out. Every other
+row must name known categories (``;``-separated; empty or ``none`` for a paper about no
+lever), or nothing is merged. A paper the labels file already holds (same id, or same
+normalized title) is never overwritten: with the same labels it is skipped, with other
+labels it is reported as a conflict. The labels file keeps its bytes; new rows are appended.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import LabelsError
+from ..io.atomic import atomic_path, exclusive
+from ..io.records import title_key
+from .categories import Taxonomy
+from .indicator import join_labels, split_labels
+from .labelfile import LABEL_COLUMNS, _read, load_labels
+
+PLACEHOLDER = "?"
+
+
+@dataclass
+class Conflict:
+    line: int
+    id: str
+    queued: list[str]
+    existing_id: str
+    existing: list[str]
+
+
+@dataclass
+class MergeResult:
+    added: list[str] = field(default_factory=list)
+    unreviewed: int = 0
+    already: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def read_queue(path: str | os.PathLike, taxonomy: Taxonomy
+               ) -> tuple[list[tuple[int, dict[str, str], list[str]]], int]:
+    """The reviewed rows of a queue file as (line, row, labels), and how many still hold the
+    placeholder. Any problem stops the merge: the error names the file and line."""
+    path = Path(path)
+    header, rows, log = _read(path)
+    lacking = [c for c in ("id", "title", "abstract", "labels") if c not in header]
+    if lacking:
+        raise LabelsError(f"is not a review queue or labels file (no {', '.join(lacking)} "
+                          "column); give the file 'taxonomy review' wrote", path, 1)
+    reviewed, unreviewed = [], 0
+    for line, values in rows:
+        row = dict(zip(header, values, strict=True))
+        text = row["labels"].strip()
+        if text == PLACEHOLDER:
+            unreviewed += 1
+            continue
+        labels = [] if text.lower() == "none" else split_labels(text)
+        unknown = [label for label in labels if label not in taxonomy.ids]
+        if unknown:
+            raise LabelsError(f"unknown category {unknown[0]!r}; use {', '.join(taxonomy.ids)} "
+                              f"(';'-separated), 'none', or leave '{PLACEHOLDER}' to skip the "
+                              "paper; nothing was merged", path, line)
+        if not row["id"].strip() or not row["title"].strip() or not row["abstract"].strip():
+            raise LabelsError("a reviewed row needs an id, a title and an abstract; nothing "
+                              "was merged", path, line)
+        reviewed.append((line, row, labels))
+    if log.skipped:
+        _, line, reason = log.skipped[0]
+        raise LabelsError(f"{reason}; fix this row (nothing was merged)", path, line)
+    return reviewed, unreviewed
+
+
+def merge_queue(queue: str | os.PathLike, into: str | os.PathLike, taxonomy: Taxonomy,
+                on_wait: Callable[[], None] | None = None) -> MergeResult:
+    """Append the reviewed rows of ``queue`` to the labels file ``into`` (created if missing),
+    atomically and holding it against concurrent writers."""
+    reviewed, unreviewed = read_queue(queue, taxonomy)
+    into = Path(into)
+    result = MergeResult(unreviewed=unreviewed)
+    with exclusive(into, on_wait):
+        existing = load_labels(into, taxonomy) if into.exists() else None
+        by_id = dict(zip(existing.ids, existing.labels, strict=True)) if existing else {}
+        by_title = ({title_key(t): (i, labels) for i, t, labels in
+                     zip(existing.ids, existing.titles, existing.labels, strict=True)}
+                    if existing else {})
+        new_rows = []
+        for line, row, labels in reviewed:
+            found = (row["id"], by_id[row["id"]]) if row["id"] in by_id else \
+                by_title.get(title_key(row["title"]))
+            if found is not None:
+                if sorted(found[1]) == sorted(labels):
+                    result.already += 1
+                else:
+                    result.conflicts.append(Conflict(line, row["id"], labels, found[0],
+                                                     found[1]))
+                continue
+            by_id[row["id"]] = labels
+            by_title[title_key(row["title"])] = (row["id"], labels)
+            new_rows.append([row["id"], row["title"], row["abstract"], join_labels(labels),
+                             row.get("note", "")])
+            result.added.append(row["id"])
+        if not new_rows:
+            return result
+        old = into.read_bytes() if into.exists() else b""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n" if b"\r\n" in old[:4096] else "\n")
+        if not old:
+            writer.writerow(LABEL_COLUMNS)
+        writer.writerows(new_rows)
+        if old and not old.endswith(b"\n"):
+            old += b"\n"
+        with atomic_path(into) as tmp:
+            tmp.write_bytes(old + buffer.getvalue().encode("utf-8"))
+    return result
+
+
+def format_conflicts(result: MergeResult, queue: str) -> str:
+    lines = [f"{len(result.conflicts)} paper(s) of {queue} already have other hand labels; "
+             "they were left as they are (fix them in the labels file by hand if the queue "
+             "is right):"]
+    for c in result.conflicts:
+        lines.append(f"  {queue}:{c.line}: {c.id}: queue says {join_labels(c.queued) or 'none'}, "
+                     f"labels file has {join_labels(c.existing) or 'none'}"
+                     + (f" (as {c.existing_id})" if c.existing_id != c.id else ""))
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""The review queue: the unlabeled papers whose labels would teach the model most.
+
+Like Prodigy's ``textcat.teach`` or small-text's query strategies, as a file: papers are
+ranked by how informative a hand label would be, and a diverse few are picked.
+
+- **Uncertainty**: per category, how close the calibrated score is to the category's
+  threshold (1 on it, 0 at 0 or 1); a paper's is its largest.
+- **Disagreement between categories**: the second-largest uncertainty. A paper near the
+  threshold of two categories at once is one whose lever the model cannot place (sharding
+  for memory or for communication? an adapter with or without a memory claim?).
+- **Diversity**: maximal marginal relevance over the word TF-IDF features, so that the queue
+  is not ten copies of one kind of paper.
+
+Hand-labeled papers are never queued. Memory stays flat on any dump: only the best
+``candidates`` papers by informativeness are kept while reading.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from ..io.papers import chunked
+from ..io.readers import check_inputs, read_papers
+from ..io.readlog import ReadLog
+from ..io.records import Deduplicator, Paper
+from ..model.artifact import LoadedModel
+from ..model.features import Docs, tokenized
+from ..model.state import ScoringState
+from ..model.text import compose
+from .hand import HandLabels
+from .scoring import TOP_TERMS
+
+# The weight of the second category's uncertainty in a paper's informativeness.
+DISAGREEMENT_WEIGHT = 0.5
+# How much diversity counts against informativeness when picking (maximal marginal relevance).
+DIVERSITY = 0.3
+
+
+def uncertainty(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Per paper and category: 1 on the threshold, falling linearly to 0 at score 0 or 1."""
+    below = 1 - (thresholds - scores) / thresholds
+    above = 1 - (scores - thresholds) / (1 - thresholds)
+    return np.clip(np.where(scores < thresholds, below, above), 0.0, 1.0)
+
+
+def informativeness(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Largest uncertainty plus ``DISAGREEMENT_WEIGHT`` times the second largest."""
+    u = np.sort(uncertainty(scores, thresholds), axis=1)
+    second = u[:, -2] if u.shape[1] > 1 else 0.0
+    return u[:, -1] + DISAGREEMENT_WEIGHT * second
+
+
+@dataclass
+class Candidate:
+    paper: Paper
+    scores: np.ndarray
+    value: float
+
+
+@dataclass
+class Queued:
+    """One paper of the queue, with what the model suggests and why."""
+
+    paper: Paper
+    scores: dict[str, float]
+    suggested: list[str]
+    terms: str
+    value: float
+
+
+def mmr(features: sparse.csr_matrix, values: np.ndarray, top: int,
+        diversity: float = DIVERSITY) -> list[int]:
+    """Indices of ``top`` rows picked greedily by (1 - diversity) * value - diversity * (the
+    largest cosine similarity to a row already picked); rows of ``features`` are L2-normed."""
+    n = len(values)
+    if n == 0 or top <= 0:
+        return []
+    similarity = np.asarray((features @ features.T).todense())
+    relevance = values / (float(values.max()) or 1.0)
+    picked = [int(np.argmax(relevance))]
+    closest = similarity[picked[0]].copy()
+    while len(picked) < min(top, n):
+        gain = (1 - diversity) * relevance - diversity * closest
+        gain[picked] = -np.inf
+        best = int(np.argmax(gain))
+        picked.append(best)
+        closest = np.maximum(closest, similarity[best])
+    return picked
+
+
+def review_queue(inputs: Sequence[str | os.PathLike], model: LoadedModel, hand: HandLabels,
+                 top: int = 50, log: ReadLog | None = None, fmt: str | None = None,
+                 encoding: str | None = None, candidates: int | None = None,
+                 only: set[str] | None = None) -> list[Queued]:
+    """The ``top`` papers of ``inputs`` most worth labeling by hand, most informative first
+    (papers with a hand label are skipped; with ``only``, papers whose ids it lacks too)."""
+    from .scoring import score_chunk
+
+    check_inputs(inputs, fmt=fmt, encoding=encoding)
+    state = model.state
+    keep = candidates or max(20 * top, 1_000)
+    heap: list[tuple[float, int, Candidate]] = []
+    papers = read_papers(inputs, log=log or ReadLog(), fmt=fmt, encoding=encoding,
+                         dedupe=Deduplicator())
+    order = 0
+    unlabeled = (p for p in papers
+                 if hand.get(p) is None and (only is None or p.id in only))
+    for chunk in chunked(unlabeled, 2_000):
+        scores = state.scores([p.title for p in chunk], [p.abstract for p in chunk])
+        values = informativeness(scores, state.thresholds)
+        for paper, row, value in zip(chunk, scores, values, strict=True):
+            order += 1  # ties keep reading order
+            item = (float(value), -order, Candidate(paper, row, float(value)))
+            if len(heap) < keep:
+                heapq.heappush(heap, item)
+            elif item[:2] > heap[0][:2]:
+                heapq.heapreplace(heap, item)
+    pool = [c for _, _, c in sorted(heap, key=lambda item: item[:2], reverse=True)]
+    if not pool:
+        return []
+    titles, abstracts = [c.paper.title for c in pool], [c.paper.abstract for c in pool]
+    words = state.word_block.transform(_docs(state, titles, abstracts))
+    picked = mmr(words, np.array([c.value for c in pool]), top)
+    chosen = [pool[i] for i in picked]
+    scored, terms = score_chunk(state, [c.paper.title for c in chosen],
+                                [c.paper.abstract for c in chosen], [None] * len(chosen),
+                                model.feature_names)
+    ids = state.category_ids
+    found = []
+    for c, row, why in zip(chosen, scored, terms, strict=True):
+        suggested = [ids[j] for j in np.flatnonzero(row >= state.thresholds)]
+        found.append(Queued(c.paper, {cid: float(row[j]) for j, cid in enumerate(ids)},
+                            suggested, why or _nearest_terms(state, c, model), c.value))
+    return found
+
+
+def _docs(state: ScoringState, titles: list[str], abstracts: list[str]) -> Docs:
+    params = state.params
+    return tokenized([compose(t, a, params["title_repeats"])
+                      for t, a in zip(titles, abstracts, strict=True)], params["token_pattern"])
+
+
+def _nearest_terms(state: ScoringState, candidate: Candidate, model: LoadedModel) -> str:
+    """For a paper the model gives no label: the terms behind its most likely category."""
+    j = int(np.argmax(candidate.scores))
+    features = state.transform([candidate.paper.title], [candidate.paper.abstract])
+    top = state.contributions(features, 0, j, TOP_TERMS, model.feature_names)
+    ids = state.category_ids
+    return f"{ids[j]}: {', '.join(t for t, _ in top)}" if top else ""
