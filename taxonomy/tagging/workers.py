@@ -60,6 +60,12 @@ class WorkerPool:
             process.terminate()
         for process in processes:
             process.join(5)
+        # Let the executor's manager thread finish closing its wake-up pipe now: left running,
+        # it can close the pipe while the interpreter's exit hook writes to it (EBADF, printed
+        # as a traceback on the way out).
+        manager = getattr(self._executor, "_executor_manager_thread", None)
+        if manager is not None and manager.is_alive():
+            manager.join(5)
 
 
 def _ready() -> None:
