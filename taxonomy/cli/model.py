@@ -136,13 +136,8 @@ def evaluate(args: argparse.Namespace) -> int:
         print(show(format_table(results, taxonomy.ids)))
         modes = read_column(holdout, "mode")
         if modes:
-            from ..model.estimator import EfficiencyClassifier
-
-            model = EfficiencyClassifier(taxonomy=taxonomy).fit(
-                papers.frame(), papers.indicator(taxonomy.ids))
-            predicted = model.predict(test.frame())
             print("\nHeld-out papers by kind (the file's 'mode' column), model:")
-            print(show(format_modes(by_mode(test.indicator(taxonomy.ids), predicted,
+            print(show(format_modes(by_mode(test.indicator(taxonomy.ids), results[0].runs[0],
                                             [modes.get(i, "") for i in test.ids]))))
         if results[0].reliability:
             reliability["held out"] = results[0].reliability

@@ -131,10 +131,9 @@ def merge(args: argparse.Namespace) -> int:
         raise TaxonomyError(f"{into} ships with the package and is never changed; merge into "
                             "your own file with --into my-labels.csv (or set TAXONOMY_HOME "
                             "to a project directory holding labels/seed.csv)")
-    if Path(args.queue).resolve() == into.resolve() or not os.path.exists(args.queue):
-        if not os.path.exists(args.queue):
-            raise TaxonomyError(f"{args.queue}: no such file; give the queue 'taxonomy "
-                                "review' wrote")
+    if not os.path.exists(args.queue):
+        raise TaxonomyError(f"{args.queue}: no such file; give the queue 'taxonomy review' wrote")
+    if Path(args.queue).resolve() == into.resolve():
         raise TaxonomyError(f"{args.queue} is the labels file itself; give the queue")
     result = merge_queue(args.queue, into, taxonomy, on_wait=waiting_for(str(into)))
     say(args, f"merged {len(result.added)} reviewed papers into {paths.shown(into)}"

@@ -52,7 +52,7 @@ class LabeledPapers:
         return pd.DataFrame({"id": self.ids, "title": self.titles, "abstract": self.abstracts})
 
 
-def _read(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]], ReadLog]:
+def read_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]], ReadLog]:
     """The header and records of a labels CSV, with the shared record-level reader: a line
     that is not UTF-8 or a broken record is logged (at the line it starts on) and skipped,
     never taking the rows after it along."""
@@ -72,7 +72,7 @@ def check_labels(path: str | os.PathLike, taxonomy: Taxonomy) -> tuple[LabeledPa
     path = Path(path)
     papers, problems = LabeledPapers(source=str(path)), []
     known = set(taxonomy.ids)
-    header, rows, log = _read(path)
+    header, rows, log = read_records(path)
     missing = [c for c in LABEL_COLUMNS[:4] if c not in header]
     if missing:
         raise LabelsError(f"header lacks column(s) {', '.join(missing)}; expected "
@@ -142,7 +142,7 @@ def support(papers: LabeledPapers, taxonomy: Taxonomy) -> dict[str, int]:
 def read_label_column(path: str | os.PathLike, taxonomy: Taxonomy) -> dict[str, list[str]]:
     """id -> labels from any CSV with 'id' and 'labels' columns (e.g. one annotator's pass)."""
     path = Path(path)
-    header, rows, log = _read(path)
+    header, rows, log = read_records(path)
     if not {"id", "labels"} <= set(header):
         raise LabelsError("needs 'id' and 'labels' columns", path, 1)
     out: dict[str, list[str]] = {}
@@ -162,7 +162,7 @@ def read_label_column(path: str | os.PathLike, taxonomy: Taxonomy) -> dict[str, 
 def read_column(path: str | os.PathLike, name: str) -> dict[str, str]:
     """id -> the value of column ``name`` of a labels file (empty when it has no such column),
     e.g. the stress set's ``mode``."""
-    header, rows, _ = _read(Path(path))
+    header, rows, _ = read_records(Path(path))
     if name not in header or "id" not in header:
         return {}
     return {row["id"]: row[name] for row in (dict(zip(header, values, strict=True))

@@ -22,7 +22,7 @@ from ..io.atomic import atomic_path, exclusive
 from ..io.records import title_key
 from .categories import Taxonomy
 from .indicator import join_labels, split_labels
-from .labelfile import LABEL_COLUMNS, _read, load_labels
+from .labelfile import LABEL_COLUMNS, load_labels, read_records
 
 PLACEHOLDER = "?"
 
@@ -49,7 +49,7 @@ def read_queue(path: str | os.PathLike, taxonomy: Taxonomy
     """The reviewed rows of a queue file as (line, row, labels), and how many still hold the
     placeholder. Any problem stops the merge: the error names the file and line."""
     path = Path(path)
-    header, rows, log = _read(path)
+    header, rows, log = read_records(path)
     lacking = [c for c in ("id", "title", "abstract", "labels") if c not in header]
     if lacking:
         raise LabelsError(f"is not a review queue or labels file (no {', '.join(lacking)} "

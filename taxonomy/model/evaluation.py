@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from ..labels.categories import Taxonomy, load_taxonomy
 from .estimator import EfficiencyClassifier, paper_texts
+from .state import calibrated
 
 FOLDS, REPEATS = 5, 3
 
@@ -48,6 +49,8 @@ class Scores:
     # Share of the papers labeled none that got at least one label (None: no such paper).
     none_tagged: float | None = None
     reliability: list[Bin] | None = None
+    # The labels of each run (papers x categories), e.g. for a breakdown by kind of paper.
+    runs: list[np.ndarray] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -182,9 +185,15 @@ def _out_of_fold(estimator: EfficiencyClassifier, X: pd.DataFrame, Y: np.ndarray
     proba = np.zeros(Y.shape)
     for train, test in cv:
         fitted = clone(estimator).fit(X.iloc[train], Y[train])
-        predicted[test] = fitted.predict(X.iloc[test])
-        proba[test] = fitted.predict_proba(X.iloc[test])
+        predicted[test], proba[test] = _labels_and_scores(fitted, X.iloc[test])
     return predicted, proba
+
+
+def _labels_and_scores(fitted: EfficiencyClassifier, X: pd.DataFrame
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """``predict`` and ``predict_proba`` of a fitted model from one pass over the features."""
+    margin = fitted.decision_function(X)
+    return (margin >= 0).astype(np.int8), calibrated(margin, fitted.calibration_)
 
 
 def holdout(X: pd.DataFrame, Y: np.ndarray, test_X: pd.DataFrame, test_Y: np.ndarray,
@@ -195,10 +204,12 @@ def holdout(X: pd.DataFrame, Y: np.ndarray, test_X: pd.DataFrame, test_Y: np.nda
     found = []
     for name, estimator in estimators.items():
         fitted = clone(estimator).fit(X, np.asarray(Y))
-        proba = ([fitted.predict_proba(test_X)] if isinstance(fitted, EfficiencyClassifier)
-                 else None)
-        found.append(summarize(name, np.asarray(test_Y), [fitted.predict(test_X)], category_ids,
-                               proba))
+        if isinstance(fitted, EfficiencyClassifier):
+            predicted, proba = _labels_and_scores(fitted, test_X)
+            found.append(summarize(name, np.asarray(test_Y), [predicted], category_ids, [proba]))
+        else:
+            found.append(summarize(name, np.asarray(test_Y), [fitted.predict(test_X)],
+                                   category_ids))
     return found
 
 
@@ -280,7 +291,8 @@ def summarize(name: str, Y: np.ndarray, runs: list[np.ndarray],
     return Scores(name, mean(0), mean(1), mean(2),
                   (float(np.mean(micro)), float(np.std(micro))),
                   (float(np.mean(macro)), float(np.std(macro))),
-                  (predicted, float(Y.sum(axis=1).mean())), none_tagged, table)
+                  (predicted, float(Y.sum(axis=1).mean())), none_tagged, table,
+                  [np.asarray(p) for p in runs])
 
 
 def format_table(results: list[Scores], category_ids: Sequence[str]) -> str:
