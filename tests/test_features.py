@@ -41,12 +41,36 @@ def char(corpus):
     return vectorizer, block
 
 
+# Text where Python's and Arrow's ideas of words, white space and case could part: non-ASCII
+# letters and digits, Unicode and ASCII-control white space, combining marks, punctuation.
+UNICODE = st.lists(st.text(alphabet=st.sampled_from(
+    list("ab Memory_GPU-.é\n\t'\"\x1c\x1f\x0b\xa0\u2003İß½²σ\u0301ǅ\x00") + ["ĳ", "ﬁ"]),
+    max_size=60), min_size=1, max_size=8)
+
+
 def _equal(block, vectorizer, texts: list[str]) -> None:
-    ours = block.transform(tokenized(texts, TOKENS))
     reference = vectorizer.transform(texts)
-    assert ours.shape == reference.shape
-    assert abs(ours - reference).max() <= 1e-9 if ours.nnz or reference.nnz else True
-    assert (abs(ours) > 0).sum() == (abs(reference) > 0).sum()
+    for arrow in (False, True):
+        ours = block.transform(tokenized(texts, TOKENS, arrow=arrow))
+        assert ours.shape == reference.shape
+        assert abs(ours - reference).max() <= 1e-9 if ours.nnz or reference.nnz else True
+        assert (abs(ours) > 0).sum() == (abs(reference) > 0).sum()
+
+
+def _pieces(split) -> list[list[str]]:
+    ends = np.cumsum(split.lengths)
+    return [[split.uniques[c] for c in split.codes[e - n:e]]
+            for n, e in zip(split.lengths, ends, strict=True)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(UNICODE)
+def test_arrow_and_python_split_documents_alike(texts):
+    python, arrow = tokenized(texts, TOKENS, arrow=False), tokenized(texts, TOKENS, arrow=True)
+    lower = [t.lower() for t in texts]
+    assert _pieces(python.tokens) == _pieces(arrow.tokens) == [re.findall(TOKENS, t)
+                                                              for t in lower]
+    assert _pieces(python.words) == _pieces(arrow.words) == [t.split() for t in lower]
 
 
 def test_word_block_equals_scikit_learn(word, corpus):
@@ -66,6 +90,13 @@ def test_word_block_equals_scikit_learn_on_odd_text(word, texts):
 @settings(max_examples=80, deadline=None)
 @given(ODD)
 def test_char_block_equals_scikit_learn_on_odd_text(char, texts):
+    _equal(char[1], char[0], texts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(UNICODE)
+def test_blocks_equal_scikit_learn_on_unicode_text(word, char, texts):
+    _equal(word[1], word[0], texts)
     _equal(char[1], char[0], texts)
 
 
@@ -95,6 +126,7 @@ def _reference_terms(text: str) -> list[int]:
                 min_size=1, max_size=5))
 def test_term_block_counts_every_occurrence(texts):
     block = TermBlock(TERMS, TOKENS, weight=2.0)
-    found = block.transform(tokenized(texts, TOKENS)).toarray()
     expected = np.log1p([_reference_terms(t) for t in texts]) * 2.0
-    assert np.allclose(found, expected)
+    for arrow in (False, True):
+        found = block.transform(tokenized(texts, TOKENS, arrow=arrow)).toarray()
+        assert np.allclose(found, expected)

@@ -21,40 +21,178 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+# The token pattern scikit-learn uses by default, which the Arrow fast path reproduces.
+WORD_TOKENS = r"(?u)\b\w\w+\b"
+# Below this many documents a chunk is split in Python: importing pyarrow's compute functions
+# costs more than it saves (a daily listing).
+_ARROW_FROM = 256
+# Python's ``str.split()`` separators among ASCII characters (\x1c-\x1f included).
+_ASCII_SPACES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_SPACE = ord(" ")
+
+
+def _byte_table(keep: bytes) -> bytes:
+    """A table for ``bytes.translate``: the bytes in ``keep`` stay, every other one becomes a
+    space."""
+    return bytes(c if c in keep else _SPACE for c in range(256))
+
+
+# For ASCII text: word characters (what ``\w`` matches there) stay, the rest become spaces.
+_WORD_BYTES = _byte_table(bytes(c for c in range(128) if chr(c).isalnum() or chr(c) == "_"))
+# Every byte stays but the ASCII white space, which becomes a plain space.
+_WHITE_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_SPACES))
+
 
 @dataclass
-class Docs:
-    """A chunk of documents as the blocks read it, computed once for all of them.
+class Split:
+    """Pieces of a chunk's documents: each occurrence's number in ``uniques`` (the chunk's
+    distinct pieces), flattened over the chunk, and how many belong to each document."""
 
-    ``tokens`` numbers the chunk's distinct word tokens (``uniques``) and gives, flattened over
-    the chunk, each token occurrence's number; ``lengths`` says how many occurrences belong to
-    each document. Blocks then map the few distinct tokens to their own vocabulary and do the
-    rest on integer arrays: no Python work per token occurrence beyond one dictionary lookup.
-    """
-
-    lower: list[str]
-    tokens: np.ndarray
+    codes: np.ndarray
     lengths: np.ndarray
     uniques: list[str]
 
-    def __len__(self) -> int:
-        return len(self.lower)
-
     def owners(self) -> np.ndarray:
-        """The document of each token occurrence."""
+        """The document of each occurrence."""
         return np.repeat(np.arange(len(self.lengths), dtype=np.int64), self.lengths)
 
 
-def tokenized(docs: Sequence[str], token_pattern: str) -> Docs:
-    """Lower-cased documents and their tokens (``token_pattern``), shared by the blocks."""
+@dataclass
+class Docs:
+    """A chunk of lower-cased documents as the blocks read it, split once for all of them:
+    ``tokens`` by the token pattern (word and term blocks), ``words`` at white space (the
+    character block, as scikit-learn's ``char_wb`` splits).
+
+    Blocks then map the few distinct pieces to their own vocabulary and do the rest on
+    integer arrays. Chunks of ASCII documents are split by Arrow compute functions, others
+    by Python; both give the same pieces (tests check it).
+    """
+
+    tokens: Split
+    words: Split
+
+    def __len__(self) -> int:
+        return len(self.tokens.lengths)
+
+    def owners(self) -> np.ndarray:
+        """The document of each token occurrence."""
+        return self.tokens.owners()
+
+
+def tokenized(docs: Sequence[str], token_pattern: str, arrow: bool | None = None) -> Docs:
+    """Lower-cased documents split into tokens (``token_pattern``) and words, shared by the
+    blocks. ``arrow`` forces (or forbids) the Arrow path where it applies; by default chunks
+    of a few hundred documents take it."""
     lower = [d.lower() for d in docs]
-    find = re.compile(token_pattern).findall
-    found = [find(d) for d in lower]
+    if arrow is None:
+        arrow = len(lower) >= _ARROW_FROM
+    if token_pattern != WORD_TOKENS or not arrow:
+        return Docs(_python_split(lower, re.compile(token_pattern).findall),
+                    _python_split(lower, str.split))
+    plain = np.fromiter(map(str.isascii, lower), dtype=bool, count=len(lower))
+    return Docs(_arrow_split(lower, plain, _WORD_BYTES, 2, re.compile(token_pattern).findall),
+                _arrow_split(lower, plain, _WHITE_BYTES, 1, str.split))
+
+
+def _python_split(lower: Sequence[str], split: Any) -> Split:
+    found = [split(d) for d in lower]
     local: dict[str, int] = {}
     slot = local.setdefault
     codes = [slot(t, len(local)) for t in itertools.chain.from_iterable(found)]
-    return Docs(lower, np.asarray(codes, dtype=np.int64),
-                np.fromiter(map(len, found), dtype=np.int64, count=len(found)), list(local))
+    return Split(np.asarray(codes, dtype=np.int64),
+                 np.fromiter(map(len, found), dtype=np.int64, count=len(found)), list(local))
+
+
+def _arrow_split(lower: list[str], plain: np.ndarray, table: bytes, shortest: int,
+                 split: Any) -> Split:
+    """Pieces of the documents: the ASCII ones (``plain``) translated with ``table`` and split
+    at spaces by Arrow, keeping pieces of at least ``shortest`` characters; the others split
+    by ``split`` in Python. Equal to ``split`` on every document for the two tables above."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(lower)
+    fast = np.flatnonzero(plain)
+    ascii_docs = lower if len(fast) == n else [lower[i] for i in fast]
+    data = "".join(ascii_docs).encode("ascii").translate(table)
+    offsets = np.zeros(len(fast) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, ascii_docs), dtype=np.int64, count=len(fast)),
+              out=offsets[1:])
+    pieces = pc.split_pattern(pa.LargeStringArray.from_buffers(
+        len(fast), pa.py_buffer(offsets), pa.py_buffer(data)), " ")
+    flat = pieces.flatten()
+    owner = fast[np.asarray(pieces.value_parent_indices())]
+    slow = np.flatnonzero(~plain)
+    if len(slow):
+        found = [split(lower[i]) for i in slow]
+        flat = pa.concat_arrays([flat, pa.array(list(itertools.chain.from_iterable(found)),
+                                                type=flat.type)])
+        owner = np.concatenate([owner, np.repeat(slow, [len(f) for f in found])])
+    encoded = flat.dictionary_encode()
+    uniques = encoded.dictionary.to_pylist()
+    codes = np.asarray(encoded.indices, dtype=np.int64)
+    # Arrow's split leaves empty and one-letter pieces the pattern would not match.
+    short = np.fromiter((len(u) < shortest for u in uniques), dtype=bool, count=len(uniques))
+    if short.any():
+        kept = ~short[codes]
+        codes, owner = codes[kept], owner[kept]
+    if len(slow):  # back in document order
+        order = np.argsort(owner, kind="stable")
+        codes, owner = codes[order], owner[order]
+    return Split(codes, np.bincount(owner, minlength=n), uniques)
+
+
+class _Lookup:
+    """A read-only hash table from uint64 keys to int64 values, queried with numpy a whole
+    array at a time (open addressing, linear probing, at most a quarter full): a few
+    vectorized passes instead of a binary search per query."""
+
+    _EMPTY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+    _GOLDEN = np.uint64(0x9E37_79B9_7F4A_7C15)  # Fibonacci hashing's multiplier
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray):
+        keys, values = np.asarray(keys, dtype=np.uint64), np.asarray(values, dtype=np.int64)
+        if (keys == self._EMPTY).any() or len(np.unique(keys)) != len(keys):
+            raise ValueError("keys must be unique and below the largest uint64")
+        self.bits = max(4, (4 * len(keys)).bit_length())
+        self.keys = np.full(1 << self.bits, self._EMPTY, dtype=np.uint64)
+        self.values = np.full(1 << self.bits, -1, dtype=np.int64)
+        mask = len(self.keys) - 1
+        slot, pending = self._slot(keys), np.arange(len(keys))
+        while len(pending):
+            at = slot[pending]
+            free = self.keys[at] == self._EMPTY
+            # Of the keys that reach the same free slot, the first takes it.
+            taken, first = np.unique(at[free], return_index=True)
+            winners = pending[free][first]
+            self.keys[taken], self.values[taken] = keys[winners], values[winners]
+            placed = np.zeros(len(keys), dtype=bool)
+            placed[winners] = True
+            pending = pending[~placed[pending]]
+            slot[pending] = (slot[pending] + 1) & mask
+
+    def _slot(self, keys: np.ndarray) -> np.ndarray:
+        out = np.multiply(keys, self._GOLDEN)
+        np.right_shift(out, np.uint64(64 - self.bits), out=out)
+        return out.view(np.int64)
+
+    def get(self, queries: np.ndarray) -> np.ndarray:
+        """The value of each query, -1 where the table lacks it."""
+        queries = np.asarray(queries, dtype=np.uint64)
+        slot = self._slot(queries)
+        found = self.keys.take(slot)
+        hit = found == queries
+        out = np.where(hit, self.values.take(slot), -1)
+        active = np.flatnonzero(~hit & (found != self._EMPTY))
+        mask = len(self.keys) - 1
+        while len(active):
+            at = (slot[active] + 1) & mask
+            slot[active] = at
+            found = self.keys.take(at)
+            hit = found == queries[active]
+            out[active[hit]] = self.values.take(at[hit])
+            active = active[~hit & (found != self._EMPTY)]
+        return out
 
 
 def _tfidf(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, n_docs: int, width: int,
@@ -101,23 +239,23 @@ class WordBlock:
         unigram = np.full(size, -1, dtype=np.int64)
         for t, j in unigram_of.items():
             unigram[t] = j
-        codes = np.array([a * size + b for a, b in bigram_of], dtype=np.int64)
-        order = np.argsort(codes)
-        features = np.array(list(bigram_of.values()), dtype=np.int64)[order]
-        self._lookup = (tokens, frozenset(self.stop_words), size, unigram, codes[order], features)
+        bigrams = _Lookup(np.array([a * size + b for a, b in bigram_of], dtype=np.uint64),
+                          np.array(list(bigram_of.values()), dtype=np.int64))
+        self._lookup = (tokens, frozenset(self.stop_words), size, unigram, bigrams)
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         if self._lookup is None:
             self._build()
-        tokens, stop, size, unigram, bigram_codes, bigram_features = self._lookup
+        tokens, stop, size, unigram, bigrams = self._lookup
         unknown = size - 1
         # Each distinct token of the chunk: its id here, -1 for a stop word (dropped before
         # pairs are formed, as scikit-learn does).
-        mapping = np.array([-1 if t in stop else tokens.get(t, unknown) for t in docs.uniques],
+        split = docs.tokens
+        mapping = np.array([-1 if t in stop else tokens.get(t, unknown) for t in split.uniques],
                            dtype=np.int64)
-        tok = mapping[docs.tokens] if len(mapping) else np.zeros(0, dtype=np.int64)
+        tok = mapping[split.codes] if len(mapping) else np.zeros(0, dtype=np.int64)
         kept = tok >= 0
-        tok, owner = tok[kept], docs.owners()[kept]
+        tok, owner = tok[kept], split.owners()[kept]
         n_docs = len(docs)
         rows, cols = [], []
         if self.ngram_range[0] == 1:
@@ -125,14 +263,13 @@ class WordBlock:
             keep = feature >= 0
             rows.append(owner[keep])
             cols.append(feature[keep])
-        if self.ngram_range[1] == 2 and len(tok) > 1 and len(bigram_codes):
+        if self.ngram_range[1] == 2 and len(tok) > 1:
             first, second = tok[:-1], tok[1:]
             valid = (owner[:-1] == owner[1:]) & (first != unknown) & (second != unknown)
-            code = first[valid] * size + second[valid]
-            at = np.minimum(np.searchsorted(bigram_codes, code), len(bigram_codes) - 1)
-            hit = bigram_codes[at] == code
+            feature = bigrams.get((first[valid] * size + second[valid]).astype(np.uint64))
+            hit = feature >= 0
             rows.append(owner[:-1][valid][hit])
-            cols.append(bigram_features[at[hit]])
+            cols.append(feature[hit])
         return _counted(rows, cols, n_docs, len(self.vocabulary), self.idf,
                         self.sublinear) * self.weight
 
@@ -155,13 +292,14 @@ def _counted(rows: list[np.ndarray], cols: list[np.ndarray], n_docs: int, width:
 class CharBlock:
     """Character n-grams inside word boundaries, as ``TfidfVectorizer(analyzer='char_wb')``.
 
-    Each distinct word's n-grams are looked up once and kept (a word cache), so a chunk costs
-    one dictionary lookup per word and a sparse product of a document-word count matrix with
-    a word-n-gram matrix.
+    A chunk's distinct words are turned into n-grams once each: ASCII words all together with
+    numpy (every n-gram packed into an integer and looked up in the sorted packed
+    vocabulary), other words one by one in Python (kept in a cache). The document-n-gram
+    counts are then a sparse product of the document-word counts with the word-n-gram counts.
     """
 
     kind = "char_wb"
-    _CACHE_WORDS = 500_000
+    _CACHE_WORDS = 100_000
 
     def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_range: tuple[int, int],
                  sublinear_tf: bool, weight: float = 1.0):
@@ -169,15 +307,17 @@ class CharBlock:
         self.ngram_range, self.sublinear = tuple(ngram_range), bool(sublinear_tf)
         self.weight = float(weight)
         self._index: dict[str, int] | None = None
-        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._packed: _Lookup | None = None
+        self._cache: dict[str, np.ndarray] = {}
 
-    def _grams(self, word: str) -> tuple[np.ndarray, np.ndarray]:
-        """The vocabulary ids of a word's n-grams and how often each occurs (scikit-learn's
-        char_wb rule: the word padded with one space each side; a short word counted once)."""
+    def _grams(self, word: str) -> np.ndarray:
+        """The vocabulary ids of a word's n-grams, once per occurrence (scikit-learn's char_wb
+        rule: the word padded with one space each side; a short word counted once)."""
         found = self._cache.get(word)
         if found is not None:
             return found
-        assert self._index is not None
+        if self._index is None:
+            self._index = {g: j for j, g in enumerate(self.vocabulary)}
         w = f" {word} "
         ids = []
         for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
@@ -185,38 +325,84 @@ class CharBlock:
             ids += [j for i in range(last) if (j := self._index.get(w[i:i + n])) is not None]
             if len(w) <= n:
                 break
-        grams, counts = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
         if len(self._cache) >= self._CACHE_WORDS:
             self._cache.clear()
-        self._cache[word] = found = (grams, counts)
+        self._cache[word] = found = np.asarray(ids, dtype=np.int64)
         return found
 
+    def _packed_vocabulary(self) -> _Lookup:
+        """The feature id of each ASCII n-gram of the vocabulary, by its packed integer (see
+        ``_pack``)."""
+        if self._packed is None:
+            ids = np.array([j for j, g in enumerate(self.vocabulary) if g.isascii()],
+                           dtype=np.int64)
+            grams = [self.vocabulary[j] for j in ids]
+            codes = np.zeros(len(ids), dtype=np.uint64)
+            for n in {len(g) for g in grams}:
+                at = np.array([i for i, g in enumerate(grams) if len(g) == n], dtype=np.int64)
+                data = np.frombuffer("".join(grams[i] for i in at).encode("ascii"),
+                                     dtype=np.uint8).reshape(len(at), n)
+                codes[at] = _pack(data.astype(np.uint64), n)
+            self._packed = _Lookup(codes, ids)
+        return self._packed
+
+    def _ascii_grams(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(word, feature id) of every n-gram occurrence of ASCII words at least as long as
+        the shortest n-gram once padded, all at once."""
+        vocabulary = self._packed_vocabulary()
+        padded = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 2
+        data = np.frombuffer((" " + "  ".join(words) + " ").encode("ascii"),
+                             dtype=np.uint8).astype(np.uint64)
+        starts = np.cumsum(padded) - padded
+        rows, cols = [], []
+        for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
+            # A word padded to length L has max(0, L - n + 1) n-grams, one per offset.
+            count = np.maximum(padded - n + 1, 0)
+            total = int(count.sum())
+            if not total:
+                continue
+            owner = np.repeat(np.arange(len(words), dtype=np.int64), count)
+            position = np.repeat(starts - (np.cumsum(count) - count), count) + np.arange(total)
+            code = np.full(total, n, dtype=np.uint64)
+            for k in range(n):
+                code = (code << np.uint64(8)) | data[position + k]
+            feature = vocabulary.get(code)
+            hit = feature >= 0
+            rows.append(owner[hit])
+            cols.append(feature[hit])
+        return _joined(rows), _joined(cols)
+
+    def _word_grams(self, words: list[str]) -> sparse.csr_matrix:
+        """Counts of each vocabulary n-gram in each word (words x vocabulary)."""
+        shortest = self.ngram_range[0]
+        plain = np.fromiter((w.isascii() and len(w) + 2 >= shortest for w in words),
+                            dtype=bool, count=len(words))
+        if self.ngram_range[1] > _PACKED_BYTES:
+            plain[:] = False
+        fast = np.flatnonzero(plain)
+        rows, cols = [], []
+        if len(fast):
+            at, found = self._ascii_grams([words[i] for i in fast])
+            rows.append(fast[at])
+            cols.append(found)
+        for i in np.flatnonzero(~plain):
+            grams = self._grams(words[i])
+            rows.append(np.full(len(grams), i, dtype=np.int64))
+            cols.append(grams)
+        r, c = _joined(rows), _joined(cols)
+        # Repeated (word, n-gram) entries are summed into counts.
+        return sparse.coo_matrix((np.ones(len(r)), (r, c)),
+                                 shape=(len(words), len(self.vocabulary))).tocsr()
+
     def transform(self, docs: Docs) -> sparse.csr_matrix:
-        if self._index is None:
-            self._index = {g: j for j, g in enumerate(self.vocabulary)}
-        local: dict[str, int] = {}
-        slot = local.setdefault
-        word_ids: list[int] = []
-        lengths = []
-        for text in docs.lower:
-            words = text.split()
-            word_ids.extend([slot(w, len(local)) for w in words])
-            lengths.append(len(words))
-        n_docs, n_words = len(lengths), len(local)
+        words = docs.words
+        n_docs, n_words = len(words.lengths), len(words.uniques)
         # One entry per word occurrence: the product below sums repeated words.
         indptr = np.zeros(n_docs + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        doc_words = sparse.csr_matrix((np.ones(len(word_ids)), np.asarray(word_ids, dtype=np.int64),
-                                       indptr), shape=(n_docs, n_words))
-        grams = [self._grams(w) for w in local]
-        sizes = np.array([len(g[0]) for g in grams], dtype=np.int64)
-        indptr = np.zeros(n_words + 1, dtype=np.int64)
-        np.cumsum(sizes, out=indptr[1:])
-        word_grams = sparse.csr_matrix(
-            (np.concatenate([g[1] for g in grams]).astype(np.float64) if grams else [],
-             np.concatenate([g[0] for g in grams]) if grams else np.zeros(0, dtype=np.int64),
-             indptr), shape=(n_words, len(self.vocabulary)))
-        tf = (doc_words @ word_grams).tocsr()  # counts of each n-gram in each document
+        np.cumsum(words.lengths, out=indptr[1:])
+        doc_words = sparse.csr_matrix((np.ones(len(words.codes)), words.codes, indptr),
+                                      shape=(n_docs, n_words))
+        tf = (doc_words @ self._word_grams(words.uniques)).tocsr()  # n-gram counts per document
         data = tf.data
         if self.sublinear:
             data = np.log(data) + 1.0
@@ -235,6 +421,23 @@ class CharBlock:
         return {"kind": self.kind, "vocabulary": self.vocabulary, "idf": self.idf,
                 "ngram_range": list(self.ngram_range), "sublinear_tf": self.sublinear,
                 "weight": self.weight}
+
+
+# The longest n-gram packed into one integer, beside its length.
+_PACKED_BYTES = 7
+
+
+def _pack(data: np.ndarray, n: int) -> np.ndarray:
+    """Rows of ``n`` bytes (as uint64) packed into one integer each, the length in the byte
+    above them: equal integers, equal n-grams (at most ``_PACKED_BYTES`` bytes)."""
+    code = np.full(len(data), n, dtype=np.uint64)
+    for k in range(n):
+        code = (code << np.uint64(8)) | data[:, k]
+    return code
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 class TermBlock:
@@ -263,38 +466,50 @@ class TermBlock:
                 for i in ids:
                     code = (code << bits) | i
                 by_length.setdefault(len(ids), set()).add((code, category))
-        tables = {n: (np.array([c for c, _ in sorted(pairs)], dtype=np.uint64),
-                      np.array([k for _, k in sorted(pairs)], dtype=np.int64))
-                  for n, pairs in by_length.items()}
+        # Per length: which distinct code a window's code is, where that code's categories
+        # start among them, and how many it has (a term can belong to several).
+        tables = {}
+        for n, pairs in by_length.items():
+            codes = np.array([c for c, _ in sorted(pairs)], dtype=np.uint64)
+            distinct, first, count = np.unique(codes, return_index=True, return_counts=True)
+            tables[n] = (_Lookup(distinct, np.arange(len(distinct))), first, count,
+                         np.array([k for _, k in sorted(pairs)], dtype=np.int64))
         self._lookup = (tokens, tables, bits)
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         if self._lookup is None:
             self._build()
         tokens, tables, bits = self._lookup
-        mapping = np.array([tokens.get(t, -1) for t in docs.uniques], dtype=np.int64)
-        tok = mapping[docs.tokens] if len(mapping) else np.zeros(0, dtype=np.int64)
-        owner = docs.owners()
+        split = docs.tokens
+        mapping = np.array([tokens.get(t, -1) for t in split.uniques], dtype=np.int64)
+        tok = mapping[split.codes] if len(mapping) else np.zeros(0, dtype=np.int64)
+        owner = split.owners()
         n_docs, width = len(docs), len(self.terms)
+        # A term can only start where a token of some term stands (few places), and a term
+        # of n tokens only where one of n - 1 tokens could: windows grow from those starts,
+        # dropping the ones that reach a token of no term or the next document.
+        start = np.flatnonzero(tok >= 0)
+        code = tok[start].astype(np.uint64)
         keys: list[np.ndarray] = []
-        for n, (codes, categories) in tables.items():
-            if len(tok) < n:
+        for n in range(1, max(tables, default=0) + 1):
+            if n > 1:
+                end = start + n - 1
+                inside = end < len(tok)
+                start, code, end = start[inside], code[inside], end[inside]
+                grows = (tok[end] >= 0) & (owner[end] == owner[start])
+                start, code, end = start[grows], code[grows], end[grows]
+                code = (code << np.uint64(bits)) | tok[end].astype(np.uint64)
+            if n not in tables or not len(start):
                 continue
-            windows = len(tok) - n + 1
-            code = np.zeros(windows, dtype=np.uint64)
-            valid = owner[:windows] == owner[n - 1:]
-            for k in range(n):
-                part = tok[k:k + windows]
-                valid &= part >= 0
-                code = (code << np.uint64(bits)) | np.maximum(part, 0).astype(np.uint64)
-            code, at_doc = code[valid], owner[:windows][valid]
-            lo = np.searchsorted(codes, code, side="left")
-            hi = np.searchsorted(codes, code, side="right")
-            hits = hi - lo
+            lookup, first, count, categories = tables[n]
+            found = lookup.get(code)
+            known = found >= 0
+            lo = np.where(known, first[found], 0)
+            hits = np.where(known, count[found], 0)
             matched = np.repeat(np.arange(len(code)), hits)
             positions = np.repeat(lo, hits) + (np.arange(hits.sum()) - np.repeat(
                 np.cumsum(hits) - hits, hits))
-            keys.append(at_doc[matched] * width + categories[positions])
+            keys.append(owner[start][matched] * width + categories[positions])
         flat = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
         counts = np.bincount(flat, minlength=n_docs * width).reshape(n_docs, width)
         return sparse.csr_matrix(np.log1p(counts) * self.weight)

@@ -47,6 +47,7 @@ class ScoringState:
     calibration: np.ndarray  # (categories, 2): slope and offset on the decision margin
     gate: np.ndarray | None = None  # (features + 2,): weights, intercept, cutoff
     _names: Any = field(default=None, repr=False, compare=False)
+    _weights: Any = field(default=None, repr=False, compare=False)
 
     @property
     def thresholds(self) -> np.ndarray:
@@ -55,7 +56,7 @@ class ScoringState:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_names"] = None
+        state["_names"] = state["_weights"] = None
         return state
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,24 +108,49 @@ class ScoringState:
         assert isinstance(block, WordBlock)
         return block
 
-    def transform(self, titles: Sequence[str], abstracts: Sequence[str]) -> sparse.csr_matrix:
-        """The features of papers: every block's, side by side."""
+    def block_features(self, titles: Sequence[str], abstracts: Sequence[str]
+                       ) -> list[sparse.csr_matrix]:
+        """The features of papers, block by block (the word block first)."""
         docs = tokenized([compose(t, a, self.params["title_repeats"])
                           for t, a in zip(titles, abstracts, strict=True)],
                          self.params["token_pattern"])
-        return sparse.hstack([b.transform(docs) for b in self.blocks], format="csr")
+        return [b.transform(docs) for b in self.blocks]
 
-    def logits(self, features: sparse.csr_matrix) -> np.ndarray:
+    def transform(self, titles: Sequence[str], abstracts: Sequence[str]) -> sparse.csr_matrix:
+        """The features of papers: every block's, side by side."""
+        return sparse.hstack(self.block_features(titles, abstracts), format="csr")
+
+    def _linear(self, features: sparse.csr_matrix | list[sparse.csr_matrix]) -> np.ndarray:
+        """Every category's logit, then the gate's (papers x categories + 1); from the stacked
+        features or from the blocks' (summed block by block, with no stacked copy)."""
+        if self._weights is None:
+            rows = [self.coef] if self.gate is None else [self.coef, self.gate[None, :-2]]
+            weights = np.ascontiguousarray(np.vstack(rows).T)
+            bias = np.append(self.intercept, [] if self.gate is None else self.gate[-2])
+            self._weights = weights, bias
+        weights, bias = self._weights
+        if not isinstance(features, list):
+            return np.asarray(features @ weights) + bias
+        out, start = np.tile(bias, (features[0].shape[0], 1)), 0
+        for block in features:
+            out += block @ weights[start:start + block.shape[1]]
+            start += block.shape[1]
+        return out
+
+    def logits(self, features: sparse.csr_matrix | list[sparse.csr_matrix]) -> np.ndarray:
         """Each category's logistic model's logit (papers x categories)."""
-        return np.asarray(features @ self.coef.T + self.intercept)
+        return self._linear(features)[:, :len(self.category_ids)]
 
-    def decision(self, features: sparse.csr_matrix) -> np.ndarray:
+    def decision(self, features: sparse.csr_matrix | list[sparse.csr_matrix]) -> np.ndarray:
         """The margin of each category's decision: assigned when it is at least 0."""
-        return margins(self.logits(features), self.cutoffs,
-                       None if self.gate is None else features @ self.gate[:-2] + self.gate[-2],
+        linear = self._linear(features)
+        width = len(self.category_ids)
+        return margins(linear[:, :width], self.cutoffs,
+                       None if self.gate is None else linear[:, width],
                        None if self.gate is None else float(self.gate[-1]))
 
-    def scores_from_features(self, features: sparse.csr_matrix) -> np.ndarray:
+    def scores_from_features(self, features: sparse.csr_matrix | list[sparse.csr_matrix]
+                             ) -> np.ndarray:
         """Calibrated probability per paper and category."""
         return calibrated(self.decision(features), self.calibration)
 

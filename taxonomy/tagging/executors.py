@@ -28,6 +28,9 @@ class Executor(Protocol):
 
     def map(self, model: LoadedModel, chunks: Iterable[Chunk]) -> Iterator[Scored]: ...
 
+    def expect(self, chunks: int) -> None:
+        """A guess of how many chunks ``map`` will get (from the inputs' sizes)."""
+
     def close(self) -> None: ...
 
 
@@ -38,6 +41,9 @@ class InProcess:
         for titles, abstracts, hand in chunks:
             yield score_chunk(model.state, titles, abstracts, hand, model.feature_names)
 
+    def expect(self, chunks: int) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -45,12 +51,17 @@ class InProcess:
 class Processes:
     """Scores in this process first, then across worker processes once the input has more
     than ``warmup`` chunks: starting workers costs about a second, which only pays off on
-    larger inputs. Workers load the model file once, check its sha256, and die with this
-    process (see ``workers``); ``close`` stops them."""
+    larger inputs. An input expected to be larger starts them at once, so that this process
+    only reads and writes. Workers load the model file once, check its sha256, and die with
+    this process (see ``workers``); ``close`` stops them."""
 
     def __init__(self, jobs: int = -1, warmup: int = 8):
         self.jobs, self.warmup = jobs, warmup
         self._pool: Any = None
+
+    def expect(self, chunks: int) -> None:
+        if chunks > self.warmup:
+            self.warmup = 0
 
     def map(self, model: LoadedModel, chunks: Iterable[Chunk]) -> Iterator[Scored]:
         chunks = iter(chunks)
@@ -118,6 +129,9 @@ class Dask:
                 yield _result(pending.popleft())
         while pending:
             yield _result(pending.popleft())
+
+    def expect(self, chunks: int) -> None:
+        pass
 
     def close(self) -> None:
         self.client.close()

@@ -25,7 +25,9 @@ class HandLabels:
 
     def get(self, paper: Paper) -> list[str] | None:
         found = self.by_id.get(paper.id)
-        return found if found is not None else self.by_title.get(title_hash(paper.title))
+        if found is not None or not self.by_title:
+            return found
+        return self.by_title.get(title_hash(paper.title))
 
     def __len__(self) -> int:
         return len(self.by_id)

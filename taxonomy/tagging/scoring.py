@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from scipy import sparse
 
 from ..model.artifact import load_model
 from ..model.state import ScoringState
@@ -27,22 +28,67 @@ def score_chunk(state: ScoringState, titles: list[str], abstracts: list[str],
     Terms are listed for the model's assigned labels, or for the hand labels where a paper
     has them (hand labels win over the model).
     """
-    features = state.transform(titles, abstracts)
-    scores = state.scores_from_features(features)
+    blocks = state.block_features(titles, abstracts)
+    scores = state.scores_from_features(blocks)
     assigned = scores >= state.thresholds
-    ids = state.category_ids
-    column = {cid: j for j, cid in enumerate(ids)}
+    by_hand = [i for i, hand in enumerate(hand_rows) if hand is not None]
+    assigned[by_hand] = False
+    row, category = np.nonzero(assigned)
+    if by_hand:
+        column = {cid: j for j, cid in enumerate(state.category_ids)}
+        listed = [(i, column[c]) for i in by_hand for c in hand_rows[i] or () if c in column]
+        row = np.concatenate([row, np.array([i for i, _ in listed], dtype=np.int64)])
+        category = np.concatenate([category, np.array([j for _, j in listed], dtype=np.int64)])
+        order = np.argsort(row, kind="stable")
+        row, category = row[order], category[order]
     names = state.feature_names() if names is None else names
-    explanations = []
-    for i, hand in enumerate(hand_rows):
-        labels = (np.flatnonzero(assigned[i]) if hand is None
-                  else [column[c] for c in hand if c in column])
-        parts = []
-        for j in labels:
-            top = state.contributions(features, i, int(j), TOP_TERMS, names)
-            parts.append(f"{ids[j]}: {', '.join(term for term, _ in top)}")
-        explanations.append("; ".join(parts))
-    return scores, explanations
+    return scores, explain(state, blocks[0], row, category, TOP_TERMS, names)
+
+
+def explain(state: ScoringState, words: sparse.csr_matrix, row: np.ndarray,
+            category: np.ndarray, k: int, names: np.ndarray) -> list[str]:
+    """Per paper, 'category: term, term; category: ...' for the (paper, category) pairs given
+    (``row`` sorted, categories in the order to list them): the k words or word pairs that
+    pushed each category's score up most (``words``: the word block's features).
+
+    Every pair is ranked at once, in k rounds of 'the largest contribution left'; equal
+    contributions keep the features' order, as :meth:`ScoringState.contributions` does.
+    """
+    row, category = np.asarray(row, dtype=np.int64), np.asarray(category, dtype=np.int64)
+    sizes = np.diff(words.indptr)[row]
+    starts = np.cumsum(sizes) - sizes
+    entry = (np.repeat(words.indptr[row] - starts, sizes)
+             + np.arange(int(sizes.sum()), dtype=np.int64))
+    columns = words.indices[entry]
+    values = words.data[entry] * state.coef[np.repeat(category, sizes), columns]
+    filled = np.flatnonzero(sizes > 0)
+    picked: list[tuple[np.ndarray, np.ndarray]] = []
+    for _ in range(k if len(filled) else 0):
+        best = np.full(len(row), np.nan)
+        best[filled] = np.maximum.reduceat(values, starts[filled])
+        best[best <= 0] = np.nan  # nothing (left) that pushes up
+        at = np.flatnonzero(values == np.repeat(best, sizes))
+        owner = np.repeat(np.arange(len(row), dtype=np.int64), sizes)[at]
+        first = np.ones(len(at), dtype=bool)
+        first[1:] = owner[1:] != owner[:-1]
+        at, owner = at[first], owner[first]
+        if not len(at):
+            break
+        picked.append((owner, columns[at]))
+        values[at] = -np.inf
+    # Terms by pair, in the order picked.
+    pair = np.concatenate([p for p, _ in picked]) if picked else np.zeros(0, dtype=np.int64)
+    order = np.argsort(pair, kind="stable")
+    terms = (names[np.concatenate([c for _, c in picked])[order]].tolist() if picked else [])
+    ends = np.cumsum(np.bincount(pair, minlength=len(row))).tolist()
+    ids = state.category_ids
+    out = [""] * words.shape[0]
+    start = 0
+    for i, (paper, j) in enumerate(zip(row.tolist(), category.tolist(), strict=True)):
+        part = f"{ids[j]}: {', '.join(terms[start:ends[i]])}"
+        out[paper] = f"{out[paper]}; {part}" if out[paper] else part
+        start = ends[i]
+    return out
 
 
 @functools.lru_cache(maxsize=2)
