@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -61,7 +62,9 @@ def load_taxonomy(path: str | os.PathLike | None = None) -> Taxonomy:
     return parse_taxonomy(data, "taxonomy/taxonomy.toml" if shipped else os.fspath(path))
 
 
+@functools.lru_cache(maxsize=4)
 def parse_taxonomy(data: bytes, source: str = "<taxonomy>") -> Taxonomy:
+    """The taxonomy in a file's bytes (parsed once per content: a Taxonomy is immutable)."""
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..io.atomic import atomic_path
-from .state import ScoringState
+from .state import STATE_FORMAT, ScoringState
 
 
 @dataclass
@@ -99,6 +99,7 @@ def save_model(state: ScoringState, path: str | os.PathLike, card: dict) -> dict
         "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "environment": environment(),
         "joblib_sha256": digest,
+        "format": STATE_FORMAT,
         **card,
         "thresholds": {cid: round(float(t), 6) for cid, t in
                        zip(state.category_ids, state.thresholds, strict=True)},

@@ -29,6 +29,8 @@ _ARROW_FROM = 256
 # Python's ``str.split()`` separators among ASCII characters (\x1c-\x1f included).
 _ASCII_SPACES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _SPACE = ord(" ")
+# The longest character n-gram packed into one integer, beside its length.
+_PACKED_BYTES = 7
 
 
 def _byte_table(keep: bytes) -> bytes:
@@ -90,8 +92,22 @@ def tokenized(docs: Sequence[str], token_pattern: str, arrow: bool | None = None
         return Docs(_python_split(lower, re.compile(token_pattern).findall),
                     _python_split(lower, str.split))
     plain = np.fromiter(map(str.isascii, lower), dtype=bool, count=len(lower))
-    return Docs(_arrow_split(lower, plain, _WORD_BYTES, 2, re.compile(token_pattern).findall),
-                _arrow_split(lower, plain, _WHITE_BYTES, 1, str.split))
+    words = _arrow_split(lower, plain, _WHITE_BYTES, 1, str.split)
+    return Docs(_tokens_of_words(words, re.compile(token_pattern).findall), words)
+
+
+def _tokens_of_words(words: Split, find: Any) -> Split:
+    """The tokens of documents from their words: no token spans white space, so each
+    distinct word is tokenized once and the documents' tokens are their words' in turn."""
+    distinct = words.uniques
+    plain = np.fromiter(map(str.isascii, distinct), dtype=bool, count=len(distinct))
+    each = _arrow_split(distinct, plain, _WORD_BYTES, 2, find)  # a distinct word per row
+    first = np.cumsum(each.lengths) - each.lengths
+    sizes = each.lengths[words.codes]
+    at = (np.repeat(first[words.codes] - (np.cumsum(sizes) - sizes), sizes)
+          + np.arange(int(sizes.sum()), dtype=np.int64))
+    lengths = np.bincount(words.owners(), weights=sizes, minlength=len(words.lengths))
+    return Split(each.codes[at], lengths.astype(np.int64), each.uniques)
 
 
 def _python_split(lower: Sequence[str], split: Any) -> Split:
@@ -226,21 +242,19 @@ class WordBlock:
         self._lookup: Any = None
 
     def _build(self) -> None:
-        tokens: dict[str, int] = {}
-        unigram_of: dict[int, int] = {}
-        bigram_of: dict[tuple[int, int], int] = {}
-        for j, term in enumerate(self.vocabulary):
-            ids = [tokens.setdefault(t, len(tokens)) for t in term.split(" ")]
-            if len(ids) == 1:
-                unigram_of[ids[0]] = j
-            else:
-                bigram_of[(ids[0], ids[1])] = j
+        # Every term's tokens in one flat list (a term is one or two tokens).
+        flat = " ".join(self.vocabulary).split(" ")
+        tokens = {t: i for i, t in enumerate(dict.fromkeys(flat))}
+        ids = np.array([tokens[t] for t in flat], dtype=np.int64)
+        pair = np.fromiter((" " in t for t in self.vocabulary), dtype=bool,
+                           count=len(self.vocabulary))
+        start = np.cumsum(pair + 1) - (pair + 1)  # where each term's tokens begin
         size = len(tokens) + 1  # the last id: a token outside the vocabulary
         unigram = np.full(size, -1, dtype=np.int64)
-        for t, j in unigram_of.items():
-            unigram[t] = j
-        bigrams = _Lookup(np.array([a * size + b for a, b in bigram_of], dtype=np.uint64),
-                          np.array(list(bigram_of.values()), dtype=np.int64))
+        single, pairs = np.flatnonzero(~pair), np.flatnonzero(pair)
+        unigram[ids[start[single]]] = single
+        bigrams = _Lookup(ids[start[pairs]].astype(np.uint64) * np.uint64(size)
+                          + ids[start[pairs] + 1].astype(np.uint64), pairs)
         self._lookup = (tokens, frozenset(self.stop_words), size, unigram, bigrams)
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
@@ -273,8 +287,15 @@ class WordBlock:
         return _counted(rows, cols, n_docs, len(self.vocabulary), self.idf,
                         self.sublinear) * self.weight
 
+    def linear(self, docs: Docs, weights: np.ndarray) -> np.ndarray:
+        return np.asarray(self.transform(docs) @ weights)
+
+    @property
+    def width(self) -> int:
+        return len(self.vocabulary)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "vocabulary": self.vocabulary, "idf": self.idf,
+        return {"kind": self.kind, "vocabulary": _lines(self.vocabulary), "idf": self.idf,
                 "stop_words": self.stop_words, "ngram_range": list(self.ngram_range),
                 "sublinear_tf": self.sublinear, "weight": self.weight}
 
@@ -331,18 +352,24 @@ class CharBlock:
         return found
 
     def _packed_vocabulary(self) -> _Lookup:
-        """The feature id of each ASCII n-gram of the vocabulary, by its packed integer (see
-        ``_pack``)."""
+        """The feature id of each ASCII n-gram of the vocabulary, by its packed integer: the
+        length, then each byte (8 bits each; at most ``_PACKED_BYTES`` bytes), as
+        ``_ascii_grams`` packs a word's n-grams."""
         if self._packed is None:
-            ids = np.array([j for j, g in enumerate(self.vocabulary) if g.isascii()],
-                           dtype=np.int64)
-            grams = [self.vocabulary[j] for j in ids]
-            codes = np.zeros(len(ids), dtype=np.uint64)
-            for n in {len(g) for g in grams}:
-                at = np.array([i for i, g in enumerate(grams) if len(g) == n], dtype=np.int64)
-                data = np.frombuffer("".join(grams[i] for i in at).encode("ascii"),
-                                     dtype=np.uint8).reshape(len(at), n)
-                codes[at] = _pack(data.astype(np.uint64), n)
+            sizes = np.fromiter(map(len, self.vocabulary), dtype=np.int64,
+                                count=len(self.vocabulary))
+            plain = np.fromiter(map(str.isascii, self.vocabulary), dtype=bool,
+                                count=len(self.vocabulary))
+            plain &= sizes <= _PACKED_BYTES
+            ids = np.flatnonzero(plain)
+            data = np.frombuffer("".join([self.vocabulary[j] for j in ids]).encode("ascii"),
+                                 dtype=np.uint8).astype(np.uint64)
+            starts = np.cumsum(sizes[ids]) - sizes[ids]
+            codes = sizes[ids].astype(np.uint64)
+            for k in range(int(sizes[ids].max(initial=0))):
+                # Byte k of every gram that has one, shifted in after the ones before it.
+                longer = sizes[ids] > k
+                codes[longer] = (codes[longer] << np.uint64(8)) | data[starts[longer] + k]
             self._packed = _Lookup(codes, ids)
         return self._packed
 
@@ -395,6 +422,19 @@ class CharBlock:
                                  shape=(len(words), len(self.vocabulary))).tocsr()
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
+        tfidf, norms = self._unnormalized(docs)
+        tfidf.data /= np.repeat(norms, np.diff(tfidf.indptr))
+        tfidf.data *= self.weight
+        return tfidf
+
+    def linear(self, docs: Docs, weights: np.ndarray) -> np.ndarray:
+        """``transform(docs) @ weights``, without building the normalized matrix: the
+        unnormalized product's rows are divided by the norms instead."""
+        tfidf, norms = self._unnormalized(docs)
+        return np.asarray(tfidf @ weights) * (self.weight / norms)[:, None]
+
+    def _unnormalized(self, docs: Docs) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """TF-IDF before the L2 normalization, and each document's norm (1 for an empty one)."""
         words = docs.words
         n_docs, n_words = len(words.lengths), len(words.uniques)
         # One entry per word occurrence: the product below sums repeated words.
@@ -405,35 +445,25 @@ class CharBlock:
         tf = (doc_words @ self._word_grams(words.uniques)).tocsr()  # n-gram counts per document
         data = tf.data
         if self.sublinear:
-            data = np.log(data) + 1.0
+            np.log(data, out=data)
+            data += 1.0
         data *= self.idf[tf.indices]
         lengths_of_rows = np.diff(tf.indptr)
         squares = np.zeros(n_docs)
         filled = lengths_of_rows > 0
-        squares[filled] = np.add.reduceat(data ** 2, tf.indptr[:-1][filled])
+        squares[filled] = np.add.reduceat(data * data, tf.indptr[:-1][filled])
         norms = np.sqrt(squares)
         norms[norms == 0] = 1.0
-        data /= np.repeat(norms, lengths_of_rows)
-        data *= self.weight
-        return sparse.csr_matrix((data, tf.indices, tf.indptr), shape=tf.shape)
+        return tf, norms
+
+    @property
+    def width(self) -> int:
+        return len(self.vocabulary)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "vocabulary": self.vocabulary, "idf": self.idf,
+        return {"kind": self.kind, "vocabulary": _lines(self.vocabulary), "idf": self.idf,
                 "ngram_range": list(self.ngram_range), "sublinear_tf": self.sublinear,
                 "weight": self.weight}
-
-
-# The longest n-gram packed into one integer, beside its length.
-_PACKED_BYTES = 7
-
-
-def _pack(data: np.ndarray, n: int) -> np.ndarray:
-    """Rows of ``n`` bytes (as uint64) packed into one integer each, the length in the byte
-    above them: equal integers, equal n-grams (at most ``_PACKED_BYTES`` bytes)."""
-    code = np.full(len(data), n, dtype=np.uint64)
-    for k in range(n):
-        code = (code << np.uint64(8)) | data[:, k]
-    return code
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
@@ -514,6 +544,13 @@ class TermBlock:
         counts = np.bincount(flat, minlength=n_docs * width).reshape(n_docs, width)
         return sparse.csr_matrix(np.log1p(counts) * self.weight)
 
+    def linear(self, docs: Docs, weights: np.ndarray) -> np.ndarray:
+        return np.asarray(self.transform(docs) @ weights)
+
+    @property
+    def width(self) -> int:
+        return len(self.terms)
+
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "terms": self.terms, "token_pattern": self.token_pattern,
                 "weight": self.weight}
@@ -522,14 +559,26 @@ class TermBlock:
 Block = WordBlock | CharBlock | TermBlock
 
 
+def _lines(strings: list[str]) -> str | list[str]:
+    """A vocabulary as one string, an entry per line, when no entry holds a line break: a
+    model file then loads it in one step, where a list is unpickled string by string."""
+    return strings if any("\n" in s for s in strings) else "\n".join(strings)
+
+
+def _unlines(stored: str | list[str]) -> list[str]:
+    if isinstance(stored, str):
+        return stored.split("\n") if stored else []
+    return list(stored)
+
+
 def block_from_dict(data: dict[str, Any]) -> Block:
     """The inverse of each block's ``to_dict``."""
     kind = data["kind"]
     if kind == "word":
-        return WordBlock(data["vocabulary"], data["idf"], data["stop_words"],
+        return WordBlock(_unlines(data["vocabulary"]), data["idf"], data["stop_words"],
                          tuple(data["ngram_range"]), data["sublinear_tf"], data["weight"])
     if kind == "char_wb":
-        return CharBlock(data["vocabulary"], data["idf"], tuple(data["ngram_range"]),
+        return CharBlock(_unlines(data["vocabulary"]), data["idf"], tuple(data["ngram_range"]),
                          data["sublinear_tf"], data["weight"])
     if kind == "terms":
         return TermBlock(data["terms"], data["token_pattern"], data["weight"])

@@ -22,11 +22,13 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from .features import Block, WordBlock, block_from_dict, tokenized
+from .features import Block, Docs, WordBlock, block_from_dict, tokenized
 from .text import compose
 
-# Version of the plain-data layout a model file holds (see ScoringState.to_dict).
-STATE_FORMAT = 4
+# Version of the plain-data layout a model file holds (see ScoringState.to_dict); 5 holds
+# each vocabulary as one string of lines, and files of format 4 (lists) still load.
+STATE_FORMAT = 5
+_READABLE_FORMATS = (4, 5)
 # Two fits whose weights differ by no more than this are the same model (BLAS and platform
 # differences move the last bits of the weights; labels never change at this size).
 EQUIVALENT_WITHIN = 1e-9
@@ -77,7 +79,7 @@ class ScoringState:
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> ScoringState:
         """The inverse of :meth:`to_dict`."""
-        if state.get("format") != STATE_FORMAT:
+        if state.get("format") not in _READABLE_FORMATS:
             raise ValueError(f"model state format {state.get('format')!r}, expected "
                              f"{STATE_FORMAT}")
         return cls(
@@ -108,13 +110,30 @@ class ScoringState:
         assert isinstance(block, WordBlock)
         return block
 
+    def _docs(self, titles: Sequence[str], abstracts: Sequence[str]) -> Docs:
+        return tokenized([compose(t, a, self.params["title_repeats"])
+                          for t, a in zip(titles, abstracts, strict=True)],
+                         self.params["token_pattern"])
+
     def block_features(self, titles: Sequence[str], abstracts: Sequence[str]
                        ) -> list[sparse.csr_matrix]:
         """The features of papers, block by block (the word block first)."""
-        docs = tokenized([compose(t, a, self.params["title_repeats"])
-                          for t, a in zip(titles, abstracts, strict=True)],
-                         self.params["token_pattern"])
+        docs = self._docs(titles, abstracts)
         return [b.transform(docs) for b in self.blocks]
+
+    def scores_and_words(self, titles: Sequence[str], abstracts: Sequence[str]
+                         ) -> tuple[np.ndarray, sparse.csr_matrix]:
+        """Calibrated scores, and the word block's features (what explanations read); the
+        other blocks only add their share of each logit, never a feature matrix."""
+        docs = self._docs(titles, abstracts)
+        weights, bias = self._weights_and_bias()
+        linear, start = np.tile(bias, (len(docs), 1)), 0
+        words = self.word_block.transform(docs)
+        for i, block in enumerate(self.blocks):
+            part = weights[start:start + block.width]
+            linear += words @ part if i == 0 else block.linear(docs, part)
+            start += block.width
+        return calibrated(self._margins(linear), self.calibration), words
 
     def transform(self, titles: Sequence[str], abstracts: Sequence[str]) -> sparse.csr_matrix:
         """The features of papers: every block's, side by side."""
@@ -123,12 +142,7 @@ class ScoringState:
     def _linear(self, features: sparse.csr_matrix | list[sparse.csr_matrix]) -> np.ndarray:
         """Every category's logit, then the gate's (papers x categories + 1); from the stacked
         features or from the blocks' (summed block by block, with no stacked copy)."""
-        if self._weights is None:
-            rows = [self.coef] if self.gate is None else [self.coef, self.gate[None, :-2]]
-            weights = np.ascontiguousarray(np.vstack(rows).T)
-            bias = np.append(self.intercept, [] if self.gate is None else self.gate[-2])
-            self._weights = weights, bias
-        weights, bias = self._weights
+        weights, bias = self._weights_and_bias()
         if not isinstance(features, list):
             return np.asarray(features @ weights) + bias
         out, start = np.tile(bias, (features[0].shape[0], 1)), 0
@@ -137,13 +151,25 @@ class ScoringState:
             start += block.shape[1]
         return out
 
+    def _weights_and_bias(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every category's weights, then the gate's, as columns (features x columns), and
+        their intercepts."""
+        if self._weights is None:
+            rows = [self.coef] if self.gate is None else [self.coef, self.gate[None, :-2]]
+            weights = np.ascontiguousarray(np.vstack(rows).T)
+            bias = np.append(self.intercept, [] if self.gate is None else self.gate[-2])
+            self._weights = weights, bias
+        return self._weights
+
     def logits(self, features: sparse.csr_matrix | list[sparse.csr_matrix]) -> np.ndarray:
         """Each category's logistic model's logit (papers x categories)."""
         return self._linear(features)[:, :len(self.category_ids)]
 
     def decision(self, features: sparse.csr_matrix | list[sparse.csr_matrix]) -> np.ndarray:
         """The margin of each category's decision: assigned when it is at least 0."""
-        linear = self._linear(features)
+        return self._margins(self._linear(features))
+
+    def _margins(self, linear: np.ndarray) -> np.ndarray:
         width = len(self.category_ids)
         return margins(linear[:, :width], self.cutoffs,
                        None if self.gate is None else linear[:, width],

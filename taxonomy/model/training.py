@@ -17,7 +17,7 @@ from ..labels.labelfile import MIN_SUPPORT, LabeledPapers, support
 from .artifact import load_model, read_card, save_model, sha256_file
 from .estimator import EfficiencyClassifier
 from .evaluation import FOLDS, REPEATS, Scores, cross_validate, holdout, methods, summarize
-from .state import ScoringState
+from .state import STATE_FORMAT, ScoringState
 from .thresholds import stratified_folds
 
 
@@ -119,9 +119,11 @@ def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxon
 
 def _same_model(path: Path, card: dict, state: ScoringState, labels_sha256: str,
                 taxonomy: Taxonomy) -> bool:
-    """True when the model at ``path`` came from the same inputs and equals ``state``."""
+    """True when the model at ``path`` came from the same inputs, equals ``state`` and is
+    stored in the current layout (an older layout is rewritten, same fit)."""
     if card.get("labels_sha256") != labels_sha256 or \
-            card.get("taxonomy_sha256") != taxonomy.sha256:
+            card.get("taxonomy_sha256") != taxonomy.sha256 or \
+            card.get("format") != STATE_FORMAT:
         return False
     try:
         current = load_model(path, taxonomy.ids)

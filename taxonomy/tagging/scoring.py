@@ -28,8 +28,7 @@ def score_chunk(state: ScoringState, titles: list[str], abstracts: list[str],
     Terms are listed for the model's assigned labels, or for the hand labels where a paper
     has them (hand labels win over the model).
     """
-    blocks = state.block_features(titles, abstracts)
-    scores = state.scores_from_features(blocks)
+    scores, words = state.scores_and_words(titles, abstracts)
     assigned = scores >= state.thresholds
     by_hand = [i for i, hand in enumerate(hand_rows) if hand is not None]
     assigned[by_hand] = False
@@ -42,7 +41,7 @@ def score_chunk(state: ScoringState, titles: list[str], abstracts: list[str],
         order = np.argsort(row, kind="stable")
         row, category = row[order], category[order]
     names = state.feature_names() if names is None else names
-    return scores, explain(state, blocks[0], row, category, TOP_TERMS, names)
+    return scores, explain(state, words, row, category, TOP_TERMS, names)
 
 
 def explain(state: ScoringState, words: sparse.csr_matrix, row: np.ndarray,
