@@ -548,3 +548,77 @@ def test_metadata_counts_too_long_to_be_numbers_are_read_as_text(tmp_path):
     papers, _ = _read(path)
     assert [(p.title, p.n_authors, p.date, p.upvotes) for p in papers] == [
         ("A Title", None, "", None), ("Second Title", 2, "", None)]
+
+
+_SPACED = st.text(st.characters(codec="utf-8") | st.sampled_from(
+    [" ", "\t", "\n", "\x1c", "\x85", "\xa0", "\u2003", "\u2028", "ﬁ", "İ", "Ⅻ", "_"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(_SPACED)
+def test_fast_paths_of_text_normalization_equal_the_plain_rules(text):
+    # clean_text and title_key skip work for text that is already clean or ASCII; they must
+    # give what the plain rules give on every text.
+    import unicodedata
+
+    from taxonomy.io.records import title_key
+
+    assert clean_text(text) == " ".join(text.split())
+    assert title_key(text) == re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _reference_dedupe(papers: list[Paper]) -> list[dict]:
+    """Repeats merged with exact keys (id, normalized title), the plain way."""
+    from taxonomy.io.records import apply_update, merge, title_key
+
+    seen: dict[str, str] = {}
+    updates: dict[str, Paper] = {}
+    kept: list[Paper] = []
+    for paper in papers:
+        keys = ("id:" + paper.id, "title:" + title_key(paper.title))
+        emitted = next((seen[k] for k in keys if k in seen), None)
+        if emitted is None:
+            seen.update(dict.fromkeys(keys, paper.id))
+            kept.append(paper)
+        else:
+            pending = updates.get(emitted) or Paper(id=emitted, title="", abstract="")
+            updates[emitted] = merge(pending, paper)
+    return [apply_update(p.to_dict(), updates[p.id]) if p.id in updates else p.to_dict()
+            for p in kept]
+
+
+_IDS = st.sampled_from(["2401.00001", "2401.00002", "a", "b", "c", "2401.00003v2"])
+_TITLES = st.sampled_from(["Sparse Training", "sparse  training!", "Dense", "Other Title", "X"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.builds(Paper, id=_IDS, title=_TITLES, abstract=st.just("An abstract."),
+                          date=st.sampled_from(["", "2024-01-02", "2023-05-06"]),
+                          url=st.sampled_from(["", "https://arxiv.org/abs/2401.00009"]),
+                          upvotes=st.none() | st.integers(0, 9)), max_size=3000),
+       st.sampled_from([1, 7, 1024]))
+def test_hashed_dedupe_keeps_and_merges_what_exact_keys_do(papers, batch):
+    # Keys are 96-bit hashes in a numpy set, checked a batch at a time (repeats within a
+    # batch and across batches alike); the result must be the exact-key one.
+    from taxonomy.io.records import Deduplicator
+
+    dedupe = Deduplicator()
+    dedupe._BATCH = batch
+    kept = list(dedupe(papers))
+    rows = [dedupe.updated(p.to_dict()) for p in kept]
+    assert rows == _reference_dedupe(papers)
+    assert dedupe.repeats == len(papers) - len(kept)
+
+
+def test_key_set_grows_and_answers_for_every_key():
+    from taxonomy.io.records import _KeySet
+
+    keys = [hashlib.blake2b(str(i).encode(), digest_size=12).digest() for i in range(60_000)]
+    # Keys whose 64-bit slot hash is equal but whose last 4 bytes differ are different keys.
+    twins = [k[:8] + bytes(4) for k in keys[:100]]
+    found = _KeySet()
+    for start in range(0, 50_000, 5_000):
+        found.add(keys[start:start + 5_000])
+    assert found.contains(keys[:50_000]).all()
+    assert not found.contains(keys[50_000:]).any()
+    assert not found.contains(twins).any()

@@ -7,12 +7,14 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Iterator
 from itertools import islice
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .readers import ReadLog, check_inputs, read_papers
-from .records import PAPER_COLUMNS, Deduplicator, Paper, apply_update
+from .records import PAPER_COLUMNS, Deduplicator, Paper
 from .writers import TableWriter, refuse_inputs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHUNK = 5_000
 
@@ -25,19 +27,23 @@ def chunked(items: Iterable, size: int) -> Iterator[list]:
 
 def papers_frame(papers: list[Paper]) -> pd.DataFrame:
     """Papers as a DataFrame with the output columns and nullable integer counts."""
+    import pandas as pd
+
     frame = pd.DataFrame([p.to_dict() for p in papers], columns=list(PAPER_COLUMNS))
     for column in ("n_authors", "upvotes"):
         frame[column] = frame[column].astype("Int64")
     return frame
 
 
-def patch_repeats(frame: pd.DataFrame, updates: dict[str, Paper]) -> pd.DataFrame:
+def patch_repeats(frame: pd.DataFrame, dedupe: Deduplicator) -> pd.DataFrame:
     """Fill rows' missing metadata from papers that were repeated later in the inputs."""
-    if not updates or not frame["id"].isin(updates.keys()).any():
+    rows = frame.to_dict(orient="records")
+    patched_rows = [dedupe.updated(row) for row in rows]
+    if patched_rows == rows:
         return frame
-    rows = [apply_update(row, updates[row["id"]]) if row["id"] in updates else row
-            for row in frame.to_dict(orient="records")]
-    patched = pd.DataFrame(rows, columns=frame.columns)
+    import pandas as pd
+
+    patched = pd.DataFrame(patched_rows, columns=frame.columns)
     for column in ("n_authors", "upvotes"):
         if column in patched:
             patched[column] = patched[column].astype("Int64")
@@ -63,7 +69,7 @@ def parse_to_file(
         for batch in chunked(papers, CHUNK):
             writer.write(papers_frame(batch))
         if dedupe.updates:
-            writer.patch(lambda chunk: patch_repeats(chunk, dedupe.updates))
+            writer.patch(lambda chunk: patch_repeats(chunk, dedupe))
     return log
 
 
@@ -79,10 +85,8 @@ def parse_papers(
     log, dedupe = ReadLog(), Deduplicator()
     papers = list(read_papers(inputs, log=log, reference_date=reference_date, fmt=fmt,
                               encoding=encoding, dedupe=dedupe))
-    for i, paper in enumerate(papers):
-        if paper.id in dedupe.updates:
-            row = apply_update(paper.to_dict(), dedupe.updates[paper.id])
-            papers[i] = Paper(**row)
+    if dedupe.updates:
+        papers = [Paper(**dedupe.updated(paper.to_dict())) for paper in papers]
     return papers, log
 
 

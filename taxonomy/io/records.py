@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
 
 _NON_ALNUM = re.compile(r"[\W_]+")
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
@@ -43,12 +46,18 @@ PAPER_COLUMNS = tuple(f.name for f in fields(Paper))
 
 def clean_text(text: str) -> str:
     """Collapse runs of white space (arXiv wraps titles and abstracts) into single spaces."""
+    # Already clean (the common case, and a fast check): no white space but single inner
+    # spaces, since every white space character but the space is unprintable.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())
 
 
 def title_key(title: str) -> str:
     """The title reduced to lower-case letters and digits: equal for the same paper everywhere."""
-    return _NON_ALNUM.sub("", unicodedata.normalize("NFKC", title).casefold())
+    if not title.isascii():  # NFKC leaves ASCII text as it is
+        title = unicodedata.normalize("NFKC", title)
+    return _NON_ALNUM.sub("", title.casefold())
 
 
 def title_hash(title: str) -> str:
@@ -81,29 +90,135 @@ def merge(first: Paper, other: Paper) -> Paper:
 class Deduplicator:
     """Yield each paper once, in first-seen order, whatever input it is repeated in.
 
-    Two records are the same paper when they share an id or a normalized title. Memory is one
-    short key per paper, so it streams millions of records. A repeat that carries metadata the
-    first record lacked is remembered in ``updates`` (keyed by the id already emitted), for the
-    writer to patch in once the stream ends.
+    Two records are the same paper when they share an id or a normalized title. Each paper
+    leaves two 96-bit keys (hashes of its id and of its normalized title) in a numpy hash set,
+    about 60 bytes per paper, so it streams the whole arXiv snapshot in little memory. Two
+    papers are merged only when a full 96-bit key agrees: for 10 million papers the chance
+    that any two different ones do is below 10^-15 (the hash set's 64-bit slots collide far
+    more often, and are told apart by probing).
+
+    A repeat that carries metadata the first record lacked is remembered (by the key that
+    matched), and :meth:`updated` applies it to the first record's row once the stream ends.
     """
 
+    _BATCH = 1_024
+
     def __init__(self) -> None:
-        self._seen: dict[str, str] = {}
-        self.updates: dict[str, Paper] = {}
+        self._seen = _KeySet()
+        self._updates: dict[bytes, list[tuple[int, Paper]]] = {}
         self.repeats = 0
 
+    @property
+    def updates(self) -> bool:
+        """Whether any repeat brought metadata to patch into an earlier row."""
+        return bool(self._updates)
+
     def __call__(self, papers: Iterable[Paper]) -> Iterator[Paper]:
-        for paper in papers:
-            keys = (paper.id, "title:" + title_hash(paper.title))
-            emitted = next((self._seen[k] for k in keys if k in self._seen), None)
-            if emitted is None:
-                for key in keys:
-                    self._seen[key] = paper.id
-                yield paper
-                continue
-            self.repeats += 1
-            pending = self.updates.get(emitted) or Paper(id=emitted, title="", abstract="")
-            self.updates[emitted] = merge(pending, paper)
+        iterator = iter(papers)
+        while batch := list(itertools.islice(iterator, self._BATCH)):
+            keys = [_keys(p.id, p.title) for p in batch]
+            known = self._seen.contains([k for pair in keys for k in pair])
+            new: dict[bytes, None] = {}
+            for i, (paper, pair) in enumerate(zip(batch, keys, strict=True)):
+                matched = next((k for j, k in enumerate(pair) if known[2 * i + j] or k in new),
+                               None)
+                if matched is None:
+                    new.update(dict.fromkeys(pair))
+                    yield paper
+                    continue
+                self.repeats += 1
+                self._updates.setdefault(matched, []).append((self.repeats, paper))
+            self._seen.add(list(new))
+
+    def updated(self, row: dict) -> dict:
+        """A written row (or a paper's fields) with the metadata its repeats brought, applied
+        in the order the repeats came."""
+        found = [u for k in _keys(str(row["id"]), str(row["title"]))
+                 for u in self._updates.get(k, ())]
+        for _, update in sorted(found, key=lambda u: u[0]):
+            row = apply_update(row, update)
+        return row
+
+
+def _keys(paper_id: str, title: str) -> tuple[bytes, bytes]:
+    """A paper's two 96-bit dedupe keys: of its id and of its normalized title."""
+    return (hashlib.blake2b(b"id\0" + paper_id.encode("utf-8", "surrogatepass"),
+                            digest_size=12).digest(),
+            hashlib.blake2b(b"title\0" + title_key(title).encode("utf-8", "surrogatepass"),
+                            digest_size=12).digest())
+
+
+class _KeySet:
+    """A growing set of 12-byte keys in numpy arrays (open addressing, linear probing, at
+    most half full), queried and extended a batch at a time: 13 bytes per slot instead of a
+    Python object per key."""
+
+    _GOLDEN = np.uint64(0x9E37_79B9_7F4A_7C15)
+
+    def __init__(self, bits: int = 12):
+        self._allocate(bits)
+
+    def _allocate(self, bits: int) -> None:
+        self._bits = bits
+        self._high = np.zeros(1 << bits, dtype=np.uint64)
+        self._low = np.zeros(1 << bits, dtype=np.uint32)
+        self._used = np.zeros(1 << bits, dtype=bool)
+        self._size = 0
+
+    @staticmethod
+    def _split(keys: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        packed = np.frombuffer(b"".join(keys), dtype=np.dtype([("high", "<u8"), ("low", "<u4")]))
+        return packed["high"].copy(), packed["low"].copy()
+
+    def _find(self, high: np.ndarray, low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each key: whether it is in the set, and its slot (or the empty slot where it
+        would go)."""
+        mask = (1 << self._bits) - 1
+        slot = ((high * self._GOLDEN) >> np.uint64(64 - self._bits)).astype(np.int64)
+        found = np.zeros(len(high), dtype=bool)
+        active = np.arange(len(high))
+        while len(active):
+            at = slot[active]
+            used = self._used[at]
+            same = used & (self._high[at] == high[active]) & (self._low[at] == low[active])
+            found[active[same]] = True
+            active = active[used & ~same]
+            slot[active] = (slot[active] + 1) & mask
+        return found, slot
+
+    def contains(self, keys: list[bytes]) -> np.ndarray:
+        if not keys:
+            return np.zeros(0, dtype=bool)
+        return self._find(*self._split(keys))[0]
+
+    def add(self, keys: list[bytes]) -> None:
+        """Add distinct keys that are not in the set yet."""
+        if not keys:
+            return
+        high, low = self._split(keys)
+        while 2 * (self._size + len(keys)) > len(self._used):
+            self._grow()
+        self._insert(high, low)
+
+    def _insert(self, high: np.ndarray, low: np.ndarray) -> None:
+        pending = np.arange(len(high))
+        while len(pending):
+            _, slot = self._find(high[pending], low[pending])
+            # Keys that found the same empty slot: the first takes it, the others probe on.
+            taken, first = np.unique(slot, return_index=True)
+            winners = pending[first]
+            self._used[taken] = True
+            self._high[taken], self._low[taken] = high[winners], low[winners]
+            self._size += len(winners)
+            placed = np.zeros(len(high), dtype=bool)
+            placed[winners] = True
+            pending = pending[~placed[pending]]
+
+    def _grow(self) -> None:
+        used = self._used
+        high, low = self._high[used], self._low[used]
+        self._allocate(self._bits + 1)
+        self._insert(high, low)
 
 
 def apply_update(row: dict, update: Paper) -> dict:

@@ -10,12 +10,17 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from ..errors import OutputError
 from .atomic import atomic_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Rows to write: a DataFrame, or columns by name (lists or numpy arrays of equal length, in
+# order), which tagging writes without building a DataFrame (and without importing pandas).
+Rows = Union["pd.DataFrame", dict[str, Any]]
 
 TABLE_FORMATS = (".csv", ".jsonl", ".parquet")
 
@@ -58,7 +63,13 @@ class _Sink:
         self._handle: TextIO | None = None
         self._parquet: Any = None
 
-    def write(self, frame: pd.DataFrame) -> None:
+    def write(self, frame: Rows) -> None:
+        if isinstance(frame, dict):
+            if self.columns is None:
+                self.columns = list(frame)
+            with _failing_writes(self.shown):
+                self._write_columns([frame[c] for c in self.columns])
+            return
         if self.columns is None:
             self.columns = list(frame.columns)
         frame = frame.reindex(columns=self.columns)
@@ -68,22 +79,51 @@ class _Sink:
     def _write(self, frame: pd.DataFrame) -> None:
         if self.format == ".parquet":
             import pyarrow as pa
-            import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self.path, table.schema)
-            self._parquet.write_table(table.cast(self._parquet.schema))
+            self._write_table(pa.Table.from_pandas(frame, preserve_index=False))
             return
-        if self._handle is None:
-            self._handle = open(self.path, "w", encoding="utf-8", newline="")
-            if self.format == ".csv":
-                csv.writer(self._handle).writerow(self.columns or [])
+        self._open()
         if self.format == ".csv":
             frame.to_csv(self._handle, header=False, index=False, lineterminator="\n")
         else:
             for row in frame.to_dict(orient="records"):
-                self._handle.write(json.dumps(_plain(row), ensure_ascii=False) + "\n")
+                self._write_json(row)
+
+    def _write_columns(self, columns: list[Any]) -> None:
+        """Columns written as pandas writes the same DataFrame (tests check it): plain values
+        per cell, floats by ``repr``, None as an empty CSV cell or a JSON null."""
+        if self.format == ".parquet":
+            import pyarrow as pa
+
+            assert self.columns is not None
+            self._write_table(pa.table(dict(zip(self.columns, columns, strict=True))))
+            return
+        handle = self._open()
+        cells = [c.tolist() if hasattr(c, "tolist") else c for c in columns]
+        if self.format == ".csv":
+            csv.writer(handle, lineterminator="\n").writerows(zip(*cells, strict=True))
+        else:
+            assert self.columns is not None
+            for values in zip(*cells, strict=True):
+                self._write_json(dict(zip(self.columns, values, strict=True)))
+
+    def _open(self) -> TextIO:
+        if self._handle is None:
+            self._handle = open(self.path, "w", encoding="utf-8", newline="")
+            if self.format == ".csv":
+                csv.writer(self._handle).writerow(self.columns or [])
+        return self._handle
+
+    def _write_json(self, row: dict) -> None:
+        assert self._handle is not None
+        self._handle.write(json.dumps(_plain(row), ensure_ascii=False) + "\n")
+
+    def _write_table(self, table: Any) -> None:
+        import pyarrow.parquet as pq
+
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.path, table.schema)
+        self._parquet.write_table(table.cast(self._parquet.schema))
 
     def close(self) -> None:
         with _failing_writes(self.shown):
@@ -150,9 +190,9 @@ class TableWriter:
             raise RuntimeError("use TableWriter as a context manager")
         return self._sink
 
-    def write(self, frame: pd.DataFrame) -> None:
+    def write(self, frame: Rows) -> None:
         self.sink.write(frame)
-        self.rows += len(frame)
+        self.rows += len(next(iter(frame.values()))) if isinstance(frame, dict) else len(frame)
 
     def patch(self, fix: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
         """Rewrite every written row through ``fix`` (chunk by chunk) before the rename."""
@@ -179,7 +219,11 @@ def _plain(row: dict) -> dict:
     """JSON-ready values: NaN and pandas' NA become null, numpy scalars plain numbers."""
     out: dict[str, Any] = {}
     for key, value in row.items():
-        if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        if value is None or (isinstance(value, float) and value != value):
+            out[key] = None
+        elif isinstance(value, str | int | float):
+            out[key] = value.item() if hasattr(value, "item") else value
+        elif _missing(value):
             out[key] = None  # NaN, NA and NaT alike (which one appears depends on pandas)
         elif hasattr(value, "item"):
             out[key] = value.item()
@@ -188,10 +232,18 @@ def _plain(row: dict) -> dict:
     return out
 
 
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
+
+
 def read_table(path: str | os.PathLike, fmt: str | None = None,
                chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
     """Chunks of a table this module wrote (CSV, JSONL or Parquet); ids stay strings. A file
     that is not such a table is a one-line error naming it."""
+    import pandas as pd
+
     fmt = fmt or table_format(path)
     try:
         yield from _chunks(Path(path), fmt, chunksize)
@@ -212,6 +264,8 @@ def _reason(exc: BaseException) -> str:
 
 
 def _chunks(path: Path, fmt: str, chunksize: int) -> Iterable[pd.DataFrame]:
+    import pandas as pd
+
     if fmt == ".parquet":
         import pyarrow.parquet as pq
 

@@ -13,10 +13,9 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .. import paths
 from ..errors import OutputError
@@ -33,6 +32,9 @@ from ..labels.labelfile import load_labels
 from ..model.artifact import LoadedModel, load_model
 from .executors import Executor, Processes
 from .hand import HandLabels
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHUNK = 2_000
 
@@ -53,11 +55,11 @@ class TagResult:
     log: ReadLog = field(default_factory=ReadLog)
     counts: dict[str, int] = field(default_factory=dict)
 
-    def add(self, frame: pd.DataFrame) -> None:
-        """Count a tagged frame that was written."""
-        self.papers += len(frame)
-        self.by_hand += int((frame["source"] == "hand").sum())
-        for labels in frame["labels"]:
+    def add(self, rows: dict[str, Any]) -> None:
+        """Count tagged rows that were written (columns by name)."""
+        self.papers += len(rows["id"])
+        self.by_hand += sum(source == "hand" for source in rows["source"])
+        for labels in rows["labels"]:
             for label in labels.split(";") if labels else ():
                 self.counts[label] = self.counts.get(label, 0) + 1
 
@@ -153,13 +155,21 @@ class Tagger:
     def frame(self, papers: list[Paper], scores: np.ndarray, terms: list[str],
               hand_rows: list[list[str] | None]) -> pd.DataFrame:
         """The tagged rows of scored papers."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows(papers, scores, terms, hand_rows), columns=self.columns)
+
+    def rows(self, papers: list[Paper], scores: np.ndarray, terms: list[str],
+             hand_rows: list[list[str] | None]) -> dict[str, Any]:
+        """The tagged rows of scored papers, as columns by name (in order)."""
         state = self.model.state
         ids = state.category_ids
-        assigned = scores >= state.thresholds
+        assigned = (scores >= state.thresholds).tolist()
         labels = [join_labels(h) if h is not None else
-                  join_labels(ids[j] for j in np.flatnonzero(row))
+                  join_labels([c for c, a in zip(ids, row, strict=True) if a])
                   for h, row in zip(hand_rows, assigned, strict=True)]
-        return pd.DataFrame({
+        n = len(papers)
+        return {
             "id": [p.id for p in papers],
             "title": [p.title for p in papers],
             "date": [p.date for p in papers],
@@ -171,9 +181,9 @@ class Tagger:
             "top_terms": terms,
             "source": ["hand" if h is not None else "model" for h in hand_rows],
             "url": [p.url for p in papers],
-            "model": self.model.name,
-            "model_version": self.model.version,
-        }, columns=self.columns)
+            "model": [self.model.name] * n,
+            "model_version": [self.model.version] * n,
+        }
 
     # -- dumps -------------------------------------------------------------------------------
 
@@ -234,14 +244,14 @@ class Tagger:
                     out, append_to=out if only_new else None, on_copy=existing) as writer:
                 skip.update(existing.ids)
                 for scores, terms in executor.map(self.model, chunks()):
-                    chunk, rows = pending.pop(0)
-                    frame = self.frame(chunk, scores, terms, rows)
-                    writer.write(frame)
-                    result.add(frame)
+                    chunk, hand_rows = pending.pop(0)
+                    rows = self.rows(chunk, scores, terms, hand_rows)
+                    writer.write(rows)
+                    result.add(rows)
                     if bar is not None:
-                        bar.update(len(frame))
+                        bar.update(len(chunk))
                 if dedupe.updates:
-                    writer.patch(lambda part: patch_repeats(part, dedupe.updates))
+                    writer.patch(lambda part: patch_repeats(part, dedupe))
         finally:
             executor.close()
             if bar is not None:
@@ -269,6 +279,8 @@ def _expected_papers(inputs: Sequence[str | os.PathLike]) -> int:
 def _as_papers(papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
                ) -> list[Paper]:
     """Papers from a DataFrame, dicts or Paper records, normalized as the readers do."""
+    import pandas as pd
+
     records = (papers.to_dict(orient="records") if isinstance(papers, pd.DataFrame)
                else list(papers))
     out: list[Paper] = []
