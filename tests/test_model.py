@@ -159,6 +159,27 @@ def test_a_model_file_of_another_format_is_refused(model_copy):
         load_model(model_copy)
 
 
+def test_a_model_file_of_the_previous_format_still_loads_and_scores_alike(model_copy):
+    # Format 4 held each vocabulary as a list of strings; format 5 as one string of lines.
+    import hashlib
+
+    state = joblib.load(model_copy)
+    assert state["format"] == 5 and isinstance(state["blocks"][0]["vocabulary"], str)
+    for block in state["blocks"]:
+        if "vocabulary" in block:
+            block["vocabulary"] = block["vocabulary"].split("\n")
+    state["format"] = 4
+    old = model_copy.with_name("old.joblib")
+    joblib.dump(state, old, compress=3)
+    card = json.loads(model_copy.with_suffix(".json").read_text())
+    card["joblib_sha256"] = hashlib.sha256(old.read_bytes()).hexdigest()
+    old.with_suffix(".json").write_text(json.dumps(card))
+    titles, abstracts = list(LABELS.titles[:40]), list(LABELS.abstracts[:40])
+    now, before = load_model(model_copy).state, load_model(old).state
+    assert now.equivalent(before, 0.0)
+    assert np.array_equal(now.scores(titles, abstracts), before.scores(titles, abstracts))
+
+
 def test_the_model_file_holds_plain_data_only(model_copy, monkeypatch):
     """No class of this package is pickled, so a model survives any move of the code."""
     from joblib.numpy_pickle import NumpyUnpickler
