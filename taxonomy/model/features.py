@@ -48,11 +48,22 @@ _WHITE_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_SPACES
 @dataclass
 class Split:
     """Pieces of a chunk's documents: each occurrence's number in ``uniques`` (the chunk's
-    distinct pieces), flattened over the chunk, and how many belong to each document."""
+    distinct pieces), flattened over the chunk, and how many belong to each document.
+
+    When Arrow split them, the distinct pieces are also an Arrow array (``dictionary``), which
+    blocks look up in C; ``uniques`` makes Python strings of them only if asked.
+    """
 
     codes: np.ndarray
     lengths: np.ndarray
-    uniques: list[str]
+    _uniques: list[str] | None = None
+    dictionary: Any = None
+
+    @property
+    def uniques(self) -> list[str]:
+        if self._uniques is None:
+            self._uniques = self.dictionary.to_pylist()
+        return self._uniques
 
     def owners(self) -> np.ndarray:
         """The document of each occurrence."""
@@ -91,23 +102,22 @@ def tokenized(docs: Sequence[str], token_pattern: str, arrow: bool | None = None
     if token_pattern != WORD_TOKENS or not arrow:
         return Docs(_python_split(lower, re.compile(token_pattern).findall),
                     _python_split(lower, str.split))
-    plain = np.fromiter(map(str.isascii, lower), dtype=bool, count=len(lower))
-    words = _arrow_split(lower, plain, _WHITE_BYTES, 1, str.split)
+    import pyarrow as pa
+
+    words = _arrow_split(pa.array(lower, type=pa.large_string()), _WHITE_BYTES, 1, str.split)
     return Docs(_tokens_of_words(words, re.compile(token_pattern).findall), words)
 
 
 def _tokens_of_words(words: Split, find: Any) -> Split:
     """The tokens of documents from their words: no token spans white space, so each
     distinct word is tokenized once and the documents' tokens are their words' in turn."""
-    distinct = words.uniques
-    plain = np.fromiter(map(str.isascii, distinct), dtype=bool, count=len(distinct))
-    each = _arrow_split(distinct, plain, _WORD_BYTES, 2, find)  # a distinct word per row
+    each = _arrow_split(words.dictionary, _WORD_BYTES, 2, find)  # a distinct word per row
     first = np.cumsum(each.lengths) - each.lengths
     sizes = each.lengths[words.codes]
     at = (np.repeat(first[words.codes] - (np.cumsum(sizes) - sizes), sizes)
           + np.arange(int(sizes.sum()), dtype=np.int64))
     lengths = np.bincount(words.owners(), weights=sizes, minlength=len(words.lengths))
-    return Split(each.codes[at], lengths.astype(np.int64), each.uniques)
+    return Split(each.codes[at], lengths.astype(np.int64), dictionary=each.dictionary)
 
 
 def _python_split(lower: Sequence[str], split: Any) -> Split:
@@ -119,43 +129,73 @@ def _python_split(lower: Sequence[str], split: Any) -> Split:
                  np.fromiter(map(len, found), dtype=np.int64, count=len(found)), list(local))
 
 
-def _arrow_split(lower: list[str], plain: np.ndarray, table: bytes, shortest: int,
-                 split: Any) -> Split:
-    """Pieces of the documents: the ASCII ones (``plain``) translated with ``table`` and split
-    at spaces by Arrow, keeping pieces of at least ``shortest`` characters; the others split
-    by ``split`` in Python. Equal to ``split`` on every document for the two tables above."""
+def _ascii_part(texts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which entries of an Arrow string array are ASCII, and those entries' bytes (uint8)
+    and offsets (int64, from 0), read from the array's buffers without Python strings."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    n = len(lower)
+    plain = np.asarray(pc.string_is_ascii(texts).fill_null(True), dtype=bool)
+    part = texts.filter(pa.array(plain)).cast(pa.large_string())
+    offsets = np.frombuffer(part.buffers()[1], dtype=np.int64)[part.offset:
+                                                                part.offset + len(part) + 1]
+    data = np.frombuffer(part.buffers()[2], dtype=np.uint8) if len(part) else \
+        np.zeros(0, dtype=np.uint8)
+    return plain, data[offsets[0]:offsets[-1]], offsets - offsets[0]
+
+
+def _arrow_split(texts: Any, table: bytes, shortest: int, split: Any) -> Split:
+    """Pieces of an Arrow array of texts: the ASCII ones translated with ``table`` and split
+    at spaces by Arrow, keeping pieces of at least ``shortest`` characters; the others split
+    by ``split`` in Python. Equal to ``split`` on every text for the two tables above."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(texts)
+    plain, data, offsets = _ascii_part(texts)
     fast = np.flatnonzero(plain)
-    ascii_docs = lower if len(fast) == n else [lower[i] for i in fast]
-    data = "".join(ascii_docs).encode("ascii").translate(table)
-    offsets = np.zeros(len(fast) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, ascii_docs), dtype=np.int64, count=len(fast)),
-              out=offsets[1:])
+    translated = np.frombuffer(data.tobytes().translate(table), dtype=np.uint8)
     pieces = pc.split_pattern(pa.LargeStringArray.from_buffers(
-        len(fast), pa.py_buffer(offsets), pa.py_buffer(data)), " ")
+        len(fast), pa.py_buffer(offsets), pa.py_buffer(translated)), " ")
     flat = pieces.flatten()
     owner = fast[np.asarray(pieces.value_parent_indices())]
     slow = np.flatnonzero(~plain)
     if len(slow):
-        found = [split(lower[i]) for i in slow]
+        found = [split(t) for t in texts.filter(pa.array(~plain)).to_pylist()]
         flat = pa.concat_arrays([flat, pa.array(list(itertools.chain.from_iterable(found)),
                                                 type=flat.type)])
         owner = np.concatenate([owner, np.repeat(slow, [len(f) for f in found])])
     encoded = flat.dictionary_encode()
-    uniques = encoded.dictionary.to_pylist()
     codes = np.asarray(encoded.indices, dtype=np.int64)
     # Arrow's split leaves empty and one-letter pieces the pattern would not match.
-    short = np.fromiter((len(u) < shortest for u in uniques), dtype=bool, count=len(uniques))
+    short = np.asarray(pc.utf8_length(encoded.dictionary)) < shortest
     if short.any():
         kept = ~short[codes]
         codes, owner = codes[kept], owner[kept]
     if len(slow):  # back in document order
         order = np.argsort(owner, kind="stable")
         codes, owner = codes[order], owner[order]
-    return Split(codes, np.bincount(owner, minlength=n), uniques)
+    return Split(codes, np.bincount(owner, minlength=n), dictionary=encoded.dictionary)
+
+
+def _ids_of(split: Split, ids: dict[str, int], missing: int,
+            dropped: frozenset[str] = frozenset()) -> np.ndarray:
+    """For each distinct piece of ``split``: its id in ``ids``, else ``missing``; -1 for the
+    pieces in ``dropped``. Looked up by Arrow when Arrow split the pieces."""
+    if split.dictionary is None:
+        return np.array([-1 if t in dropped else ids.get(t, missing) for t in split.uniques],
+                        dtype=np.int64)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # The keys of ``ids`` are numbered 0, 1, ... in order (how the blocks build them).
+    found = pc.index_in(split.dictionary, value_set=pa.array(list(ids), type=pa.large_string()))
+    out = np.asarray(found.fill_null(missing), dtype=np.int64)
+    if dropped:
+        stop = pc.is_in(split.dictionary, value_set=pa.array(sorted(dropped),
+                                                              type=pa.large_string()))
+        out[np.asarray(stop, dtype=bool)] = -1
+    return out
 
 
 class _Lookup:
@@ -265,8 +305,7 @@ class WordBlock:
         # Each distinct token of the chunk: its id here, -1 for a stop word (dropped before
         # pairs are formed, as scikit-learn does).
         split = docs.tokens
-        mapping = np.array([-1 if t in stop else tokens.get(t, unknown) for t in split.uniques],
-                           dtype=np.int64)
+        mapping = _ids_of(split, tokens, unknown, stop)
         tok = mapping[split.codes] if len(mapping) else np.zeros(0, dtype=np.int64)
         kept = tok >= 0
         tok, owner = tok[kept], split.owners()[kept]
@@ -373,14 +412,20 @@ class CharBlock:
             self._packed = _Lookup(codes, ids)
         return self._packed
 
-    def _ascii_grams(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(word, feature id) of every n-gram occurrence of ASCII words at least as long as
-        the shortest n-gram once padded, all at once."""
+    def _ascii_grams(self, data: np.ndarray, offsets: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """(word, feature id) of every n-gram occurrence of ASCII words (their bytes one after
+        the other, and where each starts), all at once. Words shorter than the shortest
+        n-gram once padded get none here (see ``_word_grams``)."""
         vocabulary = self._packed_vocabulary()
-        padded = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 2
-        data = np.frombuffer((" " + "  ".join(words) + " ").encode("ascii"),
-                             dtype=np.uint8).astype(np.uint64)
-        starts = np.cumsum(padded) - padded
+        count_words = len(offsets) - 1
+        sizes = np.diff(offsets)
+        padded = sizes + 2
+        # The words padded with a space each side: word i's bytes move 2 i + 1 places on.
+        buffer = np.full(int(padded.sum()), _SPACE, dtype=np.uint64)
+        buffer[np.arange(len(data)) + 2 * np.repeat(np.arange(count_words), sizes) + 1] = data
+        data = buffer
+        starts = offsets[:-1] + 2 * np.arange(count_words)
         rows, cols = [], []
         for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
             # A word padded to length L has max(0, L - n + 1) n-grams, one per offset.
@@ -388,7 +433,7 @@ class CharBlock:
             total = int(count.sum())
             if not total:
                 continue
-            owner = np.repeat(np.arange(len(words), dtype=np.int64), count)
+            owner = np.repeat(np.arange(count_words, dtype=np.int64), count)
             position = np.repeat(starts - (np.cumsum(count) - count), count) + np.arange(total)
             code = np.full(total, n, dtype=np.uint64)
             for k in range(n):
@@ -399,27 +444,45 @@ class CharBlock:
             cols.append(feature[hit])
         return _joined(rows), _joined(cols)
 
-    def _word_grams(self, words: list[str]) -> sparse.csr_matrix:
-        """Counts of each vocabulary n-gram in each word (words x vocabulary)."""
+    def _word_grams(self, split: Split) -> sparse.csr_matrix:
+        """Counts of each vocabulary n-gram in each distinct word (words x vocabulary)."""
         shortest = self.ngram_range[0]
-        plain = np.fromiter((w.isascii() and len(w) + 2 >= shortest for w in words),
-                            dtype=bool, count=len(words))
+        if split.dictionary is not None:
+            plain, data, offsets = _ascii_part(split.dictionary)
+            count_words = len(plain)
+        else:
+            words = split.uniques
+            count_words = len(words)
+            plain = np.fromiter(map(str.isascii, words), dtype=bool, count=count_words)
+            ascii_words = [words[i] for i in np.flatnonzero(plain)]
+            data = np.frombuffer("".join(ascii_words).encode("ascii"), dtype=np.uint8)
+            offsets = np.zeros(len(ascii_words) + 1, dtype=np.int64)
+            np.cumsum(np.fromiter(map(len, ascii_words), dtype=np.int64,
+                                  count=len(ascii_words)), out=offsets[1:])
         if self.ngram_range[1] > _PACKED_BYTES:
             plain[:] = False
         fast = np.flatnonzero(plain)
         rows, cols = [], []
         if len(fast):
-            at, found = self._ascii_grams([words[i] for i in fast])
+            at, found = self._ascii_grams(data, offsets)
             rows.append(fast[at])
             cols.append(found)
-        for i in np.flatnonzero(~plain):
-            grams = self._grams(words[i])
-            rows.append(np.full(len(grams), i, dtype=np.int64))
-            cols.append(grams)
+        # In Python: non-ASCII words, and words too short for any n-gram of the range
+        # (scikit-learn then counts the padded word once).
+        slow = np.flatnonzero(~plain)
+        if len(fast):
+            slow = np.union1d(slow, fast[np.diff(offsets) + 2 < shortest])
+        if len(slow):
+            words = split.uniques if split.dictionary is None else \
+                split.dictionary.take(slow).to_pylist()
+            for k, i in enumerate(slow):
+                grams = self._grams(words[i] if split.dictionary is None else words[k])
+                rows.append(np.full(len(grams), i, dtype=np.int64))
+                cols.append(grams)
         r, c = _joined(rows), _joined(cols)
         # Repeated (word, n-gram) entries are summed into counts.
         return sparse.coo_matrix((np.ones(len(r)), (r, c)),
-                                 shape=(len(words), len(self.vocabulary))).tocsr()
+                                 shape=(count_words, len(self.vocabulary))).tocsr()
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         tfidf, norms = self._unnormalized(docs)
@@ -442,7 +505,7 @@ class CharBlock:
         np.cumsum(words.lengths, out=indptr[1:])
         doc_words = sparse.csr_matrix((np.ones(len(words.codes)), words.codes, indptr),
                                       shape=(n_docs, n_words))
-        tf = (doc_words @ self._word_grams(words.uniques)).tocsr()  # n-gram counts per document
+        tf = (doc_words @ self._word_grams(words)).tocsr()  # n-gram counts per document
         data = tf.data
         if self.sublinear:
             np.log(data, out=data)
@@ -511,7 +574,7 @@ class TermBlock:
             self._build()
         tokens, tables, bits = self._lookup
         split = docs.tokens
-        mapping = np.array([tokens.get(t, -1) for t in split.uniques], dtype=np.int64)
+        mapping = _ids_of(split, tokens, -1)
         tok = mapping[split.codes] if len(mapping) else np.zeros(0, dtype=np.int64)
         owner = split.owners()
         n_docs, width = len(docs), len(self.terms)
