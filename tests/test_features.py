@@ -130,3 +130,11 @@ def test_term_block_counts_every_occurrence(texts):
     for arrow in (False, True):
         found = block.transform(tokenized(texts, TOKENS, arrow=arrow)).toarray()
         assert np.allclose(found, expected)
+
+
+def test_a_lone_surrogate_takes_the_python_path():
+    # JSON can carry "\ud800"; Arrow cannot hold it, Python's split can.
+    texts = ["Memory efficient training \ud800 of GPUs", "plain text"] * 200
+    arrow, python = tokenized(texts, TOKENS, arrow=True), tokenized(texts, TOKENS, arrow=False)
+    assert _pieces(arrow.tokens) == _pieces(python.tokens)
+    assert _pieces(arrow.words) == _pieces(python.words)

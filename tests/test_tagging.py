@@ -215,3 +215,38 @@ def test_tag_argument_errors_are_one_line(cli, tmp_path, args, message):
     result = cli("tag", DUMPS[0], *args)
     assert result.returncode == 2
     assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_only_new_never_patches_an_earlier_run_s_row_by_title(tmp_path):
+    # A repeat matched by title patches the row this run wrote, not an earlier run's row
+    # that happens to share the title.
+    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"))
+    abstract = LABELS.abstracts[0]
+    first, second, out = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "out.csv"
+    first.write_text(json.dumps({"id": "x1", "title": "Sparse attention for long context",
+                                 "abstract": abstract}) + "\n", encoding="utf-8")
+    second.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"id": "p1", "title": "Sparse Attention for Long Context", "abstract": abstract},
+        {"id": "2401.00001", "title": "sparse attention for long context",
+         "abstract": abstract, "update_date": "2024-01-02"}]), encoding="utf-8")
+    tagger.run([first], out, executor=InProcess(), progress=False)
+    tagger.run([second], out, executor=InProcess(), progress=False, only_new=True)
+    rows = _table(out)
+    assert rows["id"].tolist() == ["x1", "2401.00001"]
+    assert rows["date"].tolist() == ["", "2024-01-02"]
+
+
+def test_an_executor_with_only_map_and_close_still_works(tmp_path, synthetic):
+    class Mine:
+        def __init__(self):
+            self.inner = InProcess()
+
+        def map(self, model, chunks):
+            return self.inner.map(model, chunks)
+
+        def close(self):
+            pass
+
+    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"))
+    assert tagger.run([synthetic], tmp_path / "t.csv", executor=Mine(),
+                      progress=False).papers == 600

@@ -35,10 +35,14 @@ def papers_frame(papers: list[Paper]) -> pd.DataFrame:
     return frame
 
 
-def patch_repeats(frame: pd.DataFrame, dedupe: Deduplicator) -> pd.DataFrame:
-    """Fill rows' missing metadata from papers that were repeated later in the inputs."""
+def patch_repeats(frame: pd.DataFrame, dedupe: Deduplicator,
+                  written_before: int = 0) -> pd.DataFrame:
+    """Fill rows' missing metadata from papers that were repeated later in the inputs. The
+    first ``written_before`` rows came from an earlier run (``--only-new``): they are matched
+    by id only."""
     rows = frame.to_dict(orient="records")
-    patched_rows = [dedupe.updated(row) for row in rows]
+    patched_rows = [dedupe.updated(row, by_title=i >= written_before)
+                    for i, row in enumerate(rows)]
     if patched_rows == rows:
         return frame
     import pandas as pd

@@ -7,7 +7,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
@@ -97,8 +97,9 @@ class Deduplicator:
     that any two different ones do is below 10^-15 (the hash set's 64-bit slots collide far
     more often, and are told apart by probing).
 
-    A repeat that carries metadata the first record lacked is remembered (by the key that
-    matched), and :meth:`updated` applies it to the first record's row once the stream ends.
+    A repeat that carries metadata (or an arXiv id) is remembered without its title and
+    abstract, under the key that matched, and :meth:`updated` applies what repeats brought to
+    the first record's row once the stream ends, in the order the repeats came.
     """
 
     _BATCH = 1_024
@@ -127,17 +128,27 @@ class Deduplicator:
                     yield paper
                     continue
                 self.repeats += 1
-                self._updates.setdefault(matched, []).append((self.repeats, paper))
+                if _brings_something(paper):
+                    self._updates.setdefault(matched, []).append(
+                        (self.repeats, replace(paper, title="", abstract="", source="")))
             self._seen.add(list(new))
 
-    def updated(self, row: dict) -> dict:
-        """A written row (or a paper's fields) with the metadata its repeats brought, applied
-        in the order the repeats came."""
-        found = [u for k in _keys(str(row["id"]), str(row["title"]))
-                 for u in self._updates.get(k, ())]
+    def updated(self, row: dict, by_title: bool = True) -> dict:
+        """A row this run wrote (or a paper's fields) with the metadata its repeats brought.
+        ``by_title=False`` matches by id alone: for rows another run wrote, whose titles this
+        run never deduplicated."""
+        id_key, title_key_ = _keys(str(row["id"]), str(row["title"]))
+        found = [*self._updates.get(id_key, ()),
+                 *(self._updates.get(title_key_, ()) if by_title else ())]
         for _, update in sorted(found, key=lambda u: u[0]):
             row = apply_update(row, update)
         return row
+
+
+def _brings_something(paper: Paper) -> bool:
+    """Whether a repeat could change its first record's row (see ``apply_update``)."""
+    return bool(arxiv_id(paper.id)) or any(
+        getattr(paper, name) not in ("", None) for name in _METADATA)
 
 
 def _keys(paper_id: str, title: str) -> tuple[bytes, bytes]:

@@ -90,8 +90,10 @@ class _Sink:
                 self._write_json(row)
 
     def _write_columns(self, columns: list[Any]) -> None:
-        """Columns written as pandas writes the same DataFrame (tests check it): plain values
-        per cell, floats by ``repr``, None as an empty CSV cell or a JSON null."""
+        """Columns written as pandas writes the same DataFrame (a test checks it) for what
+        tagging writes: strings, None (an empty CSV cell, a JSON null) and floats that are
+        never NaN (by ``repr``). NaN floats and integer columns holding None are written
+        differently from pandas, so such columns should go through a DataFrame."""
         if self.format == ".parquet":
             import pyarrow as pa
 

@@ -104,7 +104,12 @@ def tokenized(docs: Sequence[str], token_pattern: str, arrow: bool | None = None
                     _python_split(lower, str.split))
     import pyarrow as pa
 
-    words = _arrow_split(pa.array(lower, type=pa.large_string()), _WHITE_BYTES, 1, str.split)
+    try:
+        texts = pa.array(lower, type=pa.large_string())
+    except UnicodeEncodeError:  # a lone surrogate (JSON can carry one): Python copes
+        return Docs(_python_split(lower, re.compile(token_pattern).findall),
+                    _python_split(lower, str.split))
+    words = _arrow_split(texts, _WHITE_BYTES, 1, str.split)
     return Docs(_tokens_of_words(words, re.compile(token_pattern).findall), words)
 
 
@@ -137,10 +142,11 @@ def _ascii_part(texts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     plain = np.asarray(pc.string_is_ascii(texts).fill_null(True), dtype=bool)
     part = texts.filter(pa.array(plain)).cast(pa.large_string())
+    if not len(part):
+        return plain, np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
     offsets = np.frombuffer(part.buffers()[1], dtype=np.int64)[part.offset:
                                                                 part.offset + len(part) + 1]
-    data = np.frombuffer(part.buffers()[2], dtype=np.uint8) if len(part) else \
-        np.zeros(0, dtype=np.uint8)
+    data = np.frombuffer(part.buffers()[2], dtype=np.uint8)
     return plain, data[offsets[0]:offsets[-1]], offsets - offsets[0]
 
 
@@ -353,7 +359,7 @@ class CharBlock:
     """Character n-grams inside word boundaries, as ``TfidfVectorizer(analyzer='char_wb')``.
 
     A chunk's distinct words are turned into n-grams once each: ASCII words all together with
-    numpy (every n-gram packed into an integer and looked up in the sorted packed
+    numpy (every n-gram packed into an integer and looked up in a hash table of the packed
     vocabulary), other words one by one in Python (kept in a cache). The document-n-gram
     counts are then a sparse product of the document-word counts with the word-n-gram counts.
     """
@@ -499,7 +505,8 @@ class CharBlock:
     def _unnormalized(self, docs: Docs) -> tuple[sparse.csr_matrix, np.ndarray]:
         """TF-IDF before the L2 normalization, and each document's norm (1 for an empty one)."""
         words = docs.words
-        n_docs, n_words = len(words.lengths), len(words.uniques)
+        n_docs = len(words.lengths)
+        n_words = len(words.uniques if words.dictionary is None else words.dictionary)
         # One entry per word occurrence: the product below sums repeated words.
         indptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(words.lengths, out=indptr[1:])

@@ -28,8 +28,8 @@ class Executor(Protocol):
 
     def map(self, model: LoadedModel, chunks: Iterable[Chunk]) -> Iterator[Scored]: ...
 
-    def expect(self, chunks: int) -> None:
-        """A guess of how many chunks ``map`` will get (from the inputs' sizes)."""
+    # Executors may also have ``expect(chunks: int)``: a guess of how many chunks ``map`` will
+    # get (from the inputs' sizes), given before ``map``.
 
     def close(self) -> None: ...
 

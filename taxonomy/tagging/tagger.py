@@ -215,7 +215,9 @@ class Tagger:
         check_inputs(inputs, fmt=fmt, encoding=encoding)
         refuse_inputs(out, inputs)
         executor = executor if executor is not None else Processes()
-        executor.expect(_expected_papers(inputs) // chunk_size)
+        expect = getattr(executor, "expect", None)  # optional for executors written elsewhere
+        if expect is not None:
+            expect(_expected_papers(inputs) // chunk_size)
         result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0))
         dedupe = Deduplicator()
         skip: set[str] = set()
@@ -243,6 +245,7 @@ class Tagger:
             with exclusive(out, on_wait), TableWriter(
                     out, append_to=out if only_new else None, on_copy=existing) as writer:
                 skip.update(existing.ids)
+                copied = writer.rows
                 for scores, terms in executor.map(self.model, chunks()):
                     chunk, hand_rows = pending.pop(0)
                     rows = self.rows(chunk, scores, terms, hand_rows)
@@ -251,7 +254,15 @@ class Tagger:
                     if bar is not None:
                         bar.update(len(chunk))
                 if dedupe.updates:
-                    writer.patch(lambda part: patch_repeats(part, dedupe))
+                    seen = 0
+
+                    def patch(part: pd.DataFrame) -> pd.DataFrame:
+                        nonlocal seen
+                        fixed = patch_repeats(part, dedupe, copied - seen)
+                        seen += len(part)
+                        return fixed
+
+                    writer.patch(patch)
         finally:
             executor.close()
             if bar is not None:
