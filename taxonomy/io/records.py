@@ -91,11 +91,11 @@ class Deduplicator:
     """Yield each paper once, in first-seen order, whatever input it is repeated in.
 
     Two records are the same paper when they share an id or a normalized title. Each paper
-    leaves two 96-bit keys (hashes of its id and of its normalized title) in a numpy hash set,
-    about 60 bytes per paper, so it streams the whole arXiv snapshot in little memory. Two
-    papers are merged only when a full 96-bit key agrees: for 10 million papers the chance
-    that any two different ones do is below 10^-15 (the hash set's 64-bit slots collide far
-    more often, and are told apart by probing).
+    leaves two 96-bit keys (hashes of its id and of its normalized title) in a numpy hash set:
+    52 to 104 bytes per paper (13 per slot, a quarter to half full), so it streams the whole
+    arXiv snapshot in little memory. Two papers are merged only when a full 96-bit key
+    agrees: for 10 million papers the chance that any two different ones do is below 10^-15
+    (the hash set's 64-bit slots collide far more often, and are told apart by probing).
 
     A repeat that carries metadata (or an arXiv id) is remembered without its title and
     abstract, under the key that matched, and :meth:`updated` applies what repeats brought to

@@ -184,24 +184,36 @@ def _arrow_split(texts: Any, table: bytes, shortest: int, split: Any) -> Split:
     return Split(codes, np.bincount(owner, minlength=n), dictionary=encoded.dictionary)
 
 
-def _ids_of(split: Split, ids: dict[str, int], missing: int,
-            dropped: frozenset[str] = frozenset()) -> np.ndarray:
-    """For each distinct piece of ``split``: its id in ``ids``, else ``missing``; -1 for the
-    pieces in ``dropped``. Looked up by Arrow when Arrow split the pieces."""
-    if split.dictionary is None:
-        return np.array([-1 if t in dropped else ids.get(t, missing) for t in split.uniques],
-                        dtype=np.int64)
-    import pyarrow as pa
-    import pyarrow.compute as pc
+class _Pieces:
+    """Pieces (tokens) numbered 0, 1, ... in order, some of them dropped (stop words): what a
+    block maps a chunk's distinct pieces to. Built once per block, with the Arrow arrays it
+    looks Arrow-split pieces up in."""
 
-    # The keys of ``ids`` are numbered 0, 1, ... in order (how the blocks build them).
-    found = pc.index_in(split.dictionary, value_set=pa.array(list(ids), type=pa.large_string()))
-    out = np.asarray(found.fill_null(missing), dtype=np.int64)
-    if dropped:
-        stop = pc.is_in(split.dictionary, value_set=pa.array(sorted(dropped),
-                                                              type=pa.large_string()))
-        out[np.asarray(stop, dtype=bool)] = -1
-    return out
+    def __init__(self, ids: dict[str, int], dropped: frozenset[str] = frozenset()):
+        self.ids, self.dropped = ids, dropped
+        self._arrow: Any = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def of(self, split: Split, missing: int) -> np.ndarray:
+        """For each distinct piece of ``split``: its number, else ``missing``; -1 if dropped."""
+        if split.dictionary is None:
+            ids, dropped = self.ids, self.dropped
+            return np.array([-1 if t in dropped else ids.get(t, missing)
+                             for t in split.uniques], dtype=np.int64)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self._arrow is None:
+            self._arrow = (pa.array(list(self.ids), type=pa.large_string()),
+                           pa.array(sorted(self.dropped), type=pa.large_string()))
+        known, dropped = self._arrow
+        out = np.asarray(pc.index_in(split.dictionary, value_set=known).fill_null(missing),
+                         dtype=np.int64)
+        if self.dropped:
+            out[np.asarray(pc.is_in(split.dictionary, value_set=dropped), dtype=bool)] = -1
+        return out
 
 
 class _Lookup:
@@ -301,17 +313,17 @@ class WordBlock:
         unigram[ids[start[single]]] = single
         bigrams = _Lookup(ids[start[pairs]].astype(np.uint64) * np.uint64(size)
                           + ids[start[pairs] + 1].astype(np.uint64), pairs)
-        self._lookup = (tokens, frozenset(self.stop_words), size, unigram, bigrams)
+        self._lookup = (_Pieces(tokens, frozenset(self.stop_words)), size, unigram, bigrams)
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         if self._lookup is None:
             self._build()
-        tokens, stop, size, unigram, bigrams = self._lookup
+        tokens, size, unigram, bigrams = self._lookup
         unknown = size - 1
         # Each distinct token of the chunk: its id here, -1 for a stop word (dropped before
         # pairs are formed, as scikit-learn does).
         split = docs.tokens
-        mapping = _ids_of(split, tokens, unknown, stop)
+        mapping = tokens.of(split, unknown)
         tok = mapping[split.codes] if len(mapping) else np.zeros(0, dtype=np.int64)
         kept = tok >= 0
         tok, owner = tok[kept], split.owners()[kept]
@@ -574,14 +586,14 @@ class TermBlock:
             distinct, first, count = np.unique(codes, return_index=True, return_counts=True)
             tables[n] = (_Lookup(distinct, np.arange(len(distinct))), first, count,
                          np.array([k for _, k in sorted(pairs)], dtype=np.int64))
-        self._lookup = (tokens, tables, bits)
+        self._lookup = (_Pieces(tokens), tables, bits)
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         if self._lookup is None:
             self._build()
         tokens, tables, bits = self._lookup
         split = docs.tokens
-        mapping = _ids_of(split, tokens, -1)
+        mapping = tokens.of(split, -1)
         tok = mapping[split.codes] if len(mapping) else np.zeros(0, dtype=np.int64)
         owner = split.owners()
         n_docs, width = len(docs), len(self.terms)

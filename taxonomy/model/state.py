@@ -115,12 +115,6 @@ class ScoringState:
                           for t, a in zip(titles, abstracts, strict=True)],
                          self.params["token_pattern"])
 
-    def block_features(self, titles: Sequence[str], abstracts: Sequence[str]
-                       ) -> list[sparse.csr_matrix]:
-        """The features of papers, block by block (the word block first)."""
-        docs = self._docs(titles, abstracts)
-        return [b.transform(docs) for b in self.blocks]
-
     def scores_and_words(self, titles: Sequence[str], abstracts: Sequence[str]
                          ) -> tuple[np.ndarray, sparse.csr_matrix]:
         """Calibrated scores, and the word block's features (what explanations read); the
@@ -137,19 +131,13 @@ class ScoringState:
 
     def transform(self, titles: Sequence[str], abstracts: Sequence[str]) -> sparse.csr_matrix:
         """The features of papers: every block's, side by side."""
-        return sparse.hstack(self.block_features(titles, abstracts), format="csr")
+        docs = self._docs(titles, abstracts)
+        return sparse.hstack([b.transform(docs) for b in self.blocks], format="csr")
 
-    def _linear(self, features: sparse.csr_matrix | list[sparse.csr_matrix]) -> np.ndarray:
-        """Every category's logit, then the gate's (papers x categories + 1); from the stacked
-        features or from the blocks' (summed block by block, with no stacked copy)."""
+    def _linear(self, features: sparse.csr_matrix) -> np.ndarray:
+        """Every category's logit, then the gate's (papers x categories + 1)."""
         weights, bias = self._weights_and_bias()
-        if not isinstance(features, list):
-            return np.asarray(features @ weights) + bias
-        out, start = np.tile(bias, (features[0].shape[0], 1)), 0
-        for block in features:
-            out += block @ weights[start:start + block.shape[1]]
-            start += block.shape[1]
-        return out
+        return np.asarray(features @ weights) + bias
 
     def _weights_and_bias(self) -> tuple[np.ndarray, np.ndarray]:
         """Every category's weights, then the gate's, as columns (features x columns), and
@@ -161,11 +149,11 @@ class ScoringState:
             self._weights = weights, bias
         return self._weights
 
-    def logits(self, features: sparse.csr_matrix | list[sparse.csr_matrix]) -> np.ndarray:
+    def logits(self, features: sparse.csr_matrix) -> np.ndarray:
         """Each category's logistic model's logit (papers x categories)."""
         return self._linear(features)[:, :len(self.category_ids)]
 
-    def decision(self, features: sparse.csr_matrix | list[sparse.csr_matrix]) -> np.ndarray:
+    def decision(self, features: sparse.csr_matrix) -> np.ndarray:
         """The margin of each category's decision: assigned when it is at least 0."""
         return self._margins(self._linear(features))
 
@@ -175,8 +163,7 @@ class ScoringState:
                        None if self.gate is None else linear[:, width],
                        None if self.gate is None else float(self.gate[-1]))
 
-    def scores_from_features(self, features: sparse.csr_matrix | list[sparse.csr_matrix]
-                             ) -> np.ndarray:
+    def scores_from_features(self, features: sparse.csr_matrix) -> np.ndarray:
         """Calibrated probability per paper and category."""
         return calibrated(self.decision(features), self.calibration)
 
