@@ -1,8 +1,8 @@
 """Reading abstract dumps and writing tables: the bottom layer, which imports nothing above it.
 
 ``records`` is the paper record and its ids; ``sniff`` opens a dump and judges its format;
-``listing``, ``jsonl``, ``delimited`` and ``parquet`` read one format each; ``readers`` reads
-any of them with repeats merged; ``writers`` and ``atomic`` write tables and files so that an
+``listing``, ``jsonl``, ``delimited`` and ``parquet`` read one format each (``columns`` turns
+Arrow tables into batches of papers); ``readers`` reads any of them with repeats merged; ``writers`` and ``atomic`` write tables and files so that an
 interrupted run never leaves half a file.
 """
 

@@ -1,14 +1,34 @@
-"""JSON Lines dumps, the arXiv metadata snapshot among them."""
+"""JSON Lines dumps, the arXiv metadata snapshot among them.
+
+:func:`read_jsonl_batches` reads a UTF-8 file a block of lines at a time with Arrow's JSON
+reader (C++) and turns each block into columns (:mod:`.columns`). A block Arrow cannot take
+as the line-by-line reader would (a bad line, a field whose type changes between lines, a
+line that is not one object, a byte-order mark, deep nesting) is read line by line
+instead, with Python's json module: so every good line is kept, and every bad one is
+skipped and reported with its number, exactly as :func:`read_jsonl` does.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import io
 import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from .columns import TEXT_KEYS, PaperBatch, batches_of, from_table
 from .fields import from_fields
 from .readlog import ReadLog
 from .records import Paper
+from .sniff import chunks, decoded_lines, open_binary, read_bytes, undecodable_file
+
+_OPEN, _CLOSE, _CR, _LF = b"{}\r\n"
+# A byte-order mark: Arrow takes it inside a file, Python's json module does not.
+_BOM = b"\xef\xbb\xbf"
 
 
 def read_jsonl(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
@@ -28,3 +48,119 @@ def read_jsonl(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
         paper = from_fields(row, path, number, log, reference)
         if paper is not None:
             yield paper
+
+
+def read_jsonl_batches(path: Path, encoding: str, log: ReadLog,
+                       reference: dt.date) -> Iterator[PaperBatch]:
+    """Batches of the papers of a JSON Lines file (``encoding`` as sniffed), in file order."""
+    name = str(path)
+    if encoding != "utf-8" or _old_mac(path):
+        yield from batches_of(read_jsonl(decoded_lines(path, log, encoding), name, log,
+                                            reference), name)
+        return
+    decoded_any = False
+    first = 1
+    carry = b""
+    with open_binary(path) as handle:
+        for block in chunks(handle, path):
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            body, carry = data[:cut], data[cut:]
+            if body:
+                count = body.count(b"\n")
+                for batch, decoded in _read_block(body, count, first, name, log, reference):
+                    decoded_any = decoded_any or decoded
+                    if batch is not None and len(batch):
+                        yield batch
+                first += count
+    if carry:
+        for batch, decoded in _read_block(carry + b"\n", 1, first, name, log, reference):
+            decoded_any = decoded_any or decoded
+            if batch is not None and len(batch):
+                yield batch
+    if not decoded_any:
+        raise undecodable_file(path, "UTF-8")
+
+
+def _old_mac(path: Path) -> bool:
+    """Whether the file's lines end with a lone carriage return (then the line reader splits
+    them; see ``sniff._byte_lines``)."""
+    with open_binary(path) as handle:
+        head = read_bytes(handle, path, 1 << 20)
+    return b"\n" not in head and b"\r" in head[:-1]
+
+
+def _read_block(body: bytes, count: int, first: int, path: str, log: ReadLog,
+                reference: dt.date) -> Iterator[tuple[PaperBatch | None, bool]]:
+    """The papers of ``count`` whole lines (numbered from ``first``), and whether any line
+    decoded: by Arrow when it reads them as Python would, else line by line."""
+    batch = _arrow_block(body, count, first, path, reference)
+    if batch is not None:
+        log.skipped.extend(batch[1])
+        yield batch[0], True
+        return
+    decoded = False
+
+    def numbered() -> Iterator[tuple[int, str]]:  # as sniff.decoded_lines numbers them
+        nonlocal decoded
+        for number, raw in enumerate(body.split(b"\n")[:count], first):
+            try:
+                text = raw.removesuffix(b"\r").decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                log.skip(path, number, "not UTF-8")
+                continue
+            decoded = decoded or bool(text.strip())
+            yield number, text
+
+    found = list(read_jsonl(numbered(), path, log, reference))
+    yield (PaperBatch.from_papers(found, path) if found else None), decoded
+
+
+def _arrow_block(body: bytes, count: int, first: int, path: str, reference: dt.date
+                 ) -> tuple[PaperBatch, list[tuple[str, int, str]]] | None:
+    """The block read by Arrow, with what it skipped; None when the line reader must read it."""
+    if _BOM in body or not _object_lines(body):
+        return None
+    try:  # Arrow does not check: a line that does not decode is the line reader's to skip
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    try:
+        table = pj.read_json(io.BytesIO(body), read_options=pj.ReadOptions(
+            use_threads=False, block_size=len(body) + 1), parse_options=_text_fields())
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.num_rows != count:  # two objects on a line, say: the line reader refuses it
+        return None
+    log = ReadLog()
+    batch = from_table(table, path, range(first, first + count), log, reference)
+    return None if batch is None else (batch, log.skipped)
+
+
+@functools.cache
+def _text_fields() -> Any:
+    """Arrow reads the text fields as strings: left to itself it makes '2024-03-05' a
+    timestamp. A field of another JSON type then fails the block (the line reader reads it)."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    return pj.ParseOptions(explicit_schema=pa.schema([(key, pa.string()) for key in TEXT_KEYS]),
+                           unexpected_field_behavior="infer")
+
+
+def _object_lines(body: bytes) -> bool:
+    """Whether every line of ``body`` (which ends with a newline) starts with '{' and ends with
+    '}' (before an optional carriage return). Arrow reads a stream of JSON values, not lines:
+    only then does each row it finds stand for one line (an object cannot span lines, since
+    its next line would have to start with ',', '}' or ':'), provided it finds one row per
+    line. It also keeps Arrow from values that are not objects ('null' crashes it)."""
+    data = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(data == _LF)
+    if data[0] != _OPEN or ends[0] < 1 or not (data[ends[:-1] + 1] == _OPEN).all():
+        return False
+    last = data[ends - 1]
+    return bool(((last == _CLOSE) | ((last == _CR) & (data[np.maximum(ends - 2, 0)] == _CLOSE)))
+                .all())

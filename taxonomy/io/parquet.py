@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DumpError
+from .columns import PaperBatch, from_table
 from .fields import from_fields
 from .readlog import ReadLog
 from .records import Paper
@@ -34,16 +35,28 @@ def parquet_columns(path: Path) -> list[str]:
 
 
 def read_parquet(path: Path, log: ReadLog, reference: dt.date | None = None) -> Iterator[Paper]:
-    """Papers of a Parquet file, row by row in batches; a damaged file is one clear error."""
+    """Papers of a Parquet file, in row order; a damaged file is one clear error."""
+    for batch in read_parquet_batches(path, log, reference or dt.date.today()):
+        yield from batch.papers()
+
+
+def read_parquet_batches(path: Path, log: ReadLog, reference: dt.date) -> Iterator[PaperBatch]:
+    """The papers of a Parquet file a row batch at a time, as columns (see ``columns``); a
+    batch whose columns have other types is read row by row."""
     parquet = _open(path)
     row = 0
     try:
-        for batch in parquet.iter_batches(batch_size=10_000):
-            for record in batch.to_pylist():
-                row += 1
-                paper = from_fields(record, str(path), row, log, reference)
-                if paper is not None:
-                    yield paper
+        for table in parquet.iter_batches(batch_size=10_000):
+            rows = range(row + 1, row + 1 + table.num_rows)
+            row += table.num_rows
+            batch = from_table(table, str(path), rows, log, reference)
+            if batch is None:
+                papers = [paper for number, record in zip(rows, table.to_pylist(), strict=True)
+                          if (paper := from_fields(record, str(path), number, log, reference))
+                          is not None]
+                batch = PaperBatch.from_papers(papers, str(path))
+            if len(batch):
+                yield batch
     except Exception as exc:  # pyarrow raises many types for damaged files
         raise DumpError(f"unreadable Parquet ({type(exc).__name__}); re-export the file",
                         path) from None

@@ -2,9 +2,12 @@
 maybe gzipped.
 
 The format is recognised from the content, never the file name, so a renamed or compressed
-dump still reads. Every reader yields :class:`~taxonomy.io.records.Paper` records one at a time
-and records the bad ones it skipped in a :class:`ReadLog`, so a multi-GB dump streams in
-constant memory and one broken record never stops a run.
+dump still reads. Every reader streams :class:`~taxonomy.io.columns.PaperBatch` batches
+(columns, as the tagger reads them; ``read_file`` and ``read_papers`` give
+:class:`~taxonomy.io.records.Paper` records) and records the bad records it skipped in a
+:class:`ReadLog`, so a multi-GB dump streams in constant memory and one broken record never
+stops a run. JSON Lines and Parquet are parsed by Arrow a block at a time; listing pages and
+CSV by their own streaming parsers.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import DumpError
+from .columns import PaperBatch, batches_of
 from .delimited import Undecodable, missing_columns, read_csv, read_rows
-from .jsonl import read_jsonl
+from .jsonl import read_jsonl_batches
 from .listing import read_listing
-from .parquet import parquet_columns, read_parquet
+from .parquet import parquet_columns, read_parquet_batches
 from .readlog import ReadLog
 from .records import Deduplicator, Paper
 from .sniff import decoded_lines, encoding_name, sniff
@@ -66,13 +70,33 @@ def read_papers(
     dedupe: Deduplicator | None = None,
 ) -> Iterator[Paper]:
     """Every paper in ``paths``, each unique paper once (see :class:`Deduplicator`)."""
+    for batch in read_unique_batches(paths, log=log, reference_date=reference_date, fmt=fmt,
+                                     encoding=encoding, dedupe=dedupe):
+        yield from batch.papers()
+
+
+def read_unique_batches(
+    paths: Iterable[str | os.PathLike],
+    *,
+    log: ReadLog | None = None,
+    reference_date: dt.date | None = None,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    dedupe: Deduplicator | None = None,
+) -> Iterator[PaperBatch]:
+    """Every paper in ``paths`` a batch at a time, each unique paper once, in first-seen
+    order (see :class:`Deduplicator`)."""
     log = log if log is not None else ReadLog()
     dedupe = dedupe if dedupe is not None else Deduplicator()
-    stream = (p for path in paths for p in read_file(path, log=log, fmt=fmt, encoding=encoding,
-                                                      reference_date=reference_date))
-    for paper in dedupe(stream):
-        log.papers += 1
-        yield paper
+    for path in paths:
+        for batch in read_batches(path, log=log, fmt=fmt, encoding=encoding,
+                                  reference_date=reference_date):
+            firsts = dedupe.first_seen(batch.columns["id"], batch.columns["title"], batch.paper)
+            if len(firsts) < len(batch):
+                batch = batch.take(firsts)
+            log.papers += len(batch)
+            if len(batch):
+                yield batch
     log.repeats = dedupe.repeats
 
 
@@ -85,6 +109,22 @@ def read_file(
     encoding: str | None = None,
 ) -> Iterator[Paper]:
     """Papers of one dump, in file order (repeats included)."""
+    for batch in read_batches(path, log=log, reference_date=reference_date, fmt=fmt,
+                              encoding=encoding):
+        yield from batch.papers()
+
+
+def read_batches(
+    path: str | os.PathLike,
+    *,
+    log: ReadLog | None = None,
+    reference_date: dt.date | None = None,
+    fmt: str | None = None,
+    encoding: str | None = None,
+) -> Iterator[PaperBatch]:
+    """Papers of one dump a batch at a time, as columns, in file order (repeats included):
+    JSON Lines and Parquet through Arrow (see ``columns``), listing pages and CSV from their
+    streaming readers."""
     log = log if log is not None else ReadLog()
     path = Path(path)
     if fmt is not None and fmt not in FORMATS:
@@ -92,19 +132,23 @@ def read_file(
     sniffed = sniff(path, encoding, fmt)
     kind = sniffed.format
     reference = reference_date or dt.date.today()
+    batches: Iterator[PaperBatch]
     if kind == "parquet":
-        papers = read_parquet(path, log, reference)
+        batches = read_parquet_batches(path, log, reference)
+    elif kind == "jsonl":
+        batches = read_jsonl_batches(path, sniffed.encoding, log, reference)
     elif kind == "csv":  # records span lines: a line that does not decode spoils its record
         bad = Undecodable(f"not {encoding_name(path, sniffed.encoding)}")
-        papers = read_csv(decoded_lines(path, log, sniffed.encoding, undecodable=bad),
-                          str(path), log, reference, bad)
+        batches = batches_of(read_csv(decoded_lines(path, log, sniffed.encoding,
+                                                       undecodable=bad),
+                                         str(path), log, reference, bad), str(path))
     else:
-        reader = {"listing": read_listing, "jsonl": read_jsonl}[kind]
-        papers = reader(decoded_lines(path, log, sniffed.encoding), str(path), log, reference)
+        batches = batches_of(read_listing(decoded_lines(path, log, sniffed.encoding),
+                                             str(path), log, reference), str(path))
     found = 0
-    for paper in papers:
-        found += 1
-        yield paper
+    for batch in batches:
+        found += len(batch)
+        yield batch
     if not found:
         own = [entry for entry in log.skipped if entry[0] == str(path)]
         if own:

@@ -6,7 +6,7 @@ import hashlib
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
@@ -117,21 +117,34 @@ class Deduplicator:
     def __call__(self, papers: Iterable[Paper]) -> Iterator[Paper]:
         iterator = iter(papers)
         while batch := list(itertools.islice(iterator, self._BATCH)):
-            keys = [_keys(p.id, p.title) for p in batch]
+            for i in self.first_seen([p.id for p in batch], [p.title for p in batch],
+                                     batch.__getitem__):
+                yield batch[i]
+
+    def first_seen(self, ids: Sequence[str], titles: Sequence[str],
+                   paper: Callable[[int], Paper]) -> list[int]:
+        """Which of these papers (by id and title, in order) are seen for the first time;
+        ``paper(i)`` gives the whole record of a repeat, to keep what it brings."""
+        firsts: list[int] = []
+        for start in range(0, len(ids), self._BATCH):
+            stop = min(start + self._BATCH, len(ids))
+            keys = [_keys(ids[i], titles[i]) for i in range(start, stop)]
             known = self._seen.contains([k for pair in keys for k in pair])
             new: dict[bytes, None] = {}
-            for i, (paper, pair) in enumerate(zip(batch, keys, strict=True)):
+            for i, pair in enumerate(keys):
                 matched = next((k for j, k in enumerate(pair) if known[2 * i + j] or k in new),
                                None)
                 if matched is None:
                     new.update(dict.fromkeys(pair))
-                    yield paper
+                    firsts.append(start + i)
                     continue
                 self.repeats += 1
-                if _brings_something(paper):
+                repeat = paper(start + i)
+                if _brings_something(repeat):
                     self._updates.setdefault(matched, []).append(
-                        (self.repeats, replace(paper, title="", abstract="", source="")))
+                        (self.repeats, replace(repeat, title="", abstract="", source="")))
             self._seen.add(list(new))
+        return firsts
 
     def updated(self, row: dict, by_title: bool = True) -> dict:
         """A row this run wrote (or a paper's fields) with the metadata its repeats brought.

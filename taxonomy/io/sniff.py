@@ -184,9 +184,14 @@ def decoded_lines(path: Path, log: ReadLog, encoding: str | None = None, hint: b
             decoded_any = decoded_any or (ok and bool(text.strip()))
             yield number, text
     if not decoded_any:
-        advice = (", or give its encoding with --encoding (for example --encoding latin-1)"
-                  if hint else "")
-        raise DumpError(f"is not {name} text; re-save it as UTF-8{advice}", path, 1)
+        raise undecodable_file(path, name, hint)
+
+
+def undecodable_file(path: Path, name: str, hint: bool = True) -> DumpError:
+    """The error for a dump where no line decodes."""
+    advice = (", or give its encoding with --encoding (for example --encoding latin-1)"
+              if hint else "")
+    return DumpError(f"is not {name} text; re-save it as UTF-8{advice}", path, 1)
 
 
 def encoding_name(path: Path, encoding: str | None = None) -> str:

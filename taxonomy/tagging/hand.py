@@ -29,5 +29,16 @@ class HandLabels:
             return found
         return self.by_title.get(title_hash(paper.title))
 
+    def lookup(self, ids: list[str], titles: list[str]) -> list[list[str] | None]:
+        """``get`` for papers given as columns."""
+        if not self.by_id and not self.by_title:
+            return [None] * len(ids)
+        found = [self.by_id.get(paper_id) for paper_id in ids]
+        if self.by_title:
+            for i, labels in enumerate(found):
+                if labels is None:
+                    found[i] = self.by_title.get(title_hash(titles[i]))
+        return found
+
     def __len__(self) -> int:
         return len(self.by_id)

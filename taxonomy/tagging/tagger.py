@@ -20,9 +20,10 @@ import numpy as np
 from .. import paths
 from ..errors import OutputError
 from ..io.atomic import exclusive
+from ..io.columns import PaperBatch, rebatched
 from ..io.fields import from_fields
-from ..io.papers import chunked, patch_repeats
-from ..io.readers import check_inputs, read_papers
+from ..io.papers import patch_repeats
+from ..io.readers import check_inputs, read_unique_batches
 from ..io.readlog import ReadLog
 from ..io.records import Deduplicator, Paper
 from ..io.writers import TableWriter, refuse_inputs
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 CHUNK = 2_000
+# The fields of a paper a tagged row shows or is scored from.
+_TAGGED = ("id", "title", "abstract", "date", "url")
 
 
 def tag_columns(category_ids: Sequence[str]) -> list[str]:
@@ -157,22 +160,24 @@ class Tagger:
         """The tagged rows of scored papers."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows(papers, scores, terms, hand_rows), columns=self.columns)
+        columns = {name: [getattr(p, name) for p in papers] for name in _TAGGED}
+        return pd.DataFrame(self.rows(columns, scores, terms, hand_rows), columns=self.columns)
 
-    def rows(self, papers: list[Paper], scores: np.ndarray, terms: list[str],
+    def rows(self, papers: dict[str, list], scores: np.ndarray, terms: list[str],
              hand_rows: list[list[str] | None]) -> dict[str, Any]:
-        """The tagged rows of scored papers, as columns by name (in order)."""
+        """The tagged rows of scored papers (their fields as columns by name), as columns by
+        name (in order)."""
         state = self.model.state
         ids = state.category_ids
         assigned = (scores >= state.thresholds).tolist()
         labels = [join_labels(h) if h is not None else
                   join_labels([c for c, a in zip(ids, row, strict=True) if a])
                   for h, row in zip(hand_rows, assigned, strict=True)]
-        n = len(papers)
+        n = len(hand_rows)
         return {
-            "id": [p.id for p in papers],
-            "title": [p.title for p in papers],
-            "date": [p.date for p in papers],
+            "id": papers["id"],
+            "title": papers["title"],
+            "date": papers["date"],
             "labels": labels,
             # k / 10000 is the double nearest to the 4-decimal value, so every format writes
             # it the same way (np.round can land one ulp off, e.g. 0.08750000000000001).
@@ -180,7 +185,7 @@ class Tagger:
                for j, cid in enumerate(ids)},
             "top_terms": terms,
             "source": ["hand" if h is not None else "model" for h in hand_rows],
-            "url": [p.url for p in papers],
+            "url": papers["url"],
             "model": [self.model.name] * n,
             "model_version": [self.model.version] * n,
         }
@@ -221,23 +226,25 @@ class Tagger:
         result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0))
         dedupe = Deduplicator()
         skip: set[str] = set()
-        papers = read_papers(inputs, log=result.log, reference_date=reference_date, fmt=fmt,
-                             encoding=encoding, dedupe=dedupe)
+        batches = read_unique_batches(inputs, log=result.log, reference_date=reference_date,
+                                      fmt=fmt, encoding=encoding, dedupe=dedupe)
 
-        def fresh() -> Iterator[Paper]:
-            for paper in papers:
-                if paper.id in skip:
-                    result.already += 1
-                    continue
-                yield paper
+        def fresh() -> Iterator[PaperBatch]:
+            for batch in batches:
+                if skip:
+                    ids = batch.columns["id"]
+                    keep = [i for i, paper_id in enumerate(ids) if paper_id not in skip]
+                    result.already += len(ids) - len(keep)
+                    batch = batch.take(keep) if len(keep) < len(ids) else batch
+                yield batch
 
-        pending: list[tuple[list[Paper], list[list[str] | None]]] = []
+        pending: list[tuple[dict[str, list], list[list[str] | None]]] = []
 
         def chunks() -> Iterator[tuple[list[str], list[str], list[list[str] | None]]]:
-            for chunk in chunked(fresh(), chunk_size):
-                rows = [self.hand.get(p) for p in chunk]
+            for chunk in rebatched(fresh(), chunk_size, _TAGGED):
+                rows = self.hand.lookup(chunk["id"], chunk["title"])
                 pending.append((chunk, rows))
-                yield [p.title for p in chunk], [p.abstract for p in chunk], rows
+                yield chunk["title"], chunk["abstract"], rows
 
         bar = _progress_bar(progress)
         existing = Existing(out, self.model, allow_mixed_models)
@@ -252,7 +259,7 @@ class Tagger:
                     writer.write(rows)
                     result.add(rows)
                     if bar is not None:
-                        bar.update(len(chunk))
+                        bar.update(len(hand_rows))
                 if dedupe.updates:
                     seen = 0
 
