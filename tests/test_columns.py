@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import unicodedata
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,7 +21,7 @@ from taxonomy.io import sniff as sniff_module
 from taxonomy.io.columns import _maybe_unclean, from_table
 from taxonomy.io.fields import from_fields
 from taxonomy.io.jsonl import read_jsonl
-from taxonomy.io.records import clean_text
+from taxonomy.io.records import clean_text, title_key
 from taxonomy.io.sniff import decoded_lines
 
 REFERENCE = dt.date(2026, 11, 22)
@@ -183,3 +185,10 @@ def test_text_marked_clean_is_clean(values, large, cut):
 @pytest.mark.parametrize("text", ["A  b", " A", "A ", "A\tb", "Ä", "a\x7f"])
 def test_text_that_needs_cleaning_is_marked(text):
     assert _maybe_unclean(pa.array(["ok", text, None]))[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=st.text(max_size=30) | st.text(st.characters(max_codepoint=127), max_size=30))
+def test_title_keys_take_the_byte_table_only_where_it_agrees(title):
+    reference = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", title).casefold())
+    assert title_key(title) == reference

@@ -2,8 +2,9 @@
 
 ``records`` is the paper record and its ids; ``sniff`` opens a dump and judges its format;
 ``listing``, ``jsonl``, ``delimited`` and ``parquet`` read one format each (``columns`` turns
-Arrow tables into batches of papers); ``readers`` reads any of them with repeats merged; ``writers`` and ``atomic`` write tables and files so that an
-interrupted run never leaves half a file.
+Arrow tables into batches of papers); ``readers`` reads any of them with repeats merged;
+``writers`` and ``atomic`` write tables and files so that an interrupted run never leaves
+half a file.
 """
 
 from __future__ import annotations

@@ -247,6 +247,30 @@ def _maybe_unclean(column: Any) -> np.ndarray:
     """Which values of a string column ``clean_text`` might change: those with a byte that
     is not printable ASCII, two spaces in a row, or a space at either end (read from the
     column's buffers at once; a null counts as clean)."""
+    found = string_bytes(column)
+    if found is None:
+        return np.zeros(len(column), dtype=bool)
+    data, starts, ends = found
+    bad = (data < 0x20) | (data > 0x7E)
+    bad[:-1] |= (data[:-1] == 0x20) & (data[1:] == 0x20)  # across two values: the first
+    unclean = _owners(bad, ends)                           # then ends with a space anyway
+    filled = ends > starts
+    unclean[filled] |= (data[starts[filled]] == 0x20) | (data[ends[filled] - 1] == 0x20)
+    return unclean
+
+
+def rows_with_bytes(column: Any, table: np.ndarray) -> np.ndarray:
+    """Which values of a string column hold a byte b with ``table[b]`` true."""
+    found = string_bytes(column)
+    if found is None:
+        return np.zeros(len(column), dtype=bool)
+    data, _, ends = found
+    return _owners(table[data], ends)
+
+
+def string_bytes(column: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A string array's bytes, and where each value starts and ends in them (None when every
+    value is empty)."""
     import pyarrow.types as types
 
     n = len(column)
@@ -255,16 +279,16 @@ def _maybe_unclean(column: Any) -> np.ndarray:
     offsets = np.frombuffer(offsets_buffer, dtype=width)[column.offset:column.offset + n + 1]
     offsets = offsets.astype(np.int64)
     if data_buffer is None or offsets[-1] == offsets[0]:
-        return np.zeros(n, dtype=bool)
+        return None
     data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
-    starts, ends = offsets[:-1] - offsets[0], offsets[1:] - offsets[0]
-    bad = (data < 0x20) | (data > 0x7E)
-    bad[:-1] |= (data[:-1] == 0x20) & (data[1:] == 0x20)  # across two values: the first
-    unclean = np.zeros(n, dtype=bool)                      # then ends with a space anyway
-    unclean[np.searchsorted(ends, np.flatnonzero(bad), side="right")] = True
-    filled = ends > starts
-    unclean[filled] |= (data[starts[filled]] == 0x20) | (data[ends[filled] - 1] == 0x20)
-    return unclean
+    return data, offsets[:-1] - offsets[0], offsets[1:] - offsets[0]
+
+
+def _owners(flags: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Per value, whether any of its bytes is flagged."""
+    out = np.zeros(len(ends), dtype=bool)
+    out[np.searchsorted(ends, np.flatnonzero(flags), side="right")] = True
+    return out
 
 
 def _dates(columns: dict[str, Any], text: dict[str, list[str]], n: int,

@@ -5,6 +5,8 @@ intact."""
 from __future__ import annotations
 
 import csv
+import functools
+import io
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from ..errors import OutputError
 from .atomic import atomic_path
+from .columns import rows_with_bytes, string_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,6 +49,75 @@ def refuse_inputs(out: str | os.PathLike, inputs: Iterable[str | os.PathLike]) -
         if same or path == out or out in path.parents:
             raise OutputError(f"is also an input ({given}); write to another "
                               f"{'folder' if out.is_dir() else 'file'}", out)
+
+
+def csv_lines(columns: list[Any]) -> str | None:
+    """The CSV lines ``csv.writer(lineterminator="\\n")`` writes for these columns (lists of
+    strings or None, numpy float arrays), built a column at a time by Arrow instead of a row
+    at a time: about 6x faster. None for columns of other types (then use the csv module)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    quoting = _quoted_bytes()
+    if not columns or not len(columns[0]) or quoting is None:
+        return None
+    texts = []
+    for column in columns:
+        if isinstance(column, np.ndarray) and column.dtype == np.float64:
+            texts.append(pa.array(_float_texts(column), type=pa.string()))
+            continue
+        if not isinstance(column, list):
+            return None
+        try:  # refuses numbers and other objects (bytes are never given)
+            values = pa.array(column, type=pa.string())
+        except (pa.ArrowException, UnicodeEncodeError):
+            return None
+        values = pc.fill_null(values, "")
+        quote = rows_with_bytes(values, quoting)
+        if quote.any():
+            quoted = pc.binary_join_element_wise(
+                '"', pc.replace_substring(values, '"', '""'), '"', "")
+            values = pc.if_else(quote, quoted, values)
+        texts.append(values)
+    # Each row's fields joined by commas, then a newline: the lines are the array's bytes.
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*texts, ","), "\n", "")
+    found = string_bytes(lines)
+    assert found is not None  # every line has its newline
+    return bytes(found[0]).decode("utf-8")
+
+
+@functools.cache
+def _quoted_bytes() -> Any:
+    """Which bytes make this Python's csv module quote a field (the delimiter, the quote,
+    line ends; the set has changed between versions), found by asking it; None if it quotes
+    for a character beyond ASCII (then the csv module writes every row)."""
+    import numpy as np
+
+    table = np.zeros(256, dtype=bool)
+    for c in [chr(c) for c in range(128)] + ["\x85", "\u2028", "\u2029"]:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(["a" + c + "b", "x"])
+        if out.getvalue().startswith('"'):
+            if not c.isascii():
+                return None
+            table[ord(c)] = True
+    return table
+
+
+def _float_texts(column: Any) -> list[str]:
+    """``repr`` of each float; scores rounded to 4 decimals come from a table."""
+    import numpy as np
+
+    steps = np.rint(column * 10_000)
+    if np.isfinite(column).all() and ((steps >= 0) & (steps <= 10_000)).all() \
+            and (steps / 10_000 == column).all():
+        return [_FOUR_DECIMALS[k] for k in steps.astype(np.int64).tolist()]
+    return [repr(v) for v in column.tolist()]
+
+
+# repr(k / 10000) for k = 0 .. 10000: how csv writes a score rounded to 4 decimals.
+_FOUR_DECIMALS = [repr(k / 10_000) for k in range(10_001)]
 
 
 def write_frame(path: str | os.PathLike, frame: pd.DataFrame) -> None:
@@ -101,6 +173,9 @@ class _Sink:
             self._write_table(pa.table(dict(zip(self.columns, columns, strict=True))))
             return
         handle = self._open()
+        if self.format == ".csv" and (text := csv_lines(columns)) is not None:
+            handle.write(text)
+            return
         cells = [c.tolist() if hasattr(c, "tolist") else c for c in columns]
         if self.format == ".csv":
             csv.writer(handle, lineterminator="\n").writerows(zip(*cells, strict=True))
