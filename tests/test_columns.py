@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from taxonomy.io import ReadLog, read_file
 from taxonomy.io import jsonl as jsonl_module
+from taxonomy.io import parquet as parquet_module
 from taxonomy.io import sniff as sniff_module
 from taxonomy.io.columns import _maybe_unclean, from_table
 from taxonomy.io.fields import from_fields
@@ -81,6 +82,7 @@ def _columnar(path: Path) -> tuple[list, list]:
 def test_jsonl_blocks_read_as_the_line_reader_does(lines, block, crlf, final_newline,
                                                     tmp_path_factory, monkeypatch):
     monkeypatch.setattr(sniff_module, "_BLOCK", block)  # blocks that end mid-line
+    monkeypatch.setattr(jsonl_module, "ARROW_FROM", 1)  # Arrow reads even the smallest
     path = tmp_path_factory.mktemp("jsonl") / "dump.jsonl"
     end = b"\r\n" if crlf else b"\n"
     path.write_bytes(end.join(lines) + (end if final_newline else b""))
@@ -121,9 +123,10 @@ def test_clean_jsonl_takes_the_arrow_path(tmp_path, monkeypatch):
     assert papers[7].source == f"{path}:8"
 
 
-def test_a_first_line_that_is_null_is_skipped_not_fatal(tmp_path):
+def test_a_first_line_that_is_null_is_skipped_not_fatal(tmp_path, monkeypatch):
     """Arrow's JSON reader crashes on a stream that starts with null; such a block is the line
     reader's."""
+    monkeypatch.setattr(jsonl_module, "ARROW_FROM", 1)
     path = tmp_path / "dump.jsonl"
     path.write_text('null\n{"title": "T", "abstract": "A"}\n', encoding="utf-8")
     log = ReadLog()
@@ -156,7 +159,8 @@ def test_tables_read_as_the_row_reader_does(records):
     assert log.skipped == want_log.skipped
 
 
-def test_parquet_batches_match_the_row_reader(tmp_path):
+def test_parquet_batches_match_the_row_reader(tmp_path, monkeypatch):
+    monkeypatch.setattr(parquet_module, "ARROW_FROM", 1)
     records = [{"ID": f"x{i}", "Title": f" Title  {i}", "abstract": "" if i % 7 == 0 else "A b",
                 "upvotes": float(i) / 2, "update_date": "2024-01-0" + str(1 + i % 9)}
                for i in range(50)]

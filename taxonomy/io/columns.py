@@ -135,7 +135,9 @@ def from_table(table: Any, path: str, lines: Sequence[int], log: ReadLog,
         return None
     try:
         columns = {key: column.combine_chunks() if isinstance(column, pa.ChunkedArray)
-                   else column for key, column in columns.items()}
+                   else column for key, column in columns.items()
+                   # a text field that is null everywhere reads as one that is not there
+                   if not (key in TEXT_KEYS and column.null_count == len(column))}
     except pa.ArrowException:
         return None
     n = table.num_rows

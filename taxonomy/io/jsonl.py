@@ -26,6 +26,9 @@ from .readlog import ReadLog
 from .records import Paper
 from .sniff import chunks, decoded_lines, open_binary, read_bytes, undecodable_file
 
+# Blocks of fewer lines are read line by line: a daily listing is read before Arrow (and the
+# pandas it imports on its first conversion, 0.2 s) could even load.
+ARROW_FROM = 256
 _OPEN, _CLOSE, _CR, _LF = b"{}\r\n"
 # A byte-order mark: Arrow takes it inside a file, Python's json module does not.
 _BOM = b"\xef\xbb\xbf"
@@ -119,7 +122,7 @@ def _read_block(body: bytes, count: int, first: int, path: str, log: ReadLog,
 def _arrow_block(body: bytes, count: int, first: int, path: str, reference: dt.date
                  ) -> tuple[PaperBatch, list[tuple[str, int, str]]] | None:
     """The block read by Arrow, with what it skipped; None when the line reader must read it."""
-    if _BOM in body or not _object_lines(body):
+    if count < ARROW_FROM or _BOM in body or not _object_lines(body):
         return None
     try:  # Arrow does not check: a line that does not decode is the line reader's to skip
         body.decode("utf-8")

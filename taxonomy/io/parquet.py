@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import DumpError
 from .columns import PaperBatch, from_table
 from .fields import from_fields
+from .jsonl import ARROW_FROM
 from .readlog import ReadLog
 from .records import Paper
 
@@ -49,7 +50,8 @@ def read_parquet_batches(path: Path, log: ReadLog, reference: dt.date) -> Iterat
         for table in parquet.iter_batches(batch_size=10_000):
             rows = range(row + 1, row + 1 + table.num_rows)
             row += table.num_rows
-            batch = from_table(table, str(path), rows, log, reference)
+            batch = (from_table(table, str(path), rows, log, reference)
+                     if table.num_rows >= ARROW_FROM else None)
             if batch is None:
                 papers = [paper for number, record in zip(rows, table.to_pylist(), strict=True)
                           if (paper := from_fields(record, str(path), number, log, reference))
