@@ -7,10 +7,12 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from taxonomy.model import features
 from taxonomy.model.features import CharBlock, TermBlock, WordBlock, tokenized
 
 TOKENS = r"(?u)\b\w\w+\b"
@@ -138,3 +140,22 @@ def test_a_lone_surrogate_takes_the_python_path():
     arrow, python = tokenized(texts, TOKENS, arrow=True), tokenized(texts, TOKENS, arrow=False)
     assert _pieces(arrow.tokens) == _pieces(python.tokens)
     assert _pieces(arrow.words) == _pieces(python.words)
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 6)),
+       density=st.floats(0, 1), seed=st.integers(0, 2**32 - 1), fallback=st.booleans())
+def test_the_sparse_product_is_scipys(shape, density, seed, fallback, monkeypatch):
+    rng = np.random.default_rng(seed)
+    m, k, n = shape
+    a = sparse.random(m, k, density=density, format="csr", random_state=rng)
+    b = sparse.random(k, n, density=density, format="csr", random_state=rng)
+    a.data = np.round(a.data * 4)  # counts, as in the char block
+    if fallback:  # a scipy without the routine: the product still comes out
+        monkeypatch.setattr(features, "_csr_matmat", None)
+    found, expected = features._product(a, b), (a @ b).tocsr()
+    assert found.shape == expected.shape
+    np.testing.assert_array_equal(found.indptr, expected.indptr)
+    np.testing.assert_array_equal(found.indices, expected.indices)
+    np.testing.assert_array_equal(found.data, expected.data)
