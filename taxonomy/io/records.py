@@ -134,7 +134,12 @@ class Deduplicator:
         for start in range(0, len(ids), self._BATCH):
             stop = min(start + self._BATCH, len(ids))
             keys = [_keys(ids[i], titles[i]) for i in range(start, stop)]
-            known = self._seen.contains([k for pair in keys for k in pair])
+            flat = [k for pair in keys for k in pair]
+            known = self._seen.contains(flat)
+            if not known.any() and len(set(flat)) == len(flat):  # all new: the common case
+                self._seen.add(flat)
+                firsts.extend(range(start, stop))
+                continue
             new: dict[bytes, None] = {}
             for i, pair in enumerate(keys):
                 matched = next((k for j, k in enumerate(pair) if known[2 * i + j] or k in new),
@@ -171,10 +176,13 @@ def _brings_something(paper: Paper) -> bool:
 
 def _keys(paper_id: str, title: str) -> tuple[bytes, bytes]:
     """A paper's two 96-bit dedupe keys: of its id and of its normalized title."""
-    return (hashlib.blake2b(b"id\0" + paper_id.encode("utf-8", "surrogatepass"),
-                            digest_size=12).digest(),
-            hashlib.blake2b(b"title\0" + title_key(title).encode("utf-8", "surrogatepass"),
-                            digest_size=12).digest())
+    return (_blake2b(b"id\0" + paper_id.encode("utf-8", "surrogatepass"),
+                     digest_size=12).digest(),
+            _blake2b(b"title\0" + title_key(title).encode("utf-8", "surrogatepass"),
+                     digest_size=12).digest())
+
+
+_blake2b = hashlib.blake2b
 
 
 class _KeySet:
