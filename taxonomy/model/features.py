@@ -25,7 +25,7 @@ from scipy import sparse
 WORD_TOKENS = r"(?u)\b\w\w+\b"
 # Below this many documents a chunk is split in Python: importing pyarrow's compute functions
 # costs more than it saves (a daily listing).
-_ARROW_FROM = 256
+ARROW_FROM = 256
 # Python's ``str.split()`` separators among ASCII characters (\x1c-\x1f included).
 _ASCII_SPACES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _SPACE = ord(" ")
@@ -43,6 +43,9 @@ def _byte_table(keep: bytes) -> bytes:
 _WORD_BYTES = _byte_table(bytes(c for c in range(128) if chr(c).isalnum() or chr(c) == "_"))
 # Every byte stays but the ASCII white space, which becomes a plain space.
 _WHITE_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_SPACES))
+# The same, with capitals lower-cased: splitting ASCII text with it splits its lower case.
+_WHITE_LOWER_BYTES = _WHITE_BYTES.translate(bytes.maketrans(bytes(range(65, 91)),
+                                                            bytes(range(97, 123))))
 
 
 @dataclass
@@ -92,13 +95,23 @@ class Docs:
         return self.tokens.owners()
 
 
-def tokenized(docs: Sequence[str], token_pattern: str, arrow: bool | None = None) -> Docs:
+def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool | None = None
+              ) -> Docs:
     """Lower-cased documents split into tokens (``token_pattern``) and words, shared by the
     blocks. ``arrow`` forces (or forbids) the Arrow path where it applies; by default chunks
-    of a few hundred documents take it."""
+    of a few hundred documents take it.
+
+    ``docs`` may be an Arrow string array (chunks of columnar dumps come so): then no Python
+    string is made for an ASCII document, lower-cased by the byte table that splits it."""
+    if not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist"):
+        if token_pattern == WORD_TOKENS and (arrow or arrow is None and
+                                             len(docs) >= ARROW_FROM):
+            words = _arrow_split(docs, _WHITE_LOWER_BYTES, 1, _lower_split)
+            return Docs(_tokens_of_words(words, re.compile(token_pattern).findall), words)
+        docs = docs.to_pylist()
     lower = [d.lower() for d in docs]
     if arrow is None:
-        arrow = len(lower) >= _ARROW_FROM
+        arrow = len(lower) >= ARROW_FROM
     if token_pattern != WORD_TOKENS or not arrow:
         return Docs(_python_split(lower, re.compile(token_pattern).findall),
                     _python_split(lower, str.split))
@@ -111,6 +124,10 @@ def tokenized(docs: Sequence[str], token_pattern: str, arrow: bool | None = None
                     _python_split(lower, str.split))
     words = _arrow_split(texts, _WHITE_BYTES, 1, str.split)
     return Docs(_tokens_of_words(words, re.compile(token_pattern).findall), words)
+
+
+def _lower_split(text: str) -> list[str]:
+    return text.lower().split()
 
 
 def _tokens_of_words(words: Split, find: Any) -> Split:

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from .features import Block, Docs, WordBlock, block_from_dict, tokenized
-from .text import compose
+from .text import compose, compose_arrays
 
 # Version of the plain-data layout a model file holds (see ScoringState.to_dict); 5 holds
 # each vocabulary as one string of lines, and files of format 4 (lists) still load.
@@ -110,9 +110,14 @@ class ScoringState:
         assert isinstance(block, WordBlock)
         return block
 
-    def _docs(self, titles: Sequence[str], abstracts: Sequence[str]) -> Docs:
-        return tokenized([compose(t, a, self.params["title_repeats"])
-                          for t, a in zip(titles, abstracts, strict=True)],
+    def _docs(self, titles: Sequence[str] | Any, abstracts: Sequence[str] | Any) -> Docs:
+        """The papers' documents split; titles and abstracts are lists of strings, or Arrow
+        string arrays."""
+        repeats = self.params["title_repeats"]
+        if hasattr(titles, "to_pylist"):
+            return tokenized(compose_arrays(titles, abstracts, repeats),
+                             self.params["token_pattern"])
+        return tokenized([compose(t, a, repeats) for t, a in zip(titles, abstracts, strict=True)],
                          self.params["token_pattern"])
 
     def scores_and_words(self, titles: Sequence[str], abstracts: Sequence[str]

@@ -7,6 +7,7 @@ small.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -16,11 +17,12 @@ from ..model.state import ScoringState
 
 TOP_TERMS = 3
 
-# One chunk to score: titles, abstracts and each paper's hand labels (None: the model decides).
-Chunk = tuple[list[str], list[str], list[list[str] | None]]
+# One chunk to score: titles, abstracts (lists of strings, or Arrow string arrays) and each
+# paper's hand labels (None: the model decides).
+Chunk = tuple[Any, Any, list[list[str] | None]]
 
 
-def score_chunk(state: ScoringState, titles: list[str], abstracts: list[str],
+def score_chunk(state: ScoringState, titles: Any, abstracts: Any,
                 hand_rows: list[list[str] | None],
                 names: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
     """Scores (papers x categories) and 'category: term, term' per paper.
@@ -96,7 +98,7 @@ def _model_in_worker(path: str, sha256: str) -> tuple[ScoringState, np.ndarray]:
     return state, state.feature_names()
 
 
-def score_in_worker(path: str, sha256: str, titles: list[str], abstracts: list[str],
+def score_in_worker(path: str, sha256: str, titles: Any, abstracts: Any,
                     hand_rows: list[list[str] | None]) -> tuple[np.ndarray, list[str]]:
     """:func:`score_chunk` in a worker process, which loads (and checks) the model once."""
     state, names = _model_in_worker(path, sha256)

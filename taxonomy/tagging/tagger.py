@@ -31,8 +31,10 @@ from ..labels.categories import load_taxonomy
 from ..labels.indicator import join_labels
 from ..labels.labelfile import load_labels
 from ..model.artifact import LoadedModel, load_model
+from ..model.features import ARROW_FROM
 from .executors import Executor, Processes
 from .hand import HandLabels
+from .scoring import Chunk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -240,11 +242,11 @@ class Tagger:
 
         pending: list[tuple[dict[str, list], list[list[str] | None]]] = []
 
-        def chunks() -> Iterator[tuple[list[str], list[str], list[list[str] | None]]]:
+        def chunks() -> Iterator[Chunk]:
             for chunk in rebatched(fresh(), chunk_size, _TAGGED):
                 rows = self.hand.lookup(chunk["id"], chunk["title"])
                 pending.append((chunk, rows))
-                yield chunk["title"], chunk["abstract"], rows
+                yield (*_texts(chunk["title"], chunk["abstract"]), rows)
 
         bar = _progress_bar(progress)
         existing = Existing(out, self.model, allow_mixed_models)
@@ -275,6 +277,21 @@ class Tagger:
             if bar is not None:
                 bar.close()
         return result
+
+
+def _texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
+    """A chunk's titles and abstracts as scoring gets them: a chunk large enough to be split
+    by Arrow goes as two Arrow arrays (to a worker, two buffers instead of a string object
+    per paper, and no Python string there for an ASCII paper); a small one, or one with a
+    lone surrogate Arrow cannot hold, as lists."""
+    if len(titles) < ARROW_FROM:
+        return titles, abstracts
+    import pyarrow as pa
+
+    try:
+        return pa.array(titles, type=pa.string()), pa.array(abstracts, type=pa.string())
+    except (UnicodeEncodeError, pa.ArrowException):
+        return titles, abstracts
 
 
 # About how many bytes one paper takes in a dump (JSON Lines of arXiv's metadata snapshot: about
