@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import signal
 import sys
 import threading
@@ -49,6 +50,9 @@ _HANDLED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasa
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Arrow's default allocator keeps memory it freed: with the system one a large tagging
+    # run's process tree peaks about 90 MB lower, as fast. Worker processes inherit it.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = {s: signal.signal(s, terminate) for s in _HANDLED} if in_main_thread else {}
     try:
