@@ -77,14 +77,14 @@ def _columnar(path: Path) -> tuple[list, list]:
 
 @_SETTINGS
 @given(lines=st.lists(_BYTE_LINES, min_size=1, max_size=12),
-       block=st.sampled_from([16, 64, 300, 1 << 20]), crlf=st.booleans(),
+       block=st.sampled_from([16, 64, 300, 1 << 20]),
+       end=st.sampled_from([b"\n", b"\r\n", b"\r"]),
        final_newline=st.booleans())
-def test_jsonl_blocks_read_as_the_line_reader_does(lines, block, crlf, final_newline,
+def test_jsonl_blocks_read_as_the_line_reader_does(lines, block, end, final_newline,
                                                     tmp_path_factory, monkeypatch):
     monkeypatch.setattr(sniff_module, "_BLOCK", block)  # blocks that end mid-line
     monkeypatch.setattr(jsonl_module, "ARROW_FROM", 1)  # Arrow reads even the smallest
     path = tmp_path_factory.mktemp("jsonl") / "dump.jsonl"
-    end = b"\r\n" if crlf else b"\n"
     path.write_bytes(end.join(lines) + (end if final_newline else b""))
     try:
         want = _line_by_line(path)

@@ -193,6 +193,7 @@ def _plain(columns: dict[str, Any]) -> bool:
                                    or types.is_floating(columns[key].type)
                                    or types.is_null(columns[key].type)):
             return False
+
     def listed(kind: Any) -> bool:
         return types.is_list(kind) or types.is_large_list(kind) or types.is_null(kind)
 

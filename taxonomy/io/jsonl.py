@@ -24,7 +24,7 @@ from .columns import TEXT_KEYS, PaperBatch, batches_of, from_table
 from .fields import from_fields
 from .readlog import ReadLog
 from .records import Paper
-from .sniff import chunks, decoded_lines, open_binary, read_bytes, undecodable_file
+from .sniff import chunks, decoded_lines, open_binary, undecodable_file
 
 # Blocks of fewer lines are read line by line: a daily listing is read before Arrow (and the
 # pandas it imports on its first conversion, 0.2 s) could even load.
@@ -62,8 +62,19 @@ def read_jsonl_batches(path: Path, encoding: str, log: ReadLog,
                                             reference), name)
         return
     decoded_any = False
-    first = 1
-    carry = b""
+    for body, count, first in _line_blocks(path):
+        batch, decoded = _read_block(body, count, first, name, log, reference)
+        decoded_any = decoded_any or decoded
+        if batch is not None and len(batch):
+            yield batch
+    if not decoded_any:
+        raise undecodable_file(path, "UTF-8")
+
+
+def _line_blocks(path: Path) -> Iterator[tuple[bytes, int, int]]:
+    """The file's whole lines a block at a time: bytes that end with a newline, how many
+    lines they hold, and the number of the first (a last line without one gets one)."""
+    first, carry = 1, b""
     with open_binary(path) as handle:
         for block in chunks(handle, path):
             data = carry + block
@@ -71,37 +82,28 @@ def read_jsonl_batches(path: Path, encoding: str, log: ReadLog,
             body, carry = data[:cut], data[cut:]
             if body:
                 count = body.count(b"\n")
-                for batch, decoded in _read_block(body, count, first, name, log, reference):
-                    decoded_any = decoded_any or decoded
-                    if batch is not None and len(batch):
-                        yield batch
+                yield body, count, first
                 first += count
     if carry:
-        for batch, decoded in _read_block(carry + b"\n", 1, first, name, log, reference):
-            decoded_any = decoded_any or decoded
-            if batch is not None and len(batch):
-                yield batch
-    if not decoded_any:
-        raise undecodable_file(path, "UTF-8")
+        yield carry + b"\n", 1, first
 
 
 def _old_mac(path: Path) -> bool:
-    """Whether the file's lines end with a lone carriage return (then the line reader splits
-    them; see ``sniff._byte_lines``)."""
+    """Whether the file's lines end with a lone carriage return: the line reader then splits
+    them there, judging from the first block as ``sniff._byte_lines`` does."""
     with open_binary(path) as handle:
-        head = read_bytes(handle, path, 1 << 20)
+        head = next(chunks(handle, path), b"")
     return b"\n" not in head and b"\r" in head[:-1]
 
 
 def _read_block(body: bytes, count: int, first: int, path: str, log: ReadLog,
-                reference: dt.date) -> Iterator[tuple[PaperBatch | None, bool]]:
+                reference: dt.date) -> tuple[PaperBatch | None, bool]:
     """The papers of ``count`` whole lines (numbered from ``first``), and whether any line
     decoded: by Arrow when it reads them as Python would, else line by line."""
-    batch = _arrow_block(body, count, first, path, reference)
-    if batch is not None:
-        log.skipped.extend(batch[1])
-        yield batch[0], True
-        return
+    read = _arrow_block(body, count, first, path, reference)
+    if read is not None:
+        log.skipped.extend(read[1])
+        return read[0], True
     decoded = False
 
     def numbered() -> Iterator[tuple[int, str]]:  # as sniff.decoded_lines numbers them
@@ -116,7 +118,7 @@ def _read_block(body: bytes, count: int, first: int, path: str, log: ReadLog,
             yield number, text
 
     found = list(read_jsonl(numbered(), path, log, reference))
-    yield (PaperBatch.from_papers(found, path) if found else None), decoded
+    return (PaperBatch.from_papers(found, path) if found else None), decoded
 
 
 def _arrow_block(body: bytes, count: int, first: int, path: str, reference: dt.date
