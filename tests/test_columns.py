@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from taxonomy.io import ReadLog, read_file
 from taxonomy.io import jsonl as jsonl_module
-from taxonomy.io import parquet as parquet_module
 from taxonomy.io import sniff as sniff_module
 from taxonomy.io.columns import _maybe_unclean, from_table
 from taxonomy.io.fields import from_fields
@@ -53,6 +52,9 @@ _PAPERS = st.fixed_dictionaries(
               "upvotes": st.integers(0, 10**13)})
 _LINES = (_PAPERS.map(json.dumps) | _RECORDS.map(lambda r: json.dumps(r, ensure_ascii=False))
           | st.sampled_from(["null", "[1]", "", "  ", "{}", '{"title": "t", "abstract": "a"}{}',
+                             '{"title": "t", "abstract": "a", "x": -Inf}',
+                             '{"title": "Inference", "abstract": "a", "x": NaN}',
+                             '{"title": "t\\"}", "abstract": "a\\\\", "y": [[{"z": 1}]]}',
                              '{"title": "t", "abstract": "a"} ', "\r", "{bad", '"a"',
                              '{"title": "t", "abstract":', '{"title": "t", "title": "u"}'])
           | st.text(max_size=12))
@@ -159,8 +161,7 @@ def test_tables_read_as_the_row_reader_does(records):
     assert log.skipped == want_log.skipped
 
 
-def test_parquet_batches_match_the_row_reader(tmp_path, monkeypatch):
-    monkeypatch.setattr(parquet_module, "ARROW_FROM", 1)
+def test_parquet_batches_match_the_row_reader(tmp_path):
     records = [{"ID": f"x{i}", "Title": f" Title  {i}", "abstract": "" if i % 7 == 0 else "A b",
                 "upvotes": float(i) / 2, "update_date": "2024-01-0" + str(1 + i % 9)}
                for i in range(50)]
@@ -196,3 +197,23 @@ def test_text_that_needs_cleaning_is_marked(text):
 def test_title_keys_take_the_byte_table_only_where_it_agrees(title):
     reference = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", title).casefold())
     assert title_key(title) == reference
+
+
+@pytest.mark.parametrize("value", ["-Inf", "Inf", "-NaN", "NaN", "Infinity",
+                                   "[" * 400 + "]" * 400, "[" * 20_000 + "]" * 20_000])
+def test_values_arrow_would_read_otherwise_go_to_the_line_reader(tmp_path, value):
+    """Arrow takes Inf and -NaN, which Python's json module refuses, and crashes on deep
+    nesting; a block holding either is read line by line, as before."""
+    lines = [json.dumps({"id": f"x{i}", "title": f"Inference {i}", "abstract": "Networks."})
+             for i in range(300)]
+    lines[9] = '{"id": "odd", "title": "T", "abstract": "A", "x": ' + value + "}"
+    path = tmp_path / "dump.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _columnar(path) == _line_by_line(path)
+
+
+def test_a_lone_surrogate_becomes_a_replacement_character(tmp_path):
+    path = tmp_path / "dump.jsonl"
+    path.write_text('{"title": "Half \\ud800 a pair", "abstract": "A"}\n', encoding="utf-8")
+    (paper,) = read_file(path, reference_date=REFERENCE)
+    assert paper.title == "Half \ufffd a pair"

@@ -35,7 +35,7 @@ _USED = (*TEXT_KEYS, *_COUNT_KEYS, "authors", "authors_parsed", "versions")
 _AUTHOR_SPLIT = re.compile(r",|;|\band\b")
 # Deeper nesting than this may be too deep for Python's json module (which then skips the
 # line): the row-by-row reader decides.
-_MAX_DEPTH = 64
+MAX_DEPTH = 64
 
 
 @dataclass
@@ -127,7 +127,7 @@ def from_table(table: Any, path: str, lines: Sequence[int], log: ReadLog,
         key = name.strip().lower()
         if key in columns:  # the row-by-row reader keeps the last of such columns
             return None
-        if _depth(column.type) > _MAX_DEPTH:
+        if _depth(column.type) > MAX_DEPTH:
             return None
         columns[key] = column
     columns = {key: columns[key] for key in _USED if key in columns}
@@ -172,9 +172,13 @@ def from_table(table: Any, path: str, lines: Sequence[int], log: ReadLog,
 
 
 def _depth(kind: Any) -> int:
-    """How deep a type nests (a plain value: 0)."""
-    return 1 + max((_depth(kind.field(i).type) for i in range(kind.num_fields)), default=0) \
-        if kind.num_fields else 0
+    """How deep a type nests (a plain value: 0), without recursion."""
+    deepest, level = 0, [(kind, 0)]
+    while level:
+        kind, depth = level.pop()
+        deepest = max(deepest, depth)
+        level.extend((kind.field(i).type, depth + 1) for i in range(kind.num_fields))
+    return deepest
 
 
 def _plain(columns: dict[str, Any]) -> bool:
@@ -212,6 +216,9 @@ def _plain(columns: dict[str, Any]) -> bool:
         if types.is_null(item):
             return True
         if not types.is_struct(item):
+            return False
+        names = [item.field(i).name for i in range(item.num_fields)]
+        if len(set(names)) < len(names):  # Python cannot hold such a record either
             return False
         if item.get_field_index("created") >= 0 and not text(item.field("created").type):
             return False

@@ -44,7 +44,13 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, list):
         return " ".join(_text(v) for v in value)
-    return str(value)
+    text = str(value)
+    if not text.isascii():  # JSON can escape half a surrogate pair, which no file can hold
+        text = _LONE_SURROGATE.sub("\ufffd", text)
+    return text
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _record_date(row: dict, reference: dt.date) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .columns import TEXT_KEYS, PaperBatch, batches_of, from_table
+from .columns import MAX_DEPTH, TEXT_KEYS, PaperBatch, batches_of, from_table
 from .fields import from_fields
 from .readlog import ReadLog
 from .records import Paper
@@ -30,6 +30,7 @@ from .sniff import chunks, decoded_lines, open_binary, undecodable_file
 # pandas it imports on its first conversion, 0.2 s) could even load.
 ARROW_FROM = 256
 _OPEN, _CLOSE, _CR, _LF = b"{}\r\n"
+_OPEN_LIST, _CLOSE_LIST, _QUOTE, _BACKSLASH = b'[]"\\'
 # A byte-order mark: Arrow takes it inside a file, Python's json module does not.
 _BOM = b"\xef\xbb\xbf"
 
@@ -156,6 +157,14 @@ def _text_fields() -> Any:
                            unexpected_field_behavior="infer")
 
 
+def _found(body: bytes, literal: bytes) -> Iterator[int]:
+    """Where ``literal`` occurs in ``body``."""
+    at = body.find(literal)
+    while at >= 0:
+        yield at
+        at = body.find(literal, at + 1)
+
+
 def _object_lines(body: bytes) -> bool:
     """Whether every line of ``body`` (which ends with a newline) starts with '{' and ends with
     '}' (before an optional carriage return). Arrow reads a stream of JSON values, not lines:
@@ -168,4 +177,42 @@ def _object_lines(body: bytes) -> bool:
         return False
     last = data[ends - 1]
     return bool(((last == _CLOSE) | ((last == _CR) & (data[np.maximum(ends - 2, 0)] == _CLOSE)))
-                .all())
+                .all()) and _plain_values(body, data, ends)
+
+
+def _plain_values(body: bytes, data: np.ndarray, ends: np.ndarray) -> bool:
+    """Whether, outside strings, the lines hold no 'Inf' or 'NaN' and nest no deeper than
+    ``MAX_DEPTH``. Arrow takes 'Inf', '-Inf' and '-NaN', which Python's json module refuses
+    (so NaN and Infinity, which both take, go to the line reader as well); and deep nesting
+    makes Arrow crash (and Python's json module refuse the line) long before it could
+    matter to a paper. Only the few quotes, brackets and such words are looked at."""
+    quotes = np.flatnonzero(data == _QUOTE)
+    marked = (data == _OPEN) | (data == _CLOSE) | (data == _OPEN_LIST) | (data == _CLOSE_LIST)
+    words = [at for literal in (b"Inf", b"NaN") for at in _found(body, literal)]
+    escaped = np.flatnonzero(data[quotes - 1] == _BACKSLASH)  # a line starts with '{'
+    if len(escaped):
+        keep = np.ones(len(quotes), dtype=bool)
+        for i in escaped.tolist():  # escaped by an odd run of backslashes
+            run, q = 0, int(quotes[i]) - 1
+            while body[q] == _BACKSLASH:
+                run, q = run + 1, q - 1
+            keep[i] = run % 2 == 0
+        quotes = quotes[keep]
+    if (np.bincount(np.searchsorted(ends, quotes), minlength=len(ends)) % 2).any():
+        return False  # an unterminated string: not JSON
+    # A position is outside strings where an even number of quotes comes before it (they
+    # pair up within each line).
+    if (np.searchsorted(quotes, np.asarray(words, dtype=np.int64)) % 2 == 0).any():
+        return False
+    others = np.flatnonzero(marked)
+    others = others[np.searchsorted(quotes, others) % 2 == 0]
+    if not len(others):
+        return True
+    shown = data[others]
+    step = np.where((shown == _OPEN) | (shown == _OPEN_LIST), 1, -1)
+    depth = np.cumsum(step)
+    line = np.searchsorted(ends, others)
+    first = np.flatnonzero(np.diff(line, prepend=-1))  # each line's first bracket
+    base = (depth - step)[first]
+    return bool((depth - np.repeat(base, np.diff(np.append(first, len(line))))).max()
+                <= MAX_DEPTH)

@@ -10,7 +10,6 @@ from typing import Any
 from ..errors import DumpError
 from .columns import PaperBatch, from_table
 from .fields import from_fields
-from .jsonl import ARROW_FROM
 from .readlog import ReadLog
 from .records import Paper
 
@@ -43,22 +42,30 @@ def read_parquet(path: Path, log: ReadLog, reference: dt.date | None = None) -> 
 
 def read_parquet_batches(path: Path, log: ReadLog, reference: dt.date) -> Iterator[PaperBatch]:
     """The papers of a Parquet file a row batch at a time, as columns (see ``columns``); a
-    batch whose columns have other types is read row by row."""
-    parquet = _open(path)
+    batch whose columns have other types is read row by row. A file pyarrow cannot read is
+    one clear error."""
+    batches = iter(_guarded(path, lambda: _open(path).iter_batches(batch_size=10_000)))
     row = 0
+    while (table := _guarded(path, lambda: next(batches, None))) is not None:
+        rows = range(row + 1, row + 1 + table.num_rows)
+        row += table.num_rows
+        batch = from_table(table, str(path), rows, log, reference)
+        if batch is None:
+            records = _guarded(path, table.to_pylist)
+            papers = [paper for number, record in zip(rows, records, strict=True)
+                      if (paper := from_fields(record, str(path), number, log, reference))
+                      is not None]
+            batch = PaperBatch.from_papers(papers, str(path))
+        if len(batch):
+            yield batch
+
+
+def _guarded(path: Path, read: Any) -> Any:
+    """``read()``, with pyarrow's errors on a damaged file turned into one clear error."""
     try:
-        for table in parquet.iter_batches(batch_size=10_000):
-            rows = range(row + 1, row + 1 + table.num_rows)
-            row += table.num_rows
-            batch = (from_table(table, str(path), rows, log, reference)
-                     if table.num_rows >= ARROW_FROM else None)
-            if batch is None:
-                papers = [paper for number, record in zip(rows, table.to_pylist(), strict=True)
-                          if (paper := from_fields(record, str(path), number, log, reference))
-                          is not None]
-                batch = PaperBatch.from_papers(papers, str(path))
-            if len(batch):
-                yield batch
+        return read()
+    except DumpError:
+        raise
     except Exception as exc:  # pyarrow raises many types for damaged files
         raise DumpError(f"unreadable Parquet ({type(exc).__name__}); re-export the file",
                         path) from None

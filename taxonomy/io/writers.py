@@ -57,8 +57,8 @@ def csv_lines(columns: list[Any]) -> str | None:
     """The CSV lines ``csv.writer(lineterminator="\\n")`` writes for these columns (lists of
     strings or None, numpy float arrays), built a column at a time by Arrow instead of a row
     at a time: about 6x faster. None for columns of other types (then use the csv module)."""
-    if not columns or len(columns[0]) < _ARROW_FROM:  # few rows: the csv module is as fast
-        return None
+    if len(columns) < 2 or len(columns[0]) < _ARROW_FROM:  # few rows: the csv module is as
+        return None  # fast (and a row of one empty field is written '""' by it alone)
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
