@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import process as futures_process
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -66,6 +67,12 @@ class WorkerPool:
         manager = getattr(self._executor, "_executor_manager_thread", None)
         if manager is not None and manager.is_alive():
             manager.join(5)
+        # The exit hook then wakes every pool's manager thread through that pipe; a thread
+        # still closing it (a large chunk still being flushed to a killed worker) makes the
+        # write fail the same way. This pool is done with: take it off the hook's list.
+        wakeups = getattr(futures_process, "_threads_wakeups", None)
+        if manager is not None and wakeups is not None:
+            wakeups.pop(manager, None)
 
 
 def _ready() -> None:
