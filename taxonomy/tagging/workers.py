@@ -56,6 +56,8 @@ class WorkerPool:
     def terminate(self) -> None:
         """Stop every worker now, running tasks included."""
         processes = list(getattr(self._executor, "_processes", {}).values())
+        # Taken before shutdown(), which drops the executor's reference to it.
+        manager = getattr(self._executor, "_executor_manager_thread", None)
         self._executor.shutdown(wait=False, cancel_futures=True)
         for process in processes:  # the executor has no public way to stop running tasks
             process.terminate()
@@ -63,16 +65,13 @@ class WorkerPool:
             process.join(5)
         # Let the executor's manager thread finish closing its wake-up pipe now: left running,
         # it can close the pipe while the interpreter's exit hook writes to it (EBADF, printed
-        # as a traceback on the way out).
-        manager = getattr(self._executor, "_executor_manager_thread", None)
-        if manager is not None and manager.is_alive():
+        # as a traceback on the way out). And take this finished pool off the hook's list, in
+        # case the thread outlasts the wait (a large chunk still being flushed).
+        if manager is not None:
             manager.join(5)
-        # The exit hook then wakes every pool's manager thread through that pipe; a thread
-        # still closing it (a large chunk still being flushed to a killed worker) makes the
-        # write fail the same way. This pool is done with: take it off the hook's list.
-        wakeups = getattr(futures_process, "_threads_wakeups", None)
-        if manager is not None and wakeups is not None:
-            wakeups.pop(manager, None)
+            wakeups = getattr(futures_process, "_threads_wakeups", None)
+            if wakeups is not None:
+                wakeups.pop(manager, None)
 
 
 def _ready() -> None:
