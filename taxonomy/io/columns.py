@@ -36,25 +36,28 @@ _AUTHOR_SPLIT = re.compile(r",|;|\band\b")
 # Deeper nesting than this may be too deep for Python's json module (which then skips the
 # line): the row-by-row reader decides.
 MAX_DEPTH = 64
+# Rows from which Arrow reads, writes and splits text (JSON blocks, CSV chunks, scoring
+# chunks): below it, loading Arrow costs more than it saves (a daily listing).
+COLUMNAR_FROM = 256
 
 
 @dataclass
 class PaperBatch:
-    """Papers of one file as columns (see ``FIELDS``), and the line (or row) each came from."""
+    """Papers of one file as columns (see ``FIELDS``), and the line (or row) each came from;
+    a batch made from a streaming reader's records keeps the records, whose sources say it."""
 
     path: str
     lines: list[int]
     columns: dict[str, list] = field(default_factory=dict)
-    # The records themselves, when the batch was made from them (a streaming reader's).
     known: list[Paper] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return len(self.columns["id"])
 
     @classmethod
     def from_papers(cls, papers: Sequence[Paper], path: str) -> PaperBatch:
-        return cls(path, [_line_of(p.source) for p in papers],
-                   {name: [getattr(p, name) for p in papers] for name in FIELDS}, list(papers))
+        return cls(path, [], {name: [getattr(p, name) for p in papers] for name in FIELDS},
+                   list(papers))
 
     def papers(self) -> list[Paper]:
         if self.known is not None:
@@ -69,7 +72,7 @@ class PaperBatch:
 
     def take(self, rows: Iterable[int]) -> PaperBatch:
         rows = list(rows)
-        return PaperBatch(self.path, [self.lines[i] for i in rows],
+        return PaperBatch(self.path, [self.lines[i] for i in rows] if self.lines else [],
                           {name: [values[i] for i in rows]
                            for name, values in self.columns.items()},
                           None if self.known is None else [self.known[i] for i in rows])
@@ -108,11 +111,6 @@ def rebatched(batches: Iterable[PaperBatch], size: int, names: Sequence[str]
                 held, count = {name: [] for name in names}, 0
     if count:
         yield held
-
-
-def _line_of(source: str) -> int:
-    tail = source.rpartition(":")[2]
-    return int(tail) if tail.isdigit() else 0
 
 
 def from_table(table: Any, path: str, lines: Sequence[int], log: ReadLog,

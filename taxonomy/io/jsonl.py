@@ -20,15 +20,22 @@ from typing import Any
 
 import numpy as np
 
-from .columns import MAX_DEPTH, TEXT_KEYS, PaperBatch, batches_of, from_table
+from .columns import COLUMNAR_FROM, MAX_DEPTH, TEXT_KEYS, PaperBatch, batches_of, from_table
 from .fields import from_fields
 from .readlog import ReadLog
 from .records import Paper
-from .sniff import chunks, decoded_lines, open_binary, undecodable_file
+from .sniff import (
+    chunks,
+    decode_line,
+    decoded_lines,
+    lone_cr_lines,
+    open_binary,
+    undecodable_file,
+)
 
 # Blocks of fewer lines are read line by line: a daily listing is read before Arrow (and the
-# pandas it imports on its first conversion, 0.2 s) could even load.
-ARROW_FROM = 256
+# pandas it imports on its first conversion, 0.15 s) could even load.
+ARROW_FROM = COLUMNAR_FROM
 _OPEN, _CLOSE, _CR, _LF = b"{}\r\n"
 _OPEN_LIST, _CLOSE_LIST, _QUOTE, _BACKSLASH = b'[]"\\'
 # A byte-order mark: Arrow takes it inside a file, Python's json module does not.
@@ -93,8 +100,7 @@ def _old_mac(path: Path) -> bool:
     """Whether the file's lines end with a lone carriage return: the line reader then splits
     them there, judging from the first block as ``sniff._byte_lines`` does."""
     with open_binary(path) as handle:
-        head = next(chunks(handle, path), b"")
-    return b"\n" not in head and b"\r" in head[:-1]
+        return lone_cr_lines(next(chunks(handle, path), b""))
 
 
 def _read_block(body: bytes, count: int, first: int, path: str, log: ReadLog,
@@ -110,9 +116,8 @@ def _read_block(body: bytes, count: int, first: int, path: str, log: ReadLog,
     def numbered() -> Iterator[tuple[int, str]]:  # as sniff.decoded_lines numbers them
         nonlocal decoded
         for number, raw in enumerate(body.split(b"\n")[:count], first):
-            try:
-                text = raw.removesuffix(b"\r").decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
+            text, ok = decode_line(raw, number, "utf-8")
+            if not ok:
                 log.skip(path, number, "not UTF-8")
                 continue
             decoded = decoded or bool(text.strip())

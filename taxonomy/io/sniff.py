@@ -208,29 +208,40 @@ def _texts(handle: BinaryIO, path: Path, encoding: str) -> Iterator[tuple[str, b
             yield line, "\ufffd" not in line
         return
     for number, raw in enumerate(_byte_lines(handle, path), 1):
-        # The first line may start with a UTF-8 byte-order mark (Excel, Notepad).
-        codec = "utf-8-sig" if number == 1 and encoding == "utf-8" else encoding
-        try:
-            yield raw.decode(codec), True
-        except UnicodeDecodeError:
-            yield raw.decode(codec, "replace"), False
+        yield decode_line(raw, number, encoding)
+
+
+def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
+    """One line's bytes (without its newline) as text, and whether it decoded (else it holds
+    replacement characters). The first line may start with a UTF-8 byte-order mark (Excel,
+    Notepad)."""
+    codec = "utf-8-sig" if number == 1 and encoding == "utf-8" else encoding
+    try:
+        return raw.removesuffix(b"\r").decode(codec), True
+    except UnicodeDecodeError:
+        return raw.removesuffix(b"\r").decode(codec, "replace"), False
+
+
+def lone_cr_lines(first_block: bytes) -> bool:
+    """Whether a text's lines end with a lone carriage return (old Mac files), judged from
+    its first block: it has carriage returns and no newline at all."""
+    return b"\n" not in first_block and b"\r" in first_block[:-1]
 
 
 def _byte_lines(handle: BinaryIO, path: Path) -> Iterator[bytes]:
-    """Lines of an ASCII-compatible text, split on bytes (so one bad byte spoils one line)."""
+    """Lines of an ASCII-compatible text, split on bytes (so one bad byte spoils one line);
+    a '\\r' before a newline stays, for ``decode_line`` to drop."""
     carry = b""
     separator = b""
     for block in chunks(handle, path):
         data = carry + block
         if not separator:
-            # A file of old Mac line endings has carriage returns and no newline at all.
-            separator = b"\r" if b"\n" not in data and b"\r" in data[:-1] else b"\n"
+            separator = b"\r" if lone_cr_lines(data) else b"\n"
         parts = data.split(separator)
         carry = parts.pop()
-        for part in parts:
-            yield part.removesuffix(b"\r")
+        yield from parts
     if carry:
-        yield carry.removesuffix(b"\r")
+        yield carry
 
 
 def _wide_lines(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str]:
