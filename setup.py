@@ -2,8 +2,11 @@
 
 The repository's top-level ``models/``, ``labels/`` and ``data/dumps/`` stay the single source
 (nothing is kept twice in git); the build copies them into ``taxonomy/_shipped/``, where
-``taxonomy.paths`` finds them with ``importlib.resources``. Everything else is configured in
-``pyproject.toml``.
+``taxonomy.paths`` finds them with ``importlib.resources``.
+
+It also compiles the optional C scoring loop (``taxonomy/model/_ngrams.c``): where that fails
+(no compiler, say) the build goes on without it and tagging scores with numpy instead.
+Everything else is configured in ``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).parent
@@ -38,4 +41,8 @@ class BuildWithShippedData(build_py):
                 shutil.copy2(file, destination / file.name)
 
 
-setup(cmdclass={"build_py": BuildWithShippedData})
+setup(
+    cmdclass={"build_py": BuildWithShippedData},
+    ext_modules=[Extension("taxonomy.model._ngrams", ["taxonomy/model/_ngrams.c"],
+                           optional=True)],
+)

@@ -117,6 +117,8 @@ def pytest_report_header(config) -> str:
     """Which copy of the package the tests run against (installed wheel or checkout)."""
     import taxonomy
     from taxonomy import paths
+    from taxonomy.model import kernels
 
     kind = "installed" if (paths.package_dir() / "_shipped").is_dir() else "source checkout"
-    return f"taxonomy {taxonomy.__version__}: {paths.package_dir()} ({kind})"
+    scoring = "compiled" if kernels.compiled() is not None else "numpy only"
+    return f"taxonomy {taxonomy.__version__}: {paths.package_dir()} ({kind}; scoring: {scoring})"

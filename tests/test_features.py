@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from taxonomy.model import features
+from taxonomy.model import features, kernels
 from taxonomy.model.features import CharBlock, TermBlock, WordBlock, tokenized
 
 TOKENS = r"(?u)\b\w\w+\b"
@@ -163,3 +163,79 @@ def test_the_sparse_product_is_scipys(shape, density, seed, fallback, monkeypatc
     np.testing.assert_array_equal(found.indptr, expected.indptr)
     np.testing.assert_array_equal(found.indices, expected.indices)
     np.testing.assert_array_equal(found.data, expected.data)
+
+
+needs_compiled = pytest.mark.skipif(kernels.compiled() is None,
+                                    reason="the package was built without its C scoring loop")
+
+
+def _char_linear_both_ways(block, texts, monkeypatch) -> tuple[np.ndarray, np.ndarray]:
+    docs = tokenized(texts, TOKENS)
+    weights = np.random.default_rng(len(texts)).normal(size=(block.width, 3))
+    calls, loop = [], kernels.char_linear
+    with monkeypatch.context() as patch:
+        patch.setattr(kernels, "char_linear", lambda *a: calls.append(1) or loop(*a))
+        compiled = block.linear(docs, weights)
+    assert calls  # the compiled loop did the scoring
+    with monkeypatch.context() as patch:
+        patch.setattr(kernels, "compiled", lambda: None)
+        plain = block.linear(docs, weights)
+    return compiled, plain
+
+
+@needs_compiled
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=UNICODE)
+def test_the_compiled_char_block_scores_as_numpy_does(char, texts, monkeypatch):
+    compiled, plain = _char_linear_both_ways(char[1], texts, monkeypatch)
+    np.testing.assert_allclose(compiled, plain, rtol=1e-12, atol=1e-12)
+
+
+@needs_compiled
+def test_the_compiled_char_block_scores_as_scikit_learn_does(char, corpus, monkeypatch):
+    # Repeated words and n-grams (counts well above 1) and counts past the log table.
+    texts = corpus[:40] + [" ".join(["checkpointing"] * 300), "x " * 5 + "memory " * 270]
+    block, vectorizer = char[1], char[0]
+    compiled, plain = _char_linear_both_ways(block, texts, monkeypatch)
+    weights = np.random.default_rng(len(texts)).normal(size=(block.width, 3))
+    np.testing.assert_allclose(compiled, vectorizer.transform(texts) @ weights, atol=1e-12)
+    np.testing.assert_allclose(compiled, plain, atol=1e-12)
+
+
+@needs_compiled
+@pytest.mark.parametrize("spoil", ["gram id", "word code", "starts", "sizes", "dtype"])
+def test_the_compiled_loop_refuses_inconsistent_arrays(spoil):
+    module = kernels.compiled()
+    arrays = dict(doc_starts=np.array([0, 2, 3]), word_codes=np.array([0, 1, 1]),
+                  gram_starts=np.array([0, 2, 3]), gram_ids=np.array([0, 1, 1], np.int32),
+                  gram_counts=np.ones(3), idf=np.ones(2), weights=np.ones((2, 2)))
+    assert kernels.char_linear(module, *arrays.values(), True, 1.0).shape == (2, 2)
+    if spoil == "gram id":
+        arrays["gram_ids"] = np.array([0, 1, 2], np.int32)
+    elif spoil == "word code":
+        arrays["word_codes"] = np.array([0, -1, 1])
+    elif spoil == "starts":
+        arrays["doc_starts"] = np.array([0, 3, 2])
+    elif spoil == "sizes":
+        arrays["gram_counts"] = np.ones(2)
+    if spoil == "dtype":
+        with pytest.raises(ValueError, match="items of 8 bytes"):
+            module.char_linear(*[np.asarray(a, np.int32) for a in
+                                 (arrays["doc_starts"], arrays["word_codes"])],
+                               arrays["gram_starts"], arrays["gram_ids"], arrays["gram_counts"],
+                               np.ones((2, 3)), 2, True, kernels.log_table(), 1.0,
+                               np.empty((2, 2)))
+        return
+    with pytest.raises(ValueError, match="char_linear"):
+        kernels.char_linear(module, *arrays.values(), True, 1.0)
+
+
+def test_the_compiled_loop_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("TAXONOMY_KERNELS", "numpy")
+    kernels.compiled.cache_clear()
+    try:
+        assert kernels.compiled() is None
+    finally:
+        monkeypatch.delenv("TAXONOMY_KERNELS")
+        kernels.compiled.cache_clear()

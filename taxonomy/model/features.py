@@ -22,6 +22,7 @@ import numpy as np
 from scipy import sparse
 
 from ..io.columns import COLUMNAR_FROM
+from . import kernels
 
 # The token pattern scikit-learn uses by default, which the Arrow fast path reproduces.
 WORD_TOKENS = r"(?u)\b\w\w+\b"
@@ -528,8 +529,18 @@ class CharBlock:
         return tfidf
 
     def linear(self, docs: Docs, weights: np.ndarray) -> np.ndarray:
-        """``transform(docs) @ weights``, without building the normalized matrix: the
-        unnormalized product's rows are divided by the norms instead."""
+        """``transform(docs) @ weights``, without building the normalized matrix: by the
+        compiled loop where the build has it (:mod:`.kernels`), else the unnormalized
+        product's rows divided by the norms."""
+        module = kernels.compiled()
+        if module is not None:
+            words = docs.words
+            grams = self._word_grams(words)
+            starts = np.zeros(len(words.lengths) + 1, dtype=np.int64)
+            np.cumsum(words.lengths, out=starts[1:])
+            return kernels.char_linear(module, starts, words.codes, grams.indptr, grams.indices,
+                                       grams.data, self.idf, weights, self.sublinear,
+                                       self.weight)
         tfidf, norms = self._unnormalized(docs)
         return np.asarray(tfidf @ weights) * (self.weight / norms)[:, None]
 

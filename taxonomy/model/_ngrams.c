@@ -1,0 +1,156 @@
+/* Compiled scoring loop of the character n-gram block (see taxonomy/model/kernels.py).
+ *
+ * An optional speed-up: the package builds without it (no compiler, say) and then scores
+ * with numpy and scipy, which give the same numbers within float rounding. Arrays come in
+ * through the buffer protocol, so no numpy headers are needed to build it.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A buffer of `count` items of `size` bytes, or a ValueError naming `name`. */
+static int
+check(const Py_buffer *b, Py_ssize_t size, const char *name, Py_ssize_t *count)
+{
+    if (b->itemsize != size || b->len % size != 0) {
+        PyErr_Format(PyExc_ValueError, "%s: expected items of %zd bytes", name, size);
+        return -1;
+    }
+    *count = b->len / size;
+    return 0;
+}
+
+/* char_linear(doc_starts, word_codes, gram_starts, gram_ids, gram_counts, table, width,
+ *             sublinear, logs, weight, out)
+ *
+ * Document d is the words word_codes[doc_starts[d]:doc_starts[d + 1]] (int64); word w holds
+ * the n-grams gram_ids[gram_starts[w]:gram_starts[w + 1]] (int64 starts, int32 ids), each
+ * gram_counts times (float64). Row g of table (float64, width + 1 columns) holds n-gram g's
+ * idf times each weight column, then its idf squared. With sublinear a count c weighs
+ * 1 + log(c), read from logs for small counts. Writes each document's L2-normalized TF-IDF
+ * vector times the weights, times weight, into out (documents x width, float64).
+ */
+static PyObject *
+char_linear(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    Py_buffer bufs[7] = {{0}};
+    Py_buffer out_buf = {0};
+    Py_ssize_t width;
+    int sublinear;
+    double weight;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*npy*dw*", &bufs[0], &bufs[1], &bufs[2], &bufs[3],
+                          &bufs[4], &bufs[5], &width, &sublinear, &bufs[6], &weight, &out_buf))
+        return NULL;
+    Py_ssize_t n_starts, n_codes, n_gram_starts, n_ids, n_counts, n_table, n_logs, n_out;
+    if (check(&bufs[0], 8, "doc_starts", &n_starts) || check(&bufs[1], 8, "word_codes", &n_codes)
+        || check(&bufs[2], 8, "gram_starts", &n_gram_starts)
+        || check(&bufs[3], 4, "gram_ids", &n_ids) || check(&bufs[4], 8, "gram_counts", &n_counts)
+        || check(&bufs[5], 8, "table", &n_table) || check(&bufs[6], 8, "logs", &n_logs)
+        || check(&out_buf, 8, "out", &n_out))
+        goto done;
+    const Py_ssize_t n_docs = n_starts - 1, n_words = n_gram_starts - 1, columns = width + 1;
+    if (n_docs < 0 || n_words < 0 || width < 0 || n_counts != n_ids || n_table % columns != 0
+        || n_out != n_docs * width) {
+        PyErr_SetString(PyExc_ValueError, "char_linear: array sizes do not agree");
+        goto done;
+    }
+    const int64_t *doc_starts = bufs[0].buf, *word_codes = bufs[1].buf, *gram_starts = bufs[2].buf;
+    const int32_t *gram_ids = bufs[3].buf;
+    const double *gram_counts = bufs[4].buf, *table = bufs[5].buf, *logs = bufs[6].buf;
+    double *out = out_buf.buf;
+    const Py_ssize_t n_grams = n_table / columns;
+    /* Every index is checked before use: a bad array is an error, never a stray read. */
+    for (Py_ssize_t d = 0; d <= n_docs; d++)
+        if (doc_starts[d] < (d ? doc_starts[d - 1] : 0) || doc_starts[d] > n_codes)
+            goto bad;
+    for (Py_ssize_t w = 0; w <= n_words; w++)
+        if (gram_starts[w] < (w ? gram_starts[w - 1] : 0) || gram_starts[w] > n_ids)
+            goto bad;
+    for (Py_ssize_t i = 0; i < n_codes; i++)
+        if (word_codes[i] < 0 || word_codes[i] >= n_words)
+            goto bad;
+    for (Py_ssize_t i = 0; i < n_ids; i++)
+        if (gram_ids[i] < 0 || gram_ids[i] >= n_grams)
+            goto bad;
+
+    double *counts = calloc(n_grams ? n_grams : 1, sizeof(double));
+    int32_t *seen = malloc((n_grams ? n_grams : 1) * sizeof(int32_t));
+    double *row = malloc((width ? width : 1) * sizeof(double));
+    if (!counts || !seen || !row) {
+        free(counts);
+        free(seen);
+        free(row);
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        Py_ssize_t n_seen = 0;
+        for (int64_t at = doc_starts[d]; at < doc_starts[d + 1]; at++) {
+            const int64_t word = word_codes[at];
+            for (int64_t e = gram_starts[word]; e < gram_starts[word + 1]; e++) {
+                const int32_t gram = gram_ids[e];
+                const double before = counts[gram];
+                seen[n_seen] = gram; /* kept only if new: no branch to mispredict */
+                n_seen += before == 0.0;
+                counts[gram] = before + gram_counts[e];
+            }
+        }
+        memset(row, 0, width * sizeof(double));
+        double squares = 0.0;
+        for (Py_ssize_t i = 0; i < n_seen; i++) {
+            const int32_t gram = seen[i];
+            const double count = counts[gram];
+            counts[gram] = 0.0;
+            double tf = count;
+            if (sublinear) {
+                const double whole = floor(count);
+                tf = whole == count && whole < (double)n_logs ? logs[(Py_ssize_t)whole]
+                                                              : log(count) + 1.0;
+            }
+            const double *weights = table + (Py_ssize_t)gram * columns;
+            for (Py_ssize_t j = 0; j < width; j++)
+                row[j] += tf * weights[j];
+            squares += tf * tf * weights[width];
+        }
+        const double norm = sqrt(squares);
+        const double scale = norm > 0.0 ? weight / norm : weight;
+        for (Py_ssize_t j = 0; j < width; j++)
+            out[d * width + j] = row[j] * scale;
+    }
+    Py_END_ALLOW_THREADS
+    free(counts);
+    free(seen);
+    free(row);
+    result = Py_None;
+    Py_INCREF(result);
+    goto done;
+bad:
+    PyErr_SetString(PyExc_ValueError, "char_linear: an index is out of range");
+done:
+    for (int i = 0; i < 7; i++)
+        PyBuffer_Release(&bufs[i]);
+    PyBuffer_Release(&out_buf);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"char_linear", char_linear, METH_VARARGS,
+     "The character n-gram block's share of each logit (see taxonomy.model.kernels)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_ngrams", "Compiled scoring loops.", -1, methods, NULL, NULL, NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__ngrams(void)
+{
+    return PyModule_Create(&module);
+}

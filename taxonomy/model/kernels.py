@@ -1,0 +1,70 @@
+"""Compiled scoring loops, where the package was built with them.
+
+The character n-gram block's share of each logit is a sum over each document's distinct
+n-grams. numpy can only reach it through a sparse product and several passes over arrays far
+larger than the processor's caches; the C loop in ``_ngrams.c`` gathers one document's n-gram
+counts and adds each n-gram's weights while they are still in cache. It is an optional part
+of the build: where it could not be compiled, or with ``TAXONOMY_KERNELS=numpy`` set,
+:mod:`.features` does the same with numpy and scipy. Both agree within float rounding (tests
+check it).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+from typing import Any
+
+import numpy as np
+
+# Counts below this are turned into 1 + log(count) by a table lookup.
+_LOG_TABLE = 256
+
+
+@functools.cache
+def compiled() -> Any:
+    """The compiled module, or None when the build has none or it is turned off."""
+    if os.environ.get("TAXONOMY_KERNELS", "").strip().lower() == "numpy":
+        return None
+    try:
+        return importlib.import_module(f"{__package__}._ngrams")
+    except ImportError:
+        return None
+
+
+@functools.cache
+def log_table() -> np.ndarray:
+    """1 + log(c) for c = 0, 1, ... (the first entry unused)."""
+    table = np.zeros(_LOG_TABLE)
+    np.log(np.arange(1, _LOG_TABLE, dtype=np.float64), out=table[1:])
+    table[1:] += 1.0
+    return table
+
+
+def char_linear(module: Any, doc_starts: np.ndarray, word_codes: np.ndarray,
+                gram_starts: np.ndarray, gram_ids: np.ndarray, gram_counts: np.ndarray,
+                idf: np.ndarray, weights: np.ndarray, sublinear: bool, weight: float
+                ) -> np.ndarray:
+    """Each document's L2-normalized TF-IDF n-gram vector times ``weights`` (n-grams x
+    columns), times ``weight``: documents x columns.
+
+    Document ``d`` is the words ``word_codes[doc_starts[d]:doc_starts[d + 1]]``; word ``w``
+    holds the n-grams ``gram_ids[gram_starts[w]:gram_starts[w + 1]]``, each ``gram_counts``
+    times (a CSR matrix of words x n-grams). With ``sublinear`` a count c weighs 1 + log(c).
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    width = weights.shape[1]
+    # Per n-gram, its idf times each weight column, then its idf squared: one cache line.
+    table = np.empty((len(idf), width + 1))
+    np.multiply(np.asarray(idf, dtype=np.float64)[:, None], weights, out=table[:, :width])
+    np.square(idf, out=table[:, width])
+    out = np.empty((len(doc_starts) - 1, width))
+    module.char_linear(
+        np.ascontiguousarray(doc_starts, dtype=np.int64),
+        np.ascontiguousarray(word_codes, dtype=np.int64),
+        np.ascontiguousarray(gram_starts, dtype=np.int64),
+        np.ascontiguousarray(gram_ids, dtype=np.int32),
+        np.ascontiguousarray(gram_counts, dtype=np.float64),
+        table, width, bool(sublinear), log_table(), float(weight), out)
+    return out
