@@ -17,6 +17,17 @@ from taxonomy.model import features, kernels
 from taxonomy.model.features import CharBlock, TermBlock, WordBlock, tokenized
 
 TOKENS = r"(?u)\b\w\w+\b"
+
+
+@pytest.fixture(scope="module", autouse=True, params=["compiled", "numpy"])
+def scoring(request):
+    """Every test runs with the compiled loops (where the build has them) and without."""
+    if request.param == "compiled" and kernels.compiled() is None:
+        pytest.skip("the package was built without its C loops")
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "numpy":
+            patch.setattr(kernels, "compiled", lambda: None)
+        yield request.param
 ODD = st.lists(st.text(alphabet=st.sampled_from(list("ab memory training GPU-_.é\n\t'\"")),
                        max_size=80), min_size=1, max_size=6)
 
@@ -165,8 +176,13 @@ def test_the_sparse_product_is_scipys(shape, density, seed, fallback, monkeypatc
     np.testing.assert_array_equal(found.data, expected.data)
 
 
-needs_compiled = pytest.mark.skipif(kernels.compiled() is None,
-                                    reason="the package was built without its C scoring loop")
+@pytest.fixture
+def compiled_only(scoring):
+    if scoring != "compiled":
+        pytest.skip("a test of the compiled loops")
+
+
+needs_compiled = pytest.mark.usefixtures("compiled_only")
 
 
 def _char_linear_both_ways(block, texts, monkeypatch) -> tuple[np.ndarray, np.ndarray]:
@@ -231,6 +247,7 @@ def test_the_compiled_loop_refuses_inconsistent_arrays(spoil):
         kernels.char_linear(module, *arrays.values(), True, 1.0)
 
 
+@needs_compiled
 def test_the_compiled_loop_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("TAXONOMY_KERNELS", "numpy")
     kernels.compiled.cache_clear()
@@ -239,3 +256,53 @@ def test_the_compiled_loop_can_be_turned_off(monkeypatch):
     finally:
         monkeypatch.delenv("TAXONOMY_KERNELS")
         kernels.compiled.cache_clear()
+
+
+def _reference_split(data: bytes, bounds, shortest):
+    numbers: dict[bytes, int] = {}
+    codes, lengths = [], []
+    for start, end in bounds:
+        pieces = [p for p in data[start:end].split(b" ") if len(p) >= shortest]
+        codes += [numbers.setdefault(p, len(numbers)) for p in pieces]
+        lengths.append(len(pieces))
+    return codes, lengths, list(numbers)
+
+
+@needs_compiled
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=300) | st.lists(st.sampled_from([b"ab", b" ", b"a", b"\xff", b"x",
+                                                                 b"  "]),
+                                               max_size=80).map(b"".join),
+       cuts=st.lists(st.tuples(st.integers(0, 300), st.integers(0, 300)), max_size=6),
+       shortest=st.integers(1, 3))
+def test_the_compiled_splitter_splits_as_bytes_split_does(data, cuts, shortest):
+    bounds = [(min(a, b, len(data)), min(max(a, b), len(data))) for a, b in cuts]
+    starts = np.array([a for a, _ in bounds], dtype=np.int64)
+    ends = np.array([b for _, b in bounds], dtype=np.int64)
+    codes, lengths, offsets, chars = kernels.split_pieces(kernels.compiled(), data, starts, ends,
+                                                          shortest)
+    expected_codes, expected_lengths, distinct = _reference_split(data, bounds, shortest)
+    assert codes.tolist() == expected_codes and lengths.tolist() == expected_lengths
+    assert [chars[a:b].tobytes() for a, b in zip(offsets[:-1], offsets[1:], strict=True)] == \
+        distinct
+
+
+@needs_compiled
+def test_the_compiled_splitter_grows_its_table_and_checks_its_outputs():
+    words = [f"w{i}" for i in range(5000)]
+    data = " ".join(words + words[::-1]).encode()
+    bounds = [(0, len(data) // 2), (len(data) // 2, len(data))]
+    starts, ends = np.array([0, len(data) // 2]), np.array([len(data) // 2, len(data)])
+    codes, lengths, offsets, chars = kernels.split_pieces(kernels.compiled(), data, starts, ends, 1)
+    expected_codes, expected_lengths, distinct = _reference_split(data, bounds, 1)
+    assert codes.tolist() == expected_codes and lengths.tolist() == expected_lengths
+    assert len(offsets) == len(distinct) + 1 == 5001
+    module = kernels.compiled()
+    small = (np.empty(3, np.int64), np.empty(2, np.int64), np.empty(4, np.int64),
+             np.empty(len(data), np.uint8))
+    with pytest.raises(ValueError, match="too small"):
+        module.split_pieces(data, starts, ends, 1, *small)
+    with pytest.raises(ValueError, match="out of range"):
+        module.split_pieces(data, np.array([0]), np.array([len(data) + 1]), 1,
+                            *[np.empty(len(data), np.int64), np.empty(1, np.int64),
+                              np.empty(len(data), np.int64), np.empty(len(data), np.uint8)])

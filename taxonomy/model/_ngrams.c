@@ -138,9 +138,149 @@ done:
     return result;
 }
 
+/* FNV-1a over a piece's bytes. */
+static inline uint64_t
+hash_bytes(const unsigned char *p, Py_ssize_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (Py_ssize_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* split_pieces(data, starts, ends, shortest, codes, lengths, offsets, chars)
+ *
+ * Splits document d, the bytes data[starts[d]:ends[d]] (int64 bounds), at spaces (0x20),
+ * keeping pieces of at least `shortest` bytes, and numbers the distinct pieces in order of
+ * first occurrence. Writes each kept piece's number in turn into codes (int64), each
+ * document's count of pieces into lengths (int64), and the distinct pieces' bytes one after
+ * the other into chars, piece k being chars[offsets[k]:offsets[k + 1]] (int64). Returns
+ * (pieces, distinct pieces); a ValueError if an output is too small.
+ */
+static PyObject *
+split_pieces(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    Py_buffer data = {0}, starts_buf = {0}, ends_buf = {0};
+    Py_buffer codes_buf = {0}, lengths_buf = {0}, offsets_buf = {0}, chars_buf = {0};
+    Py_ssize_t shortest;
+    PyObject *result = NULL;
+    int64_t *slots = NULL;
+    uint64_t *hashes = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*nw*w*w*w*", &data, &starts_buf, &ends_buf, &shortest,
+                          &codes_buf, &lengths_buf, &offsets_buf, &chars_buf))
+        return NULL;
+    Py_ssize_t n_docs, n_ends, capacity, n_lengths, n_offsets, n_chars, n_data;
+    if (check(&data, 1, "data", &n_data) || check(&starts_buf, 8, "starts", &n_docs)
+        || check(&ends_buf, 8, "ends", &n_ends) || check(&codes_buf, 8, "codes", &capacity)
+        || check(&lengths_buf, 8, "lengths", &n_lengths)
+        || check(&offsets_buf, 8, "offsets", &n_offsets)
+        || check(&chars_buf, 1, "chars", &n_chars))
+        goto done;
+    if (n_ends != n_docs || n_lengths != n_docs || n_offsets < 1 || shortest < 1) {
+        PyErr_SetString(PyExc_ValueError, "split_pieces: array sizes do not agree");
+        goto done;
+    }
+    const unsigned char *bytes = data.buf;
+    const int64_t *starts = starts_buf.buf, *ends = ends_buf.buf;
+    int64_t *codes = codes_buf.buf, *lengths = lengths_buf.buf, *offsets = offsets_buf.buf;
+    unsigned char *chars = chars_buf.buf;
+    for (Py_ssize_t d = 0; d < n_docs; d++)
+        if (starts[d] < 0 || starts[d] > ends[d] || ends[d] > n_data) {
+            PyErr_SetString(PyExc_ValueError, "split_pieces: a document is out of range");
+            goto done;
+        }
+    /* Open addressing, linear probing, at most half full: a slot holds a piece's number. */
+    Py_ssize_t size = 1024, n_pieces = 0, n_distinct = 0, too_small = 0;
+    slots = malloc(size * sizeof(int64_t));
+    hashes = malloc((n_offsets - 1 > 0 ? n_offsets - 1 : 1) * sizeof(uint64_t));
+    if (!slots || !hashes) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(slots, 0xff, size * sizeof(int64_t));
+    offsets[0] = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t d = 0; d < n_docs && !too_small; d++) {
+        int64_t i = starts[d], end = ends[d], count = 0;
+        while (i < end) {
+            while (i < end && bytes[i] == ' ')
+                i++;
+            int64_t j = i;
+            while (j < end && bytes[j] != ' ')
+                j++;
+            const Py_ssize_t n = j - i;
+            if (n >= shortest) {
+                const uint64_t h = hash_bytes(bytes + i, n);
+                Py_ssize_t at = (Py_ssize_t)(h & (uint64_t)(size - 1));
+                int64_t id;
+                while ((id = slots[at]) >= 0
+                       && !(hashes[id] == h && offsets[id + 1] - offsets[id] == n
+                            && memcmp(chars + offsets[id], bytes + i, n) == 0))
+                    at = (at + 1) & (size - 1);
+                if (id < 0) { /* a new piece */
+                    if (n_distinct + 1 >= n_offsets || offsets[n_distinct] + n > n_chars) {
+                        too_small = 1;
+                        break;
+                    }
+                    id = n_distinct++;
+                    memcpy(chars + offsets[id], bytes + i, n);
+                    offsets[id + 1] = offsets[id] + n;
+                    hashes[id] = h;
+                    slots[at] = id;
+                    if (2 * n_distinct >= size) { /* grow: every piece moves to a new slot */
+                        int64_t *grown = malloc(2 * size * sizeof(int64_t));
+                        if (!grown) {
+                            too_small = 2;
+                            break;
+                        }
+                        free(slots);
+                        slots = grown;
+                        size *= 2;
+                        memset(slots, 0xff, size * sizeof(int64_t));
+                        for (int64_t k = 0; k < n_distinct; k++) {
+                            Py_ssize_t s = (Py_ssize_t)(hashes[k] & (uint64_t)(size - 1));
+                            while (slots[s] >= 0)
+                                s = (s + 1) & (size - 1);
+                            slots[s] = k;
+                        }
+                    }
+                }
+                if (n_pieces >= capacity) {
+                    too_small = 1;
+                    break;
+                }
+                codes[n_pieces++] = id;
+                count++;
+            }
+            i = j;
+        }
+        lengths[d] = count;
+    }
+    Py_END_ALLOW_THREADS
+    if (too_small == 2)
+        PyErr_NoMemory();
+    else if (too_small)
+        PyErr_SetString(PyExc_ValueError, "split_pieces: an output array is too small");
+    else
+        result = Py_BuildValue("nn", n_pieces, n_distinct);
+done:
+    free(slots);
+    free(hashes);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&starts_buf);
+    PyBuffer_Release(&ends_buf);
+    PyBuffer_Release(&codes_buf);
+    PyBuffer_Release(&lengths_buf);
+    PyBuffer_Release(&offsets_buf);
+    PyBuffer_Release(&chars_buf);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"char_linear", char_linear, METH_VARARGS,
      "The character n-gram block's share of each logit (see taxonomy.model.kernels)."},
+    {"split_pieces", split_pieces, METH_VARARGS,
+     "Documents split at spaces, their distinct pieces numbered (see taxonomy.model.kernels)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -180,6 +180,10 @@ def _arrow_split(texts: Any, table: bytes, shortest: int, split: Any) -> Split:
     n = len(texts)
     plain, data, offsets = _ascii_part(texts)
     fast = np.flatnonzero(plain)
+    module = kernels.compiled()
+    if module is not None:
+        return _compiled_split(module, texts, plain, data.tobytes().translate(table), offsets,
+                               shortest, split)
     translated = np.frombuffer(data.tobytes().translate(table), dtype=np.uint8)
     pieces = pc.split_pattern(pa.LargeStringArray.from_buffers(
         len(fast), pa.py_buffer(offsets), pa.py_buffer(translated)), " ")
@@ -202,6 +206,32 @@ def _arrow_split(texts: Any, table: bytes, shortest: int, split: Any) -> Split:
         order = np.argsort(owner, kind="stable")
         codes, owner = codes[order], owner[order]
     return Split(codes, np.bincount(owner, minlength=n), dictionary=encoded.dictionary)
+
+
+def _compiled_split(module: Any, texts: Any, plain: np.ndarray, translated: bytes,
+                    offsets: np.ndarray, shortest: int, split: Any) -> Split:
+    """``_arrow_split`` by the compiled loop: the ASCII texts' translated bytes, then the
+    other texts' pieces (split in Python) joined by spaces, split and numbered in one pass
+    in document order."""
+    import pyarrow as pa
+
+    starts = np.empty(len(texts), dtype=np.int64)
+    ends = np.empty(len(texts), dtype=np.int64)
+    starts[plain], ends[plain] = offsets[:-1], offsets[1:]
+    slow = np.flatnonzero(~plain)
+    if len(slow):
+        # Python's pieces hold no space (split at white space, or runs of word characters).
+        joined = [" ".join(split(t)).encode("utf-8")
+                  for t in texts.filter(pa.array(~plain)).to_pylist()]
+        sizes = np.fromiter(map(len, joined), dtype=np.int64, count=len(joined))
+        ends[slow] = len(translated) + np.cumsum(sizes)
+        starts[slow] = ends[slow] - sizes
+        translated += b"".join(joined)
+    codes, lengths, dictionary_offsets, chars = kernels.split_pieces(
+        module, translated, starts, ends, shortest)
+    dictionary = pa.LargeStringArray.from_buffers(
+        len(dictionary_offsets) - 1, pa.py_buffer(dictionary_offsets), pa.py_buffer(chars))
+    return Split(codes, lengths, dictionary=dictionary)
 
 
 class _Pieces:

@@ -68,3 +68,23 @@ def char_linear(module: Any, doc_starts: np.ndarray, word_codes: np.ndarray,
         np.ascontiguousarray(gram_counts, dtype=np.float64),
         table, width, bool(sublinear), log_table(), float(weight), out)
     return out
+
+
+def split_pieces(module: Any, data: bytes, starts: np.ndarray, ends: np.ndarray,
+                 shortest: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Documents ``data[starts[d]:ends[d]]`` split at spaces, keeping pieces of at least
+    ``shortest`` bytes: each piece's number among the distinct pieces (in order of first
+    occurrence), each document's count of pieces, and the distinct pieces as Arrow's string
+    layout (offsets, then their bytes one after the other)."""
+    n_docs = len(starts)
+    # A piece takes at least one byte and one separator, bar each document's last.
+    capacity = len(data) // 2 + n_docs + 1
+    codes = np.empty(capacity, dtype=np.int64)
+    lengths = np.empty(n_docs, dtype=np.int64)
+    offsets = np.empty(capacity + 1, dtype=np.int64)
+    chars = np.empty(max(len(data), 1), dtype=np.uint8)
+    pieces, distinct = module.split_pieces(
+        data, np.ascontiguousarray(starts, dtype=np.int64),
+        np.ascontiguousarray(ends, dtype=np.int64), int(shortest), codes, lengths, offsets,
+        chars)
+    return codes[:pieces], lengths, offsets[:distinct + 1], chars[:offsets[distinct]]
