@@ -69,6 +69,7 @@ def _equal(block, vectorizer, texts: list[str]) -> None:
         assert ours.shape == reference.shape
         assert abs(ours - reference).max() <= 1e-9 if ours.nnz or reference.nnz else True
         assert (abs(ours) > 0).sum() == (abs(reference) > 0).sum()
+        assert ours.has_sorted_indices  # explanations rank equal terms in feature order
 
 
 def _pieces(split) -> list[list[str]]:
@@ -306,3 +307,26 @@ def test_the_compiled_splitter_grows_its_table_and_checks_its_outputs():
         module.split_pieces(data, np.array([0]), np.array([len(data) + 1]), 1,
                             *[np.empty(len(data), np.int64), np.empty(1, np.int64),
                               np.empty(len(data), np.int64), np.empty(len(data), np.uint8)])
+
+
+@needs_compiled
+@pytest.mark.parametrize("spoil", ["token", "unigram", "table size", "starts"])
+def test_the_compiled_word_loop_refuses_inconsistent_arrays(word, spoil):
+    block = word[1]
+    block.transform(tokenized(["warm up"], TOKENS))  # builds the lookup tables
+    _, size, unigram, bigrams = block._lookup
+    args = dict(tokens=np.array([0, -1, 1]), lengths=np.array([2, 1]), unigram=unigram,
+                keys=bigrams.keys, values=bigrams.values, bits=bigrams.bits)
+    indptr, _, _ = kernels.word_features(kernels.compiled(), *args.values(), block.idf, True,
+                                         (1, 2))
+    assert indptr.tolist()[0] == 0 and len(indptr) == 3
+    if spoil == "token":
+        args["tokens"] = np.array([0, size, 1])
+    elif spoil == "unigram":
+        args["unigram"] = np.full(size, block.width)
+    elif spoil == "table size":
+        args["bits"] = bigrams.bits + 1
+    elif spoil == "starts":
+        args["lengths"] = np.array([5, -2])
+    with pytest.raises(ValueError, match="word_features"):
+        kernels.word_features(kernels.compiled(), *args.values(), block.idf, True, (1, 2))

@@ -276,9 +276,201 @@ done:
     return result;
 }
 
+/* Sorts a[0:n] ascending: quicksort (middle pivot, Hoare partition) down to short runs,
+ * then insertion sort. Inlined comparisons: a few times faster than qsort on the hundred or
+ * so features of an abstract. */
+static void
+sort_int32(int32_t *a, Py_ssize_t n)
+{
+    while (n > 16) {
+        const int32_t pivot = a[n / 2];
+        Py_ssize_t i = 0, j = n - 1;
+        for (;;) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            const int32_t t = a[i];
+            a[i++] = a[j];
+            a[j--] = t;
+        }
+        /* a[0:j + 1] <= pivot <= a[j + 1:n]: recurse into the smaller side, loop on the other. */
+        if (j + 1 < n - j - 1) {
+            sort_int32(a, j + 1);
+            a += j + 1;
+            n -= j + 1;
+        } else {
+            sort_int32(a + j + 1, n - j - 1);
+            n = j + 1;
+        }
+    }
+    for (Py_ssize_t i = 1; i < n; i++) {
+        const int32_t v = a[i];
+        Py_ssize_t j = i;
+        while (j > 0 && a[j - 1] > v) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
+}
+
+/* word_features(tokens, doc_starts, unigram, keys, values, bits, size, idf, sublinear, logs,
+ *               unigrams, bigrams, indptr, indices, data)
+ *
+ * The word block's TF-IDF rows (see WordBlock in taxonomy/model/features.py). Document d is
+ * the tokens[doc_starts[d]:doc_starts[d + 1]] (int64): a token's id below `size`, size - 1
+ * for one outside the vocabulary, -1 for a stop word (dropped before pairs are formed). With
+ * `unigrams`, token t counts feature unigram[t] (int64, -1: none); with `bigrams`, two
+ * tokens in a row, both in the vocabulary, count the feature that the hash table (keys
+ * uint64, values int64, 2**bits slots, Fibonacci hashing, linear probing; see _Lookup)
+ * holds for first * size + second. Writes CSR rows, indices sorted (int32), each row's
+ * (1 + log count, with sublinear) * idf L2-normalized; returns the number of entries.
+ */
+static PyObject *
+word_features(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    Py_buffer bufs[7] = {{0}};
+    Py_buffer out[3] = {{0}};
+    int bits, sublinear, unigrams, bigrams;
+    long long size;
+    PyObject *result = NULL;
+    double *counts = NULL;
+    int32_t *seen = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*iLy*py*ppw*w*w*", &bufs[0], &bufs[1], &bufs[2],
+                          &bufs[3], &bufs[4], &bits, &size, &bufs[5], &sublinear, &bufs[6],
+                          &unigrams, &bigrams, &out[0], &out[1], &out[2]))
+        return NULL;
+    Py_ssize_t n_tokens, n_starts, n_unigram, n_keys, n_values, n_idf, n_logs, n_indptr,
+        n_indices, n_data;
+    if (check(&bufs[0], 8, "tokens", &n_tokens) || check(&bufs[1], 8, "doc_starts", &n_starts)
+        || check(&bufs[2], 8, "unigram", &n_unigram) || check(&bufs[3], 8, "keys", &n_keys)
+        || check(&bufs[4], 8, "values", &n_values) || check(&bufs[5], 8, "idf", &n_idf)
+        || check(&bufs[6], 8, "logs", &n_logs) || check(&out[0], 8, "indptr", &n_indptr)
+        || check(&out[1], 4, "indices", &n_indices) || check(&out[2], 8, "data", &n_data))
+        goto done;
+    if (n_starts < 1 || n_indptr != n_starts || n_unigram != size || size < 1 || bits < 1
+        || bits > 62 || n_keys != ((Py_ssize_t)1 << bits) || n_values != n_keys
+        || n_data != n_indices || n_idf >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "word_features: array sizes do not agree");
+        goto done;
+    }
+    const int64_t *tokens = bufs[0].buf, *doc_starts = bufs[1].buf, *unigram = bufs[2].buf;
+    const uint64_t *keys = bufs[3].buf;
+    const int64_t *values = bufs[4].buf;
+    const double *idf = bufs[5].buf, *logs = bufs[6].buf;
+    int64_t *indptr = out[0].buf;
+    int32_t *indices = out[1].buf;
+    double *data = out[2].buf;
+    const Py_ssize_t n_docs = n_starts - 1;
+    for (Py_ssize_t d = 0; d <= n_docs; d++)
+        if (doc_starts[d] < (d ? doc_starts[d - 1] : 0) || doc_starts[d] > n_tokens)
+            goto bad;
+    for (Py_ssize_t i = 0; i < n_tokens; i++)
+        if (tokens[i] < -1 || tokens[i] >= size)
+            goto bad;
+    for (Py_ssize_t i = 0; i < size; i++)
+        if (unigram[i] >= n_idf)
+            goto bad;
+    for (Py_ssize_t i = 0; i < n_keys; i++)
+        if (values[i] >= n_idf)
+            goto bad;
+    counts = calloc(n_idf ? n_idf : 1, sizeof(double));
+    seen = malloc((n_idf ? n_idf : 1) * sizeof(int32_t));
+    if (!counts || !seen) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const uint64_t golden = 0x9E3779B97F4A7C15ULL, empty = 0xFFFFFFFFFFFFFFFFULL;
+    const uint64_t mask = (uint64_t)n_keys - 1, unknown = (uint64_t)(size - 1);
+    Py_ssize_t n_entries = 0;
+    int too_small = 0;
+    Py_BEGIN_ALLOW_THREADS
+    indptr[0] = 0;
+    for (Py_ssize_t d = 0; d < n_docs && !too_small; d++) {
+        Py_ssize_t n_seen = 0;
+        int64_t previous = -1;
+        for (int64_t at = doc_starts[d]; at < doc_starts[d + 1]; at++) {
+            const int64_t token = tokens[at];
+            if (token < 0)
+                continue;
+            int64_t found[2] = {-1, -1};
+            if (unigrams)
+                found[0] = unigram[token];
+            if (bigrams && previous >= 0 && (uint64_t)previous != unknown
+                && (uint64_t)token != unknown) {
+                const uint64_t key = (uint64_t)previous * (uint64_t)size + (uint64_t)token;
+                uint64_t slot = (key * golden) >> (64 - bits);
+                while (keys[slot] != key && keys[slot] != empty)
+                    slot = (slot + 1) & mask;
+                if (keys[slot] == key)
+                    found[1] = values[slot];
+            }
+            for (int k = 0; k < 2; k++) {
+                const int64_t feature = found[k];
+                if (feature >= 0) {
+                    const double before = counts[feature];
+                    seen[n_seen] = (int32_t)feature;
+                    n_seen += before == 0.0;
+                    counts[feature] = before + 1.0;
+                }
+            }
+            previous = token;
+        }
+        if (n_entries + n_seen > n_indices) {
+            too_small = 1;
+            break;
+        }
+        sort_int32(seen, n_seen);
+        double squares = 0.0;
+        for (Py_ssize_t i = 0; i < n_seen; i++) {
+            const int32_t feature = seen[i];
+            const double count = counts[feature];
+            counts[feature] = 0.0;
+            double tf = count;
+            if (sublinear) {
+                const double whole = floor(count);
+                tf = whole == count && whole < (double)n_logs ? logs[(Py_ssize_t)whole]
+                                                              : log(count) + 1.0;
+            }
+            const double value = tf * idf[feature];
+            indices[n_entries + i] = feature;
+            data[n_entries + i] = value;
+            squares += value * value;
+        }
+        double norm = sqrt(squares);
+        if (norm == 0.0)
+            norm = 1.0;
+        for (Py_ssize_t i = 0; i < n_seen; i++)
+            data[n_entries + i] /= norm;
+        n_entries += n_seen;
+        indptr[d + 1] = n_entries;
+    }
+    Py_END_ALLOW_THREADS
+    if (too_small)
+        PyErr_SetString(PyExc_ValueError, "word_features: an output array is too small");
+    else
+        result = PyLong_FromSsize_t(n_entries);
+    goto done;
+bad:
+    PyErr_SetString(PyExc_ValueError, "word_features: an index is out of range");
+done:
+    free(counts);
+    free(seen);
+    for (int i = 0; i < 7; i++)
+        PyBuffer_Release(&bufs[i]);
+    for (int i = 0; i < 3; i++)
+        PyBuffer_Release(&out[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"char_linear", char_linear, METH_VARARGS,
      "The character n-gram block's share of each logit (see taxonomy.model.kernels)."},
+    {"word_features", word_features, METH_VARARGS,
+     "The word block's TF-IDF rows (see taxonomy.model.kernels)."},
     {"split_pieces", split_pieces, METH_VARARGS,
      "Documents split at spaces, their distinct pieces numbered (see taxonomy.model.kernels)."},
     {NULL, NULL, 0, NULL},

@@ -375,6 +375,13 @@ class WordBlock:
         split = docs.tokens
         mapping = tokens.of(split, unknown)
         tok = mapping[split.codes] if len(mapping) else np.zeros(0, dtype=np.int64)
+        module = kernels.compiled()
+        if module is not None:
+            indptr, indices, data = kernels.word_features(
+                module, tok, split.lengths, unigram, bigrams.keys, bigrams.values, bigrams.bits,
+                self.idf, self.sublinear, self.ngram_range)
+            return sparse.csr_matrix((data, indices, indptr),
+                                     shape=(len(docs), self.width)) * self.weight
         kept = tok >= 0
         tok, owner = tok[kept], split.owners()[kept]
         n_docs = len(docs)

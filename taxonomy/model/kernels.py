@@ -88,3 +88,29 @@ def split_pieces(module: Any, data: bytes, starts: np.ndarray, ends: np.ndarray,
         np.ascontiguousarray(ends, dtype=np.int64), int(shortest), codes, lengths, offsets,
         chars)
     return codes[:pieces], lengths, offsets[:distinct + 1], chars[:offsets[distinct]]
+
+
+def word_features(module: Any, tokens: np.ndarray, lengths: np.ndarray, unigram: np.ndarray,
+                  keys: np.ndarray, values: np.ndarray, bits: int, idf: np.ndarray,
+                  sublinear: bool, ngram_range: tuple[int, ...]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The word block's L2-normalized TF-IDF rows as CSR arrays (indptr, indices, data).
+
+    ``tokens`` holds each document's token ids in turn (``lengths`` per document): -1 for a
+    stop word, ``len(unigram) - 1`` for a token outside the vocabulary. ``unigram`` maps a
+    token to its feature (-1: none); ``keys``/``values`` are the bigram hash table
+    (see ``features._Lookup``), keyed by first * len(unigram) + second.
+    """
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    capacity = 2 * len(tokens)  # a unigram and a bigram per token at most
+    indptr = np.empty(len(lengths) + 1, dtype=np.int64)
+    indices = np.empty(capacity, dtype=np.int32)
+    data = np.empty(capacity, dtype=np.float64)
+    entries = module.word_features(
+        np.ascontiguousarray(tokens, dtype=np.int64), starts,
+        np.ascontiguousarray(unigram, dtype=np.int64), np.ascontiguousarray(keys, np.uint64),
+        np.ascontiguousarray(values, dtype=np.int64), int(bits), len(unigram),
+        np.ascontiguousarray(idf, dtype=np.float64), bool(sublinear), log_table(),
+        ngram_range[0] == 1, ngram_range[1] == 2, indptr, indices, data)
+    return indptr, indices[:entries], data[:entries]
