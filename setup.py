@@ -4,8 +4,8 @@ The repository's top-level ``models/``, ``labels/`` and ``data/dumps/`` stay the
 (nothing is kept twice in git); the build copies them into ``taxonomy/_shipped/``, where
 ``taxonomy.paths`` finds them with ``importlib.resources``.
 
-It also compiles the optional C scoring loop (``taxonomy/model/_ngrams.c``): where that fails
-(no compiler, say) the build goes on without it and tagging scores with numpy instead.
+It also compiles the optional C loops (``taxonomy/_speedups.c``): where that fails (no
+compiler, say) the build goes on without them and the package uses numpy instead.
 Everything else is configured in ``pyproject.toml``.
 """
 
@@ -43,6 +43,5 @@ class BuildWithShippedData(build_py):
 
 setup(
     cmdclass={"build_py": BuildWithShippedData},
-    ext_modules=[Extension("taxonomy.model._ngrams", ["taxonomy/model/_ngrams.c"],
-                           optional=True)],
+    ext_modules=[Extension("taxonomy._speedups", ["taxonomy/_speedups.c"], optional=True)],
 )

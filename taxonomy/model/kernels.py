@@ -1,36 +1,31 @@
-"""Compiled scoring loops, where the package was built with them.
+"""The feature blocks' compiled loops (in ``taxonomy/_speedups.c``), called with numpy arrays.
 
 The character n-gram block's share of each logit is a sum over each document's distinct
-n-grams. numpy can only reach it through a sparse product and several passes over arrays far
-larger than the processor's caches; the C loop in ``_ngrams.c`` gathers one document's n-gram
-counts and adds each n-gram's weights while they are still in cache. It is an optional part
-of the build: where it could not be compiled, or with ``TAXONOMY_KERNELS=numpy`` set,
-:mod:`.features` does the same with numpy and scipy. Both agree within float rounding (tests
-check it).
+n-grams: numpy reaches it only through a sparse product and several passes over arrays far
+larger than the processor's caches, where the C loop gathers one document's n-gram counts and
+adds each n-gram's weights while they are in cache. The word block's loop counts one
+document's uni- and bigrams the same way, and the splitter numbers a chunk's distinct words
+in one pass. Where the build has no C loops (see :mod:`taxonomy._compiled`),
+:mod:`.features` does the same with numpy, scipy and Arrow; both agree within float rounding
+(tests check it).
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
-import os
 from typing import Any
 
 import numpy as np
+
+from .. import _compiled
 
 # Counts below this are turned into 1 + log(count) by a table lookup.
 _LOG_TABLE = 256
 
 
-@functools.cache
 def compiled() -> Any:
-    """The compiled module, or None when the build has none or it is turned off."""
-    if os.environ.get("TAXONOMY_KERNELS", "").strip().lower() == "numpy":
-        return None
-    try:
-        return importlib.import_module(f"{__package__}._ngrams")
-    except ImportError:
-        return None
+    """The compiled module, or None (see :func:`taxonomy._compiled.module`)."""
+    return _compiled.module()
 
 
 @functools.cache

@@ -1,8 +1,10 @@
-/* Compiled scoring loop of the character n-gram block (see taxonomy/model/kernels.py).
+/* The package's optional C loops (see taxonomy/_compiled.py): splitting documents into
+ * words, the word and character n-gram blocks' scoring (taxonomy/model/kernels.py), and
+ * the JSON Lines reader's check of a block of lines (taxonomy/io/jsonl.py).
  *
- * An optional speed-up: the package builds without it (no compiler, say) and then scores
- * with numpy and scipy, which give the same numbers within float rounding. Arrays come in
- * through the buffer protocol, so no numpy headers are needed to build it.
+ * The package builds without them (no compiler, say) and then does the same with numpy,
+ * scipy and Arrow. Arrays come in through the buffer protocol, so no numpy headers are
+ * needed to build it; every index is checked before it is used.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -477,12 +479,12 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_ngrams", "Compiled scoring loops.", -1, methods, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT, "_speedups", "The package's optional C loops.", -1, methods, NULL, NULL, NULL,
     NULL,
 };
 
 PyMODINIT_FUNC
-PyInit__ngrams(void)
+PyInit__speedups(void)
 {
     return PyModule_Create(&module);
 }
