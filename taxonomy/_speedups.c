@@ -468,11 +468,86 @@ done:
     return result;
 }
 
+/* plain_object_lines(body, max_depth) -> bool
+ *
+ * What taxonomy/io/jsonl.py's _object_lines and _plain_values decide with numpy, in one pass:
+ * whether every line of body (which ends with a newline) starts with '{' and ends with '}'
+ * (before an optional carriage return), closes every string it opens, and, outside strings,
+ * holds no 'Inf' or 'NaN' and nests brackets no deeper than max_depth. A quote preceded by an
+ * odd run of backslashes is escaped, inside strings or out, as the numpy version counts it.
+ */
+static PyObject *
+plain_object_lines(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    Py_buffer body = {0};
+    Py_ssize_t max_depth;
+    if (!PyArg_ParseTuple(args, "y*n", &body, &max_depth))
+        return NULL;
+    const unsigned char *p = body.buf;
+    const Py_ssize_t n = body.len;
+    int ok = n > 0 && p[n - 1] == '\n';
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t i = 0;
+    while (ok && i < n) {
+        if (p[i] != '{') {
+            ok = 0;
+            break;
+        }
+        const Py_ssize_t start = i;
+        int in_string = 0;
+        Py_ssize_t depth = 0;
+        for (; p[i] != '\n'; i++) {
+            const unsigned char c = p[i];
+            if (c == '\\') { /* a run of backslashes: an odd one escapes a quote after it */
+                Py_ssize_t run = 0;
+                while (p[i] == '\\') {
+                    run++;
+                    i++;
+                }
+                if (p[i] == '\n')
+                    break;
+                if (p[i] == '"' && run % 2 == 1)
+                    continue; /* escaped: not a quote */
+                i--; /* the character after the run is looked at as any other */
+                continue;
+            }
+            if (c == '"') {
+                in_string = !in_string;
+            } else if (!in_string) {
+                if (c == '{' || c == '[') {
+                    if (++depth > max_depth) {
+                        ok = 0;
+                        break;
+                    }
+                } else if (c == '}' || c == ']') {
+                    depth--;
+                } else if ((c == 'I' && i + 2 < n && p[i + 1] == 'n' && p[i + 2] == 'f')
+                           || (c == 'N' && i + 2 < n && p[i + 1] == 'a' && p[i + 2] == 'N')) {
+                    ok = 0;
+                    break;
+                }
+            }
+        }
+        if (!ok)
+            break;
+        /* p[i] is this line's newline. */
+        const unsigned char last = i > start ? p[i - 1] : '\n';
+        if (in_string || !(last == '}' || (last == '\r' && i - 2 >= start && p[i - 2] == '}')))
+            ok = 0;
+        i++;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&body);
+    return PyBool_FromLong(ok);
+}
+
 static PyMethodDef methods[] = {
     {"char_linear", char_linear, METH_VARARGS,
      "The character n-gram block's share of each logit (see taxonomy.model.kernels)."},
     {"word_features", word_features, METH_VARARGS,
      "The word block's TF-IDF rows (see taxonomy.model.kernels)."},
+    {"plain_object_lines", plain_object_lines, METH_VARARGS,
+     "Whether a block of JSON Lines is for Arrow to read (see taxonomy.io.jsonl)."},
     {"split_pieces", split_pieces, METH_VARARGS,
      "Documents split at spaces, their distinct pieces numbered (see taxonomy.model.kernels)."},
     {NULL, NULL, 0, NULL},
