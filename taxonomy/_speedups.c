@@ -468,6 +468,117 @@ done:
     return result;
 }
 
+/* word_grams(data, offsets, keys, values, bits, shortest, longest, indptr, indices, counts)
+ *
+ * The vocabulary n-grams (n from shortest to longest, at most 7) of ASCII words: word w is
+ * data[offsets[w]:offsets[w + 1]], padded with a space each side as scikit-learn's char_wb
+ * does. Each n-gram is packed into an integer (its length, then its bytes, 8 bits each, as
+ * CharBlock._packed_vocabulary packs the vocabulary) and looked up in the hash table (keys
+ * uint64, values int64, 2**bits slots; see features._Lookup). Writes a CSR matrix of words x
+ * n-grams: indptr (int64), indices sorted (int32), counts (float64); returns its entries.
+ */
+static PyObject *
+word_grams(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    Py_buffer data = {0}, offsets_buf = {0}, keys_buf = {0}, values_buf = {0};
+    Py_buffer indptr_buf = {0}, indices_buf = {0}, counts_buf = {0};
+    int bits;
+    Py_ssize_t shortest, longest;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*innw*w*w*", &data, &offsets_buf, &keys_buf,
+                          &values_buf, &bits, &shortest, &longest, &indptr_buf, &indices_buf,
+                          &counts_buf))
+        return NULL;
+    Py_ssize_t n_data, n_offsets, n_keys, n_values, n_indptr, capacity, n_counts;
+    if (check(&data, 1, "data", &n_data) || check(&offsets_buf, 8, "offsets", &n_offsets)
+        || check(&keys_buf, 8, "keys", &n_keys) || check(&values_buf, 8, "values", &n_values)
+        || check(&indptr_buf, 8, "indptr", &n_indptr)
+        || check(&indices_buf, 4, "indices", &capacity)
+        || check(&counts_buf, 8, "counts", &n_counts))
+        goto done;
+    if (n_offsets < 1 || n_indptr != n_offsets || bits < 1 || bits > 62
+        || n_keys != ((Py_ssize_t)1 << bits) || n_values != n_keys || n_counts != capacity
+        || shortest < 1 || longest < shortest || longest > 7) {
+        PyErr_SetString(PyExc_ValueError, "word_grams: array sizes do not agree");
+        goto done;
+    }
+    const unsigned char *bytes = data.buf;
+    const int64_t *offsets = offsets_buf.buf, *values = values_buf.buf;
+    const uint64_t *keys = keys_buf.buf;
+    int64_t *indptr = indptr_buf.buf;
+    int32_t *indices = indices_buf.buf;
+    double *counts = counts_buf.buf;
+    const Py_ssize_t n_words = n_offsets - 1;
+    for (Py_ssize_t w = 0; w <= n_words; w++)
+        if (offsets[w] < (w ? offsets[w - 1] : 0) || offsets[w] > n_data) {
+            PyErr_SetString(PyExc_ValueError, "word_grams: a word is out of range");
+            goto done;
+        }
+    for (Py_ssize_t i = 0; i < n_keys; i++)
+        if (values[i] < -1 || values[i] >= INT32_MAX) {
+            PyErr_SetString(PyExc_ValueError, "word_grams: an index is out of range");
+            goto done;
+        }
+    const uint64_t golden = 0x9E3779B97F4A7C15ULL, empty = 0xFFFFFFFFFFFFFFFFULL;
+    const uint64_t mask = (uint64_t)n_keys - 1;
+    Py_ssize_t n_entries = 0;
+    int too_small = 0;
+    Py_BEGIN_ALLOW_THREADS
+    indptr[0] = 0;
+    for (Py_ssize_t w = 0; w < n_words; w++) {
+        const unsigned char *word = bytes + offsets[w];
+        const Py_ssize_t size = offsets[w + 1] - offsets[w], padded = size + 2;
+        const Py_ssize_t first = n_entries;
+        for (Py_ssize_t n = shortest; n <= longest && n <= padded; n++) {
+            if (n_entries + (padded - n + 1) > capacity) {
+                too_small = 1;
+                break;
+            }
+            for (Py_ssize_t at = 0; at + n <= padded; at++) {
+                uint64_t code = (uint64_t)n;
+                for (Py_ssize_t k = at; k < at + n; k++) {
+                    const unsigned char c = k == 0 || k == padded - 1 ? ' ' : word[k - 1];
+                    code = (code << 8) | c;
+                }
+                uint64_t slot = (code * golden) >> (64 - bits);
+                while (keys[slot] != code && keys[slot] != empty)
+                    slot = (slot + 1) & mask;
+                if (keys[slot] == code && values[slot] >= 0)
+                    indices[n_entries++] = (int32_t)values[slot];
+            }
+        }
+        if (too_small)
+            break;
+        /* The word's n-grams sorted, repeats summed into counts. */
+        sort_int32(indices + first, n_entries - first);
+        Py_ssize_t kept = first;
+        for (Py_ssize_t i = first; i < n_entries; i++) {
+            if (kept > first && indices[kept - 1] == indices[i]) {
+                counts[kept - 1] += 1.0;
+            } else {
+                indices[kept] = indices[i];
+                counts[kept++] = 1.0;
+            }
+        }
+        n_entries = kept;
+        indptr[w + 1] = n_entries;
+    }
+    Py_END_ALLOW_THREADS
+    if (too_small)
+        PyErr_SetString(PyExc_ValueError, "word_grams: an output array is too small");
+    else
+        result = PyLong_FromSsize_t(n_entries);
+done:
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&offsets_buf);
+    PyBuffer_Release(&keys_buf);
+    PyBuffer_Release(&values_buf);
+    PyBuffer_Release(&indptr_buf);
+    PyBuffer_Release(&indices_buf);
+    PyBuffer_Release(&counts_buf);
+    return result;
+}
+
 /* plain_object_lines(body, max_depth) -> bool
  *
  * What taxonomy/io/jsonl.py's _object_lines and _plain_values decide with numpy, in one pass:
@@ -546,6 +657,8 @@ static PyMethodDef methods[] = {
      "The character n-gram block's share of each logit (see taxonomy.model.kernels)."},
     {"word_features", word_features, METH_VARARGS,
      "The word block's TF-IDF rows (see taxonomy.model.kernels)."},
+    {"word_grams", word_grams, METH_VARARGS,
+     "The vocabulary n-grams of ASCII words (see taxonomy.model.kernels)."},
     {"plain_object_lines", plain_object_lines, METH_VARARGS,
      "Whether a block of JSON Lines is for Arrow to read (see taxonomy.io.jsonl)."},
     {"split_pieces", split_pieces, METH_VARARGS,

@@ -331,3 +331,16 @@ def test_the_compiled_word_loop_refuses_inconsistent_arrays(word, spoil):
         args["lengths"] = np.array([5, -2])
     with pytest.raises(ValueError, match="word_features"):
         kernels.word_features(kernels.compiled(), *args.values(), block.idf, True, (1, 2))
+
+
+@needs_compiled
+@settings(max_examples=100, deadline=None)
+@given(UNICODE)
+def test_the_compiled_word_grams_are_numpys(char, texts):
+    words = tokenized(texts, TOKENS, arrow=True).words
+    compiled = char[1]._word_grams(words)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kernels, "compiled", lambda: None)
+        plain = char[1]._word_grams(words)
+    for attribute in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(compiled, attribute), getattr(plain, attribute))

@@ -537,16 +537,31 @@ class CharBlock:
         if self.ngram_range[1] > _PACKED_BYTES:
             plain[:] = False
         fast = np.flatnonzero(plain)
-        rows, cols = [], []
-        if len(fast):
-            at, found = self._ascii_grams(data, offsets)
-            rows.append(fast[at])
-            cols.append(found)
         # In Python: non-ASCII words, and words too short for any n-gram of the range
         # (scikit-learn then counts the padded word once).
         slow = np.flatnonzero(~plain)
         if len(fast):
             slow = np.union1d(slow, fast[np.diff(offsets) + 2 < shortest])
+        module = kernels.compiled()
+        if module is not None and len(fast):
+            vocabulary = self._packed_vocabulary()
+            indptr, indices, counts = kernels.word_grams(
+                module, data, offsets, vocabulary.keys, vocabulary.values, vocabulary.bits,
+                self.ngram_range)
+            if not len(slow) and len(fast) == count_words:  # every word's n-grams, in order
+                return sparse.csr_matrix((counts, indices, indptr),
+                                         shape=(count_words, len(self.vocabulary)))
+            ascii_grams = sparse.csr_matrix((counts, indices, indptr),
+                                            shape=(len(fast), len(self.vocabulary))).tocoo()
+            rows, cols = [fast[ascii_grams.row]], [ascii_grams.col.astype(np.int64)]
+            weights = [ascii_grams.data]
+        else:
+            rows, cols, weights = [], [], []
+            if len(fast):
+                at, found = self._ascii_grams(data, offsets)
+                rows.append(fast[at])
+                cols.append(found)
+                weights.append(np.ones(len(at)))
         if len(slow):
             words = split.uniques if split.dictionary is None else \
                 split.dictionary.take(slow).to_pylist()
@@ -554,9 +569,10 @@ class CharBlock:
                 grams = self._grams(words[i] if split.dictionary is None else words[k])
                 rows.append(np.full(len(grams), i, dtype=np.int64))
                 cols.append(grams)
+                weights.append(np.ones(len(grams)))
         r, c = _joined(rows), _joined(cols)
         # Repeated (word, n-gram) entries are summed into counts.
-        return sparse.coo_matrix((np.ones(len(r)), (r, c)),
+        return sparse.coo_matrix((np.concatenate(weights) if weights else np.zeros(0), (r, c)),
                                  shape=(count_words, len(self.vocabulary))).tocsr()
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:

@@ -109,3 +109,24 @@ def word_features(module: Any, tokens: np.ndarray, lengths: np.ndarray, unigram:
         np.ascontiguousarray(idf, dtype=np.float64), bool(sublinear), log_table(),
         ngram_range[0] == 1, ngram_range[1] == 2, indptr, indices, data)
     return indptr, indices[:entries], data[:entries]
+
+
+def word_grams(module: Any, data: np.ndarray, offsets: np.ndarray, keys: np.ndarray,
+               values: np.ndarray, bits: int, ngram_range: tuple[int, ...]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The vocabulary n-grams of ASCII words (word ``w`` is ``data[offsets[w]:offsets[w +
+    1]]``) as a CSR matrix of words x n-grams: indptr, indices (sorted) and counts. The
+    vocabulary is the hash table of packed n-grams ``keys``/``values`` (see
+    ``CharBlock._packed_vocabulary``)."""
+    shortest, longest = ngram_range
+    sizes = np.diff(offsets) + 2
+    # A word padded to length L has L - n + 1 n-grams of each length n up to L.
+    capacity = int(sum(np.maximum(sizes - n + 1, 0).sum() for n in range(shortest, longest + 1)))
+    indptr = np.empty(len(offsets), dtype=np.int64)
+    indices = np.empty(capacity, dtype=np.int32)
+    counts = np.empty(capacity, dtype=np.float64)
+    entries = module.word_grams(
+        np.ascontiguousarray(data, dtype=np.uint8), np.ascontiguousarray(offsets, np.int64),
+        np.ascontiguousarray(keys, dtype=np.uint64), np.ascontiguousarray(values, np.int64),
+        int(bits), int(shortest), int(longest), indptr, indices, counts)
+    return indptr, indices[:entries], counts[:entries]
