@@ -579,6 +579,94 @@ done:
     return result;
 }
 
+/* term_counts(tokens, doc_starts, keys, values, bits, size, node_starts, node_categories, out)
+ *
+ * How often each category's terms occur in each document (see TermBlock in
+ * taxonomy/model/features.py). Document d is tokens[doc_starts[d]:doc_starts[d + 1]]
+ * (int64): a token's id among the terms' tokens (below size), or -1 for a token of no term.
+ * The terms form a trie: node 0 is the root; the hash table (keys uint64, values int64,
+ * 2**bits slots; see features._Lookup) maps node * size + token to the child node, and node
+ * k ends the terms of categories node_categories[node_starts[k]:node_starts[k + 1]]. Adds
+ * each match to out (documents x categories, float64).
+ */
+static PyObject *
+term_counts(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    Py_buffer bufs[6] = {{0}};
+    Py_buffer out_buf = {0};
+    int bits;
+    long long size;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*iLy*y*w*", &bufs[0], &bufs[1], &bufs[2], &bufs[3],
+                          &bits, &size, &bufs[4], &bufs[5], &out_buf))
+        return NULL;
+    Py_ssize_t n_tokens, n_starts, n_keys, n_values, n_nodes1, n_categories, n_out;
+    if (check(&bufs[0], 8, "tokens", &n_tokens) || check(&bufs[1], 8, "doc_starts", &n_starts)
+        || check(&bufs[2], 8, "keys", &n_keys) || check(&bufs[3], 8, "values", &n_values)
+        || check(&bufs[4], 8, "node_starts", &n_nodes1)
+        || check(&bufs[5], 8, "node_categories", &n_categories)
+        || check(&out_buf, 8, "out", &n_out))
+        goto done;
+    const Py_ssize_t n_docs = n_starts - 1, n_nodes = n_nodes1 - 1;
+    if (n_docs < 0 || n_nodes < 1 || bits < 1 || bits > 62 || size < 1
+        || n_keys != ((Py_ssize_t)1 << bits) || n_values != n_keys
+        || (n_docs > 0 && n_out % n_docs != 0)) {
+        PyErr_SetString(PyExc_ValueError, "term_counts: array sizes do not agree");
+        goto done;
+    }
+    const Py_ssize_t width = n_docs > 0 ? n_out / n_docs : 0;
+    const int64_t *tokens = bufs[0].buf, *doc_starts = bufs[1].buf, *values = bufs[3].buf;
+    const uint64_t *keys = bufs[2].buf;
+    const int64_t *node_starts = bufs[4].buf, *node_categories = bufs[5].buf;
+    double *out = out_buf.buf;
+    for (Py_ssize_t d = 0; d <= n_docs; d++)
+        if (doc_starts[d] < (d ? doc_starts[d - 1] : 0) || doc_starts[d] > n_tokens)
+            goto bad;
+    for (Py_ssize_t i = 0; i < n_tokens; i++)
+        if (tokens[i] < -1 || tokens[i] >= size)
+            goto bad;
+    for (Py_ssize_t i = 0; i < n_keys; i++)
+        if (values[i] < -1 || values[i] >= n_nodes)
+            goto bad;
+    for (Py_ssize_t k = 0; k <= n_nodes; k++)
+        if (node_starts[k] < (k ? node_starts[k - 1] : 0) || node_starts[k] > n_categories)
+            goto bad;
+    for (Py_ssize_t i = 0; i < n_categories; i++)
+        if (node_categories[i] < 0 || node_categories[i] >= width)
+            goto bad;
+    const uint64_t golden = 0x9E3779B97F4A7C15ULL, empty = 0xFFFFFFFFFFFFFFFFULL;
+    const uint64_t mask = (uint64_t)n_keys - 1;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t d = 0; d < n_docs; d++) {
+        const int64_t end = doc_starts[d + 1];
+        for (int64_t at = doc_starts[d]; at < end; at++) {
+            int64_t node = 0;
+            for (int64_t j = at; j < end && tokens[j] >= 0; j++) {
+                const uint64_t key = (uint64_t)node * (uint64_t)size + (uint64_t)tokens[j];
+                uint64_t slot = (key * golden) >> (64 - bits);
+                while (keys[slot] != key && keys[slot] != empty)
+                    slot = (slot + 1) & mask;
+                if (keys[slot] != key || values[slot] < 0)
+                    break;
+                node = values[slot];
+                for (int64_t c = node_starts[node]; c < node_starts[node + 1]; c++)
+                    out[d * width + node_categories[c]] += 1.0;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+    goto done;
+bad:
+    PyErr_SetString(PyExc_ValueError, "term_counts: an index is out of range");
+done:
+    for (int i = 0; i < 6; i++)
+        PyBuffer_Release(&bufs[i]);
+    PyBuffer_Release(&out_buf);
+    return result;
+}
+
 /* plain_object_lines(body, max_depth) -> bool
  *
  * What taxonomy/io/jsonl.py's _object_lines and _plain_values decide with numpy, in one pass:
@@ -659,6 +747,8 @@ static PyMethodDef methods[] = {
      "The word block's TF-IDF rows (see taxonomy.model.kernels)."},
     {"word_grams", word_grams, METH_VARARGS,
      "The vocabulary n-grams of ASCII words (see taxonomy.model.kernels)."},
+    {"term_counts", term_counts, METH_VARARGS,
+     "How often each category's terms occur in each document (see taxonomy.model.kernels)."},
     {"plain_object_lines", plain_object_lines, METH_VARARGS,
      "Whether a block of JSON Lines is for Arrow to read (see taxonomy.io.jsonl)."},
     {"split_pieces", split_pieces, METH_VARARGS,

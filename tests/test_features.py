@@ -344,3 +344,23 @@ def test_the_compiled_word_grams_are_numpys(char, texts):
         plain = char[1]._word_grams(words)
     for attribute in ("indptr", "indices", "data"):
         np.testing.assert_array_equal(getattr(compiled, attribute), getattr(plain, attribute))
+
+
+@needs_compiled
+@pytest.mark.parametrize("spoil", ["token", "category", "node"])
+def test_the_compiled_term_loop_refuses_inconsistent_arrays(spoil):
+    block = TermBlock(TERMS, TOKENS)
+    block.transform(tokenized(["warm up"], TOKENS))  # builds the trie
+    edges, size, node_starts, node_categories = block._lookup[3]
+    args = dict(tokens=np.array([0, 1, -1]), lengths=np.array([3]), keys=edges.keys,
+                values=edges.values, bits=edges.bits, size=size, node_starts=node_starts,
+                node_categories=node_categories, width=len(TERMS))
+    assert kernels.term_counts(kernels.compiled(), *args.values()).shape == (1, len(TERMS))
+    if spoil == "token":
+        args["tokens"] = np.array([0, size, -1])
+    elif spoil == "category":
+        args["node_categories"] = node_categories + len(TERMS)
+    else:
+        args["values"] = np.where(edges.values >= 0, len(node_starts), -1)
+    with pytest.raises(ValueError, match="term_counts"):
+        kernels.term_counts(kernels.compiled(), *args.values())

@@ -698,15 +698,22 @@ class TermBlock:
             distinct, first, count = np.unique(codes, return_index=True, return_counts=True)
             tables[n] = (_Lookup(distinct, np.arange(len(distinct))), first, count,
                          np.array([k for _, k in sorted(pairs)], dtype=np.int64))
-        self._lookup = (_Pieces(tokens), tables, bits)
+        self._lookup = (_Pieces(tokens), tables, bits, _trie(sequences, len(tokens)))
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         if self._lookup is None:
             self._build()
-        tokens, tables, bits = self._lookup
+        tokens, tables, bits, trie = self._lookup
         split = docs.tokens
         mapping = tokens.of(split, -1)
         tok = mapping[split.codes] if len(mapping) else np.zeros(0, dtype=np.int64)
+        module = kernels.compiled()
+        if module is not None:
+            edges, size, node_starts, node_categories = trie
+            counted = kernels.term_counts(module, tok, split.lengths, edges.keys, edges.values,
+                                          edges.bits, size, node_starts, node_categories,
+                                          len(self.terms))
+            return sparse.csr_matrix(np.log1p(counted) * self.weight)
         owner = split.owners()
         n_docs, width = len(docs), len(self.terms)
         # A term can only start where a token of some term stands (few places), and a term
@@ -748,6 +755,31 @@ class TermBlock:
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "terms": self.terms, "token_pattern": self.token_pattern,
                 "weight": self.weight}
+
+
+def _trie(sequences: list[tuple[int, list[int]]], size: int
+          ) -> tuple[_Lookup, int, np.ndarray, np.ndarray]:
+    """The terms (category, token ids) as a trie for the compiled term loop: its edges as a
+    hash table from node * size + token to the child node (node 0 is the root), and each
+    node's categories (the terms ending there, once per category) as CSR arrays."""
+    size = max(size, 1)
+    children: dict[tuple[int, int], int] = {}
+    ending: list[set[int]] = [set()]
+    for category, ids in sequences:
+        if not ids:
+            continue
+        node = 0
+        for token in ids:
+            node = children.setdefault((node, token), len(ending))
+            if node == len(ending):
+                ending.append(set())
+        ending[node].add(category)
+    keys = np.array([node * size + token for node, token in children], dtype=np.uint64)
+    edges = _Lookup(keys, np.fromiter(children.values(), dtype=np.int64, count=len(children)))
+    node_starts = np.zeros(len(ending) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in ending], out=node_starts[1:])
+    node_categories = np.array([c for e in ending for c in sorted(e)], dtype=np.int64)
+    return edges, size, node_starts, node_categories
 
 
 Block = WordBlock | CharBlock | TermBlock

@@ -130,3 +130,22 @@ def word_grams(module: Any, data: np.ndarray, offsets: np.ndarray, keys: np.ndar
         np.ascontiguousarray(keys, dtype=np.uint64), np.ascontiguousarray(values, np.int64),
         int(bits), int(shortest), int(longest), indptr, indices, counts)
     return indptr, indices[:entries], counts[:entries]
+
+
+def term_counts(module: Any, tokens: np.ndarray, lengths: np.ndarray, keys: np.ndarray,
+                values: np.ndarray, bits: int, size: int, node_starts: np.ndarray,
+                node_categories: np.ndarray, width: int) -> np.ndarray:
+    """How often each of ``width`` categories' terms occur in each document (documents x
+    categories): ``tokens`` holds each document's token ids in turn (``lengths`` per
+    document; -1 for a token of no term), and the terms are a trie whose edges are the hash
+    table ``keys``/``values`` (node * ``size`` + token -> child node), node k ending the terms
+    of categories ``node_categories[node_starts[k]:node_starts[k + 1]]``."""
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    out = np.zeros((len(lengths), width))
+    module.term_counts(
+        np.ascontiguousarray(tokens, dtype=np.int64), starts,
+        np.ascontiguousarray(keys, dtype=np.uint64), np.ascontiguousarray(values, np.int64),
+        int(bits), int(size), np.ascontiguousarray(node_starts, dtype=np.int64),
+        np.ascontiguousarray(node_categories, dtype=np.int64), out)
+    return out
