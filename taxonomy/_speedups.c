@@ -698,6 +698,77 @@ done:
     return result;
 }
 
+/* expand_pieces(items, lengths, starts, pieces, out, out_lengths)
+ *
+ * Each document's items (item codes, lengths[d] per document, int64) replaced by their
+ * pieces: item k stands for pieces[starts[k]:starts[k + 1]] (int64). Writes the pieces in
+ * turn into out and each document's count into out_lengths; returns how many were written.
+ * (A document's tokens are its words' tokens in turn.)
+ */
+static PyObject *
+expand_pieces(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    Py_buffer bufs[4] = {{0}};
+    Py_buffer out_buf = {0}, out_lengths_buf = {0};
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*w*", &bufs[0], &bufs[1], &bufs[2], &bufs[3],
+                          &out_buf, &out_lengths_buf))
+        return NULL;
+    Py_ssize_t n_items, n_docs, n_starts, n_pieces, capacity, n_out_lengths;
+    if (check(&bufs[0], 8, "items", &n_items) || check(&bufs[1], 8, "lengths", &n_docs)
+        || check(&bufs[2], 8, "starts", &n_starts) || check(&bufs[3], 8, "pieces", &n_pieces)
+        || check(&out_buf, 8, "out", &capacity)
+        || check(&out_lengths_buf, 8, "out_lengths", &n_out_lengths))
+        goto done;
+    const int64_t *items = bufs[0].buf, *lengths = bufs[1].buf, *starts = bufs[2].buf;
+    const int64_t *pieces = bufs[3].buf;
+    int64_t *out = out_buf.buf, *out_lengths = out_lengths_buf.buf;
+    const Py_ssize_t n_kinds = n_starts - 1;
+    int bad = n_kinds < 0 || n_out_lengths != n_docs;
+    Py_ssize_t total = 0;
+    for (Py_ssize_t d = 0; d < n_docs && !bad; d++) {
+        bad = lengths[d] < 0;
+        total += lengths[d];
+    }
+    bad = bad || total != n_items;
+    for (Py_ssize_t k = 0; k <= n_kinds && !bad; k++)
+        bad = starts[k] < (k ? starts[k - 1] : 0) || starts[k] > n_pieces;
+    for (Py_ssize_t i = 0; i < n_items && !bad; i++)
+        bad = items[i] < 0 || items[i] >= n_kinds;
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "expand_pieces: arrays do not agree");
+        goto done;
+    }
+    Py_ssize_t written = 0, at = 0;
+    int too_small = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t d = 0; d < n_docs && !too_small; d++) {
+        const Py_ssize_t before = written;
+        for (int64_t j = 0; j < lengths[d]; j++, at++) {
+            const int64_t item = items[at];
+            const int64_t size = starts[item + 1] - starts[item];
+            if (written + size > capacity) {
+                too_small = 1;
+                break;
+            }
+            memcpy(out + written, pieces + starts[item], size * sizeof(int64_t));
+            written += size;
+        }
+        out_lengths[d] = written - before;
+    }
+    Py_END_ALLOW_THREADS
+    if (too_small)
+        PyErr_SetString(PyExc_ValueError, "expand_pieces: the output array is too small");
+    else
+        result = PyLong_FromSsize_t(written);
+done:
+    for (int i = 0; i < 4; i++)
+        PyBuffer_Release(&bufs[i]);
+    PyBuffer_Release(&out_buf);
+    PyBuffer_Release(&out_lengths_buf);
+    return result;
+}
+
 /* plain_object_lines(body, max_depth) -> bool
  *
  * What taxonomy/io/jsonl.py's _object_lines and _plain_values decide with numpy, in one pass:
@@ -782,6 +853,8 @@ static PyMethodDef methods[] = {
      "How often each category's terms occur in each document (see taxonomy.model.kernels)."},
     {"plain_object_lines", plain_object_lines, METH_VARARGS,
      "Whether a block of JSON Lines is for Arrow to read (see taxonomy.io.jsonl)."},
+    {"expand_pieces", expand_pieces, METH_VARARGS,
+     "Documents' items replaced by their pieces (see taxonomy.model.kernels)."},
     {"split_pieces", split_pieces, METH_VARARGS,
      "Documents split at spaces, their distinct pieces numbered (see taxonomy.model.kernels)."},
     {NULL, NULL, 0, NULL},

@@ -364,3 +364,15 @@ def test_the_compiled_term_loop_refuses_inconsistent_arrays(spoil):
         args["values"] = np.where(edges.values >= 0, len(node_starts), -1)
     with pytest.raises(ValueError, match="term_counts"):
         kernels.term_counts(kernels.compiled(), *args.values())
+
+
+@needs_compiled
+def test_the_compiled_expansion_refuses_inconsistent_arrays():
+    module, starts, pieces = kernels.compiled(), np.array([0, 2, 3]), np.array([7, 8, 9])
+    codes, lengths = kernels.expand_pieces(module, np.array([1, 0, 1]), np.array([1, 2]),
+                                           starts, pieces)
+    assert codes.tolist() == [9, 7, 8, 9] and lengths.tolist() == [1, 3]
+    for items, doc_lengths in (([2], [1]), ([0, 1], [1]), ([-1], [1])):
+        with pytest.raises(ValueError, match="expand_pieces"):
+            kernels.expand_pieces(module, np.array(items), np.array(doc_lengths), starts,
+                                  pieces)

@@ -137,6 +137,13 @@ def _tokens_of_words(words: Split, find: Any) -> Split:
     """The tokens of documents from their words: no token spans white space, so each
     distinct word is tokenized once and the documents' tokens are their words' in turn."""
     each = _arrow_split(words.dictionary, _WORD_BYTES, 2, find)  # a distinct word per row
+    module = kernels.compiled()
+    if module is not None:
+        starts = np.zeros(len(each.lengths) + 1, dtype=np.int64)
+        np.cumsum(each.lengths, out=starts[1:])
+        codes, lengths = kernels.expand_pieces(module, words.codes, words.lengths, starts,
+                                               each.codes)
+        return Split(codes, lengths, dictionary=each.dictionary)
     first = np.cumsum(each.lengths) - each.lengths
     sizes = each.lengths[words.codes]
     at = (np.repeat(first[words.codes] - (np.cumsum(sizes) - sizes), sizes)

@@ -149,3 +149,20 @@ def term_counts(module: Any, tokens: np.ndarray, lengths: np.ndarray, keys: np.n
         int(bits), int(size), np.ascontiguousarray(node_starts, dtype=np.int64),
         np.ascontiguousarray(node_categories, dtype=np.int64), out)
     return out
+
+
+def expand_pieces(module: Any, items: np.ndarray, lengths: np.ndarray, starts: np.ndarray,
+                  pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each document's items (``lengths`` per document) replaced by their pieces, item ``k``
+    standing for ``pieces[starts[k]:starts[k + 1]]``: the pieces in turn, and how many each
+    document has."""
+    items = np.ascontiguousarray(items, dtype=np.int64)
+    starts = np.ascontiguousarray(starts, dtype=np.int64)
+    sizes = np.diff(starts)
+    capacity = int(sizes.take(items, mode="clip").sum()) if len(sizes) else 0  # C checks items
+    out = np.empty(capacity, dtype=np.int64)
+    out_lengths = np.empty(len(lengths), dtype=np.int64)
+    written = module.expand_pieces(items, np.ascontiguousarray(lengths, dtype=np.int64),
+                                   starts, np.ascontiguousarray(pieces, dtype=np.int64), out,
+                                   out_lengths)
+    return out[:written], out_lengths
