@@ -798,7 +798,12 @@ plain_object_lines(PyObject *Py_UNUSED(self), PyObject *args)
         int in_string = 0;
         Py_ssize_t depth = 0;
         for (; p[i] != '\n'; i++) {
+            if (in_string) /* most bytes: run to the next quote, backslash or newline */
+                while (p[i] != '"' && p[i] != '\\' && p[i] != '\n')
+                    i++;
             const unsigned char c = p[i];
+            if (c == '\n')
+                break;
             if (c == '\\') { /* a run of backslashes: an odd one escapes a quote after it */
                 Py_ssize_t run = 0;
                 while (p[i] == '\\') {
