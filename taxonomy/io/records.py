@@ -73,6 +73,8 @@ def title_hash(title: str) -> str:
 def arxiv_id(text: str) -> str:
     """The arXiv id (without version) in an id or URL, or '' when there is none."""
     text = text.strip()
+    if not text:  # most often: a dump with no ids or no links
+        return ""
     for pattern in (_ARXIV_NEW, _ARXIV_OLD):
         match = pattern.match(text)
         if match:
