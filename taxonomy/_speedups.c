@@ -44,8 +44,10 @@ char_linear(PyObject *Py_UNUSED(self), PyObject *args)
     int sublinear;
     double weight;
     PyObject *result = NULL;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*npy*dw*", &bufs[0], &bufs[1], &bufs[2], &bufs[3],
-                          &bufs[4], &bufs[5], &width, &sublinear, &bufs[6], &weight, &out_buf))
+    Py_ssize_t columns;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*nnpy*dw*", &bufs[0], &bufs[1], &bufs[2], &bufs[3],
+                          &bufs[4], &bufs[5], &width, &columns, &sublinear, &bufs[6], &weight,
+                          &out_buf))
         return NULL;
     Py_ssize_t n_starts, n_codes, n_gram_starts, n_ids, n_counts, n_table, n_logs, n_out;
     if (check(&bufs[0], 8, "doc_starts", &n_starts) || check(&bufs[1], 8, "word_codes", &n_codes)
@@ -54,8 +56,9 @@ char_linear(PyObject *Py_UNUSED(self), PyObject *args)
         || check(&bufs[5], 8, "table", &n_table) || check(&bufs[6], 8, "logs", &n_logs)
         || check(&out_buf, 8, "out", &n_out))
         goto done;
-    const Py_ssize_t n_docs = n_starts - 1, n_words = n_gram_starts - 1, columns = width + 1;
-    if (n_docs < 0 || n_words < 0 || width < 0 || n_counts != n_ids || n_table % columns != 0
+    const Py_ssize_t n_docs = n_starts - 1, n_words = n_gram_starts - 1;
+    if (n_docs < 0 || n_words < 0 || width < 0 || columns <= width || n_counts != n_ids
+        || n_table % columns != 0
         || n_out != n_docs * width) {
         PyErr_SetString(PyExc_ValueError, "char_linear: array sizes do not agree");
         goto done;
@@ -79,7 +82,7 @@ char_linear(PyObject *Py_UNUSED(self), PyObject *args)
         if (gram_ids[i] < 0 || gram_ids[i] >= n_grams)
             goto bad;
 
-    double *counts = calloc(n_grams ? n_grams : 1, sizeof(double));
+    int32_t *counts = calloc(n_grams ? n_grams : 1, sizeof(int32_t));
     int32_t *seen = malloc((n_grams ? n_grams : 1) * sizeof(int32_t));
     double *row = malloc((width ? width : 1) * sizeof(double));
     if (!counts || !seen || !row) {
@@ -96,24 +99,21 @@ char_linear(PyObject *Py_UNUSED(self), PyObject *args)
             const int64_t word = word_codes[at];
             for (int64_t e = gram_starts[word]; e < gram_starts[word + 1]; e++) {
                 const int32_t gram = gram_ids[e];
-                const double before = counts[gram];
+                const int32_t before = counts[gram];
                 seen[n_seen] = gram; /* kept only if new: no branch to mispredict */
-                n_seen += before == 0.0;
-                counts[gram] = before + gram_counts[e];
+                n_seen += before == 0;
+                counts[gram] = before + (int32_t)gram_counts[e];
             }
         }
         memset(row, 0, width * sizeof(double));
         double squares = 0.0;
         for (Py_ssize_t i = 0; i < n_seen; i++) {
             const int32_t gram = seen[i];
-            const double count = counts[gram];
-            counts[gram] = 0.0;
-            double tf = count;
-            if (sublinear) {
-                const double whole = floor(count);
-                tf = whole == count && whole < (double)n_logs ? logs[(Py_ssize_t)whole]
-                                                              : log(count) + 1.0;
-            }
+            const int32_t count = counts[gram];
+            counts[gram] = 0;
+            double tf = (double)count;
+            if (sublinear)
+                tf = count < n_logs ? logs[count] : log((double)count) + 1.0;
             const double *weights = table + (Py_ssize_t)gram * columns;
             for (Py_ssize_t j = 0; j < width; j++)
                 row[j] += tf * weights[j];

@@ -242,7 +242,7 @@ def test_the_compiled_loop_refuses_inconsistent_arrays(spoil):
             module.char_linear(*[np.asarray(a, np.int32) for a in
                                  (arrays["doc_starts"], arrays["word_codes"])],
                                arrays["gram_starts"], arrays["gram_ids"], arrays["gram_counts"],
-                               np.ones((2, 3)), 2, True, kernels.log_table(), 1.0,
+                               np.ones((2, 3)), 2, 3, True, kernels.log_table(), 1.0,
                                np.empty((2, 2)))
         return
     with pytest.raises(ValueError, match="char_linear"):
