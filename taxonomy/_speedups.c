@@ -25,6 +25,59 @@ check(const Py_buffer *b, Py_ssize_t size, const char *name, Py_ssize_t *count)
     return 0;
 }
 
+/* A hash table from uint64 keys to int64 values as features._Lookup builds it, its keys and
+ * values interleaved (pairs[2 i], pairs[2 i + 1]: one cache line per probe), 2**bits slots,
+ * Fibonacci hashing, linear probing; an empty slot's key is all ones. */
+typedef struct {
+    const uint64_t *pairs;
+    uint64_t mask;
+    int shift;
+} Table;
+
+/* The table of a buffer of 2**(bits + 1) uint64, or -1 with a ValueError. */
+static int
+table_of(const Py_buffer *b, int bits, const char *name, Table *t)
+{
+    Py_ssize_t n;
+    if (check(b, 8, name, &n))
+        return -1;
+    if (bits < 1 || bits > 62 || n != ((Py_ssize_t)2 << bits)) {
+        PyErr_Format(PyExc_ValueError, "%s: expected 2**(bits + 1) items", name);
+        return -1;
+    }
+    t->pairs = b->buf;
+    t->mask = ((uint64_t)1 << bits) - 1;
+    t->shift = 64 - bits;
+    return 0;
+}
+
+/* The value stored under key, or -1. */
+static inline int64_t
+table_get(const Table *t, uint64_t key)
+{
+    uint64_t slot = (key * 0x9E3779B97F4A7C15ULL) >> t->shift;
+    for (;;) {
+        const uint64_t found = t->pairs[2 * slot];
+        if (found == key)
+            return (int64_t)t->pairs[2 * slot + 1];
+        if (found == 0xFFFFFFFFFFFFFFFFULL)
+            return -1;
+        slot = (slot + 1) & t->mask;
+    }
+}
+
+/* Whether every value of the table lies in [low, high). */
+static int
+table_values_within(const Table *t, int64_t low, int64_t high)
+{
+    for (uint64_t i = 0; i <= t->mask; i++) {
+        const int64_t v = (int64_t)t->pairs[2 * i + 1];
+        if (v < low || v >= high)
+            return 0;
+    }
+    return 1;
+}
+
 /* char_linear(doc_starts, word_codes, gram_starts, gram_ids, gram_counts, table, width,
  *             sublinear, logs, weight, out)
  *
@@ -363,29 +416,26 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
     int bits, sublinear, unigrams, bigrams;
     long long size;
     PyObject *result = NULL;
-    double *counts = NULL;
+    int32_t *counts = NULL;
     int32_t *seen = NULL;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*iLy*py*ppw*w*w*", &bufs[0], &bufs[1], &bufs[2],
-                          &bufs[3], &bufs[4], &bits, &size, &bufs[5], &sublinear, &bufs[6],
-                          &unigrams, &bigrams, &out[0], &out[1], &out[2]))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*iLy*py*ppw*w*w*", &bufs[0], &bufs[1], &bufs[2],
+                          &bufs[3], &bits, &size, &bufs[5], &sublinear, &bufs[6], &unigrams,
+                          &bigrams, &out[0], &out[1], &out[2]))
         return NULL;
-    Py_ssize_t n_tokens, n_starts, n_unigram, n_keys, n_values, n_idf, n_logs, n_indptr,
-        n_indices, n_data;
+    Py_ssize_t n_tokens, n_starts, n_unigram, n_idf, n_logs, n_indptr, n_indices, n_data;
+    Table pairs;
     if (check(&bufs[0], 8, "tokens", &n_tokens) || check(&bufs[1], 8, "doc_starts", &n_starts)
-        || check(&bufs[2], 8, "unigram", &n_unigram) || check(&bufs[3], 8, "keys", &n_keys)
-        || check(&bufs[4], 8, "values", &n_values) || check(&bufs[5], 8, "idf", &n_idf)
-        || check(&bufs[6], 8, "logs", &n_logs) || check(&out[0], 8, "indptr", &n_indptr)
+        || check(&bufs[2], 8, "unigram", &n_unigram)
+        || table_of(&bufs[3], bits, "word_features: bigrams", &pairs)
+        || check(&bufs[5], 8, "idf", &n_idf) || check(&bufs[6], 8, "logs", &n_logs) || check(&out[0], 8, "indptr", &n_indptr)
         || check(&out[1], 4, "indices", &n_indices) || check(&out[2], 8, "data", &n_data))
         goto done;
-    if (n_starts < 1 || n_indptr != n_starts || n_unigram != size || size < 1 || bits < 1
-        || bits > 62 || n_keys != ((Py_ssize_t)1 << bits) || n_values != n_keys
+    if (n_starts < 1 || n_indptr != n_starts || n_unigram != size || size < 1
         || n_data != n_indices || n_idf >= INT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "word_features: array sizes do not agree");
         goto done;
     }
     const int64_t *tokens = bufs[0].buf, *doc_starts = bufs[1].buf, *unigram = bufs[2].buf;
-    const uint64_t *keys = bufs[3].buf;
-    const int64_t *values = bufs[4].buf;
     const double *idf = bufs[5].buf, *logs = bufs[6].buf;
     int64_t *indptr = out[0].buf;
     int32_t *indices = out[1].buf;
@@ -400,10 +450,9 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
     for (Py_ssize_t i = 0; i < size; i++)
         if (unigram[i] >= n_idf)
             goto bad;
-    for (Py_ssize_t i = 0; i < n_keys; i++)
-        if (values[i] >= n_idf)
-            goto bad;
-    counts = calloc(n_idf ? n_idf : 1, sizeof(double));
+    if (!table_values_within(&pairs, -1, n_idf))
+        goto bad;
+    counts = calloc(n_idf ? n_idf : 1, sizeof(int32_t));
     seen = malloc(2 * (n_idf ? n_idf : 1) * sizeof(int32_t));
     if (!counts || !seen) {
         PyErr_NoMemory();
@@ -413,8 +462,7 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
     int passes = 1; /* bytes needed for the largest feature id */
     while (passes < 4 && ((Py_ssize_t)1 << (8 * passes)) < n_idf)
         passes++;
-    const uint64_t golden = 0x9E3779B97F4A7C15ULL, empty = 0xFFFFFFFFFFFFFFFFULL;
-    const uint64_t mask = (uint64_t)n_keys - 1, unknown = (uint64_t)(size - 1);
+    const uint64_t unknown = (uint64_t)(size - 1);
     Py_ssize_t n_entries = 0;
     int too_small = 0;
     Py_BEGIN_ALLOW_THREADS
@@ -431,20 +479,16 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
                 found[0] = unigram[token];
             if (bigrams && previous >= 0 && (uint64_t)previous != unknown
                 && (uint64_t)token != unknown) {
-                const uint64_t key = (uint64_t)previous * (uint64_t)size + (uint64_t)token;
-                uint64_t slot = (key * golden) >> (64 - bits);
-                while (keys[slot] != key && keys[slot] != empty)
-                    slot = (slot + 1) & mask;
-                if (keys[slot] == key)
-                    found[1] = values[slot];
+                found[1] = table_get(&pairs, (uint64_t)previous * (uint64_t)size
+                                                 + (uint64_t)token);
             }
             for (int k = 0; k < 2; k++) {
                 const int64_t feature = found[k];
                 if (feature >= 0) {
-                    const double before = counts[feature];
+                    const int32_t before = counts[feature];
                     seen[n_seen] = (int32_t)feature;
-                    n_seen += before == 0.0;
-                    counts[feature] = before + 1.0;
+                    n_seen += before == 0;
+                    counts[feature] = before + 1;
                 }
             }
             previous = token;
@@ -460,14 +504,11 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
         double squares = 0.0;
         for (Py_ssize_t i = 0; i < n_seen; i++) {
             const int32_t feature = seen[i];
-            const double count = counts[feature];
-            counts[feature] = 0.0;
-            double tf = count;
-            if (sublinear) {
-                const double whole = floor(count);
-                tf = whole == count && whole < (double)n_logs ? logs[(Py_ssize_t)whole]
-                                                              : log(count) + 1.0;
-            }
+            const int32_t count = counts[feature];
+            counts[feature] = 0;
+            double tf = (double)count;
+            if (sublinear)
+                tf = count < n_logs ? logs[count] : log((double)count) + 1.0;
             const double value = tf * idf[feature];
             indices[n_entries + i] = feature;
             data[n_entries + i] = value;
@@ -493,7 +534,7 @@ done:
     free(counts);
     free(seen);
     for (int i = 0; i < 7; i++)
-        PyBuffer_Release(&bufs[i]);
+        PyBuffer_Release(&bufs[i]); /* bufs[4] is unused, and releasing it does nothing */
     for (int i = 0; i < 3; i++)
         PyBuffer_Release(&out[i]);
     return result;
@@ -511,31 +552,29 @@ done:
 static PyObject *
 word_grams(PyObject *Py_UNUSED(self), PyObject *args)
 {
-    Py_buffer data = {0}, offsets_buf = {0}, keys_buf = {0}, values_buf = {0};
+    Py_buffer data = {0}, offsets_buf = {0}, pairs_buf = {0};
     Py_buffer indptr_buf = {0}, indices_buf = {0}, counts_buf = {0};
     int bits;
     Py_ssize_t shortest, longest;
     PyObject *result = NULL;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*innw*w*w*", &data, &offsets_buf, &keys_buf,
-                          &values_buf, &bits, &shortest, &longest, &indptr_buf, &indices_buf,
-                          &counts_buf))
+    if (!PyArg_ParseTuple(args, "y*y*y*innw*w*w*", &data, &offsets_buf, &pairs_buf, &bits,
+                          &shortest, &longest, &indptr_buf, &indices_buf, &counts_buf))
         return NULL;
-    Py_ssize_t n_data, n_offsets, n_keys, n_values, n_indptr, capacity, n_counts;
+    Py_ssize_t n_data, n_offsets, n_indptr, capacity, n_counts;
+    Table pairs;
     if (check(&data, 1, "data", &n_data) || check(&offsets_buf, 8, "offsets", &n_offsets)
-        || check(&keys_buf, 8, "keys", &n_keys) || check(&values_buf, 8, "values", &n_values)
+        || table_of(&pairs_buf, bits, "word_grams: vocabulary", &pairs)
         || check(&indptr_buf, 8, "indptr", &n_indptr)
         || check(&indices_buf, 4, "indices", &capacity)
         || check(&counts_buf, 8, "counts", &n_counts))
         goto done;
-    if (n_offsets < 1 || n_indptr != n_offsets || bits < 1 || bits > 62
-        || n_keys != ((Py_ssize_t)1 << bits) || n_values != n_keys || n_counts != capacity
+    if (n_offsets < 1 || n_indptr != n_offsets || n_counts != capacity
         || shortest < 1 || longest < shortest || longest > 7) {
         PyErr_SetString(PyExc_ValueError, "word_grams: array sizes do not agree");
         goto done;
     }
     const unsigned char *bytes = data.buf;
-    const int64_t *offsets = offsets_buf.buf, *values = values_buf.buf;
-    const uint64_t *keys = keys_buf.buf;
+    const int64_t *offsets = offsets_buf.buf;
     int64_t *indptr = indptr_buf.buf;
     int32_t *indices = indices_buf.buf;
     double *counts = counts_buf.buf;
@@ -545,13 +584,10 @@ word_grams(PyObject *Py_UNUSED(self), PyObject *args)
             PyErr_SetString(PyExc_ValueError, "word_grams: a word is out of range");
             goto done;
         }
-    for (Py_ssize_t i = 0; i < n_keys; i++)
-        if (values[i] < -1 || values[i] >= INT32_MAX) {
-            PyErr_SetString(PyExc_ValueError, "word_grams: an index is out of range");
-            goto done;
-        }
-    const uint64_t golden = 0x9E3779B97F4A7C15ULL, empty = 0xFFFFFFFFFFFFFFFFULL;
-    const uint64_t mask = (uint64_t)n_keys - 1;
+    if (!table_values_within(&pairs, -1, INT32_MAX)) {
+        PyErr_SetString(PyExc_ValueError, "word_grams: an index is out of range");
+        goto done;
+    }
     Py_ssize_t n_entries = 0;
     int too_small = 0;
     Py_BEGIN_ALLOW_THREADS
@@ -571,11 +607,9 @@ word_grams(PyObject *Py_UNUSED(self), PyObject *args)
                     const unsigned char c = k == 0 || k == padded - 1 ? ' ' : word[k - 1];
                     code = (code << 8) | c;
                 }
-                uint64_t slot = (code * golden) >> (64 - bits);
-                while (keys[slot] != code && keys[slot] != empty)
-                    slot = (slot + 1) & mask;
-                if (keys[slot] == code && values[slot] >= 0)
-                    indices[n_entries++] = (int32_t)values[slot];
+                const int64_t gram = table_get(&pairs, code);
+                if (gram >= 0)
+                    indices[n_entries++] = (int32_t)gram;
             }
         }
         if (too_small)
@@ -602,8 +636,7 @@ word_grams(PyObject *Py_UNUSED(self), PyObject *args)
 done:
     PyBuffer_Release(&data);
     PyBuffer_Release(&offsets_buf);
-    PyBuffer_Release(&keys_buf);
-    PyBuffer_Release(&values_buf);
+    PyBuffer_Release(&pairs_buf);
     PyBuffer_Release(&indptr_buf);
     PyBuffer_Release(&indices_buf);
     PyBuffer_Release(&counts_buf);
@@ -628,26 +661,24 @@ term_counts(PyObject *Py_UNUSED(self), PyObject *args)
     int bits;
     long long size;
     PyObject *result = NULL;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*iLy*y*w*", &bufs[0], &bufs[1], &bufs[2], &bufs[3],
-                          &bits, &size, &bufs[4], &bufs[5], &out_buf))
+    if (!PyArg_ParseTuple(args, "y*y*y*iLy*y*w*", &bufs[0], &bufs[1], &bufs[2], &bits, &size,
+                          &bufs[4], &bufs[5], &out_buf))
         return NULL;
-    Py_ssize_t n_tokens, n_starts, n_keys, n_values, n_nodes1, n_categories, n_out;
+    Py_ssize_t n_tokens, n_starts, n_nodes1, n_categories, n_out;
+    Table pairs;
     if (check(&bufs[0], 8, "tokens", &n_tokens) || check(&bufs[1], 8, "doc_starts", &n_starts)
-        || check(&bufs[2], 8, "keys", &n_keys) || check(&bufs[3], 8, "values", &n_values)
+        || table_of(&bufs[2], bits, "term_counts: edges", &pairs)
         || check(&bufs[4], 8, "node_starts", &n_nodes1)
         || check(&bufs[5], 8, "node_categories", &n_categories)
         || check(&out_buf, 8, "out", &n_out))
         goto done;
     const Py_ssize_t n_docs = n_starts - 1, n_nodes = n_nodes1 - 1;
-    if (n_docs < 0 || n_nodes < 1 || bits < 1 || bits > 62 || size < 1
-        || n_keys != ((Py_ssize_t)1 << bits) || n_values != n_keys
-        || (n_docs > 0 && n_out % n_docs != 0)) {
+    if (n_docs < 0 || n_nodes < 1 || size < 1 || (n_docs > 0 && n_out % n_docs != 0)) {
         PyErr_SetString(PyExc_ValueError, "term_counts: array sizes do not agree");
         goto done;
     }
     const Py_ssize_t width = n_docs > 0 ? n_out / n_docs : 0;
-    const int64_t *tokens = bufs[0].buf, *doc_starts = bufs[1].buf, *values = bufs[3].buf;
-    const uint64_t *keys = bufs[2].buf;
+    const int64_t *tokens = bufs[0].buf, *doc_starts = bufs[1].buf;
     const int64_t *node_starts = bufs[4].buf, *node_categories = bufs[5].buf;
     double *out = out_buf.buf;
     for (Py_ssize_t d = 0; d <= n_docs; d++)
@@ -656,30 +687,23 @@ term_counts(PyObject *Py_UNUSED(self), PyObject *args)
     for (Py_ssize_t i = 0; i < n_tokens; i++)
         if (tokens[i] < -1 || tokens[i] >= size)
             goto bad;
-    for (Py_ssize_t i = 0; i < n_keys; i++)
-        if (values[i] < -1 || values[i] >= n_nodes)
-            goto bad;
+    if (!table_values_within(&pairs, -1, n_nodes))
+        goto bad;
     for (Py_ssize_t k = 0; k <= n_nodes; k++)
         if (node_starts[k] < (k ? node_starts[k - 1] : 0) || node_starts[k] > n_categories)
             goto bad;
     for (Py_ssize_t i = 0; i < n_categories; i++)
         if (node_categories[i] < 0 || node_categories[i] >= width)
             goto bad;
-    const uint64_t golden = 0x9E3779B97F4A7C15ULL, empty = 0xFFFFFFFFFFFFFFFFULL;
-    const uint64_t mask = (uint64_t)n_keys - 1;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t d = 0; d < n_docs; d++) {
         const int64_t end = doc_starts[d + 1];
         for (int64_t at = doc_starts[d]; at < end; at++) {
             int64_t node = 0;
             for (int64_t j = at; j < end && tokens[j] >= 0; j++) {
-                const uint64_t key = (uint64_t)node * (uint64_t)size + (uint64_t)tokens[j];
-                uint64_t slot = (key * golden) >> (64 - bits);
-                while (keys[slot] != key && keys[slot] != empty)
-                    slot = (slot + 1) & mask;
-                if (keys[slot] != key || values[slot] < 0)
+                node = table_get(&pairs, (uint64_t)node * (uint64_t)size + (uint64_t)tokens[j]);
+                if (node < 0)
                     break;
-                node = values[slot];
                 for (int64_t c = node_starts[node]; c < node_starts[node + 1]; c++)
                     out[d * width + node_categories[c]] += 1.0;
             }

@@ -317,7 +317,7 @@ def test_the_compiled_word_loop_refuses_inconsistent_arrays(word, spoil):
     block.transform(tokenized(["warm up"], TOKENS))  # builds the lookup tables
     _, size, unigram, bigrams = block._lookup
     args = dict(tokens=np.array([0, -1, 1]), lengths=np.array([2, 1]), unigram=unigram,
-                keys=bigrams.keys, values=bigrams.values, bits=bigrams.bits)
+                pairs=bigrams.pairs, bits=bigrams.bits)
     indptr, _, _ = kernels.word_features(kernels.compiled(), *args.values(), block.idf, True,
                                          (1, 2))
     assert indptr.tolist()[0] == 0 and len(indptr) == 3
@@ -352,8 +352,8 @@ def test_the_compiled_term_loop_refuses_inconsistent_arrays(spoil):
     block = TermBlock(TERMS, TOKENS)
     block.transform(tokenized(["warm up"], TOKENS))  # builds the trie
     edges, size, node_starts, node_categories = block._lookup[3]
-    args = dict(tokens=np.array([0, 1, -1]), lengths=np.array([3]), keys=edges.keys,
-                values=edges.values, bits=edges.bits, size=size, node_starts=node_starts,
+    args = dict(tokens=np.array([0, 1, -1]), lengths=np.array([3]), pairs=edges.pairs,
+                bits=edges.bits, size=size, node_starts=node_starts,
                 node_categories=node_categories, width=len(TERMS))
     assert kernels.term_counts(kernels.compiled(), *args.values()).shape == (1, len(TERMS))
     if spoil == "token":
@@ -361,7 +361,9 @@ def test_the_compiled_term_loop_refuses_inconsistent_arrays(spoil):
     elif spoil == "category":
         args["node_categories"] = node_categories + len(TERMS)
     else:
-        args["values"] = np.where(edges.values >= 0, len(node_starts), -1)
+        spoiled = edges.pairs.copy()
+        spoiled[1::2] = np.where(edges.values >= 0, len(node_starts), -1).view(np.uint64)
+        args["pairs"] = spoiled
     with pytest.raises(ValueError, match="term_counts"):
         kernels.term_counts(kernels.compiled(), *args.values())
 

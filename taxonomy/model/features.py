@@ -288,6 +288,7 @@ class _Lookup:
         self.bits = max(4, (4 * len(keys)).bit_length())
         self.keys = np.full(1 << self.bits, self._EMPTY, dtype=np.uint64)
         self.values = np.full(1 << self.bits, -1, dtype=np.int64)
+        self._pairs: np.ndarray | None = None
         mask = len(self.keys) - 1
         slot, pending = self._slot(keys), np.arange(len(keys))
         while len(pending):
@@ -301,6 +302,15 @@ class _Lookup:
             placed[winners] = True
             pending = pending[~placed[pending]]
             slot[pending] = (slot[pending] + 1) & mask
+
+    @property
+    def pairs(self) -> np.ndarray:
+        """Keys and values interleaved (uint64), as the compiled loops probe the table: a
+        slot's key and value then share a cache line."""
+        if self._pairs is None:
+            self._pairs = np.ascontiguousarray(
+                np.stack([self.keys, self.values.view(np.uint64)], axis=1).ravel())
+        return self._pairs
 
     def _slot(self, keys: np.ndarray) -> np.ndarray:
         out = np.multiply(keys, self._GOLDEN)
@@ -385,8 +395,8 @@ class WordBlock:
         module = kernels.compiled()
         if module is not None:
             indptr, indices, data = kernels.word_features(
-                module, tok, split.lengths, unigram, bigrams.keys, bigrams.values, bigrams.bits,
-                self.idf, self.sublinear, self.ngram_range)
+                module, tok, split.lengths, unigram, bigrams.pairs, bigrams.bits, self.idf,
+                self.sublinear, self.ngram_range)
             return sparse.csr_matrix((data, indices, indptr),
                                      shape=(len(docs), self.width)) * self.weight
         kept = tok >= 0
@@ -553,8 +563,7 @@ class CharBlock:
         if module is not None and len(fast):
             vocabulary = self._packed_vocabulary()
             indptr, indices, counts = kernels.word_grams(
-                module, data, offsets, vocabulary.keys, vocabulary.values, vocabulary.bits,
-                self.ngram_range)
+                module, data, offsets, vocabulary.pairs, vocabulary.bits, self.ngram_range)
             if not len(slow) and len(fast) == count_words:  # every word's n-grams, in order
                 return sparse.csr_matrix((counts, indices, indptr),
                                          shape=(count_words, len(self.vocabulary)))
@@ -717,9 +726,8 @@ class TermBlock:
         module = kernels.compiled()
         if module is not None:
             edges, size, node_starts, node_categories = trie
-            counted = kernels.term_counts(module, tok, split.lengths, edges.keys, edges.values,
-                                          edges.bits, size, node_starts, node_categories,
-                                          len(self.terms))
+            counted = kernels.term_counts(module, tok, split.lengths, edges.pairs, edges.bits,
+                                          size, node_starts, node_categories, len(self.terms))
             return sparse.csr_matrix(np.log1p(counted) * self.weight)
         owner = split.owners()
         n_docs, width = len(docs), len(self.terms)

@@ -97,15 +97,15 @@ def split_pieces(module: Any, data: bytes, starts: np.ndarray, ends: np.ndarray,
 
 
 def word_features(module: Any, tokens: np.ndarray, lengths: np.ndarray, unigram: np.ndarray,
-                  keys: np.ndarray, values: np.ndarray, bits: int, idf: np.ndarray,
+                  pairs: np.ndarray, bits: int, idf: np.ndarray,
                   sublinear: bool, ngram_range: tuple[int, ...]
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The word block's L2-normalized TF-IDF rows as CSR arrays (indptr, indices, data).
 
     ``tokens`` holds each document's token ids in turn (``lengths`` per document): -1 for a
     stop word, ``len(unigram) - 1`` for a token outside the vocabulary. ``unigram`` maps a
-    token to its feature (-1: none); ``keys``/``values`` are the bigram hash table
-    (see ``features._Lookup``), keyed by first * len(unigram) + second.
+    token to its feature (-1: none); ``pairs`` is the bigram hash table (``_Lookup.pairs``,
+    2**``bits`` slots), keyed by first * len(unigram) + second.
     """
     starts = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
@@ -115,19 +115,19 @@ def word_features(module: Any, tokens: np.ndarray, lengths: np.ndarray, unigram:
     data = np.empty(capacity, dtype=np.float64)
     entries = module.word_features(
         np.ascontiguousarray(tokens, dtype=np.int64), starts,
-        np.ascontiguousarray(unigram, dtype=np.int64), np.ascontiguousarray(keys, np.uint64),
-        np.ascontiguousarray(values, dtype=np.int64), int(bits), len(unigram),
+        np.ascontiguousarray(unigram, dtype=np.int64), np.ascontiguousarray(pairs, np.uint64),
+        int(bits), len(unigram),
         np.ascontiguousarray(idf, dtype=np.float64), bool(sublinear), log_table(),
         ngram_range[0] == 1, ngram_range[1] == 2, indptr, indices, data)
     return indptr, indices[:entries], data[:entries]
 
 
-def word_grams(module: Any, data: np.ndarray, offsets: np.ndarray, keys: np.ndarray,
-               values: np.ndarray, bits: int, ngram_range: tuple[int, ...]
+def word_grams(module: Any, data: np.ndarray, offsets: np.ndarray, pairs: np.ndarray,
+               bits: int, ngram_range: tuple[int, ...]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The vocabulary n-grams of ASCII words (word ``w`` is ``data[offsets[w]:offsets[w +
     1]]``) as a CSR matrix of words x n-grams: indptr, indices (sorted) and counts. The
-    vocabulary is the hash table of packed n-grams ``keys``/``values`` (see
+    vocabulary is the hash table of packed n-grams (``_Lookup.pairs``, 2**``bits`` slots; see
     ``CharBlock._packed_vocabulary``)."""
     shortest, longest = ngram_range
     sizes = np.diff(offsets) + 2
@@ -138,26 +138,26 @@ def word_grams(module: Any, data: np.ndarray, offsets: np.ndarray, keys: np.ndar
     counts = np.empty(capacity, dtype=np.float64)
     entries = module.word_grams(
         np.ascontiguousarray(data, dtype=np.uint8), np.ascontiguousarray(offsets, np.int64),
-        np.ascontiguousarray(keys, dtype=np.uint64), np.ascontiguousarray(values, np.int64),
-        int(bits), int(shortest), int(longest), indptr, indices, counts)
+        np.ascontiguousarray(pairs, dtype=np.uint64), int(bits), int(shortest), int(longest),
+        indptr, indices, counts)
     return indptr, indices[:entries], counts[:entries]
 
 
-def term_counts(module: Any, tokens: np.ndarray, lengths: np.ndarray, keys: np.ndarray,
-                values: np.ndarray, bits: int, size: int, node_starts: np.ndarray,
+def term_counts(module: Any, tokens: np.ndarray, lengths: np.ndarray, pairs: np.ndarray,
+                bits: int, size: int, node_starts: np.ndarray,
                 node_categories: np.ndarray, width: int) -> np.ndarray:
     """How often each of ``width`` categories' terms occur in each document (documents x
     categories): ``tokens`` holds each document's token ids in turn (``lengths`` per
     document; -1 for a token of no term), and the terms are a trie whose edges are the hash
-    table ``keys``/``values`` (node * ``size`` + token -> child node), node k ending the terms
-    of categories ``node_categories[node_starts[k]:node_starts[k + 1]]``."""
+    table ``pairs`` (``_Lookup.pairs``: node * ``size`` + token -> child node), node k
+    ending the terms of categories ``node_categories[node_starts[k]:node_starts[k + 1]]``."""
     starts = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
     out = np.zeros((len(lengths), width))
     module.term_counts(
         np.ascontiguousarray(tokens, dtype=np.int64), starts,
-        np.ascontiguousarray(keys, dtype=np.uint64), np.ascontiguousarray(values, np.int64),
-        int(bits), int(size), np.ascontiguousarray(node_starts, dtype=np.int64),
+        np.ascontiguousarray(pairs, dtype=np.uint64), int(bits), int(size),
+        np.ascontiguousarray(node_starts, dtype=np.int64),
         np.ascontiguousarray(node_categories, dtype=np.int64), out)
     return out
 
