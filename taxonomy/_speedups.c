@@ -427,7 +427,8 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
     if (check(&bufs[0], 8, "tokens", &n_tokens) || check(&bufs[1], 8, "doc_starts", &n_starts)
         || check(&bufs[2], 8, "unigram", &n_unigram)
         || table_of(&bufs[3], bits, "word_features: bigrams", &pairs)
-        || check(&bufs[5], 8, "idf", &n_idf) || check(&bufs[6], 8, "logs", &n_logs) || check(&out[0], 8, "indptr", &n_indptr)
+        || check(&bufs[5], 8, "idf", &n_idf) || check(&bufs[6], 8, "logs", &n_logs)
+        || check(&out[0], 8, "indptr", &n_indptr)
         || check(&out[1], 4, "indices", &n_indices) || check(&out[2], 8, "data", &n_data))
         goto done;
     if (n_starts < 1 || n_indptr != n_starts || n_unigram != size || size < 1
@@ -890,8 +891,8 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_speedups", "The package's optional C loops.", -1, methods, NULL, NULL, NULL,
-    NULL,
+    PyModuleDef_HEAD_INIT, "_speedups", "The package's optional C loops.", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC
