@@ -20,6 +20,7 @@ from taxonomy.io.writers import TableWriter, csv_lines, read_table
 from taxonomy.labels.categories import load_taxonomy
 from taxonomy.labels.labelfile import load_labels
 from taxonomy.model.artifact import load_model
+from taxonomy.tagging import tagger as tagger_module
 from taxonomy.tagging.executors import InProcess, Processes
 from taxonomy.tagging.hand import HandLabels
 from taxonomy.tagging.tagger import Tagger, tag_columns
@@ -271,3 +272,12 @@ def test_an_executor_with_only_map_and_close_still_works(tmp_path, synthetic):
     tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"))
     assert tagger.run([synthetic], tmp_path / "t.csv", executor=Mine(),
                       progress=False).papers == 600
+
+
+@settings(max_examples=60, deadline=None)
+@given(categories=st.integers(1, 14), rows=st.integers(0, 20), seed=st.integers(0, 2**32 - 1))
+def test_label_texts_join_each_row_s_categories_in_order(categories, rows, seed):
+    ids = [f"c{j}" for j in range(categories)]
+    assigned = np.random.default_rng(seed).random((rows, categories)) < 0.4
+    expected = [";".join(c for c, a in zip(ids, row, strict=True) if a) for row in assigned]
+    assert tagger_module._label_texts(ids, assigned) == expected

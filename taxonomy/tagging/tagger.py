@@ -8,9 +8,11 @@ category, and whether the labels come from a hand label or from the model.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -63,10 +65,11 @@ class TagResult:
     def add(self, rows: dict[str, Any]) -> None:
         """Count tagged rows that were written (columns by name)."""
         self.papers += len(rows["id"])
-        self.by_hand += sum(source == "hand" for source in rows["source"])
-        for labels in rows["labels"]:
+        self.by_hand += list(rows["source"]).count("hand")
+        # A chunk holds few distinct label sets: each is split once.
+        for labels, times in Counter(rows["labels"]).items():
             for label in labels.split(";") if labels else ():
-                self.counts[label] = self.counts.get(label, 0) + 1
+                self.counts[label] = self.counts.get(label, 0) + times
 
 
 class Existing:
@@ -171,10 +174,10 @@ class Tagger:
         name (in order)."""
         state = self.model.state
         ids = state.category_ids
-        assigned = (scores >= state.thresholds).tolist()
-        labels = [join_labels(h) if h is not None else
-                  join_labels([c for c, a in zip(ids, row, strict=True) if a])
-                  for h, row in zip(hand_rows, assigned, strict=True)]
+        labels = _label_texts(ids, scores >= state.thresholds)
+        for i, hand in enumerate(hand_rows):
+            if hand is not None:
+                labels[i] = join_labels(hand)
         n = len(hand_rows)
         return {
             "id": papers["id"],
@@ -277,6 +280,28 @@ class Tagger:
             if bar is not None:
                 bar.close()
         return result
+
+
+def _label_texts(ids: Sequence[str], assigned: np.ndarray) -> list[str]:
+    """Each row's assigned categories (a papers x categories boolean matrix) joined as the
+    labels column writes them, in category order: looked up by the row's bits among every
+    combination (for up to 12 categories) rather than joined row by row."""
+    if len(ids) > _COMBINED_UP_TO:
+        return [join_labels([c for c, a in zip(ids, row, strict=True) if a])
+                for row in assigned.tolist()]
+    texts = _combinations(tuple(ids))
+    bits = assigned.astype(np.int64) @ (1 << np.arange(len(ids), dtype=np.int64))
+    return [texts[b] for b in bits.tolist()]
+
+
+_COMBINED_UP_TO = 12
+
+
+@functools.lru_cache(maxsize=4)
+def _combinations(ids: tuple[str, ...]) -> list[str]:
+    """The labels text of every subset of ``ids``, by its bits (bit j: category j)."""
+    return [join_labels([c for j, c in enumerate(ids) if bits >> j & 1])
+            for bits in range(1 << len(ids))]
 
 
 def _texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
