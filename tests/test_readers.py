@@ -622,3 +622,14 @@ def test_key_set_grows_and_answers_for_every_key():
     assert found.contains(keys[:50_000]).all()
     assert not found.contains(keys[50_000:]).any()
     assert not found.contains(twins).any()
+
+
+def test_a_json_line_whose_text_reads_like_a_csv_header_is_json_lines(tmp_path):
+    """A comma-separated ' title ' inside an object's text once made the sniffer take the
+    file for CSV and refuse it for lacking an abstract column (found by hypothesis)."""
+    path = tmp_path / "dump.jsonl"
+    path.write_text(json.dumps({"id": "x1", "title": "A title",
+                                "abstract": "Ablations, title, and more."}) + "\n",
+                    encoding="utf-8")
+    assert sniff_format(path) == "jsonl"
+    assert [p.title for p in read_file(path, log=ReadLog())] == ["A title"]

@@ -75,7 +75,9 @@ def sniff_format(path: Path) -> str:
 def _format_of(text: str) -> str:
     lines = [ln.strip() for ln in text.removeprefix("\ufeff").splitlines() if ln.strip()]
     first = lines[0] if lines else ""
-    if header_delimiter(first) is not None:
+    # A JSON object's line can look like a header ('..., title, ...' in its text); no CSV
+    # header starts with '{'.
+    if not first.startswith("{") and header_delimiter(first) is not None:
         return "csv"  # the CSV reader says which required column is missing, if any
     # JSON Lines when one of the first lines holds an object and most hold an object or another
     # JSON value (a broken line may come first; an array line is a bad record, not a listing).
