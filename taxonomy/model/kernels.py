@@ -83,12 +83,14 @@ def split_pieces(module: Any, data: bytes, starts: np.ndarray, ends: np.ndarray,
     occurrence), each document's count of pieces, and the distinct pieces as Arrow's string
     layout (offsets, then their bytes one after the other)."""
     n_docs = len(starts)
-    # A piece takes at least one byte and one separator, bar each document's last.
-    capacity = len(data) // 2 + n_docs + 1
+    spans = np.asarray(ends, dtype=np.int64) - np.asarray(starts, dtype=np.int64)
+    # A piece takes at least one byte and one separator, bar each document's last; distinct
+    # pieces take at most the documents' bytes (the loop checks both).
+    capacity = int((np.maximum(spans, 0) // 2 + 1).sum())
     codes = np.empty(capacity, dtype=np.int64)
     lengths = np.empty(n_docs, dtype=np.int64)
     offsets = np.empty(capacity + 1, dtype=np.int64)
-    chars = np.empty(max(len(data), 1), dtype=np.uint8)
+    chars = np.empty(max(int(np.maximum(spans, 0).sum()), 1), dtype=np.uint8)
     pieces, distinct = module.split_pieces(
         data, np.ascontiguousarray(starts, dtype=np.int64),
         np.ascontiguousarray(ends, dtype=np.int64), int(shortest), codes, lengths, offsets,
