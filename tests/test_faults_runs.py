@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="uses /proc, signals and rlimits")
 
-# Papers in the big dump: more than the 8 chunks of 2,000 tagged in-process, so a run starts
+# Papers in the big dump: more than the 4 chunks of 4,000 tagged in-process, so a run starts
 # worker processes before it finishes.
 BIG = 24_000
 SIGNALS = st.sampled_from([signal.SIGINT, signal.SIGTERM, signal.SIGKILL])

@@ -55,7 +55,7 @@ class Processes:
     only reads and writes. Workers load the model file once, check its sha256, and die with
     this process (see ``workers``); ``close`` stops them."""
 
-    def __init__(self, jobs: int = -1, warmup: int = 8):
+    def __init__(self, jobs: int = -1, warmup: int = 4):
         self.jobs, self.warmup = jobs, warmup
         self._pool: Any = None
 

@@ -41,7 +41,10 @@ from .scoring import Chunk
 if TYPE_CHECKING:
     import pandas as pd
 
-CHUNK = 2_000
+# Papers scored at a time. Per-chunk work (each distinct word's tokens and n-grams) shrinks
+# per paper as chunks grow; 4,000 took 3-9% less time than 2,000 for about 60 MB more per
+# worker.
+CHUNK = 4_000
 # The fields of a paper a tagged row shows or is scored from.
 _TAGGED = ("id", "title", "abstract", "date", "url")
 
