@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import paths
+from .. import _compiled, paths
 from ..errors import OutputError
 from ..io.atomic import exclusive
 from ..io.columns import PaperBatch, rebatched
@@ -42,9 +42,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # Papers scored at a time. Per-chunk work (each distinct word's tokens and n-grams) shrinks
-# per paper as chunks grow; 4,000 took 3-9% less time than 2,000 for about 60 MB more per
-# worker.
+# per paper as chunks grow; with the C loops 4,000 took 3-9% less time than 2,000 for about
+# 60 MB more per worker. Without them numpy's whole-chunk arrays double too, and the tree
+# passed 1 GB at 200k abstracts: such builds keep 2,000.
 CHUNK = 4_000
+CHUNK_WITHOUT_C = 2_000
 # The fields of a paper a tagged row shows or is scored from.
 _TAGGED = ("id", "title", "abstract", "date", "url")
 
@@ -212,7 +214,7 @@ class Tagger:
         reference_date: dt.date | None = None,
         fmt: str | None = None,
         encoding: str | None = None,
-        chunk_size: int = CHUNK,
+        chunk_size: int | None = None,
         on_wait: Callable[[], None] | None = None,
     ) -> TagResult:
         """Tag every unique paper in ``inputs`` into ``out`` (replaced atomically). With
@@ -227,6 +229,8 @@ class Tagger:
         """
         check_inputs(inputs, fmt=fmt, encoding=encoding)
         refuse_inputs(out, inputs)
+        if chunk_size is None:
+            chunk_size = CHUNK if _compiled.module() is not None else CHUNK_WITHOUT_C
         executor = executor if executor is not None else Processes()
         expect = getattr(executor, "expect", None)  # optional for executors written elsewhere
         if expect is not None:
