@@ -25,6 +25,24 @@ check(const Py_buffer *b, Py_ssize_t size, const char *name, Py_ssize_t *count)
     return 0;
 }
 
+/* Whether an output buffer shares memory with any of the other buffers: a loop would then
+ * overwrite what it checked (or what it still reads). */
+static int
+overlapping(const char *name, const Py_buffer *out, const Py_buffer *const *others, int n)
+{
+    const char *x = out->buf;
+    for (int i = 0; i < n; i++) {
+        const char *y = others[i]->buf;
+        if (others[i] != out && out->len > 0 && others[i]->len > 0 && x < y + others[i]->len
+            && y < x + out->len) {
+            PyErr_Format(PyExc_ValueError, "%s: an output shares memory with another array",
+                         name);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* A hash table from uint64 keys to int64 values as features._Lookup builds it, its keys and
  * values interleaved (pairs[2 i], pairs[2 i + 1]: one cache line per probe), 2**bits slots,
  * Fibonacci hashing, linear probing; an empty slot's key is all ones. */
@@ -48,7 +66,11 @@ table_of(const Py_buffer *b, int bits, const char *name, Table *t)
     t->pairs = b->buf;
     t->mask = ((uint64_t)1 << bits) - 1;
     t->shift = 64 - bits;
-    return 0;
+    for (uint64_t i = 0; i <= t->mask; i++) /* a probe ends at an empty slot: there must be one */
+        if (t->pairs[2 * i] == 0xFFFFFFFFFFFFFFFFULL)
+            return 0;
+    PyErr_Format(PyExc_ValueError, "%s: the table has no empty slot", name);
+    return -1;
 }
 
 /* The value stored under key, or -1. */
@@ -110,11 +132,17 @@ char_linear(PyObject *Py_UNUSED(self), PyObject *args)
         || check(&out_buf, 8, "out", &n_out))
         goto done;
     const Py_ssize_t n_docs = n_starts - 1, n_words = n_gram_starts - 1;
-    if (n_docs < 0 || n_words < 0 || width < 0 || columns <= width || n_counts != n_ids
-        || n_table % columns != 0
-        || n_out != n_docs * width) {
+    if (n_docs < 0 || n_words < 0 || width < 0 || width > 4096 || columns <= width
+        || columns > 4096 || n_counts != n_ids || n_table % columns != 0
+        || (n_docs == 0 ? n_out != 0 : n_out % n_docs != 0 || n_out / n_docs != width)) {
         PyErr_SetString(PyExc_ValueError, "char_linear: array sizes do not agree");
         goto done;
+    }
+    {
+        const Py_buffer *inputs[] = {&bufs[0], &bufs[1], &bufs[2], &bufs[3], &bufs[4], &bufs[5],
+                                     &bufs[6]};
+        if (overlapping("char_linear", &out_buf, inputs, 7))
+            goto done;
     }
     const int64_t *doc_starts = bufs[0].buf, *word_codes = bufs[1].buf, *gram_starts = bufs[2].buf;
     const int32_t *gram_ids = bufs[3].buf;
@@ -132,7 +160,21 @@ char_linear(PyObject *Py_UNUSED(self), PyObject *args)
         if (word_codes[i] < 0 || word_codes[i] >= n_words)
             goto bad;
     for (Py_ssize_t i = 0; i < n_ids; i++)
-        if (gram_ids[i] < 0 || gram_ids[i] >= n_grams)
+        if (gram_ids[i] < 0 || gram_ids[i] >= n_grams
+            || !(gram_counts[i] >= 1.0 && gram_counts[i] <= 65535.0
+                 && gram_counts[i] == floor(gram_counts[i])))
+            goto bad; /* a count below 1 would list an n-gram twice; not whole, misread */
+    /* Counts are summed in int32: no document may reach 2**31 n-grams (bounded by its words
+     * times the most n-grams any word has). */
+    double most = 0.0;
+    for (Py_ssize_t w = 0; w < n_words; w++) {
+        double total = 0.0;
+        for (int64_t e = gram_starts[w]; e < gram_starts[w + 1]; e++)
+            total += gram_counts[e];
+        most = total > most ? total : most;
+    }
+    for (Py_ssize_t d = 0; d < n_docs; d++)
+        if ((double)(doc_starts[d + 1] - doc_starts[d]) * most >= (double)INT32_MAX)
             goto bad;
 
     int32_t *counts = calloc(n_grams ? n_grams : 1, sizeof(int32_t));
@@ -206,11 +248,13 @@ hash_bytes(const unsigned char *p, Py_ssize_t n)
 /* split_pieces(data, starts, ends, shortest, codes, lengths, offsets, chars)
  *
  * Splits document d, the bytes data[starts[d]:ends[d]] (int64 bounds), at spaces (0x20),
- * keeping pieces of at least `shortest` bytes, and numbers the distinct pieces in order of
- * first occurrence. Writes each kept piece's number in turn into codes (int64), each
- * document's count of pieces into lengths (int64), and the distinct pieces' bytes one after
- * the other into chars, piece k being chars[offsets[k]:offsets[k + 1]] (int64). Returns
- * (pieces, distinct pieces); a ValueError if an output is too small.
+ * keeping pieces of at least `shortest` bytes (bytes, not characters: the callers' non-ASCII
+ * pieces are runs of two or more word characters, or non-empty words, so both agree), and
+ * numbers the distinct pieces in order of first occurrence. Writes each kept piece's number
+ * in turn into codes (int64), each document's count of pieces into lengths (int64), and the
+ * distinct pieces' bytes one after the other into chars, piece k being
+ * chars[offsets[k]:offsets[k + 1]] (int64). Returns (pieces, distinct pieces); a ValueError
+ * if an output is too small.
  */
 static PyObject *
 split_pieces(PyObject *Py_UNUSED(self), PyObject *args)
@@ -234,6 +278,15 @@ split_pieces(PyObject *Py_UNUSED(self), PyObject *args)
     if (n_ends != n_docs || n_lengths != n_docs || n_offsets < 1 || shortest < 1) {
         PyErr_SetString(PyExc_ValueError, "split_pieces: array sizes do not agree");
         goto done;
+    }
+    {
+        const Py_buffer *all[] = {&data, &starts_buf, &ends_buf, &codes_buf, &lengths_buf,
+                                  &offsets_buf, &chars_buf};
+        if (overlapping("split_pieces", &codes_buf, all, 7)
+            || overlapping("split_pieces", &lengths_buf, all, 7)
+            || overlapping("split_pieces", &offsets_buf, all, 7)
+            || overlapping("split_pieces", &chars_buf, all, 7))
+            goto done;
     }
     const unsigned char *bytes = data.buf;
     const int64_t *starts = starts_buf.buf, *ends = ends_buf.buf;
@@ -396,17 +449,17 @@ radix_sort_int32(int32_t *a, int32_t *tmp, Py_ssize_t n, int passes)
     }
 }
 
-/* word_features(tokens, doc_starts, unigram, keys, values, bits, size, idf, sublinear, logs,
+/* word_features(tokens, doc_starts, unigram, pairs, bits, size, idf, sublinear, logs,
  *               unigrams, bigrams, indptr, indices, data)
  *
  * The word block's TF-IDF rows (see WordBlock in taxonomy/model/features.py). Document d is
  * the tokens[doc_starts[d]:doc_starts[d + 1]] (int64): a token's id below `size`, size - 1
  * for one outside the vocabulary, -1 for a stop word (dropped before pairs are formed). With
  * `unigrams`, token t counts feature unigram[t] (int64, -1: none); with `bigrams`, two
- * tokens in a row, both in the vocabulary, count the feature that the hash table (keys
- * uint64, values int64, 2**bits slots, Fibonacci hashing, linear probing; see _Lookup)
- * holds for first * size + second. Writes CSR rows, indices sorted (int32), each row's
- * (1 + log count, with sublinear) * idf L2-normalized; returns the number of entries.
+ * tokens in a row, both in the vocabulary, count the feature that the hash table pairs (see
+ * Table, 2**bits slots) holds for first * size + second. Writes CSR rows, indices sorted
+ * (int32), each row's (1 + log count, with sublinear) * idf L2-normalized; returns the number
+ * of entries.
  */
 static PyObject *
 word_features(PyObject *Py_UNUSED(self), PyObject *args)
@@ -432,9 +485,17 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
         || check(&out[1], 4, "indices", &n_indices) || check(&out[2], 8, "data", &n_data))
         goto done;
     if (n_starts < 1 || n_indptr != n_starts || n_unigram != size || size < 1
-        || n_data != n_indices || n_idf >= INT32_MAX) {
+        || n_data != n_indices || n_idf >= INT32_MAX || n_tokens >= INT32_MAX / 2) {
         PyErr_SetString(PyExc_ValueError, "word_features: array sizes do not agree");
         goto done;
+    }
+    {
+        const Py_buffer *all[] = {&bufs[0], &bufs[1], &bufs[2], &bufs[3], &bufs[5], &bufs[6],
+                                  &out[0], &out[1], &out[2]};
+        if (overlapping("word_features", &out[0], all, 9)
+            || overlapping("word_features", &out[1], all, 9)
+            || overlapping("word_features", &out[2], all, 9))
+            goto done;
     }
     const int64_t *tokens = bufs[0].buf, *doc_starts = bufs[1].buf, *unigram = bufs[2].buf;
     const double *idf = bufs[5].buf, *logs = bufs[6].buf;
@@ -535,20 +596,20 @@ done:
     free(counts);
     free(seen);
     for (int i = 0; i < 7; i++)
-        PyBuffer_Release(&bufs[i]); /* bufs[4] is unused, and releasing it does nothing */
+        PyBuffer_Release(&bufs[i]); /* bufs[4] is unused: releasing an empty one does nothing */
     for (int i = 0; i < 3; i++)
         PyBuffer_Release(&out[i]);
     return result;
 }
 
-/* word_grams(data, offsets, keys, values, bits, shortest, longest, indptr, indices, counts)
+/* word_grams(data, offsets, pairs, bits, shortest, longest, indptr, indices, counts)
  *
  * The vocabulary n-grams (n from shortest to longest, at most 7) of ASCII words: word w is
  * data[offsets[w]:offsets[w + 1]], padded with a space each side as scikit-learn's char_wb
  * does. Each n-gram is packed into an integer (its length, then its bytes, 8 bits each, as
- * CharBlock._packed_vocabulary packs the vocabulary) and looked up in the hash table (keys
- * uint64, values int64, 2**bits slots; see features._Lookup). Writes a CSR matrix of words x
- * n-grams: indptr (int64), indices sorted (int32), counts (float64); returns its entries.
+ * CharBlock._packed_vocabulary packs the vocabulary) and looked up in the hash table pairs
+ * (see Table, 2**bits slots). Writes a CSR matrix of words x n-grams: indptr (int64), indices
+ * sorted (int32), counts (float64); returns its entries.
  */
 static PyObject *
 word_grams(PyObject *Py_UNUSED(self), PyObject *args)
@@ -573,6 +634,14 @@ word_grams(PyObject *Py_UNUSED(self), PyObject *args)
         || shortest < 1 || longest < shortest || longest > 7) {
         PyErr_SetString(PyExc_ValueError, "word_grams: array sizes do not agree");
         goto done;
+    }
+    {
+        const Py_buffer *all[] = {&data, &offsets_buf, &pairs_buf, &indptr_buf, &indices_buf,
+                                  &counts_buf};
+        if (overlapping("word_grams", &indptr_buf, all, 6)
+            || overlapping("word_grams", &indices_buf, all, 6)
+            || overlapping("word_grams", &counts_buf, all, 6))
+            goto done;
     }
     const unsigned char *bytes = data.buf;
     const int64_t *offsets = offsets_buf.buf;
@@ -644,15 +713,15 @@ done:
     return result;
 }
 
-/* term_counts(tokens, doc_starts, keys, values, bits, size, node_starts, node_categories, out)
+/* term_counts(tokens, doc_starts, pairs, bits, size, node_starts, node_categories, width, out)
  *
  * How often each category's terms occur in each document (see TermBlock in
  * taxonomy/model/features.py). Document d is tokens[doc_starts[d]:doc_starts[d + 1]]
  * (int64): a token's id among the terms' tokens (below size), or -1 for a token of no term.
- * The terms form a trie: node 0 is the root; the hash table (keys uint64, values int64,
- * 2**bits slots; see features._Lookup) maps node * size + token to the child node, and node
- * k ends the terms of categories node_categories[node_starts[k]:node_starts[k + 1]]. Adds
- * each match to out (documents x categories, float64).
+ * The terms form a trie: node 0 is the root; the hash table pairs (see Table) maps
+ * node * size + token to the child node, and node k ends the terms of categories
+ * node_categories[node_starts[k]:node_starts[k + 1]]. Adds each match to out (documents x
+ * width categories, float64).
  */
 static PyObject *
 term_counts(PyObject *Py_UNUSED(self), PyObject *args)
@@ -661,9 +730,10 @@ term_counts(PyObject *Py_UNUSED(self), PyObject *args)
     Py_buffer out_buf = {0};
     int bits;
     long long size;
+    Py_ssize_t width;
     PyObject *result = NULL;
-    if (!PyArg_ParseTuple(args, "y*y*y*iLy*y*w*", &bufs[0], &bufs[1], &bufs[2], &bits, &size,
-                          &bufs[4], &bufs[5], &out_buf))
+    if (!PyArg_ParseTuple(args, "y*y*y*iLy*y*nw*", &bufs[0], &bufs[1], &bufs[2], &bits, &size,
+                          &bufs[4], &bufs[5], &width, &out_buf))
         return NULL;
     Py_ssize_t n_tokens, n_starts, n_nodes1, n_categories, n_out;
     Table pairs;
@@ -674,11 +744,16 @@ term_counts(PyObject *Py_UNUSED(self), PyObject *args)
         || check(&out_buf, 8, "out", &n_out))
         goto done;
     const Py_ssize_t n_docs = n_starts - 1, n_nodes = n_nodes1 - 1;
-    if (n_docs < 0 || n_nodes < 1 || size < 1 || (n_docs > 0 && n_out % n_docs != 0)) {
+    if (n_docs < 0 || n_nodes < 1 || size < 1 || width < 0 || width > 4096
+        || (n_docs == 0 ? n_out != 0 : n_out % n_docs != 0 || n_out / n_docs != width)) {
         PyErr_SetString(PyExc_ValueError, "term_counts: array sizes do not agree");
         goto done;
     }
-    const Py_ssize_t width = n_docs > 0 ? n_out / n_docs : 0;
+    {
+        const Py_buffer *inputs[] = {&bufs[0], &bufs[1], &bufs[2], &bufs[4], &bufs[5]};
+        if (overlapping("term_counts", &out_buf, inputs, 5))
+            goto done;
+    }
     const int64_t *tokens = bufs[0].buf, *doc_starts = bufs[1].buf;
     const int64_t *node_starts = bufs[4].buf, *node_categories = bufs[5].buf;
     double *out = out_buf.buf;
@@ -752,10 +827,17 @@ expand_pieces(PyObject *Py_UNUSED(self), PyObject *args)
     int bad = n_kinds < 0 || n_out_lengths != n_docs;
     Py_ssize_t total = 0;
     for (Py_ssize_t d = 0; d < n_docs && !bad; d++) {
-        bad = lengths[d] < 0;
-        total += lengths[d];
+        bad = lengths[d] < 0 || lengths[d] > n_items - total; /* the sum never overflows */
+        total += bad ? 0 : lengths[d];
     }
     bad = bad || total != n_items;
+    {
+        const Py_buffer *all[] = {&bufs[0], &bufs[1], &bufs[2], &bufs[3], &out_buf,
+                                  &out_lengths_buf};
+        if (!bad && (overlapping("expand_pieces", &out_buf, all, 6)
+                     || overlapping("expand_pieces", &out_lengths_buf, all, 6)))
+            goto done;
+    }
     for (Py_ssize_t k = 0; k <= n_kinds && !bad; k++)
         bad = starts[k] < (k ? starts[k - 1] : 0) || starts[k] > n_pieces;
     for (Py_ssize_t i = 0; i < n_items && !bad; i++)
@@ -822,20 +904,24 @@ plain_object_lines(PyObject *Py_UNUSED(self), PyObject *args)
         const Py_ssize_t start = i;
         int in_string = 0;
         Py_ssize_t depth = 0;
-        for (; p[i] != '\n'; i++) {
+        /* Every scan is bounded by n too: the body's last newline was checked, but a
+         * writable body could change while the GIL is released. */
+        for (; i < n && p[i] != '\n'; i++) {
             if (in_string) /* most bytes: run to the next quote, backslash or newline */
-                while (p[i] != '"' && p[i] != '\\' && p[i] != '\n')
+                while (i < n && p[i] != '"' && p[i] != '\\' && p[i] != '\n')
                     i++;
+            if (i >= n)
+                break;
             const unsigned char c = p[i];
             if (c == '\n')
                 break;
             if (c == '\\') { /* a run of backslashes: an odd one escapes a quote after it */
                 Py_ssize_t run = 0;
-                while (p[i] == '\\') {
+                while (i < n && p[i] == '\\') {
                     run++;
                     i++;
                 }
-                if (p[i] == '\n')
+                if (i >= n || p[i] == '\n')
                     break;
                 if (p[i] == '"' && run % 2 == 1)
                     continue; /* escaped: not a quote */
@@ -859,8 +945,10 @@ plain_object_lines(PyObject *Py_UNUSED(self), PyObject *args)
                 }
             }
         }
-        if (!ok)
+        if (!ok || i >= n) {
+            ok = 0;
             break;
+        }
         /* p[i] is this line's newline. */
         const unsigned char last = i > start ? p[i - 1] : '\n';
         if (in_string || !(last == '}' || (last == '\r' && i - 2 >= start && p[i - 2] == '}')))

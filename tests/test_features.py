@@ -378,3 +378,42 @@ def test_the_compiled_expansion_refuses_inconsistent_arrays():
         with pytest.raises(ValueError, match="expand_pieces"):
             kernels.expand_pieces(module, np.array(items), np.array(doc_lengths), starts,
                                   pieces)
+
+
+@needs_compiled
+def test_the_compiled_loops_refuse_what_would_overrun_or_hang():
+    """Inputs of the right types that once got past the loops' checks (a review found them):
+    each is now a ValueError, never a stray write, read or endless probe."""
+    module = kernels.compiled()
+    one = dict(doc_starts=np.array([0, 3]), word_codes=np.array([0, 0, 0]),
+               gram_starts=np.array([0, 3]), gram_ids=np.zeros(3, np.int32))
+    for counts in (np.zeros(3), np.full(3, -5.0), np.full(3, np.nan), np.full(3, 1.5)):
+        with pytest.raises(ValueError, match="char_linear"):  # an n-gram listed twice
+            kernels.char_linear(module, *one.values(), counts, np.ones(1), np.ones((1, 2)),
+                                True, 1.0)
+    with pytest.raises(ValueError, match="char_linear"):  # docs x width wrapping to 0
+        module.char_linear(np.arange(9, dtype=np.int64), np.zeros(8, np.int64),
+                           np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0),
+                           np.zeros(0), 2**61, 2**61 + 1, True, kernels.log_table(), 1.0,
+                           np.empty(0))
+    starts = np.array([0, 2, 3])
+    with pytest.raises(ValueError, match="expand_pieces"):  # lengths summing past 2**63
+        module.expand_pieces(np.zeros(1, np.int64), np.array([2**62] * 3 + [2**62 + 1]),
+                             starts, np.zeros(3, np.int64), np.empty(8, np.int64),
+                             np.empty(4, np.int64))
+    full = np.array([5, 0, 6, 0], dtype=np.uint64)  # two slots, neither empty
+    with pytest.raises(ValueError, match="no empty slot"):
+        module.term_counts(np.array([0, 1], np.int64), np.array([0, 2], np.int64), full, 1, 2,
+                           np.array([0, 0, 1], np.int64), np.array([0], np.int64), 1,
+                           np.empty((1, 1)))
+    shared = np.zeros(16, dtype=np.int64)  # an output laid over an input
+    shared[1] = 1  # one document of one item (item 0)
+    with pytest.raises(ValueError, match="shares memory"):
+        module.expand_pieces(shared[:1], shared[1:2], starts, np.zeros(3, np.int64),
+                             shared[:4], np.empty(1, np.int64))
+
+
+@needs_compiled
+def test_the_compiled_term_loop_takes_a_chunk_of_no_documents():
+    block = TermBlock(TERMS, TOKENS)
+    assert block.transform(tokenized([], TOKENS)).shape == (0, len(TERMS))

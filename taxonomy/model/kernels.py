@@ -62,7 +62,8 @@ def char_linear(module: Any, doc_starts: np.ndarray, word_codes: np.ndarray,
     # whole 64-byte cache lines (and aligned to them): one line fetched per n-gram.
     columns = -(-(width + 1) // 8) * 8
     table = _aligned((len(idf), columns))
-    np.multiply(np.asarray(idf, dtype=np.float64)[:, None], weights, out=table[:, :width])
+    idf = np.asarray(idf, dtype=np.float64)
+    np.multiply(idf[:, None], weights, out=table[:, :width])
     np.square(idf, out=table[:, width])
     table[:, width + 1:] = 0.0
     out = np.empty((len(doc_starts) - 1, width))
@@ -160,7 +161,7 @@ def term_counts(module: Any, tokens: np.ndarray, lengths: np.ndarray, pairs: np.
         np.ascontiguousarray(tokens, dtype=np.int64), starts,
         np.ascontiguousarray(pairs, dtype=np.uint64), int(bits), int(size),
         np.ascontiguousarray(node_starts, dtype=np.int64),
-        np.ascontiguousarray(node_categories, dtype=np.int64), out)
+        np.ascontiguousarray(node_categories, dtype=np.int64), int(width), out)
     return out
 
 
