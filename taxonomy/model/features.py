@@ -1,13 +1,15 @@
-"""The model's feature blocks, fitted by scikit-learn and scored with numpy alone.
+"""The model's feature blocks, fitted by scikit-learn and scored without it.
 
 - ``WordBlock``: TF-IDF of word uni- and bi-grams (stop words removed);
 - ``CharBlock``: TF-IDF of character 3-5-grams inside word boundaries (``char_wb``), which
   sees word forms the seeds never used (``checkpoint``/``checkpointing``/``recompute``);
 - ``TermBlock``: per category, how often the taxonomy file's indicative terms occur.
 
-Each block's ``transform`` works on a whole chunk of documents at once with numpy, and equals
+Each block's ``transform`` works on a whole chunk of documents at once, and equals
 scikit-learn's ``TfidfVectorizer.transform`` for the same vocabulary and idf (tests check
-it with hypothesis): tokens are looked up once each, never one n-gram string at a time.
+it with hypothesis): tokens are looked up once each, never one n-gram string at a time. The
+per-document counting runs in the package's C loops where the build has them
+(:mod:`.kernels`), else with numpy over the whole chunk; both give the same numbers.
 """
 
 from __future__ import annotations
