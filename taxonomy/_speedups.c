@@ -43,6 +43,30 @@ overlapping(const char *name, const Py_buffer *out, const Py_buffer *const *othe
     return 0;
 }
 
+/* Whether 0 <= a[0] <= a[1] <= ... <= a[n - 1] <= limit: CSR-style starts that index safely
+ * into an array of limit items. */
+static int
+ascending(const int64_t *a, Py_ssize_t n, int64_t limit)
+{
+    int64_t before = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (a[i] < before || a[i] > limit)
+            return 0;
+        before = a[i];
+    }
+    return 1;
+}
+
+/* Whether every a[i] lies in [low, high). */
+static int
+within(const int64_t *a, Py_ssize_t n, int64_t low, int64_t high)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (a[i] < low || a[i] >= high)
+            return 0;
+    return 1;
+}
+
 /* A hash table from uint64 keys to int64 values as features._Lookup builds it, its keys and
  * values interleaved (pairs[2 i], pairs[2 i + 1]: one cache line per probe), 2**bits slots,
  * Fibonacci hashing, linear probing; an empty slot's key is all ones. */
@@ -52,9 +76,10 @@ typedef struct {
     int shift;
 } Table;
 
-/* The table of a buffer of 2**(bits + 1) uint64, or -1 with a ValueError. */
+/* The table of a buffer of 2**(bits + 1) uint64 whose values (where a key is stored) lie in
+ * [0, high), or -1 with a ValueError. */
 static int
-table_of(const Py_buffer *b, int bits, const char *name, Table *t)
+table_of(const Py_buffer *b, int bits, int64_t high, const char *name, Table *t)
 {
     Py_ssize_t n;
     if (check(b, 8, name, &n))
@@ -66,11 +91,21 @@ table_of(const Py_buffer *b, int bits, const char *name, Table *t)
     t->pairs = b->buf;
     t->mask = ((uint64_t)1 << bits) - 1;
     t->shift = 64 - bits;
-    for (uint64_t i = 0; i <= t->mask; i++) /* a probe ends at an empty slot: there must be one */
+    int empty = 0; /* a probe ends at an empty slot: there must be one */
+    for (uint64_t i = 0; i <= t->mask; i++) {
+        const int64_t value = (int64_t)t->pairs[2 * i + 1];
         if (t->pairs[2 * i] == 0xFFFFFFFFFFFFFFFFULL)
-            return 0;
-    PyErr_Format(PyExc_ValueError, "%s: the table has no empty slot", name);
-    return -1;
+            empty = 1;
+        else if (value < 0 || value >= high) {
+            PyErr_Format(PyExc_ValueError, "%s: an index is out of range", name);
+            return -1;
+        }
+    }
+    if (!empty) {
+        PyErr_Format(PyExc_ValueError, "%s: the table has no empty slot", name);
+        return -1;
+    }
+    return 0;
 }
 
 /* The value stored under key, or -1. */
@@ -86,18 +121,6 @@ table_get(const Table *t, uint64_t key)
             return -1;
         slot = (slot + 1) & t->mask;
     }
-}
-
-/* Whether every value of the table lies in [low, high). */
-static int
-table_values_within(const Table *t, int64_t low, int64_t high)
-{
-    for (uint64_t i = 0; i <= t->mask; i++) {
-        const int64_t v = (int64_t)t->pairs[2 * i + 1];
-        if (v < low || v >= high)
-            return 0;
-    }
-    return 1;
 }
 
 /* char_linear(doc_starts, word_codes, gram_starts, gram_ids, gram_counts, table, width,
@@ -150,15 +173,9 @@ char_linear(PyObject *Py_UNUSED(self), PyObject *args)
     double *out = out_buf.buf;
     const Py_ssize_t n_grams = n_table / columns;
     /* Every index is checked before use: a bad array is an error, never a stray read. */
-    for (Py_ssize_t d = 0; d <= n_docs; d++)
-        if (doc_starts[d] < (d ? doc_starts[d - 1] : 0) || doc_starts[d] > n_codes)
-            goto bad;
-    for (Py_ssize_t w = 0; w <= n_words; w++)
-        if (gram_starts[w] < (w ? gram_starts[w - 1] : 0) || gram_starts[w] > n_ids)
-            goto bad;
-    for (Py_ssize_t i = 0; i < n_codes; i++)
-        if (word_codes[i] < 0 || word_codes[i] >= n_words)
-            goto bad;
+    if (!ascending(doc_starts, n_starts, n_codes) || !ascending(gram_starts, n_gram_starts, n_ids)
+        || !within(word_codes, n_codes, 0, n_words))
+        goto bad;
     for (Py_ssize_t i = 0; i < n_ids; i++)
         if (gram_ids[i] < 0 || gram_ids[i] >= n_grams
             || !(gram_counts[i] >= 1.0 && gram_counts[i] <= 65535.0
@@ -464,7 +481,7 @@ radix_sort_int32(int32_t *a, int32_t *tmp, Py_ssize_t n, int passes)
 static PyObject *
 word_features(PyObject *Py_UNUSED(self), PyObject *args)
 {
-    Py_buffer bufs[7] = {{0}};
+    Py_buffer bufs[6] = {{0}};
     Py_buffer out[3] = {{0}};
     int bits, sublinear, unigrams, bigrams;
     long long size;
@@ -472,15 +489,14 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
     int32_t *counts = NULL;
     int32_t *seen = NULL;
     if (!PyArg_ParseTuple(args, "y*y*y*y*iLy*py*ppw*w*w*", &bufs[0], &bufs[1], &bufs[2],
-                          &bufs[3], &bits, &size, &bufs[5], &sublinear, &bufs[6], &unigrams,
+                          &bufs[3], &bits, &size, &bufs[4], &sublinear, &bufs[5], &unigrams,
                           &bigrams, &out[0], &out[1], &out[2]))
         return NULL;
     Py_ssize_t n_tokens, n_starts, n_unigram, n_idf, n_logs, n_indptr, n_indices, n_data;
     Table pairs;
     if (check(&bufs[0], 8, "tokens", &n_tokens) || check(&bufs[1], 8, "doc_starts", &n_starts)
         || check(&bufs[2], 8, "unigram", &n_unigram)
-        || table_of(&bufs[3], bits, "word_features: bigrams", &pairs)
-        || check(&bufs[5], 8, "idf", &n_idf) || check(&bufs[6], 8, "logs", &n_logs)
+        || check(&bufs[4], 8, "idf", &n_idf) || check(&bufs[5], 8, "logs", &n_logs)
         || check(&out[0], 8, "indptr", &n_indptr)
         || check(&out[1], 4, "indices", &n_indices) || check(&out[2], 8, "data", &n_data))
         goto done;
@@ -489,8 +505,10 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
         PyErr_SetString(PyExc_ValueError, "word_features: array sizes do not agree");
         goto done;
     }
+    if (table_of(&bufs[3], bits, n_idf, "word_features: bigrams", &pairs))
+        goto done;
     {
-        const Py_buffer *all[] = {&bufs[0], &bufs[1], &bufs[2], &bufs[3], &bufs[5], &bufs[6],
+        const Py_buffer *all[] = {&bufs[0], &bufs[1], &bufs[2], &bufs[3], &bufs[4], &bufs[5],
                                   &out[0], &out[1], &out[2]};
         if (overlapping("word_features", &out[0], all, 9)
             || overlapping("word_features", &out[1], all, 9)
@@ -498,22 +516,16 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
             goto done;
     }
     const int64_t *tokens = bufs[0].buf, *doc_starts = bufs[1].buf, *unigram = bufs[2].buf;
-    const double *idf = bufs[5].buf, *logs = bufs[6].buf;
+    const double *idf = bufs[4].buf, *logs = bufs[5].buf;
     int64_t *indptr = out[0].buf;
     int32_t *indices = out[1].buf;
     double *data = out[2].buf;
     const Py_ssize_t n_docs = n_starts - 1;
-    for (Py_ssize_t d = 0; d <= n_docs; d++)
-        if (doc_starts[d] < (d ? doc_starts[d - 1] : 0) || doc_starts[d] > n_tokens)
-            goto bad;
-    for (Py_ssize_t i = 0; i < n_tokens; i++)
-        if (tokens[i] < -1 || tokens[i] >= size)
-            goto bad;
+    if (!ascending(doc_starts, n_starts, n_tokens) || !within(tokens, n_tokens, -1, size))
+        goto bad;
     for (Py_ssize_t i = 0; i < size; i++)
         if (unigram[i] >= n_idf)
             goto bad;
-    if (!table_values_within(&pairs, -1, n_idf))
-        goto bad;
     counts = calloc(n_idf ? n_idf : 1, sizeof(int32_t));
     seen = malloc(2 * (n_idf ? n_idf : 1) * sizeof(int32_t));
     if (!counts || !seen) {
@@ -595,8 +607,8 @@ bad:
 done:
     free(counts);
     free(seen);
-    for (int i = 0; i < 7; i++)
-        PyBuffer_Release(&bufs[i]); /* bufs[4] is unused: releasing an empty one does nothing */
+    for (int i = 0; i < 6; i++)
+        PyBuffer_Release(&bufs[i]);
     for (int i = 0; i < 3; i++)
         PyBuffer_Release(&out[i]);
     return result;
@@ -625,7 +637,7 @@ word_grams(PyObject *Py_UNUSED(self), PyObject *args)
     Py_ssize_t n_data, n_offsets, n_indptr, capacity, n_counts;
     Table pairs;
     if (check(&data, 1, "data", &n_data) || check(&offsets_buf, 8, "offsets", &n_offsets)
-        || table_of(&pairs_buf, bits, "word_grams: vocabulary", &pairs)
+        || table_of(&pairs_buf, bits, INT32_MAX, "word_grams: vocabulary", &pairs)
         || check(&indptr_buf, 8, "indptr", &n_indptr)
         || check(&indices_buf, 4, "indices", &capacity)
         || check(&counts_buf, 8, "counts", &n_counts))
@@ -649,13 +661,8 @@ word_grams(PyObject *Py_UNUSED(self), PyObject *args)
     int32_t *indices = indices_buf.buf;
     double *counts = counts_buf.buf;
     const Py_ssize_t n_words = n_offsets - 1;
-    for (Py_ssize_t w = 0; w <= n_words; w++)
-        if (offsets[w] < (w ? offsets[w - 1] : 0) || offsets[w] > n_data) {
-            PyErr_SetString(PyExc_ValueError, "word_grams: a word is out of range");
-            goto done;
-        }
-    if (!table_values_within(&pairs, -1, INT32_MAX)) {
-        PyErr_SetString(PyExc_ValueError, "word_grams: an index is out of range");
+    if (!ascending(offsets, n_offsets, n_data)) {
+        PyErr_SetString(PyExc_ValueError, "word_grams: a word is out of range");
         goto done;
     }
     Py_ssize_t n_entries = 0;
@@ -726,21 +733,20 @@ done:
 static PyObject *
 term_counts(PyObject *Py_UNUSED(self), PyObject *args)
 {
-    Py_buffer bufs[6] = {{0}};
+    Py_buffer bufs[5] = {{0}};
     Py_buffer out_buf = {0};
     int bits;
     long long size;
     Py_ssize_t width;
     PyObject *result = NULL;
     if (!PyArg_ParseTuple(args, "y*y*y*iLy*y*nw*", &bufs[0], &bufs[1], &bufs[2], &bits, &size,
-                          &bufs[4], &bufs[5], &width, &out_buf))
+                          &bufs[3], &bufs[4], &width, &out_buf))
         return NULL;
     Py_ssize_t n_tokens, n_starts, n_nodes1, n_categories, n_out;
     Table pairs;
     if (check(&bufs[0], 8, "tokens", &n_tokens) || check(&bufs[1], 8, "doc_starts", &n_starts)
-        || table_of(&bufs[2], bits, "term_counts: edges", &pairs)
-        || check(&bufs[4], 8, "node_starts", &n_nodes1)
-        || check(&bufs[5], 8, "node_categories", &n_categories)
+        || check(&bufs[3], 8, "node_starts", &n_nodes1)
+        || check(&bufs[4], 8, "node_categories", &n_categories)
         || check(&out_buf, 8, "out", &n_out))
         goto done;
     const Py_ssize_t n_docs = n_starts - 1, n_nodes = n_nodes1 - 1;
@@ -749,28 +755,20 @@ term_counts(PyObject *Py_UNUSED(self), PyObject *args)
         PyErr_SetString(PyExc_ValueError, "term_counts: array sizes do not agree");
         goto done;
     }
+    if (table_of(&bufs[2], bits, n_nodes, "term_counts: edges", &pairs))
+        goto done;
     {
-        const Py_buffer *inputs[] = {&bufs[0], &bufs[1], &bufs[2], &bufs[4], &bufs[5]};
+        const Py_buffer *inputs[] = {&bufs[0], &bufs[1], &bufs[2], &bufs[3], &bufs[4]};
         if (overlapping("term_counts", &out_buf, inputs, 5))
             goto done;
     }
     const int64_t *tokens = bufs[0].buf, *doc_starts = bufs[1].buf;
-    const int64_t *node_starts = bufs[4].buf, *node_categories = bufs[5].buf;
+    const int64_t *node_starts = bufs[3].buf, *node_categories = bufs[4].buf;
     double *out = out_buf.buf;
-    for (Py_ssize_t d = 0; d <= n_docs; d++)
-        if (doc_starts[d] < (d ? doc_starts[d - 1] : 0) || doc_starts[d] > n_tokens)
-            goto bad;
-    for (Py_ssize_t i = 0; i < n_tokens; i++)
-        if (tokens[i] < -1 || tokens[i] >= size)
-            goto bad;
-    if (!table_values_within(&pairs, -1, n_nodes))
+    if (!ascending(doc_starts, n_starts, n_tokens) || !within(tokens, n_tokens, -1, size)
+        || !ascending(node_starts, n_nodes1, n_categories)
+        || !within(node_categories, n_categories, 0, width))
         goto bad;
-    for (Py_ssize_t k = 0; k <= n_nodes; k++)
-        if (node_starts[k] < (k ? node_starts[k - 1] : 0) || node_starts[k] > n_categories)
-            goto bad;
-    for (Py_ssize_t i = 0; i < n_categories; i++)
-        if (node_categories[i] < 0 || node_categories[i] >= width)
-            goto bad;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t d = 0; d < n_docs; d++) {
         const int64_t end = doc_starts[d + 1];
@@ -792,7 +790,7 @@ term_counts(PyObject *Py_UNUSED(self), PyObject *args)
 bad:
     PyErr_SetString(PyExc_ValueError, "term_counts: an index is out of range");
 done:
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 5; i++)
         PyBuffer_Release(&bufs[i]);
     PyBuffer_Release(&out_buf);
     return result;
@@ -838,10 +836,7 @@ expand_pieces(PyObject *Py_UNUSED(self), PyObject *args)
                      || overlapping("expand_pieces", &out_lengths_buf, all, 6)))
             goto done;
     }
-    for (Py_ssize_t k = 0; k <= n_kinds && !bad; k++)
-        bad = starts[k] < (k ? starts[k - 1] : 0) || starts[k] > n_pieces;
-    for (Py_ssize_t i = 0; i < n_items && !bad; i++)
-        bad = items[i] < 0 || items[i] >= n_kinds;
+    bad = bad || !ascending(starts, n_starts, n_pieces) || !within(items, n_items, 0, n_kinds);
     if (bad) {
         PyErr_SetString(PyExc_ValueError, "expand_pieces: arrays do not agree");
         goto done;

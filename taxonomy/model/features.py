@@ -141,10 +141,8 @@ def _tokens_of_words(words: Split, find: Any) -> Split:
     each = _arrow_split(words.dictionary, _WORD_BYTES, 2, find)  # a distinct word per row
     module = kernels.compiled()
     if module is not None:
-        starts = np.zeros(len(each.lengths) + 1, dtype=np.int64)
-        np.cumsum(each.lengths, out=starts[1:])
-        codes, lengths = kernels.expand_pieces(module, words.codes, words.lengths, starts,
-                                               each.codes)
+        codes, lengths = kernels.expand_pieces(module, words.codes, words.lengths,
+                                               kernels.starts_of(each.lengths), each.codes)
         return Split(codes, lengths, dictionary=each.dictionary)
     first = np.cumsum(each.lengths) - each.lengths
     sizes = each.lengths[words.codes]
@@ -188,12 +186,11 @@ def _arrow_split(texts: Any, table: bytes, shortest: int, split: Any) -> Split:
 
     n = len(texts)
     plain, data, offsets = _ascii_part(texts)
-    fast = np.flatnonzero(plain)
+    translated = data.tobytes().translate(table)
     module = kernels.compiled()
     if module is not None:
-        return _compiled_split(module, texts, plain, data.tobytes().translate(table), offsets,
-                               shortest, split)
-    translated = np.frombuffer(data.tobytes().translate(table), dtype=np.uint8)
+        return _compiled_split(module, texts, plain, translated, offsets, shortest, split)
+    fast = np.flatnonzero(plain)
     pieces = pc.split_pattern(pa.LargeStringArray.from_buffers(
         len(fast), pa.py_buffer(offsets), pa.py_buffer(translated)), " ")
     flat = pieces.flatten()
@@ -607,11 +604,9 @@ class CharBlock:
         if module is not None:
             words = docs.words
             grams = self._word_grams(words)
-            starts = np.zeros(len(words.lengths) + 1, dtype=np.int64)
-            np.cumsum(words.lengths, out=starts[1:])
-            return kernels.char_linear(module, starts, words.codes, grams.indptr, grams.indices,
-                                       grams.data, self.idf, weights, self.sublinear,
-                                       self.weight)
+            return kernels.char_linear(module, kernels.starts_of(words.lengths), words.codes,
+                                       grams.indptr, grams.indices, grams.data, self.idf,
+                                       weights, self.sublinear, self.weight)
         tfidf, norms = self._unnormalized(docs)
         return np.asarray(tfidf @ weights) * (self.weight / norms)[:, None]
 

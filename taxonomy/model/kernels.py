@@ -28,6 +28,14 @@ def compiled() -> Any:
     return _compiled.module()
 
 
+def starts_of(lengths: np.ndarray) -> np.ndarray:
+    """Where each of consecutive runs of ``lengths`` items starts, then the total (int64, one
+    longer than ``lengths``): the CSR-style starts the loops take."""
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    return starts
+
+
 def _aligned(shape: tuple[int, int], alignment: int = 64) -> np.ndarray:
     """An uninitialized float64 array whose data starts on an ``alignment``-byte boundary."""
     size = shape[0] * shape[1]
@@ -110,8 +118,7 @@ def word_features(module: Any, tokens: np.ndarray, lengths: np.ndarray, unigram:
     token to its feature (-1: none); ``pairs`` is the bigram hash table (``_Lookup.pairs``,
     2**``bits`` slots), keyed by first * len(unigram) + second.
     """
-    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
+    starts = starts_of(lengths)
     capacity = 2 * len(tokens)  # a unigram and a bigram per token at most
     indptr = np.empty(len(lengths) + 1, dtype=np.int64)
     indices = np.empty(capacity, dtype=np.int32)
@@ -154,8 +161,7 @@ def term_counts(module: Any, tokens: np.ndarray, lengths: np.ndarray, pairs: np.
     document; -1 for a token of no term), and the terms are a trie whose edges are the hash
     table ``pairs`` (``_Lookup.pairs``: node * ``size`` + token -> child node), node k
     ending the terms of categories ``node_categories[node_starts[k]:node_starts[k + 1]]``."""
-    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
+    starts = starts_of(lengths)
     out = np.zeros((len(lengths), width))
     module.term_counts(
         np.ascontiguousarray(tokens, dtype=np.int64), starts,
