@@ -9,6 +9,8 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from taxonomy.errors import TaxonomyError
 from taxonomy.io.writers import read_table
@@ -317,3 +319,92 @@ def test_html_renders_in_chromium(report, tmp_path):
     assert _near(image, "#ff7f0e") > 500
     assert _near(image, "#2ca02c") > 500
     assert _near(image, "#08306b") > 500
+
+
+# -- tagged tables given to `taxonomy report` are checked row by row ----------------------------
+
+@pytest.fixture(scope="module")
+def tagged_csv(tmp_path_factory):
+    """A real `taxonomy tag` table of the first bundled dump."""
+    from conftest import DUMPS
+
+    from taxonomy.cli import main
+
+    out = tmp_path_factory.mktemp("tagged") / "tags.csv"
+    assert main(["tag", str(DUMPS[0]), "-o", str(out), "-q"]) == 0
+    return pd.read_csv(out, dtype=str, keep_default_na=False)
+
+
+def _report(cli, tmp_path, frame):
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    return cli("report", "t.csv", "-o", "out", cwd=tmp_path)
+
+
+def test_report_skips_repeated_ids_and_bad_scores_at_their_lines(cli, tmp_path, tagged_csv):
+    frame = tagged_csv.copy()
+    frame.loc[3, "id"] = frame.loc[1, "id"]
+    frame.loc[5, "score_memory"] = "abc"
+    frame.loc[6, "score_architecture"] = "7.5"
+    result = _report(cli, tmp_path, frame)
+    assert result.returncode == 0, result.stderr
+    assert (f"t.csv:5 (id '{frame.loc[1, 'id']}' repeats line 3)" in result.stderr)
+    assert "t.csv:7 (score_memory is 'abc', not a number from 0 to 1)" in result.stderr
+    assert "t.csv:8 (score_architecture is '7.5', not a number from 0 to 1)" in result.stderr
+    assert result.stdout.startswith(f"{len(frame) - 3} papers")
+
+
+def test_report_blanks_impossible_and_future_dates_with_a_warning(cli, tmp_path, tagged_csv):
+    frame = tagged_csv.copy()
+    frame["labels"] = "memory"  # every paper in the reading list of one category
+    frame.loc[0, "date"], frame.loc[1, "date"] = "2024-02-31", "yesterday"
+    frame.loc[2, "date"] = "3024-01-01"
+    result = _report(cli, tmp_path, frame)
+    assert result.returncode == 0, result.stderr
+    assert "warning: treated 3 date(s) as undated: t.csv:2 ('2024-02-31' is not a date" \
+        in result.stderr
+    assert "t.csv:4 ('3024-01-01' is in the future)" in result.stderr
+    reading = pd.read_csv(tmp_path / "out" / "reading_list.csv", dtype=str,
+                          keep_default_na=False)
+    assert "3024" not in reading["date"].iloc[0]
+    assert not reading["date"].str.startswith(("3024", "2024-02-31")).any()
+
+
+def test_report_unknown_category_names_the_file_and_line(cli, tmp_path, tagged_csv):
+    frame = tagged_csv.copy()
+    frame.loc[4, "labels"] = "memory;speedy"
+    result = _report(cli, tmp_path, frame)
+    assert result.returncode == 2
+    assert result.stderr.startswith("taxonomy: error: t.csv:6: unknown category 'speedy'")
+
+
+@settings(max_examples=60)
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                 st.text(alphabet="0123456789.-e abn", max_size=6), st.integers(-3, 3)))
+def test_a_row_is_kept_exactly_when_its_score_is_a_number_from_0_to_1(tmp_path_factory, value):
+    from taxonomy.io.readlog import ReadLog
+    from taxonomy.report.run import checked_table
+
+    path = tmp_path_factory.mktemp("score") / "t.csv"
+    rows = _tags(ROWS[:2]).astype(object)
+    rows.loc[1, "score_data"] = value
+    rows.to_csv(path, index=False)
+    log = ReadLog()
+    kept = checked_table(path, TAXONOMY, log, [])
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    good = 0 <= number <= 1
+    assert len(kept) == (2 if good else 1)
+    assert [line for _, line, _ in log.skipped] == ([] if good else [3])
+
+
+def test_threshold_is_shown_so_that_assignment_can_be_read_off():
+    from taxonomy.report.render import _plain
+    from taxonomy.report.sections import Column
+
+    score, threshold = 0.6799, 0.679912
+    shown = (_plain(score, Column("", "", "precise"), {}),
+             _plain(threshold, Column("", "", "threshold"), {}))
+    assert shown == ("0.6799", "0.6800")  # not assigned, and the page says why
+    assert _plain(0.68, Column("", "", "threshold"), {}) == "0.6800"

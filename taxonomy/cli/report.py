@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from .. import paths
 from ..errors import TaxonomyError
@@ -62,4 +63,6 @@ def run(args: argparse.Namespace) -> int:
         + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html")) + " and "
         + f"{sum(f.suffix == '.csv' for f in run.files)} CSV tables")
     report_skipped(run.log)
+    for note in run.notes:
+        print(f"warning: {note}", file=sys.stderr)
     return 0

@@ -64,11 +64,16 @@ def prepare(tags: pd.DataFrame, taxonomy: Taxonomy, *, scores: bool = True) -> p
     frame = tags.reset_index(drop=True).copy()
     for name in ("id", "title", "date", "labels", "source", "url", "model", "model_version"):
         column = frame[name] if name in frame.columns else pd.Series("", index=frame.index)
-        frame[name] = column.fillna("").astype(str).str.strip()
+        frame[name] = texts(column)
     for name in _score_columns(taxonomy) if scores else []:
         frame[name] = pd.to_numeric(frame[name], errors="coerce")
     frame["link"] = [paper_link(i, u) for i, u in zip(frame["id"], frame["url"], strict=True)]
     return frame
+
+
+def texts(column: pd.Series) -> pd.Series:
+    """A column as stripped strings, '' for missing values (whatever the column's dtype)."""
+    return column.map(lambda v: "" if pd.isna(v) else str(v).strip()).astype(object)
 
 
 def indicator(tags: pd.DataFrame, taxonomy: Taxonomy, strict: bool = True) -> np.ndarray:

@@ -4,6 +4,7 @@ templates over the sections of ``sections.py``), and the terminal summary."""
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 from pathlib import Path
@@ -152,6 +153,11 @@ def _plain(value: Any, column: Column, names: dict[str, str]) -> str:
         return _pct(value)
     if kind == "score":
         return _score(value)
+    if kind == "precise":  # scores are written with 4 decimals
+        return "–" if pd.isna(value) else f"{value:.4f}"
+    if kind == "threshold":
+        # Rounded up: a 4-decimal score is assigned exactly when it reaches the shown value.
+        return "–" if pd.isna(value) else f"{math.ceil(round(value * 10_000, 6)) / 10_000:.4f}"
     if kind == "signed":
         return _signed(int(value))
     if kind == "category":

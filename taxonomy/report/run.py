@@ -3,20 +3,23 @@ build and write the coverage report."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ..errors import DumpError
+from ..errors import DumpError, TaxonomyError
 from ..io.readers import ReadLog, check_inputs
-from ..io.writers import TABLE_FORMATS, read_table, refuse_inputs
-from ..labels.categories import Taxonomy
+from ..io.writers import TABLE_FORMATS, read_table, refuse_inputs, table_format
+from ..labels.categories import Taxonomy, load_taxonomy
+from ..labels.indicator import split_labels
 from ..tagging.tagger import Tagger
-from .figures import Report, build_report
+from .figures import Report, build_report, texts
 from .render import write_report
 
 
@@ -25,6 +28,7 @@ class CoverageRun:
     report: Report
     files: list[Path]
     log: ReadLog
+    notes: list[str]
 
 
 def is_tagged_table(path: str | os.PathLike) -> bool:
@@ -40,11 +44,15 @@ def is_tagged_table(path: str | os.PathLike) -> bool:
 
 
 def load_tagged(inputs: Sequence[str | os.PathLike], tagger: Tagger, log: ReadLog,
-                encoding: str | None = None) -> pd.DataFrame:
-    """Tagged rows of every input: tagged tables as they are, raw dumps tagged now."""
+                encoding: str | None = None, notes: list[str] | None = None) -> pd.DataFrame:
+    """Tagged rows of every input: tagged tables checked row by row (see ``checked_table``),
+    raw dumps tagged now. A paper in several inputs keeps the first input's row; ``notes``
+    gets a line saying how many were repeated."""
+    notes = notes if notes is not None else []
     tables = [p for p in inputs if is_tagged_table(p)]
     raw = [p for p in inputs if p not in tables]
-    frames = [pd.concat(list(read_table(p)), ignore_index=True) for p in tables]
+    taxonomy = load_taxonomy()
+    frames = [checked_table(p, taxonomy, log, notes) for p in tables]
     if raw:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "tags.parquet"
@@ -56,7 +64,89 @@ def load_tagged(inputs: Sequence[str | os.PathLike], tagger: Tagger, log: ReadLo
     if not frames:
         raise DumpError("no tagged papers in the inputs; give dumps or 'taxonomy tag' outputs")
     tagged = pd.concat(frames, ignore_index=True)
-    return tagged.drop_duplicates("id", keep="first").reset_index(drop=True)
+    repeated = tagged["id"].astype(str).duplicated(keep="first")
+    if repeated.any():
+        notes.append(f"{int(repeated.sum())} paper(s) appear in more than one input; the row "
+                     "of the first input is kept")
+    return tagged[~repeated].reset_index(drop=True)
+
+
+# A date later than this many days after today is a typing slip, not a paper's date.
+_FUTURE_DAYS = 2
+
+
+def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
+                  notes: list[str], strict: bool = True) -> pd.DataFrame:
+    """A tagged table's rows that a report can trust. A row whose score is not a number from
+    0 to 1, or whose id repeats an earlier row's, is skipped and logged at its line; a date
+    that is not a real day, or lies in the future, is blanked with a note; an unknown
+    category is an error naming the file and line (the table comes from another taxonomy),
+    unless not ``strict`` (an older table to compare with)."""
+    frame = pd.concat(list(read_table(path)), ignore_index=True)
+    first_line = 2 if table_format(path) == ".csv" else 1  # CSV data starts below the header
+    lines = np.arange(len(frame)) + first_line
+    bad = np.zeros(len(frame), dtype=bool)
+    for cid in taxonomy.ids:
+        column = f"score_{cid}"
+        if column not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        wrong = (values.isna() | (values < 0) | (values > 1)).to_numpy() & ~bad
+        for i in np.flatnonzero(wrong):
+            value = frame[column].iloc[i]
+            shown = "empty" if pd.isna(value) else f"{value!s:.40}".join("''")
+            log.skip(str(path), int(lines[i]), f"{column} is {shown}, not a number from 0 to 1")
+        bad |= wrong
+        frame[column] = values
+    ids = texts(frame["id"]) if "id" in frame.columns else None
+    if ids is not None:
+        first_row = {}
+        for i, paper in enumerate(ids):
+            if bad[i]:
+                continue
+            if paper in first_row:
+                log.skip(str(path), int(lines[i]),
+                         f"id {paper!r} repeats line {first_row[paper]}")
+                bad[i] = True
+            else:
+                first_row[paper] = int(lines[i])
+    known = set(taxonomy.ids)
+    for i, text in enumerate(texts(frame["labels"])):
+        unknown = [c for c in split_labels(text) if c not in known]
+        if unknown and strict and not bad[i]:
+            raise TaxonomyError(f"unknown category {unknown[0]!r}; tag it again with the "
+                                f"current taxonomy ({', '.join(taxonomy.ids)})", path,
+                                int(lines[i]))
+    if "date" in frame.columns:
+        frame["date"] = _checked_dates(frame["date"], lines, str(path), notes)
+    return frame[~bad].reset_index(drop=True)
+
+
+def _checked_dates(dates: pd.Series, lines: np.ndarray, path: str,
+                   notes: list[str]) -> pd.Series:
+    """ISO dates kept; anything else, or a date in the future, blanked with a note."""
+    latest = dt.date.today() + dt.timedelta(days=_FUTURE_DAYS)
+    out, problems = [], []
+    for value, line in zip(texts(dates), lines, strict=True):
+        if not value:
+            out.append("")
+            continue
+        try:
+            day = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            problems.append(f"{path}:{line} ({value!r} is not a date like 2024-03-15)")
+            out.append("")
+            continue
+        if day > latest:
+            problems.append(f"{path}:{line} ({value!r} is in the future)")
+            out.append("")
+        else:
+            out.append(value)
+    if problems:
+        more = f", and {len(problems) - 3} more" if len(problems) > 3 else ""
+        notes.append(f"treated {len(problems)} date(s) as undated: "
+                     f"{', '.join(problems[:3])}{more}")
+    return pd.Series(out, index=dates.index, dtype=object)
 
 
 def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
@@ -79,9 +169,9 @@ def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
                         compare)
     check_inputs([p for p in inputs if not is_tagged_table(p)], encoding=encoding)
     refuse_inputs(out_dir, given)
-    log = ReadLog()
-    tagged = load_tagged(inputs, tagger, log, encoding)
-    older = pd.concat(list(read_table(compare)), ignore_index=True) if compare else None
+    log, notes = ReadLog(), []
+    tagged = load_tagged(inputs, tagger, log, encoding, notes)
+    older = checked_table(compare, taxonomy, log, notes, strict=False) if compare else None
     report = build_report(tagged, taxonomy, tagger.model.card["thresholds"],
                           label_support=label_support, compare=older, uncertain_top=review)
-    return CoverageRun(report, write_report(report, out_dir), log)
+    return CoverageRun(report, write_report(report, out_dir), log, notes)

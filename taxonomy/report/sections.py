@@ -18,14 +18,14 @@ from . import charts
 from .figures import Report
 
 # How a cell is shown; numeric kinds align right.
-NUMERIC = frozenset({"count", "percent", "score", "signed"})
+NUMERIC = frozenset({"count", "percent", "score", "precise", "threshold", "signed"})
 
 
 @dataclass(frozen=True)
 class Column:
     title: str
     key: str
-    kind: str = "text"  # text, count, percent, score, signed, paper, category, date, warning
+    kind: str = "text"  # text, count, percent, score, precise, threshold, signed, paper, ...
 
     @property
     def numeric(self) -> bool:
@@ -116,8 +116,8 @@ def sections(report: Report) -> list[Section]:
                 "such a queue as a labels file to fill in and merge.",
                 tables=[Table([Column("Paper", "title", "paper"),
                                Column("Category", "category", "category"),
-                               Column("Score", "score", "score"),
-                               Column("Threshold", "threshold", "score"),
+                               Column("Score", "score", "precise"),
+                               Column("Threshold", "threshold", "threshold"),
                                Column("Assigned", "assigned", "yesno"),
                                Column("Also near", "also_near", "category")],
                               _rows(report.uncertain), "uncertain.csv")]),
