@@ -633,3 +633,4 @@ def test_a_json_line_whose_text_reads_like_a_csv_header_is_json_lines(tmp_path):
                     encoding="utf-8")
     assert sniff_format(path) == "jsonl"
     assert [p.title for p in read_file(path, log=ReadLog())] == ["A title"]
+

@@ -203,3 +203,47 @@ def _taxonomy():
     from taxonomy.labels.categories import load_taxonomy
 
     return load_taxonomy()
+
+
+@pytest.mark.parametrize(("labels", "message"), [
+    ("none;memory", "queue.csv:2: 'none;memory' names categories and 'none'"),
+])
+def test_merge_refuses_none_beside_a_category(cli, tmp_path, labels, message):
+    _queue(tmp_path / "queue.csv", [
+        {"id": "a", "title": "A", "abstract": "A.", "labels": labels, "note": "",
+         "suggested": ""}])
+    result = cli("labels", "merge", "queue.csv", "--into", tmp_path / "labels.csv")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"taxonomy: error: {message}")
+    assert not (tmp_path / "labels.csv").exists()
+
+
+def test_merge_names_a_paper_queued_twice(cli, tmp_path):
+    row = {"id": "a", "title": "A", "abstract": "A.", "note": "", "suggested": ""}
+    _queue(tmp_path / "queue.csv", [{**row, "labels": "memory"}, {**row, "labels": "none"}])
+    result = cli("labels", "merge", "queue.csv", "--into", tmp_path / "labels.csv")
+    assert result.returncode == 2
+    assert result.stderr.startswith("taxonomy: error: queue.csv:3: id 'a' is queued twice "
+                                    "(first on line 2)")
+
+
+FORMULAS = st.text(alphabet="=+-@\t\r'ab ", min_size=1, max_size=8)
+
+
+@settings(max_examples=60)
+@given(title=FORMULAS)
+def test_merge_reads_guarded_cells_back_and_writes_them_guarded(tmp_path_factory, title):
+    from taxonomy.io.cells import FORMULA_STARTS, neutralize
+    from taxonomy.labels.merge import merge_queue
+
+    tmp = tmp_path_factory.mktemp("formula")
+    title = f"{title} paper"
+    _queue(tmp / "queue.csv", [{"id": "x", "title": neutralize(title),
+                                "abstract": neutralize("-abstract"), "labels": "memory",
+                                "note": "", "suggested": ""}])
+    merge_queue(tmp / "queue.csv", tmp / "labels.csv", _taxonomy())
+    with open(tmp / "labels.csv", newline="", encoding="utf-8") as handle:
+        cells = [c for row in csv.reader(handle) for c in row]
+    assert not [c for c in cells if c.startswith(FORMULA_STARTS)]
+    merged = load_labels(tmp / "labels.csv", _taxonomy())
+    assert (merged.titles, merged.abstracts) == ([" ".join(title.split())], ["-abstract"])

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import DumpError, LabelsError
+from ..io.cells import restore
 from ..io.delimited import Undecodable, read_rows
 from ..io.readlog import ReadLog
 from ..io.sniff import decoded_lines
@@ -82,7 +83,7 @@ def check_labels(path: str | os.PathLike, taxonomy: Taxonomy) -> tuple[LabeledPa
     for line, values in rows:
         if not any(v.strip() for v in values):
             continue
-        row = dict(zip(header, values, strict=True))
+        row = {name: restore(value) for name, value in zip(header, values, strict=True)}
         row_problems = []
         paper_id = row["id"].strip()
         if not paper_id:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..errors import LabelsError
 from ..io.atomic import atomic_path, exclusive
+from ..io.cells import neutralize, restore
 from ..io.records import title_key
 from .categories import Taxonomy
 from .indicator import join_labels, split_labels
@@ -55,13 +56,20 @@ def read_queue(path: str | os.PathLike, taxonomy: Taxonomy
         raise LabelsError(f"is not a review queue or labels file (no {', '.join(lacking)} "
                           "column); give the file 'taxonomy review' wrote", path, 1)
     reviewed, unreviewed = [], 0
+    first_line: dict[str, int] = {}
     for line, values in rows:
-        row = dict(zip(header, values, strict=True))
+        row = {name: restore(value) for name, value in zip(header, values, strict=True)}
         text = row["labels"].strip()
         if text == PLACEHOLDER:
             unreviewed += 1
             continue
-        labels = [] if text.lower() == "none" else split_labels(text)
+        labels = split_labels(text)
+        if any(label.lower() == "none" for label in labels):
+            if len(labels) > 1:
+                raise LabelsError(f"'{text}' names categories and 'none'; write either the "
+                                  "categories (';'-separated) or 'none'; nothing was merged",
+                                  path, line)
+            labels = []
         unknown = [label for label in labels if label not in taxonomy.ids]
         if unknown:
             raise LabelsError(f"unknown category {unknown[0]!r}; use {', '.join(taxonomy.ids)} "
@@ -70,6 +78,12 @@ def read_queue(path: str | os.PathLike, taxonomy: Taxonomy
         if not row["id"].strip() or not row["title"].strip() or not row["abstract"].strip():
             raise LabelsError("a reviewed row needs an id, a title and an abstract; nothing "
                               "was merged", path, line)
+        paper_id = row["id"].strip()
+        if paper_id in first_line:
+            raise LabelsError(f"id {paper_id!r} is queued twice (first on line "
+                              f"{first_line[paper_id]}); keep one row for it; nothing was "
+                              "merged", path, line)
+        first_line[paper_id] = line
         reviewed.append((line, row, labels))
     if log.skipped:
         _, line, reason = log.skipped[0]
@@ -103,8 +117,9 @@ def merge_queue(queue: str | os.PathLike, into: str | os.PathLike, taxonomy: Tax
                 continue
             by_id[row["id"]] = labels
             by_title[title_key(row["title"])] = (row["id"], labels)
-            new_rows.append([row["id"], row["title"], row["abstract"], join_labels(labels),
-                             row.get("note", "")])
+            # One line per row, whatever white space the spreadsheet left in a cell.
+            new_rows.append([" ".join(row[name].split()) for name in ("id", "title", "abstract")]
+                            + [join_labels(labels), " ".join(row.get("note", "").split())])
             result.added.append(row["id"])
         if not new_rows:
             return result
@@ -113,7 +128,7 @@ def merge_queue(queue: str | os.PathLike, into: str | os.PathLike, taxonomy: Tax
         writer = csv.writer(buffer, lineterminator="\r\n" if b"\r\n" in old[:4096] else "\n")
         if not old:
             writer.writerow(LABEL_COLUMNS)
-        writer.writerows(new_rows)
+        writer.writerows([[neutralize(cell) for cell in row] for row in new_rows])
         if old and not old.endswith(b"\n"):
             old += b"\n"
         with atomic_path(into) as tmp:
