@@ -85,6 +85,7 @@ def test_labels_check_cli_fails_on_a_bad_file(cli):
     assert result.returncode == 2
     assert "duplicate id 'p1' (first on line 2)" in result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # no support table for a file that does not load
 
 
 def test_labels_agree_cli_reproduces_the_readme_figures(cli):

@@ -52,11 +52,11 @@ def check(args: argparse.Namespace) -> int:
     papers, problems = check_labels(path, taxonomy)
     for problem in problems:
         print(problem, file=sys.stderr)
-    say(args, format_support(papers, taxonomy, paths.shown(path)))
-    if problems:
+    if problems:  # support of a file that does not load would mislead
         print(f"taxonomy: error: {len(problems)} problem(s) in {path}; fix the lines above",
               file=sys.stderr)
         return 2
+    say(args, format_support(papers, taxonomy, paths.shown(path)))
     return 0
 
 

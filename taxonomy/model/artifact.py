@@ -142,6 +142,9 @@ def load_model(path: str | os.PathLike, category_ids: list[str] | None = None) -
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"no such model file; {_REMEDY}", path)
+    if path.suffix.lower() == ".json":
+        raise ModelError(f"is a model card, not a model; give the .joblib file beside it "
+                         f"({path.with_suffix('.joblib').name})", path)
     card = read_card(path)
     if card is None:
         raise ModelError(f"no model card {card_path(path).name} beside it; {_REMEDY}", path)
