@@ -248,7 +248,8 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         papers, prior = features[: len(docs)], features[len(docs):]
         self.coef_, self.intercept_ = self._fit_linear(papers, Y, prior, prior_y)
         gate = self._fit_gate(papers, Y, prior, prior_y)
-        self.gate_coef_, self.gate_intercept_ = gate if gate is not None else (None, None)
+        self.gate_coef_: np.ndarray | None = None if gate is None else gate[0]
+        self.gate_intercept_: float | None = None if gate is None else gate[1]
         self.gate_cutoff_ = (None if self.relevance_gate is None
                              else float(np.log(self.relevance_gate / (1 - self.relevance_gate))))
         self.category_ids_ = list(taxonomy.ids)
