@@ -100,5 +100,7 @@ def test_a_worker_that_dies_is_one_clear_error():
     try:
         with pytest.raises(TaxonomyError, match="a worker process died"):
             pool.result(pool.submit(_die))
+        with pytest.raises(TaxonomyError, match="a worker process died"):
+            pool.submit(_die)  # the pool is broken now
     finally:
         pool.terminate()

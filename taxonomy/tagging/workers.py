@@ -41,19 +41,26 @@ class WorkerPool:
             self._executor.submit(_ready)  # the first task starts every worker
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        return self._executor.submit(fn, *args)
+        with _one_line_if_a_worker_died():
+            return self._executor.submit(fn, *args)
 
     @staticmethod
     def result(future: Future) -> Any:
-        try:
+        with _one_line_if_a_worker_died():
             return future.result()
-        except BrokenProcessPool:
-            raise TaxonomyError("a worker process died (killed by the system, out of memory?); "
-                                "run again, with --jobs 1 or more memory") from None
 
     def terminate(self) -> None:
         """Stop every worker now, running tasks included, and wait until they are gone."""
         self._executor.shutdown(wait=True, kill_workers=True)
+
+
+@contextlib.contextmanager
+def _one_line_if_a_worker_died() -> Iterator[None]:
+    try:
+        yield
+    except BrokenProcessPool:
+        raise TaxonomyError("a worker process died (killed by the system, out of memory?); "
+                            "run again, with --jobs 1 or more memory") from None
 
 
 def _ready() -> None:
