@@ -11,15 +11,13 @@ from ._lazy import attach
 __version__ = "0.2.0"
 
 __all__, __getattr__, __dir__ = attach(__name__, {
+    "Tagger": "tagging.tagger",
+    "EfficiencyClassifier": "model.estimator",
+    "read_file": "io.readers", "read_papers": "io.readers",
+    "Report": "report.figures", "build_report": "report.figures",
     "Category": "labels.categories", "Taxonomy": "labels.categories",
     "load_taxonomy": "labels.categories",
-    "EfficiencyClassifier": "model.estimator", "ScoringState": "model.state",
+    "load_labels": "labels.labelfile",
     "DumpError": "errors", "LabelsError": "errors", "ModelError": "errors",
     "OutputError": "errors", "TaxonomyError": "errors", "TaxonomyFileError": "errors",
-    "HandLabels": "tagging.hand", "Tagger": "tagging.tagger",
-    "LabeledPapers": "labels.labelfile", "load_labels": "labels.labelfile",
-    "LoadedModel": "model.artifact", "load_model": "model.artifact",
-    "Paper": "io.records",
-    "ReadLog": "io.readlog", "read_file": "io.readers", "read_papers": "io.readers",
-    "Report": "report.figures", "build_report": "report.figures",
 }, defined=("__version__",))

@@ -19,6 +19,18 @@ LAYERS = ["cli", "report", "tagging", "model", "labels", "io"]
 BASE = {"errors", "paths", "_lazy", "_signals", "_compiled", "__version__"}  # shared by every layer
 
 
+PUBLIC = {
+    "Tagger", "EfficiencyClassifier", "read_papers", "read_file", "build_report", "Report",
+    "load_taxonomy", "Taxonomy", "Category", "load_labels", "TaxonomyError", "DumpError",
+    "LabelsError", "ModelError", "OutputError", "TaxonomyFileError", "__version__",
+}
+
+
+def test_the_public_api_is_what_a_user_needs():
+    assert set(taxonomy.__all__) == PUBLIC
+    assert sorted(dir(taxonomy)) == sorted(PUBLIC)
+
+
 def test_every_public_name_resolves():
     for name in taxonomy.__all__:
         assert getattr(taxonomy, name) is not None
@@ -89,6 +101,23 @@ def test_tag_with_a_model_fitted_in_memory(seed_labels, taxonomy_):
     expected = model.predict(seed_labels.frame().iloc[:3])
     assert [row.split(";") if row else [] for row in tags["labels"]] == [
         [c for c, on in zip(taxonomy_.ids, flags, strict=True) if on] for flags in expected]
+
+
+def test_tagger_takes_a_model_file_s_path():
+    model = Path(__file__).parent.parent / "models" / "efficiency.joblib"
+    assert taxonomy.Tagger(model).model.version == taxonomy.Tagger.default().model.version
+    assert taxonomy.Tagger(str(model)).model.path == model
+
+
+@pytest.mark.parametrize("model", [None, 3, pd.DataFrame()])
+def test_tagger_without_a_model_is_a_type_error(model):
+    with pytest.raises(TypeError, match="Tagger needs a model file's path, a loaded model"):
+        taxonomy.Tagger(model)
+
+
+def test_tagger_with_a_missing_model_file_is_a_model_error(tmp_path):
+    with pytest.raises(taxonomy.ModelError, match="no such model file"):
+        taxonomy.Tagger(tmp_path / "missing.joblib")
 
 
 def test_tag_rejects_a_paper_without_an_abstract():

@@ -3,10 +3,12 @@
 - Every file is written to a temp file beside it and renamed into place (``atomic_path``); a
   report folder is written as a whole into a temp folder and swapped into place
   (``atomic_dir``). An interrupted, killed or failed run leaves the previous output intact.
-- A temp file or folder is locked (``flock``) while its run is alive, so the next run can
-  tell a stale one (its run was killed) from a live one (another run is writing) and removes
-  only the stale ones: no litter survives the next run.
+- A temp file or folder is locked while its run is alive, so the next run can tell a stale
+  one (its run was killed) from a live one (another run is writing) and removes only the
+  stale ones: no litter survives the next run.
 - ``exclusive`` serializes read-modify-write of one file across processes (``--only-new``).
+
+Both lock with ``filelock`` (``flock`` where the system has it).
 """
 
 from __future__ import annotations
@@ -23,12 +25,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from ..errors import OutputError
+import filelock
 
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks; temp files are still renamed into place
-    fcntl = None  # type: ignore[assignment]
+from ..errors import OutputError
 
 _T = TypeVar("_T")
 _TEMP = ".tmp"  # suffix of this tool's temp files and folders: .<name>.<random>.tmp
@@ -41,14 +40,9 @@ def _temp_names(path: Path) -> list[Path]:
 
 
 def _lock(fd: int, wait: bool) -> bool:
-    """Lock ``fd`` exclusively; False when another process holds it and ``wait`` is False."""
-    if fcntl is None:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-    except BlockingIOError:
-        return False
-    return True
+    """Lock ``fd`` (a temp file or folder) exclusively; False when another process holds it
+    and ``wait`` is False. Released when ``fd`` is closed."""
+    return filelock.lock_descriptor(fd, blocking=wait)
 
 
 def clean_stale(path: str | os.PathLike) -> list[Path]:
@@ -203,50 +197,34 @@ def _fsync(path: Path) -> None:
 @contextlib.contextmanager
 def exclusive(path: str | os.PathLike, waiting: Callable[[], None] | None = None
               ) -> Iterator[None]:
-    """Hold ``path`` exclusively against other runs for a read-modify-write.
+    """Hold ``path`` exclusively against other runs for a read-modify-write (``path`` itself
+    may not exist yet). ``waiting`` is called once if another run holds it.
 
-    Locks the file itself (and re-checks that it is still the file at ``path``, since a run
-    that held it replaced it), or, when it does not exist yet, its folder, so two runs that
-    both would create it take turns. ``waiting`` is called once if another run holds it.
+    The lock is a file beside ``path``, ``.<name>.lock``, removed before it is released: a
+    run waiting on it then finds it gone and locks a new one (``filelock`` checks that the
+    file it locked is still in place), so no lock file outlives the run that made it.
     """
     path = Path(path)
     if path.is_dir():
         raise OutputError("is a directory; give a file name", path)
     _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
-    told = False
-    while True:
-        target = path if path.exists() else path.parent
+    lock_path = path.parent / f".{path.name}.lock"
+    lock = filelock.FileLock(lock_path)
+    try:
         try:
-            fd = os.open(target, os.O_RDONLY)
-        except FileNotFoundError:
-            if target == path:
-                continue  # removed in between: lock its folder instead
-            raise OutputError("its folder was removed; check the path", path) from None
-        except OSError as exc:
-            raise OutputError(f"cannot open ({exc.strerror}); check its permissions",
-                              path) from None
-        if not _lock(fd, wait=False):
-            if waiting is not None and not told:
+            lock.acquire(blocking=False)
+        except filelock.Timeout:  # another run holds it
+            if waiting is not None:
                 waiting()
-                told = True
-            _lock(fd, wait=True)
-        if _still(target, fd, path):
-            try:
-                yield
-            finally:
-                os.close(fd)
-            return
-        os.close(fd)
-
-
-def _still(target: Path, fd: int, path: Path) -> bool:
-    """True when the locked ``fd`` is still what guards ``path``."""
-    if target == path:
-        try:
-            return os.stat(path).st_ino == os.fstat(fd).st_ino
-        except FileNotFoundError:
-            return False
-    return not path.exists()
+            lock.acquire()
+    except OSError as exc:
+        raise OutputError(f"cannot write here ({exc.strerror}); choose a writable location",
+                          path) from None
+    try:
+        yield
+    finally:
+        lock_path.unlink(missing_ok=True)
+        lock.release()
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

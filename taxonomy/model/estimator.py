@@ -10,11 +10,13 @@ state that tagging uses without scikit-learn.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from ..labels.categories import Taxonomy, load_taxonomy
@@ -26,6 +28,11 @@ from .thresholds import GRID, best_thresholds, stratified_folds
 # Threads BLAS may use while fitting. More threads sum floating point in another order, which
 # moves the weights' last bits; one thread makes a fit the same on every machine.
 BLAS_THREADS = 1
+# Solvers of LogisticRegression that fit an L2 penalty with sample weights.
+SOLVERS = ("liblinear", "lbfgs", "newton-cg", "newton-cholesky", "sag", "saga")
+# Parameters added after model files were first written, with the value every file written
+# before then was fitted with: a file without them is read as having them.
+IMPLIED_PARAMS = {"solver": "liblinear"}
 
 
 class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
@@ -53,7 +60,9 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         Scale of the term block: per category, log(1 + occurrences of its indicative terms);
         0 leaves it out.
     C, class_weight, max_iter
-        One L2-regularized logistic regression (liblinear) per category.
+        One L2-regularized logistic regression per category.
+    solver : str, default='liblinear'
+        The logistic regressions' solver (see ``LogisticRegression``): one of ``SOLVERS``.
     prior_weight : float, default=1.0
         Sample weight of the taxonomy file's definitions, rules and terms as labeled
         pseudo-documents (0 leaves them out).
@@ -76,7 +85,48 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         a way to say "none of the five" with confidence. None leaves it out.
     random_state : int, default=0
         Seed of the inner folds and of liblinear.
+
+    Attributes
+    ----------
+    blocks_ : list of feature blocks (word, character, term)
+    coef_, intercept_ : each category's logistic regression on the blocks' features
+    gate_coef_, gate_intercept_, gate_cutoff_ : the relevance gate's weights, intercept and
+        cutoff on its logit (None without a gate)
+    cutoffs_ : each category's cutoff on its logit
+    calibration_ : each category's score calibration (slope, offset on the decision margin)
+    thresholds_ : the score at which each category is assigned
+    category_ids_, classes_ : the categories, in the columns' order
     """
+
+    # Types, checked by scikit-learn (BaseEstimator._validate_params) when fitting. Value
+    # ranges are checked in ``_check_values``: scikit-learn declares them with Interval and
+    # StrOptions, which only its private module sklearn.utils._param_validation offers.
+    _parameter_constraints: dict = {
+        "taxonomy": [Taxonomy, None],
+        "title_repeats": [Integral],
+        "ngram_range": [tuple],
+        "token_pattern": [str],
+        "min_df": [Real],
+        "max_df": [Real],
+        "sublinear_tf": ["boolean"],
+        "stop_words": [str, list, None],
+        "char_ngram_range": [tuple, None],
+        "char_min_df": [Real],
+        "char_max_df": [Real],
+        "char_weight": [Real],
+        "term_weight": [Real],
+        "C": [Real],
+        "class_weight": [str, dict, None],
+        "max_iter": [Integral],
+        "solver": [str],
+        "prior_weight": [Real],
+        "prior_examples": ["boolean"],
+        "threshold_folds": [Integral],
+        "threshold_grid": ["array-like"],
+        "threshold_shrink": [Real],
+        "relevance_gate": [Real, None],
+        "random_state": [Integral],
+    }
 
     def __init__(
         self,
@@ -97,6 +147,7 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         C: float = 10.0,
         class_weight: str | None = "balanced",
         max_iter: int = 2000,
+        solver: str = "liblinear",
         prior_weight: float = 1.0,
         prior_examples: bool = True,
         threshold_folds: int = 5,
@@ -121,6 +172,7 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         self.C = C
         self.class_weight = class_weight
         self.max_iter = max_iter
+        self.solver = solver
         self.prior_weight = prior_weight
         self.prior_examples = prior_examples
         self.threshold_folds = threshold_folds
@@ -145,20 +197,45 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         """Fit the feature blocks and the per-category models; the score calibration and the
         thresholds on inner out-of-fold predictions.
 
-        The inner folds reuse the blocks fitted on all training papers (they see their text,
-        never their labels), so they cost only the linear fits.
+        ``y``: a 0/1 matrix with a column per category in the taxonomy's order, or a
+        DataFrame whose columns are the category ids (in any order). The inner folds reuse
+        the blocks fitted on all training papers (they see their text, never their labels),
+        so they cost only the linear fits.
         """
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
-                             "y is None")
-        titles, abstracts = paper_texts(X)
+        self._validate_params()
+        self._check_values()
         taxonomy = self.taxonomy if self.taxonomy is not None else load_taxonomy()
-        Y = _indicator(y, len(titles), len(taxonomy.categories))
-        if self.ngram_range[0] < 1 or self.ngram_range[1] > 2:
-            raise ValueError(f"ngram_range {self.ngram_range} must lie within (1, 2)")
+        Y = _indicator(y, list(taxonomy.ids))
+        titles, abstracts = paper_texts(X)
+        if len(titles) != len(Y):
+            raise ValueError(f"X has {len(titles)} papers but y has {len(Y)} rows")
+        if not titles:
+            raise ValueError("X holds no papers; fitting needs at least one")
         with _single_threaded_blas():
             self._fit(titles, abstracts, Y, taxonomy)
         return self
+
+    def _check_values(self) -> None:
+        """The parameters' value ranges (their types are declared above)."""
+        problems = [
+            (self.title_repeats >= 0, "title_repeats must be at least 0"),
+            (1 <= self.ngram_range[0] <= self.ngram_range[1] <= 2,
+             f"ngram_range {self.ngram_range} must lie within (1, 2)"),
+            (self.C > 0, "C must be greater than 0"),
+            (self.max_iter >= 1, "max_iter must be at least 1"),
+            (self.solver in SOLVERS, f"solver must be one of {', '.join(SOLVERS)}"),
+            (self.prior_weight >= 0, "prior_weight must be at least 0"),
+            (self.threshold_folds == 0 or self.threshold_folds >= 2,
+             "threshold_folds must be 0 (no tuning) or at least 2"),
+            (0 <= self.threshold_shrink <= 1, "threshold_shrink must lie within [0, 1]"),
+            (self.relevance_gate is None or 0 < self.relevance_gate < 1,
+             "relevance_gate must lie within (0, 1), or be None"),
+            (self.char_weight >= 0 and self.term_weight >= 0,
+             "char_weight and term_weight must be at least 0"),
+        ]
+        wrong = [message for ok, message in problems if not ok]
+        if wrong:
+            raise ValueError(f"{type(self).__name__}: {'; '.join(wrong)}")
 
     def _fit(self, titles: list[str], abstracts: list[str], Y: np.ndarray,
              taxonomy: Taxonomy) -> None:
@@ -170,38 +247,41 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         features = sparse.hstack([b.transform(both) for b in self.blocks_], format="csr")
         papers, prior = features[: len(docs)], features[len(docs):]
         self.coef_, self.intercept_ = self._fit_linear(papers, Y, prior, prior_y)
-        self.gate_ = self._fit_gate(papers, Y, prior, prior_y)
+        gate = self._fit_gate(papers, Y, prior, prior_y)
+        self.gate_coef_: np.ndarray | None = None if gate is None else gate[0]
+        self.gate_intercept_: float | None = None if gate is None else gate[1]
+        self.gate_cutoff_ = (None if self.relevance_gate is None
+                             else float(np.log(self.relevance_gate / (1 - self.relevance_gate))))
         self.category_ids_ = list(taxonomy.ids)
         self.classes_ = np.asarray(self.category_ids_, dtype=object)
         self.cutoffs_ = np.zeros(Y.shape[1])  # probability 0.5
         self.calibration_ = np.tile([1.0, 0.0], (Y.shape[1], 1))
         if self.threshold_folds > 0:
             oof = np.zeros(Y.shape, dtype=float)
-            gate_oof = np.zeros(len(Y)) if self.gate_ is not None else None
+            gate_oof = np.zeros(len(Y)) if gate is not None else None
             for train, test in stratified_folds(Y, self.threshold_folds, self.random_state):
                 coef, intercept = self._fit_linear(papers[train], Y[train], prior, prior_y)
                 oof[test] = papers[test] @ coef.T + intercept
-                gate = self._fit_gate(papers[train], Y[train], prior, prior_y)
-                if gate_oof is not None and gate is not None:
-                    gate_oof[test] = papers[test] @ gate[:-2] + gate[-2]
+                fold_gate = self._fit_gate(papers[train], Y[train], prior, prior_y)
+                if gate_oof is not None and fold_gate is not None:
+                    gate_oof[test] = papers[test] @ fold_gate[0] + fold_gate[1]
             best = best_thresholds(sigmoid(oof), Y, self.threshold_grid)
             shrunk = best + self.threshold_shrink * (0.5 - best)
             self.cutoffs_ = np.log(shrunk / (1 - shrunk))
-            gate_cutoff = None if self.gate_ is None else float(self.gate_[-1])
-            self.calibration_ = platt(margins(oof, self.cutoffs_, gate_oof, gate_cutoff), Y)
+            self.calibration_ = platt(margins(oof, self.cutoffs_, gate_oof, self.gate_cutoff_), Y)
         # Scores are calibrated margins: a category is assigned when its score reaches this.
         self.thresholds_ = sigmoid(self.calibration_[:, 1])
 
     def _fit_gate(self, features: sparse.csr_matrix, Y: np.ndarray,
-                  prior: sparse.csr_matrix, prior_y: np.ndarray | None) -> np.ndarray | None:
-        """The relevance gate (weights, intercept, cutoff on the logit), or None."""
+                  prior: sparse.csr_matrix, prior_y: np.ndarray | None
+                  ) -> tuple[np.ndarray, float] | None:
+        """The relevance gate's weights and intercept, or None without a gate."""
         if self.relevance_gate is None:
             return None
         any_label = Y.max(axis=1, keepdims=True)
         prior_any = None if prior_y is None else prior_y.max(axis=1, keepdims=True)
         coef, intercept = self._fit_linear(features, any_label, prior, prior_any)
-        cutoff = np.log(self.relevance_gate / (1 - self.relevance_gate))
-        return np.concatenate([coef[0], intercept, [cutoff]])
+        return coef[0], float(intercept[0])
 
     def _fit_blocks(self, docs: list[str], taxonomy: Taxonomy) -> list[Block]:
         """The feature blocks' vocabularies and idf weights, fitted by scikit-learn."""
@@ -245,7 +325,7 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
                 continue
             estimator = LogisticRegression(
                 C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
-                solver="liblinear", random_state=self.random_state,
+                solver=self.solver, random_state=self.random_state,
             )
             estimator.fit(features, target, sample_weight=weights)
             coef[j] = estimator.coef_[0]
@@ -262,10 +342,12 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         for name in ("ngram_range", "char_ngram_range", "threshold_grid"):
             if params[name] is not None:
                 params[name] = list(params[name])
+        gate = (None if self.gate_coef_ is None else
+                np.concatenate([self.gate_coef_, [self.gate_intercept_, self.gate_cutoff_]]))
         return ScoringState(
             params=params, category_ids=list(self.category_ids_), blocks=self.blocks_,
             coef=self.coef_, intercept=self.intercept_, cutoffs=self.cutoffs_,
-            calibration=self.calibration_, gate=self.gate_,
+            calibration=self.calibration_, gate=gate,
         )
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -301,33 +383,68 @@ def platt(margin: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 def paper_texts(X: Any) -> tuple[list[str], list[str]]:
     """Titles and abstracts of ``X``: a DataFrame with 'title' and 'abstract' columns, or a
-    sequence of (title, abstract) pairs."""
+    sequence of (title, abstract) pairs; every title and abstract a string."""
     columns = getattr(X, "columns", None)
     if columns is not None:
         missing = [c for c in ("title", "abstract") if c not in columns]
         if missing:
             raise ValueError(f"X lacks column(s) {', '.join(missing)}; give a DataFrame with "
                              "'title' and 'abstract' columns")
-        return ([_text(v) for v in X["title"]], [_text(v) for v in X["abstract"]])
-    rows = list(X)
-    if not all(isinstance(r, Sequence | np.ndarray) and len(r) == 2
-               and all(isinstance(v, str) for v in r) for r in rows):
-        raise ValueError("X must be a DataFrame with 'title' and 'abstract' columns or a "
-                         "sequence of (title, abstract) string pairs")
-    return [r[0] for r in rows], [r[1] for r in rows]
+        titles, abstracts = X["title"].tolist(), X["abstract"].tolist()
+    else:
+        rows = list(X)
+        for i, row in enumerate(rows, 1):
+            if not (isinstance(row, Sequence | np.ndarray) and not isinstance(row, str)
+                    and len(row) == 2):
+                raise ValueError(f"X row {i} is not a (title, abstract) pair; give a "
+                                 "DataFrame with 'title' and 'abstract' columns or a sequence "
+                                 "of (title, abstract) string pairs")
+        titles, abstracts = [r[0] for r in rows], [r[1] for r in rows]
+    for name, texts in (("title", titles), ("abstract", abstracts)):
+        for i, text in enumerate(texts, 1):
+            if not isinstance(text, str):
+                what = "missing (NaN)" if _is_missing(text) else f"a {type(text).__name__}"
+                raise ValueError(f"X row {i}: the {name} is {what}, not text; every paper "
+                                 "needs a title and an abstract as strings")
+    return titles, abstracts
 
 
-def _text(value: Any) -> str:
-    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or \
+        type(value).__name__ in ("NAType", "NaTType")
 
 
-def _indicator(y: Any, n_samples: int, n_categories: int) -> np.ndarray:
+def _indicator(y: Any, category_ids: list[str]) -> np.ndarray:
+    """``y`` as a 0/1 matrix with the categories' columns in order: a DataFrame's columns are
+    matched to the category ids by name."""
+    if y is None:
+        raise ValueError("EfficiencyClassifier requires y to be passed, but the target y is "
+                         "None")
+    columns = getattr(y, "columns", None)
+    if columns is not None:
+        names = [str(c) for c in columns]
+        unknown = [c for c in names if c not in category_ids]
+        missing = [c for c in category_ids if c not in names]
+        if unknown or missing or len(set(names)) != len(names):
+            detail = "; ".join(part for part in (
+                f"unknown: {', '.join(unknown)}" if unknown else "",
+                f"missing: {', '.join(missing)}" if missing else "",
+                "some appear twice" if not unknown and not missing else "") if part)
+            raise ValueError(f"y's columns must be the category ids ({', '.join(category_ids)})"
+                             f", each once ({detail}); or give a 0/1 array with the columns "
+                             "in the taxonomy's order")
+        y = y.set_axis(names, axis=1)[category_ids]
     Y = np.asarray(y)
-    if Y.ndim != 2 or Y.shape != (n_samples, n_categories):
-        raise ValueError(f"y must be a 0/1 matrix of shape ({n_samples}, {n_categories}), "
-                         f"one column per category; got shape {Y.shape}")
+    if Y.dtype.kind in "fc" and not np.isfinite(Y).all():
+        raise ValueError("y holds NaN or inf; it must hold only 0 and 1")
+    kind = type_of_target(Y)
+    if Y.ndim != 2 or Y.shape[1] != len(category_ids):
+        got = (f"one class label per paper (a {kind} target of shape {Y.shape})" if Y.ndim == 1
+               else f"shape {Y.shape} ({kind} target)")
+        raise ValueError(f"y must be a 0/1 matrix with {len(category_ids)} columns, one per "
+                         f"category; got {got}")
     if not np.isin(Y, (0, 1)).all():
-        raise ValueError("y must hold only 0 and 1")
+        raise ValueError(f"y must hold only 0 and 1 (got a {kind} target)")
     return Y.astype(np.int8)
 
 

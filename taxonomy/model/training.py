@@ -15,7 +15,7 @@ from ..errors import LabelsError, ModelError
 from ..labels.categories import Taxonomy
 from ..labels.labelfile import MIN_SUPPORT, LabeledPapers, support
 from .artifact import load_model, read_card, save_model, sha256_file
-from .estimator import EfficiencyClassifier
+from .estimator import IMPLIED_PARAMS, EfficiencyClassifier
 from .evaluation import FOLDS, REPEATS, Scores, cross_validate, holdout, methods, summarize
 from .state import STATE_FORMAT, ScoringState
 from .thresholds import stratified_folds
@@ -129,6 +129,7 @@ def _same_model(path: Path, card: dict, state: ScoringState, labels_sha256: str,
         current = load_model(path, taxonomy.ids)
     except ModelError:
         return False  # a damaged or foreign model is replaced, never kept
+    current.state.params = {**IMPLIED_PARAMS, **current.state.params}
     return state.equivalent(current.state)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from ..errors import ModelError
 from ..model.artifact import load_model
 from ..model.state import ScoringState
 
@@ -94,12 +95,18 @@ def explain(state: ScoringState, words: sparse.csr_matrix, row: np.ndarray,
 
 @functools.lru_cache(maxsize=2)
 def _model_in_worker(path: str, sha256: str) -> tuple[ScoringState, np.ndarray]:
-    state = load_model(path).state
-    return state, state.feature_names()
+    """The model at ``path``, loaded once per process, if its file's sha256 is ``sha256``
+    (the file the run started with): a model retrained during a run would otherwise score
+    rows stamped with the old version."""
+    model = load_model(path)  # checks the file against the sha256 in its card
+    if model.card.get("joblib_sha256") != sha256:
+        raise ModelError("changed while this run was tagging (retrained or replaced); run "
+                         "again to tag everything with the model now in place", path)
+    return model.state, model.state.feature_names()
 
 
 def score_in_worker(path: str, sha256: str, titles: Any, abstracts: Any,
                     hand_rows: list[list[str] | None]) -> tuple[np.ndarray, list[str]]:
-    """:func:`score_chunk` in a worker process, which loads (and checks) the model once."""
+    """:func:`score_chunk` in a worker process, with the model file whose sha256 is given."""
     state, names = _model_in_worker(path, sha256)
     return score_chunk(state, titles, abstracts, hand_rows, names)

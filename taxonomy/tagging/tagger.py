@@ -41,6 +41,8 @@ from .scoring import Chunk
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..model.estimator import EfficiencyClassifier
+
 # Papers scored at a time. Per-chunk work (each distinct word's tokens and n-grams) shrinks
 # per paper as chunks grow; with the C loops 4,000 took 3-9% less time than 2,000 for about
 # 60 MB more per worker. Without them numpy's whole-chunk arrays double too, and the tree
@@ -125,8 +127,19 @@ class Tagger:
     executor, in constant memory.
     """
 
-    def __init__(self, model: LoadedModel | Any, hand: HandLabels | None = None):
-        self.model = model if isinstance(model, LoadedModel) else _in_memory(model)
+    def __init__(self, model: str | os.PathLike | LoadedModel | EfficiencyClassifier,
+                 hand: HandLabels | None = None):
+        """``model``: a model file's path, a loaded model file (``load_model``), or a fitted
+        :class:`EfficiencyClassifier` (tags as model 'in-memory')."""
+        if isinstance(model, LoadedModel):
+            self.model = model
+        elif isinstance(model, str | os.PathLike):
+            self.model = load_model(model, load_taxonomy().ids)
+        elif callable(getattr(model, "export", None)):  # without importing scikit-learn here
+            self.model = _in_memory(model)
+        else:
+            raise TypeError(f"Tagger needs a model file's path, a loaded model or a fitted "
+                            f"EfficiencyClassifier, not {type(model).__name__}")
         self.hand = hand if hand is not None else HandLabels()
 
     @classmethod
@@ -368,9 +381,9 @@ def _as_papers(papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
     return out
 
 
-def _in_memory(estimator: Any) -> LoadedModel:
-    """A fitted EfficiencyClassifier (or its exported state) as a model without a file."""
-    state = estimator.export() if hasattr(estimator, "export") else estimator
+def _in_memory(estimator: EfficiencyClassifier) -> LoadedModel:
+    """A fitted EfficiencyClassifier as a model without a file."""
+    state = estimator.export()
     digest = hashlib.sha256()
     for array in (state.coef, state.intercept, state.cutoffs, state.calibration):
         digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())

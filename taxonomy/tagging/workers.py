@@ -1,10 +1,11 @@
 """Worker processes that die with their parent and never litter the terminal.
 
-A tagging run killed by SIGKILL (or the OOM killer) cannot stop its workers, so each worker
-asks the kernel to kill it when its parent dies (Linux ``PR_SET_PDEATHSIG``) and, everywhere,
-watches its parent and exits once it is gone. Workers ignore Ctrl-C (the parent handles it
-and stops them) and write nothing to the terminal: a task's error travels back to the parent,
-and a worker that dies makes the pool fail with one clear error instead of hanging.
+The pool is loky's (through joblib), whose ``shutdown(kill_workers=True)`` stops running
+tasks too. A tagging run killed by SIGKILL (or the OOM killer) cannot stop its workers, so
+each worker asks the kernel to kill it when its parent dies (Linux ``PR_SET_PDEATHSIG``) and,
+everywhere, watches its parent and exits once it is gone. Workers ignore Ctrl-C (the parent
+handles it and stops them) and write nothing to the terminal: a task's error travels back to
+the parent, and a worker that dies makes the pool fail with one clear error instead of hanging.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import process as futures_process
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from typing import Any
+
+from joblib.externals.loky import BrokenProcessPool, ProcessPoolExecutor
 
 from ..errors import TaxonomyError
 
@@ -30,48 +30,37 @@ _PR_SET_PDEATHSIG = 1
 
 
 class WorkerPool:
-    """``processes`` spawned workers (no lock or thread of the parent is copied), all started
-    at once; call inside ``_signals.deferred()``, since a SIGTERM while a worker starts would
-    leave it reading half its start-up data."""
+    """``processes`` workers, all started at once (fork and exec: no lock or thread of the
+    parent is copied); call inside ``_signals.deferred()``, since a SIGTERM while a worker
+    starts would leave it reading half its start-up data."""
 
     def __init__(self, processes: int):
         with _quiet_children():
-            self._executor = ProcessPoolExecutor(
-                processes, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start, initargs=(os.getpid(),))
-            for _ in range(processes):  # each submit starts a worker, inside this section
-                self._executor.submit(_ready)
+            self._executor = ProcessPoolExecutor(processes, initializer=_start,
+                                                 initargs=(os.getpid(),))
+            self._executor.submit(_ready)  # the first task starts every worker
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        return self._executor.submit(fn, *args)
+        with _one_line_if_a_worker_died():
+            return self._executor.submit(fn, *args)
 
     @staticmethod
     def result(future: Future) -> Any:
-        try:
+        with _one_line_if_a_worker_died():
             return future.result()
-        except BrokenProcessPool:
-            raise TaxonomyError("a worker process died (killed by the system, out of memory?); "
-                                "run again, with --jobs 1 or more memory") from None
 
     def terminate(self) -> None:
-        """Stop every worker now, running tasks included."""
-        processes = list(getattr(self._executor, "_processes", {}).values())
-        # Taken before shutdown(), which drops the executor's reference to it.
-        manager = getattr(self._executor, "_executor_manager_thread", None)
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        for process in processes:  # the executor has no public way to stop running tasks
-            process.terminate()
-        for process in processes:
-            process.join(5)
-        # Let the executor's manager thread finish closing its wake-up pipe now: left running,
-        # it can close the pipe while the interpreter's exit hook writes to it (EBADF, printed
-        # as a traceback on the way out). And take this finished pool off the hook's list, in
-        # case the thread outlasts the wait (a large chunk still being flushed).
-        if manager is not None:
-            manager.join(5)
-            wakeups = getattr(futures_process, "_threads_wakeups", None)
-            if wakeups is not None:
-                wakeups.pop(manager, None)
+        """Stop every worker now, running tasks included, and wait until they are gone."""
+        self._executor.shutdown(wait=True, kill_workers=True)
+
+
+@contextlib.contextmanager
+def _one_line_if_a_worker_died() -> Iterator[None]:
+    try:
+        yield
+    except BrokenProcessPool:
+        raise TaxonomyError("a worker process died (killed by the system, out of memory?); "
+                            "run again, with --jobs 1 or more memory") from None
 
 
 def _ready() -> None:
