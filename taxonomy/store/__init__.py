@@ -9,4 +9,7 @@ from .._lazy import attach
 __all__, __getattr__, __dir__ = attach(__name__, {
     "SCHEMA_VERSION": "schema", "StoreError": "schema", "connect": "schema",
     "StoredPaper": "papers", "store_papers": "papers",
+    "ingest": "ingest",
+    "StoreTagResult": "tagging", "tag_store": "tagging",
+    "tagged_frame": "frame",
 })

@@ -1,0 +1,74 @@
+"""The store's papers and their tags as the table `taxonomy tag` writes, for the report, the
+digest and the review queue. Per paper, its tag from the model in use when it has one, else
+its latest tag."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..tagging.tagger import tag_columns
+from .schema import connect, guard, score_columns, transaction
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Columns beside the tag table's: what the digest and the feeds show.
+EXTRA = ["abstract", "authors", "categories", "updated", "stale"]
+
+
+def tagged_frame(db: str | os.PathLike, category_ids: Sequence[str], model_version: str = "",
+                 since: dt.date | None = None, until: dt.date | None = None,
+                 extra: bool = False) -> pd.DataFrame:
+    """Tagged papers submitted from ``since`` to ``until`` (both optional; undated papers
+    only without ``since``), in the columns of ``tag_columns`` (plus ``EXTRA``)."""
+    import pandas as pd
+
+    conn = connect(db, create=False)
+    try:
+        with guard(db):
+            with transaction(conn):
+                scores = score_columns(conn, category_ids)
+            where, params = [], [model_version]
+            if since is not None:
+                where.append("p.submitted >= ?")
+                params.append(since.isoformat())
+            if until is not None:
+                where.append("p.submitted <= ?")
+                params.append(until.isoformat() + "\uffff")
+            query = (
+                "SELECT p.id, p.title, p.submitted AS date, t.labels, "
+                + "".join(f"t.{c}, " for c in scores)
+                + "t.top_terms, t.source, p.url, t.model, t.model_version"
+                + (", p.abstract, p.authors, p.categories, p.updated, t.stale" if extra else "")
+                + " FROM papers p JOIN tags t ON t.rowid = (SELECT rowid FROM tags "
+                "WHERE paper_id = p.id ORDER BY model_version = ? DESC, tagged_at DESC "
+                "LIMIT 1)" + (f" WHERE {' AND '.join(where)}" if where else "")
+                + " ORDER BY p.submitted, p.id")
+            frame = pd.read_sql_query(query, conn, params=params)
+    finally:
+        conn.close()
+    columns = tag_columns(category_ids) + (EXTRA if extra else [])
+    return frame[columns]
+
+
+def counts(db: str | os.PathLike) -> dict[str, int]:
+    """Papers, tagged papers and stale tags in the store."""
+    conn = connect(db, create=False)
+    try:
+        with guard(db):
+            return _counts(conn)
+    finally:
+        conn.close()
+
+
+def _counts(conn: sqlite3.Connection) -> dict[str, int]:
+    one = conn.execute
+    return {
+        "papers": one("SELECT count(*) FROM papers").fetchone()[0],
+        "tagged": one("SELECT count(DISTINCT paper_id) FROM tags").fetchone()[0],
+        "stale": one("SELECT count(*) FROM tags WHERE stale = 1").fetchone()[0],
+    }
