@@ -10,7 +10,6 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..tagging.tagger import tag_columns
 from .schema import connect, guard, score_columns, transaction
 
 if TYPE_CHECKING:
@@ -24,7 +23,8 @@ def tagged_frame(db: str | os.PathLike, category_ids: Sequence[str], model_versi
                  since: dt.date | None = None, until: dt.date | None = None,
                  extra: bool = False) -> pd.DataFrame:
     """Tagged papers submitted from ``since`` to ``until`` (both optional; undated papers
-    only without ``since``), in the columns of ``tag_columns`` (plus ``EXTRA``)."""
+    only without ``since``), in the columns of ``tag_columns`` (plus ``EXTRA``). Imports no
+    tagging code, so that a digest starts fast."""
     import pandas as pd
 
     conn = connect(db, create=False)
@@ -51,8 +51,25 @@ def tagged_frame(db: str | os.PathLike, category_ids: Sequence[str], model_versi
             frame = pd.read_sql_query(query, conn, params=params)
     finally:
         conn.close()
-    columns = tag_columns(category_ids) + (EXTRA if extra else [])
-    return frame[columns]
+    return frame  # in the columns of tagging.tag_columns (checked by the tests), then EXTRA
+
+
+def labels_by_day(db: str | os.PathLike, model_version: str, since: dt.date,
+                  until: dt.date) -> pd.DataFrame:
+    """``date`` and ``labels`` of every tagged paper submitted from ``since`` to ``until``
+    (the tag chosen as in :func:`tagged_frame`): enough to count papers per category."""
+    import pandas as pd
+
+    conn = connect(db, create=False)
+    try:
+        with guard(db):
+            return pd.read_sql_query(
+                "SELECT p.submitted AS date, t.labels FROM papers p JOIN tags t ON t.rowid = "
+                "(SELECT rowid FROM tags WHERE paper_id = p.id ORDER BY model_version = ? "
+                "DESC, tagged_at DESC LIMIT 1) WHERE p.submitted BETWEEN ? AND ?", conn,
+                params=[model_version, since.isoformat(), until.isoformat()])
+    finally:
+        conn.close()
 
 
 def counts(db: str | os.PathLike) -> dict[str, int]:
@@ -72,3 +89,16 @@ def _counts(conn: sqlite3.Connection) -> dict[str, int]:
         "tagged": one("SELECT count(DISTINCT paper_id) FROM tags").fetchone()[0],
         "stale": one("SELECT count(*) FROM tags WHERE stale = 1").fetchone()[0],
     }
+
+
+def untagged_between(db: str | os.PathLike, since: dt.date, until: dt.date) -> int:
+    """Papers submitted from ``since`` to ``until`` that have no tags at all."""
+    conn = connect(db, create=False)
+    try:
+        with guard(db):
+            return conn.execute(
+                "SELECT count(*) FROM papers p WHERE p.submitted BETWEEN ? AND ? AND NOT "
+                "EXISTS (SELECT 1 FROM tags t WHERE t.paper_id = p.id)",
+                (since.isoformat(), until.isoformat())).fetchone()[0]
+    finally:
+        conn.close()
