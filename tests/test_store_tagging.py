@@ -107,3 +107,30 @@ def test_tag_needs_inputs_or_a_store(cli):
     assert result.returncode == 2
     assert result.stderr == ("taxonomy: error: give the INPUT files to tag, or a store with "
                              "--db FILE\n")
+
+
+def test_report_of_a_store_is_the_report_of_its_tags_file(cli, tmp_path):
+    db = tmp_path / "papers.db"
+    assert cli("tag", *DUMPS[:2], "--db", db).returncode == 0
+    assert cli("tag", *DUMPS[:2], "-o", tmp_path / "t.csv").returncode == 0
+    by_store = cli("report", db, "-o", tmp_path / "from-store")
+    by_file = cli("report", tmp_path / "t.csv", "-o", tmp_path / "from-file")
+    assert by_store.returncode == 0, by_store.stderr
+    assert by_store.stdout.split("\nwrote")[0] == by_file.stdout.split("\nwrote")[0]
+    for name in ("categories.csv", "over_time.csv", "cooccurrence.csv"):
+        assert (tmp_path / "from-store" / name).read_bytes() == \
+            (tmp_path / "from-file" / name).read_bytes(), name
+
+
+def test_review_queues_from_a_store(cli, tmp_path):
+    db = tmp_path / "papers.db"
+    conn = connect(db)
+    with transaction(conn):
+        store_papers(conn, _papers(30))
+    conn.close()
+    result = cli("review", "--db", db, "--top", "3", "-o", tmp_path / "q.csv")
+    assert result.returncode == 0, result.stderr
+    queue = pd.read_csv(tmp_path / "q.csv", dtype=str)
+    assert len(queue) == 3 and queue["id"].str.startswith("2611.").all()
+    assert cli("review", "--db", db, "-o", tmp_path / "q.txt").stderr == (
+        f"taxonomy: error: {tmp_path / 'q.txt'}: the queue is a labels file; name it .csv\n")

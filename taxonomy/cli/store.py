@@ -43,3 +43,46 @@ def tag(args: argparse.Namespace) -> int:
         say(args, "per category: " + ", ".join(f"{c} {n}" for c, n in result.counts.items()))
     report_skipped(log)
     return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    """`taxonomy report papers.db`."""
+    from .. import paths
+    from ..labels.labelfile import support
+    from ..report.render import summary_table
+    from ..report.stored import run_store_report
+    from ._common import labeled_papers, taxonomy_and_labels
+
+    taxonomy = taxonomy_and_labels(None)[0]
+    labeled = labeled_papers(args)
+    out_dir = args.output or paths.reports_dir()
+    run, untagged = run_store_report(
+        args.inputs[0], out_dir, tagger(args), taxonomy,
+        label_support=support(labeled, taxonomy) if labeled else None, compare=args.compare,
+        review=args.review)
+    say(args, summary_table(run.report))
+    say(args, f"wrote {len(run.files)} files to {out_dir}")
+    if untagged:
+        say(args, f"note: {untagged} papers of the store have no tags yet; run taxonomy tag "
+            f"--db {args.inputs[0]}")
+    return 0
+
+
+def review(args: argparse.Namespace) -> int:
+    """`taxonomy review --db papers.db`."""
+    from .. import paths
+    from ..labels.labelfile import load_labels
+    from ..model.artifact import load_model
+    from ..store.frame import stored_papers
+    from ..tagging.hand import HandLabels
+    from ..tagging.review import queue_papers
+    from ._common import taxonomy_and_labels
+    from .review import check_queue_name, write_queue
+
+    check_queue_name(args.output)
+    taxonomy = taxonomy_and_labels(None)[0]
+    model = load_model(paths.model_file(args.model), taxonomy.ids)
+    hand = HandLabels.from_papers(load_labels(paths.labels_file(args.labels), taxonomy))
+    queue = queue_papers(stored_papers(args.db), model, hand, args.top)
+    write_queue(args, queue)
+    return 0

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from ..io.records import Paper
 from .schema import connect, guard, score_columns, transaction
 
 if TYPE_CHECKING:
@@ -100,5 +101,25 @@ def untagged_between(db: str | os.PathLike, since: dt.date, until: dt.date) -> i
                 "SELECT count(*) FROM papers p WHERE p.submitted BETWEEN ? AND ? AND NOT "
                 "EXISTS (SELECT 1 FROM tags t WHERE t.paper_id = p.id)",
                 (since.isoformat(), until.isoformat())).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def stored_papers(db: str | os.PathLike, batch: int = 4_000) -> Iterator[Paper]:
+    """Every paper of the store as a :class:`Paper` record, in batches (memory stays flat)."""
+    conn = connect(db, create=False)
+    try:
+        with guard(db):
+            last = 0
+            while True:
+                rows = conn.execute("SELECT rowid, id, title, abstract, submitted, url, source "
+                                    "FROM papers WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                                    (last, batch)).fetchall()
+                if not rows:
+                    return
+                last = rows[-1][0]
+                for _, pid, title, abstract, date, url, source in rows:
+                    yield Paper(id=pid, title=title, abstract=abstract, date=date, url=url,
+                                source=source)
     finally:
         conn.close()

@@ -100,6 +100,15 @@ def connect(path: str | os.PathLike, create: bool = True) -> sqlite3.Connection:
     return conn
 
 
+def is_sqlite(path: str | os.PathLike) -> bool:
+    """True for an existing file that starts as every SQLite database does."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(_MAGIC)) == _MAGIC
+    except OSError:
+        return False
+
+
 def _check_magic(path: Path) -> None:
     try:
         with open(path, "rb") as handle:
