@@ -81,6 +81,10 @@ class FakeArxiv:
     expired_tokens: set[str] = field(default_factory=set)
     # Raw answers by request number (1-based), served instead of the real one.
     raw: dict[int, bytes] = field(default_factory=dict)
+    # Request number (1-based) held until ``release`` is set; ``blocked`` is set when it came.
+    block_at: int | None = None
+    blocked: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     @property
     def api_url(self) -> str:
@@ -91,6 +95,9 @@ class FakeArxiv:
         return f"{self.url}/oai"
 
     def answer(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if self.block_at == len(self.requests):
+            self.blocked.set()
+            self.release.wait(30)
         if self.faults:
             status, headers = self.faults.pop(0)
             return status, headers, b"<html>busy</html>"

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..fetch.run import today
 from ..labels.categories import Taxonomy
 from ..store.frame import labels_by_day, tagged_frame, untagged_between
 from .figures import Digest, Window, build_digest
@@ -20,10 +21,6 @@ DAYS = 7
 class DigestRun:
     digest: Digest
     files: list[Path]
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 def window(since: dt.date | None, until: dt.date | None, days: int | None) -> Window:

@@ -170,10 +170,12 @@ def guard(path: str | os.PathLike) -> Iterator[None]:
         if "locked" in text or "busy" in text:
             raise StoreError(f"another run held it for more than {BUSY_SECONDS:g} s; try "
                              "again when it is done", path) from None
-        if "full" in text:
-            raise StoreError("the disk is full (or a file-size limit was reached); free "
-                             "space and run again: the store kept every finished step",
-                             path) from None
+        code = getattr(exc, "sqlite_errorname", "")
+        if "full" in text or code.startswith(("SQLITE_FULL", "SQLITE_IOERR_WRITE",
+                                               "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_TRUNCATE")):
+            raise StoreError(f"cannot write to it: the disk is full or a file-size limit was "
+                             f"reached ({code or text}); free space and run again: the store "
+                             "kept every finished step", path) from None
         if "unable to open" in text or "readonly" in text:
             raise StoreError(f"cannot open or write it ({text}); check the path and its "
                              "permissions", path) from None
