@@ -81,6 +81,8 @@ class FakeArxiv:
     expired_tokens: set[str] = field(default_factory=set)
     # Raw answers by request number (1-based), served instead of the real one.
     raw: dict[int, bytes] = field(default_factory=dict)
+    # Request numbers (1-based) whose answer is cut short (the connection closes early).
+    truncate: set[int] = field(default_factory=set)
     # Request number (1-based) held until ``release`` is set; ``blocked`` is set when it came.
     block_at: int | None = None
     blocked: threading.Event = field(default_factory=threading.Event)
@@ -174,9 +176,12 @@ def serve(fake: FakeArxiv) -> ThreadingHTTPServer:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
+            short = len(fake.requests) in fake.truncate
+            self.send_header("Content-Length", str(len(body) + (1000 if short else 0)))
             self.end_headers()
             self.wfile.write(body)
+            if short:
+                self.close_connection = True
 
         def log_message(self, *args: object) -> None:
             pass

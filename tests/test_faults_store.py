@@ -144,3 +144,22 @@ def test_a_full_disk_is_one_line_and_leaves_the_store_consistent(fake, tmp_path)
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert _check(db, 900)[-1] == (900, 1)
+
+
+def test_tagging_on_a_full_disk_is_one_line_and_keeps_the_store(fake, tmp_path):
+    count_cases("tagging a store on a full disk")
+    db = tmp_path / "papers.db"
+    assert subprocess.run(_command(*FETCH, db, "-q"), env=_env(fake), cwd=tmp_path,
+                          timeout=120).returncode == 0
+    # Writes go to the write-ahead log first: a limit below its size cuts the batch's commit.
+    result = subprocess.run(_command("tag", "--db", db, "--jobs", "1"), env=_env(fake),
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            preexec_fn=_limited(50_000))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "cannot write to it: the disk is full or a file-size limit was reached" in \
+        result.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert conn.execute("SELECT count(*) FROM tags").fetchone()[0] in (0, 900)
+    conn.close()

@@ -148,6 +148,12 @@ def test_a_server_that_stays_down_is_one_line_and_exit_2(fake, tmp_path, cli, mo
     assert "HTTP 503 Service Unavailable after 3 tries; arXiv may be down" in result.stderr
 
 
+def test_an_answer_cut_short_is_tried_again(fake, tmp_path):
+    fake.truncate = {1}
+    result = fetch_arxiv(tmp_path / "p.db", "cs.LG", SINCE, UNTIL)
+    assert result.new == 9 and len(fake.requests) == 2
+
+
 def test_nothing_listening_is_one_line(tmp_path, cli, monkeypatch):
     monkeypatch.setenv("TAXONOMY_FETCH_DELAY", "0")
     monkeypatch.setenv("TAXONOMY_FETCH_RETRIES", "2")

@@ -8,6 +8,7 @@ changes the pause (tests set it to 0) and ``TAXONOMY_FETCH_RETRIES`` the number 
 from __future__ import annotations
 
 import email.utils
+import http.client
 import os
 import time
 import urllib.error
@@ -74,9 +75,9 @@ class Client:
                 if exc.code not in _RETRY:
                     raise FetchError(f"the server answered {why}; {advice}", url) from None
                 wait = max(wait, _retry_after(exc.headers.get("Retry-After")) or 0.0)
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            except (OSError, http.client.HTTPException) as exc:  # refused, reset, cut short
                 reason = getattr(exc, "reason", exc)
-                why = f"{getattr(reason, 'strerror', None) or reason}"
+                why = f"{getattr(reason, 'strerror', None) or reason or type(exc).__name__}"
             finally:
                 self._last = self._clock()
             if attempt + 1 < self.tries:
