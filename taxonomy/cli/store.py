@@ -48,12 +48,13 @@ def tag(args: argparse.Namespace) -> int:
 def report(args: argparse.Namespace) -> int:
     """`taxonomy report papers.db`."""
     from .. import paths
+    from ..labels.categories import load_taxonomy
     from ..labels.labelfile import support
     from ..report.render import summary_table
     from ..report.stored import run_store_report
-    from ._common import labeled_papers, taxonomy_and_labels
+    from ._common import labeled_papers
 
-    taxonomy = taxonomy_and_labels(None)[0]
+    taxonomy = load_taxonomy()
     labeled = labeled_papers(args)
     out_dir = args.output or paths.reports_dir()
     run, untagged = run_store_report(
@@ -71,16 +72,16 @@ def report(args: argparse.Namespace) -> int:
 def review(args: argparse.Namespace) -> int:
     """`taxonomy review --db papers.db`."""
     from .. import paths
+    from ..labels.categories import load_taxonomy
     from ..labels.labelfile import load_labels
     from ..model.artifact import load_model
     from ..store.frame import stored_papers
     from ..tagging.hand import HandLabels
     from ..tagging.review import queue_papers
-    from ._common import taxonomy_and_labels
     from .review import check_queue_name, write_queue
 
     check_queue_name(args.output)
-    taxonomy = taxonomy_and_labels(None)[0]
+    taxonomy = load_taxonomy()
     model = load_model(paths.model_file(args.model), taxonomy.ids)
     hand = HandLabels.from_papers(load_labels(paths.labels_file(args.labels), taxonomy))
     queue = queue_papers(stored_papers(args.db), model, hand, args.top)

@@ -8,6 +8,7 @@ window gives the same bytes.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -82,8 +83,13 @@ def _updated(paper: dict[str, Any]) -> str:
     return atom_time(paper["updated"] or paper["date"])
 
 
+# What XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE and U+FFFF): a
+# dump may hold them, a feed must not, or readers reject the whole feed.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}")
     if text is not None:
-        element.text = text
+        element.text = _NOT_XML.sub("", text)
     return element
