@@ -3,15 +3,18 @@ suspects, and one end-to-end smoke test per command through the installed entry 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 
 import pytest
 from conftest import DUMPS, ROOT
+from fakearxiv import FakeArxiv, make_entries, serve
 
 from taxonomy.cli import build_parser
 
 COMMANDS = ["parse", "tag", "report", "train", "evaluate", "explain", "labels check",
-            "labels agree", "labels suspects", "labels merge", "review"]
+            "labels agree", "labels suspects", "labels merge", "review", "fetch arxiv",
+            "fetch oai", "digest", "update"]
 
 
 def _commands(parser) -> list[str]:
@@ -118,7 +121,21 @@ SMOKE = {
     "labels merge": (["labels", "merge", "reviewed.csv", "--into", "mine.csv"],
                      "merged 208 reviewed papers into mine.csv"),
     "review": (["review", "dump.txt", "--top", "3", "-o", "q.csv"], "to review into q.csv"),
+    # {api} and {oai}: a local stand-in for arXiv (tests/fakearxiv.py)
+    "fetch arxiv": (["fetch", "arxiv", "--category", "cs.LG", "--since", "2026-11-23",
+                     "--until", "2026-11-29", "--db", "p.db", "--api-url", "{api}"],
+                    "9 new papers"),
+    "fetch oai": (["fetch", "oai", "--set", "cs", "--since", "2026-11-23", "--db", "p.db",
+                   "--oai-url", "{oai}"], "9 new papers"),
+    "digest": (["digest", "--db", "p.db", "--until", "2026-11-29", "-o", "d"],
+               "digest of 9 papers submitted 2026-11-23 to 2026-11-29"),
+    "update": (["update", "--db", "p.db", "--category", "cs.LG", "-o", "d"],
+               "written to d: digest.md, digest.html and 6 feeds"),
 }
+# Commands run first, in the same directory (with the same local arXiv).
+SETUP = {"digest": [["fetch", "arxiv", "--category", "cs.LG", "--since", "2026-11-23",
+                     "--until", "2026-11-29", "--db", "p.db", "--api-url", "{api}"],
+                    ["tag", "--db", "p.db"]]}
 
 
 def test_every_command_has_a_smoke_test():
@@ -133,7 +150,15 @@ def test_the_installed_command_runs_from_an_empty_directory(entry_point, tmp_pat
     shutil.copy(ROOT / "labels" / "seed.csv", tmp_path / "reviewed.csv")
     args, expected = SMOKE[command]
     env = {k: v for k, v in __import__("os").environ.items() if k != "TAXONOMY_HOME"}
-    result = entry_point(*args, env=env)
+    with contextlib.ExitStack() as stack:
+        fake = FakeArxiv(entries=make_entries(["2026-11-23", "2026-11-24", "2026-11-25"]))
+        server = serve(fake)
+        stack.callback(server.shutdown)
+        env["TAXONOMY_FETCH_DELAY"] = "0"
+        env["TAXONOMY_ARXIV_API"] = fake.api_url
+        for step in [*SETUP.get(command, []), args]:
+            result = entry_point(*[a.format(api=fake.api_url, oai=fake.oai_url) for a in step],
+                                 env=env)
     assert result.returncode == 0, result.stderr
     assert expected in result.stdout
     assert "Traceback" not in result.stderr

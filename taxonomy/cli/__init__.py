@@ -16,7 +16,7 @@ import threading
 from .. import paths
 from .._signals import Terminated, terminate
 from ..errors import TaxonomyError
-from . import labels, model, parse, report, review, tag
+from . import digest, fetch, labels, model, parse, report, review, tag
 from ._common import Subparsers, Version
 
 
@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     tag.register(sub)
     report.register(sub)
     review.register(sub)
+    fetch.register(sub, common)
+    digest.register(sub)
     return parser
 
 

@@ -7,6 +7,7 @@ import sys
 
 from .. import paths
 from ..errors import TaxonomyError
+from . import store
 from ._common import (
     Subparsers,
     add_model_options,
@@ -27,7 +28,8 @@ def register(sub: Subparsers) -> None:
                     "self-contained coverage.html into DIR. INPUTs are 'taxonomy tag' outputs "
                     "or raw dumps (tagged on the fly); without INPUT, the bundled dumps."
                     "\n\nexamples:\n  taxonomy report\n"
-                    "  taxonomy report tags.csv -o reports/ --compare tags-last-month.csv")
+                    "  taxonomy report tags.csv -o reports/ --compare tags-last-month.csv\n"
+                    "  taxonomy report papers.db")
     p.add_argument("inputs", nargs="*", metavar="INPUT")
     p.add_argument("-o", "--output", metavar="DIR", help="output directory (default: reports/)")
     p.add_argument("--compare", metavar="OLD", help="an older tagged file to compare with")
@@ -45,9 +47,14 @@ def run(args: argparse.Namespace) -> int:
     from ..labels.labelfile import support
     from ..report.render import summary_table
     from ..report.run import run_report
+    from ..store.schema import is_sqlite
     from ..tagging.hand import HandLabels
     from ..tagging.tagger import Tagger
 
+    if any(is_sqlite(i) for i in args.inputs):
+        if len(args.inputs) > 1:
+            raise TaxonomyError("give a paper store alone (taxonomy report papers.db)")
+        return store.report(args)
     taxonomy = load_taxonomy()
     inputs = args.inputs or paths.bundled_dumps()
     if not inputs:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import TaxonomyError
+from . import store
 from ._common import (
     LABELS_HELP,
     MODEL_HELP,
@@ -35,8 +36,10 @@ def register(sub: Subparsers) -> None:
                     "queued. A tags table ('taxonomy tag' output) narrows the queue to its "
                     "papers; their text comes from the dumps given with it.\n\nexamples:\n"
                     "  taxonomy review data/dumps/*.txt --top 30 -o queue.csv\n"
-                    "  taxonomy review tags.csv new-listing.txt -o queue.csv")
-    p.add_argument("inputs", nargs="+", metavar="DUMP_OR_TAGS")
+                    "  taxonomy review tags.csv new-listing.txt -o queue.csv\n"
+                    "  taxonomy review --db papers.db -o queue.csv")
+    p.add_argument("inputs", nargs="*", metavar="DUMP_OR_TAGS")
+    p.add_argument("--db", metavar="FILE", help="queue from the papers of this store")
     p.add_argument("--top", type=positive, default=50,
                    help="at most this many papers (default: %(default)s)")
     p.add_argument("-o", "--output", default="queue.csv",
@@ -75,16 +78,20 @@ def _tags_table_ids(path: str) -> set[str] | None:
 
 
 def review(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from ..io.readlog import ReadLog
-    from ..io.writers import refuse_inputs, write_frame
+    from ..io.writers import refuse_inputs
     from ..labels.categories import load_taxonomy
     from ..labels.labelfile import load_labels
     from ..model.artifact import load_model
     from ..tagging.hand import HandLabels
     from ..tagging.review import review_queue
 
+    if args.db:
+        if args.inputs:
+            raise TaxonomyError("give DUMP_OR_TAGS or --db, not both")
+        return store.review(args)
+    if not args.inputs:
+        raise TaxonomyError("give the dumps to review, or a store with --db FILE")
     taxonomy = load_taxonomy()
     model = load_model(paths.model_file(args.model), taxonomy.ids)
     hand = HandLabels.from_papers(load_labels(paths.labels_file(args.labels), taxonomy))
@@ -96,11 +103,26 @@ def review(args: argparse.Namespace) -> int:
         raise TaxonomyError("a tags table holds no abstracts to review; give the dumps it was "
                             "tagged from too (taxonomy review tags.csv DUMP...)")
     refuse_inputs(args.output, args.inputs)
-    if not args.output.endswith(".csv"):
-        raise TaxonomyError(f"{args.output}: the queue is a labels file; name it .csv")
+    check_queue_name(args.output)
     log = ReadLog()
     queue = review_queue(dumps, model, hand, args.top, log, fmt=args.fmt,
                          encoding=args.encoding, only=wanted)
+    write_queue(args, queue)
+    report_skipped(log)
+    return 0
+
+
+def check_queue_name(output: str) -> None:
+    if not output.endswith(".csv"):
+        raise TaxonomyError(f"{output}: the queue is a labels file; name it .csv")
+
+
+def write_queue(args: argparse.Namespace, queue: list) -> None:
+    """Write the queue in the labels-file format and say what to do next."""
+    import pandas as pd
+
+    from ..io.writers import write_frame
+
     frame = pd.DataFrame({
         "id": [q.paper.id for q in queue],
         "title": [q.paper.title for q in queue],
@@ -117,8 +139,6 @@ def review(args: argparse.Namespace) -> int:
     say(args, f"wrote {len(queue)} papers to review into {args.output} (most informative "
         "first); fill in each 'labels' cell, then: taxonomy labels merge "
         f"{args.output}")
-    report_skipped(log)
-    return 0
 
 
 def merge(args: argparse.Namespace) -> int:

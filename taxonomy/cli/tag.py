@@ -6,6 +6,7 @@ import argparse
 import os
 
 from ..errors import TaxonomyError
+from . import store
 from ._common import (
     Subparsers,
     add_model_options,
@@ -15,6 +16,7 @@ from ._common import (
     tagger,
     waiting_for,
 )
+from .store import add_store_options
 
 
 def register(sub: Subparsers) -> None:
@@ -24,8 +26,10 @@ def register(sub: Subparsers) -> None:
                     " gzipped or not). Hand-labeled papers keep their hand labels.\n\n"
                     "examples:\n  taxonomy tag data/dumps/*.txt -o tags.csv\n"
                     "  taxonomy tag new-listing.txt --only-new tags.csv\n"
-                    "  taxonomy tag arxiv.jsonl.gz -o tags.parquet --scheduler local")
-    p.add_argument("inputs", nargs="+", metavar="INPUT")
+                    "  taxonomy tag arxiv.jsonl.gz -o tags.parquet --scheduler local\n"
+                    "  taxonomy tag --db papers.db\n"
+                    "  taxonomy tag new-listing.txt --db papers.db")
+    p.add_argument("inputs", nargs="*", metavar="INPUT")
     p.add_argument("-o", "--output", help="write .csv, .jsonl or .parquet")
     p.add_argument("--only-new", metavar="EXISTING",
                    help="tag only papers whose ids are not in EXISTING and append them to it")
@@ -38,12 +42,19 @@ def register(sub: Subparsers) -> None:
                    help="score on dask: 'local' starts a local cluster, tcp://host:8786 joins "
                         "one (needs the [dask] extra)")
     add_read_options(p)
+    add_store_options(p, tag=True)
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..io.writers import table_format
 
+    if args.db:
+        if args.output or args.only_new:
+            raise TaxonomyError("--db tags into the store; drop -o/--only-new, or drop --db")
+        return store.tag(args)
+    if not args.inputs:
+        raise TaxonomyError("give the INPUT files to tag, or a store with --db FILE")
     out = args.output or args.only_new
     if out is None:
         raise TaxonomyError("say where to write: -o OUT, or --only-new EXISTING")

@@ -21,9 +21,10 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-# One colour per category, in taxonomy order (matplotlib's tab10, so hues are distinct).
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+from .style import PALETTE, colour
+
+__all__ = ["PALETTE", "colour", "cooccurrence_chart", "coverage_chart", "over_time_chart"]
+
 _INK, _GRID = "#333333", "#e5e5e5"
 _RC: Any = {  # matplotlib types its keys as literals; these are checked at run time
     "svg.fonttype": "none",
@@ -40,11 +41,6 @@ _RC: Any = {  # matplotlib types its keys as literals; these are checked at run 
 _PROLOGUE = re.compile(r"^.*?(?=<svg\b)", re.S)
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _NAMESPACES = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
-
-
-def colour(index: int) -> str:
-    """The colour of the category at ``index`` in taxonomy order."""
-    return PALETTE[index % len(PALETTE)]
 
 
 def coverage_chart(categories: pd.DataFrame) -> str:

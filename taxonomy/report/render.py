@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from ..io.writers import write_frame
 from ..labels.labelfile import MIN_SUPPORT
 from .figures import TITLE, Report
 from .sections import Column, sections
+from .style import md as _md
 
 # Longer lists are cut in coverage.md and coverage.html; the CSV beside them has every row.
 _MD_ROWS = 50
@@ -167,13 +167,6 @@ def _plain(value: Any, column: Column, names: dict[str, str]) -> str:
     if kind == "date":
         return str(value) or "–"
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
-
-
-def _md(text: Any) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def _web(link: Any) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,14 +100,20 @@ def review_queue(inputs: Sequence[str | os.PathLike], model: LoadedModel, hand: 
                  only: set[str] | None = None) -> list[Queued]:
     """The ``top`` papers of ``inputs`` most worth labeling by hand, most informative first
     (papers with a hand label are skipped; with ``only``, papers whose ids it lacks too)."""
+    check_inputs(inputs, fmt=fmt, encoding=encoding)
+    papers = read_papers(inputs, log=log or ReadLog(), fmt=fmt, encoding=encoding,
+                         dedupe=Deduplicator())
+    return queue_papers(papers, model, hand, top, candidates, only)
+
+
+def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, top: int = 50,
+                 candidates: int | None = None, only: set[str] | None = None) -> list[Queued]:
+    """:func:`review_queue` for papers from anywhere (a dump's, a store's)."""
     from .scoring import score_chunk
 
-    check_inputs(inputs, fmt=fmt, encoding=encoding)
     state = model.state
     keep = candidates or max(20 * top, 1_000)
     heap: list[tuple[float, int, Candidate]] = []
-    papers = read_papers(inputs, log=log or ReadLog(), fmt=fmt, encoding=encoding,
-                         dedupe=Deduplicator())
     order = 0
     unlabeled = (p for p in papers
                  if hand.get(p) is None and (only is None or p.id in only))

@@ -1,0 +1,95 @@
+"""`taxonomy fetch arxiv | oai`: papers from arXiv into the store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ._common import Subparsers, date, say, waiting_for
+
+
+def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "fetch", help="fetch papers from arXiv into a store",
+        description="Fetch papers from arXiv into a SQLite store (--db): 'arxiv' asks the "
+                    "arXiv API for a category's new submissions, 'oai' harvests an OAI-PMH "
+                    "set for backfills. Without --since a fetch continues from where the "
+                    "last one of the same query ended; an interrupted fetch resumes.\n\n"
+                    "examples:\n  taxonomy fetch arxiv --category cs.LG --db papers.db\n"
+                    "  taxonomy fetch oai --set cs --since 2026-01-01 --db papers.db")
+    actions = Subparsers(p.add_subparsers(dest="source", required=True, metavar="SOURCE"),
+                         common)
+    q = actions.add_parser(
+        "arxiv", help="a category's submissions, from the arXiv API",
+        description="Fetch the papers of an arXiv category submitted between two dates from "
+                    "the arXiv API (one request every 3 s, as arXiv asks).\n\nexamples:\n"
+                    "  taxonomy fetch arxiv --category cs.LG --db papers.db\n"
+                    "  taxonomy fetch arxiv --category cs.LG --since 2026-11-01 "
+                    "--until 2026-11-30 --db papers.db")
+    q.add_argument("--category", required=True, help="arXiv category, e.g. cs.LG")
+    add_range(q)
+    q.add_argument("--api-url", metavar="URL",
+                   help="the API's address (default: $TAXONOMY_ARXIV_API, else "
+                        "https://export.arxiv.org/api/query)")
+    q.set_defaults(handler=arxiv)
+    q = actions.add_parser(
+        "oai", help="an OAI-PMH set's records, for backfills",
+        description="Harvest the records of an arXiv OAI-PMH set (ListRecords, arXiv "
+                    "metadata format) created or changed between two dates.\n\nexample:\n"
+                    "  taxonomy fetch oai --set cs --since 2026-01-01 --db papers.db")
+    q.add_argument("--set", dest="set_spec", required=True, metavar="SET",
+                   help="OAI-PMH set, e.g. cs")
+    add_range(q)
+    q.add_argument("--oai-url", metavar="URL",
+                   help="the OAI-PMH endpoint (default: $TAXONOMY_OAI_URL, else "
+                        "https://oaipmh.arxiv.org/oai)")
+    q.set_defaults(handler=oai)
+
+
+def add_range(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--since", type=date, metavar="YYYY-MM-DD",
+                   help="first day (default: the last day of the previous fetch, else a "
+                        "week ago)")
+    p.add_argument("--until", type=date, metavar="YYYY-MM-DD", help="last day (default: today)")
+    p.add_argument("--db", required=True, metavar="FILE", help="the store, e.g. papers.db")
+
+
+def progress(args: argparse.Namespace) -> Any:
+    if args.quiet or not sys.stderr.isatty():
+        return None
+
+    def show(result: Any) -> None:
+        total = f" of {result.total}" if result.total is not None else ""
+        print(f"\rfetched {result.seen}{total}", end="", file=sys.stderr, flush=True)
+    return show
+
+
+def summary(args: argparse.Namespace, result: Any) -> None:
+    if progress(args) is not None:
+        print(file=sys.stderr)
+    say(args, f"fetched {result.seen} records of {result.query} from {result.since} to "
+        f"{result.until} into {args.db}: {result.new} new papers, {result.updated} new "
+        f"versions" + (" (resumed an interrupted fetch)" if result.resumed else ""))
+    if result.skipped:
+        shown = "; ".join(result.skipped[:3]) + ("; ..." if len(result.skipped) > 3 else "")
+        print(f"warning: skipped {len(result.skipped)} malformed record(s): {shown}",
+              file=sys.stderr)
+
+
+def arxiv(args: argparse.Namespace) -> int:
+    from ..fetch.run import fetch_arxiv
+
+    result = fetch_arxiv(args.db, args.category, args.since, args.until, args.api_url,
+                         on_wait=waiting_for(args.db), on_page=progress(args))
+    summary(args, result)
+    return 0
+
+
+def oai(args: argparse.Namespace) -> int:
+    from ..fetch.run import fetch_oai
+
+    result = fetch_oai(args.db, args.set_spec, args.since, args.until, args.oai_url,
+                       on_wait=waiting_for(args.db), on_page=progress(args))
+    summary(args, result)
+    return 0

@@ -1,0 +1,89 @@
+"""The store (--db) as input and output of `taxonomy tag`, `report` and `review`: each
+handler parses nothing itself, calls the library and prints."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import report_skipped, say, tagger
+
+
+def add_store_options(p: argparse.ArgumentParser, tag: bool = False) -> None:
+    p.add_argument("--db", metavar="FILE",
+                   help="a paper store (SQLite, see 'taxonomy fetch')"
+                   + (": INPUTs are added to it, then every paper it holds without tags "
+                      "from the model in use is tagged in it" if tag else ""))
+    if tag:
+        p.add_argument("--retag", action="store_true",
+                       help="with --db, tag every paper again (e.g. after a change of hand "
+                            "labels)")
+
+
+def tag(args: argparse.Namespace) -> int:
+    """`taxonomy tag [INPUT...] --db FILE`."""
+    from ..io.readlog import ReadLog
+    from ..store.ingest import ingest
+    from ..store.tagging import tag_store
+    from ..tagging.executors import Dask, Executor, Processes
+
+    log = ReadLog()
+    tagging = tagger(args)
+    if args.inputs:
+        stored = ingest(args.db, args.inputs, log, reference_date=args.reference_date,
+                        fmt=args.fmt, encoding=args.encoding)
+        say(args, f"stored {stored.new} new papers and {stored.updated} new versions in "
+            f"{args.db}")
+    executor: Executor = Dask(args.scheduler) if args.scheduler else Processes(args.jobs)
+    result = tag_store(args.db, tagging, executor, retag=args.retag,
+                       progress=False if args.quiet else None)
+    model = tagging.model
+    say(args, f"tagged {result.papers} papers in {args.db} ({result.by_hand} by hand label, "
+        f"{result.papers - result.by_hand} by model {model.name} {model.version})")
+    if result.papers:
+        say(args, "per category: " + ", ".join(f"{c} {n}" for c, n in result.counts.items()))
+    report_skipped(log)
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    """`taxonomy report papers.db`."""
+    from .. import paths
+    from ..labels.categories import load_taxonomy
+    from ..labels.labelfile import support
+    from ..report.render import summary_table
+    from ..report.stored import run_store_report
+    from ._common import labeled_papers
+
+    taxonomy = load_taxonomy()
+    labeled = labeled_papers(args)
+    out_dir = args.output or paths.reports_dir()
+    run, untagged = run_store_report(
+        args.inputs[0], out_dir, tagger(args), taxonomy,
+        label_support=support(labeled, taxonomy) if labeled else None, compare=args.compare,
+        review=args.review)
+    say(args, summary_table(run.report))
+    say(args, f"wrote {len(run.files)} files to {out_dir}")
+    if untagged:
+        say(args, f"note: {untagged} papers of the store have no tags yet; run taxonomy tag "
+            f"--db {args.inputs[0]}")
+    return 0
+
+
+def review(args: argparse.Namespace) -> int:
+    """`taxonomy review --db papers.db`."""
+    from .. import paths
+    from ..labels.categories import load_taxonomy
+    from ..labels.labelfile import load_labels
+    from ..model.artifact import load_model
+    from ..store.frame import stored_papers
+    from ..tagging.hand import HandLabels
+    from ..tagging.review import queue_papers
+    from .review import check_queue_name, write_queue
+
+    check_queue_name(args.output)
+    taxonomy = load_taxonomy()
+    model = load_model(paths.model_file(args.model), taxonomy.ids)
+    hand = HandLabels.from_papers(load_labels(paths.labels_file(args.labels), taxonomy))
+    queue = queue_papers(stored_papers(args.db), model, hand, args.top)
+    write_queue(args, queue)
+    return 0

@@ -1,0 +1,149 @@
+"""What a digest holds, computed from the store's tagged papers: per category the papers
+submitted in the window (strongest score first), how the window compares with the windows of
+the same length before it, and the uncertain papers the review queue would pick."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..labels.categories import Taxonomy
+from ..labels.indicator import split_labels
+from ..report.figures import indicator, prepare, uncertain
+
+TITLE = "Training-efficiency digest"
+PERIODS = 8  # windows compared: this one and the seven before it
+UNCERTAIN = 5  # uncertain papers listed per category
+# A paper is listed as uncertain from this informativeness on (see tagging.review): its score
+# lies at least halfway from 0 or 1 to the category's threshold.
+UNCERTAIN_FROM = 0.5
+REVIEW_TOP = 50  # the review queue's length (taxonomy review --top's default)
+
+
+@dataclass
+class Window:
+    """The days a digest covers, both ends included."""
+
+    since: dt.date
+    until: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def earlier(self, n: int) -> Window:
+        """The window of the same length ``n`` windows before this one."""
+        shift = dt.timedelta(days=self.days * n)
+        return Window(self.since - shift, self.until - shift)
+
+    @property
+    def first(self) -> dt.date:
+        """The first day of the oldest window compared."""
+        return self.earlier(PERIODS - 1).since
+
+
+@dataclass
+class CategoryDigest:
+    id: str
+    name: str
+    papers: list[dict[str, Any]]
+    periods: pd.DataFrame  # since, until, papers, all, share (oldest first)
+    uncertain: list[dict[str, Any]]
+
+    @property
+    def change(self) -> int:
+        """Papers this window minus the window before."""
+        counts = self.periods["papers"].tolist()
+        return counts[-1] - counts[-2] if len(counts) > 1 else 0
+
+
+@dataclass
+class Digest:
+    window: Window
+    papers: int  # tagged papers submitted in the window
+    covered: int  # of those, in at least one category
+    untagged: int  # papers in the window without tags (run 'taxonomy tag --db')
+    categories: list[CategoryDigest]
+    every: list[dict[str, Any]]  # every paper in a category, strongest score first
+    models: list[str] = field(default_factory=list)
+
+
+def paper_rows(frame: pd.DataFrame, taxonomy: Taxonomy, cid: str | None) -> list[dict]:
+    """Papers as the digest lists them, by ``cid``'s score (else the best score), strongest
+    first, ties by id."""
+    if frame.empty:
+        return []
+    names = {c.id: c.name for c in taxonomy.categories}
+    scores = frame[[f"score_{c}" for c in taxonomy.ids]].to_numpy(dtype=float)
+    best = np.nanmax(np.nan_to_num(scores, nan=-1.0), axis=1)
+    key = frame[f"score_{cid}"].to_numpy(dtype=float) if cid else best
+    columns = {name: frame[name].tolist() for name in (
+        "id", "title", "link", "date", "updated", "authors", "abstract", "labels",
+        "top_terms", "source")}
+    ids = columns["id"]
+    order = sorted(range(len(frame)), key=lambda i: (-key[i], ids[i]))
+    out = []
+    for i in order:
+        labels = split_labels(columns["labels"][i])
+        out.append({
+            **{name: columns[name][i] for name in ("id", "title", "link", "date", "updated",
+                                                    "authors", "abstract", "source")},
+            "labels": labels, "label_names": [names.get(c, c) for c in labels],
+            "score": float(key[i]), "terms": _terms(columns["top_terms"][i], cid),
+            "scores": dict(zip(taxonomy.ids, scores[i].tolist(), strict=True)),
+        })
+    return out
+
+
+def _terms(text: str, cid: str | None) -> str:
+    """The terms behind ``cid`` in a top_terms cell ('memory: a, b; communication: c'); all of
+    them without a category."""
+    if cid is None:
+        return text
+    for part in text.split("; "):
+        if part.startswith(f"{cid}: "):
+            return part[len(cid) + 2:]
+    return ""
+
+
+def build_digest(frame: pd.DataFrame, history: pd.DataFrame, taxonomy: Taxonomy,
+                 thresholds: dict[str, float], window: Window, untagged: int = 0) -> Digest:
+    """The digest of ``window``: ``frame`` holds its tagged papers (``tagged_frame`` with the
+    extra columns), ``history`` the date and labels of every tagged paper from
+    ``window.first`` on (to compare the window with the ones before)."""
+    frame = prepare(frame, taxonomy)
+    for name in ("abstract", "authors", "updated"):
+        frame[name] = frame[name].fillna("").astype(str)
+    day = history["date"].astype(str).to_numpy()
+    past = indicator(history, taxonomy, strict=False).astype(bool)
+    matrix = indicator(frame, taxonomy).astype(bool)
+    queue = uncertain(frame, taxonomy, thresholds, top=REVIEW_TOP) if len(frame) else None
+    if queue is not None:
+        queue = queue[queue["informativeness"] >= UNCERTAIN_FROM]
+    categories = []
+    for j, category in enumerate(taxonomy.categories):
+        periods = []
+        for n in range(PERIODS - 1, -1, -1):
+            part = window.earlier(n)
+            mask = (day >= part.since.isoformat()) & (day <= part.until.isoformat())
+            total, count = int(mask.sum()), int((mask & past[:, j]).sum())
+            periods.append({"since": part.since.isoformat(), "until": part.until.isoformat(),
+                            "papers": count, "all": total,
+                            "share": count / total if total else 0.0})
+        unsure = [] if queue is None else [
+            {**row, "suggested": row["assigned"]}
+            for row in queue[queue["category"] == category.id].head(UNCERTAIN)
+            .to_dict(orient="records")]
+        categories.append(CategoryDigest(
+            category.id, category.name,
+            paper_rows(frame[matrix[:, j]], taxonomy, category.id),
+            pd.DataFrame(periods), unsure))
+    models = sorted({f"{m} {v}".strip() for m, v in zip(frame["model"], frame["model_version"],
+                                                         strict=True) if m or v})
+    covered = matrix.any(axis=1)
+    return Digest(window, len(frame), int(covered.sum()), untagged, categories,
+                  paper_rows(frame[covered], taxonomy, None), models)
