@@ -89,6 +89,16 @@ def stress_file() -> Path:
     return _project_or_shipped("labels/stress.csv", "labels")
 
 
+def near_miss_file() -> Path:
+    """The near-miss set ``taxonomy evaluate`` scores beside the stress set."""
+    return _project_or_shipped("labels/near-miss.csv", "labels")
+
+
+def contrastive_file() -> Path:
+    """The contrastive examples training takes beside the hand labels."""
+    return _project_or_shipped("labels/contrastive.csv", "labels")
+
+
 def dumps_dir() -> Path:
     """``$TAXONOMY_HOME/data/dumps`` when it exists, else the bundled dumps."""
     return _project_or_shipped("data/dumps", "dumps")

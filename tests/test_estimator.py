@@ -219,3 +219,41 @@ def test_the_gate_is_fitted_state_of_its_own(fitted):
         [fitted.gate_coef_, [fitted.gate_intercept_, fitted.gate_cutoff_]]))
     ungated = EfficiencyClassifier(**SMALL, relevance_gate=None).fit(X.iloc[:80], Y[:80])
     assert ungated.gate_coef_ is None and ungated.export().gate is None
+
+
+def test_label_shares_move_the_decision_by_the_difference_of_log_odds():
+    tuned = {**SMALL, "threshold_folds": 3}
+    plain = EfficiencyClassifier(**tuned).fit(X, Y)
+    j = TAXONOMY.ids.index("convergence_speed")
+    here = Y[:, j].mean()
+    shifted = EfficiencyClassifier(**tuned, label_shares={"convergence_speed": 0.2}).fit(X, Y)
+    expected = np.log(here / (1 - here)) - np.log(0.2 / 0.8)
+    assert shifted.cutoffs_[j] - plain.cutoffs_[j] == pytest.approx(expected)
+    others = [k for k in range(len(TAXONOMY.ids)) if k != j]
+    assert np.array_equal(shifted.cutoffs_[others], plain.cutoffs_[others])
+    # On papers it was not fitted on, fewer get the category, and a score still reaches the
+    # threshold exactly when the category is assigned.
+    unseen = load_labels(ROOT / "labels" / "near-miss.csv", TAXONOMY).frame()
+    assert shifted.predict(unseen)[:, j].sum() < plain.predict(unseen)[:, j].sum()
+    scores = shifted.predict_proba(unseen)
+    assert np.array_equal(scores >= shifted.thresholds_, shifted.predict(unseen).astype(bool))
+    with pytest.raises(ValueError, match="unknown categories: speed"):
+        EfficiencyClassifier(**tuned, label_shares={"speed": 0.2}).fit(X, Y)
+
+
+def test_contrastive_examples_are_trained_on_and_counted_not_stored():
+    from taxonomy.labels.labelfile import LabeledPapers
+
+    examples = LabeledPapers(ids=["c1", "c2"], titles=["An 8-bit optimizer state",
+                                                       "A warm-up that halves the steps"],
+                             abstracts=["We store Adam states in 8 bits to save memory.",
+                                        "Our warm-up reaches the target in half the steps."],
+                             labels=[["memory"], ["convergence_speed"]])
+    plain = EfficiencyClassifier(**SMALL).fit(X.iloc[:80], Y[:80])
+    taught = EfficiencyClassifier(**SMALL, contrastive=examples).fit(X.iloc[:80], Y[:80])
+    off = EfficiencyClassifier(**SMALL, contrastive=examples,
+                               contrastive_weight=0).fit(X.iloc[:80], Y[:80])
+    pairs = list(zip(examples.titles, examples.abstracts, strict=True))
+    assert not np.allclose(taught.decision_function(pairs), plain.decision_function(pairs))
+    assert np.array_equal(off.coef_, plain.coef_)
+    assert taught.export().params["contrastive"] == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 from pathlib import Path
 
 from .. import paths
@@ -43,22 +44,28 @@ def register(sub: Subparsers) -> None:
                          "the stress set",
         description="Repeated multilabel-stratified k-fold cross-validation of the model, the "
                     "keyword rules and the plain TF-IDF + logistic pipeline on the hand labels, "
-                    "then all three fitted on every hand label and scored on a held-out labeled "
-                    "file (the stress set, labels/stress.csv, unless --holdout names another). "
+                    "then all three fitted on every hand label and scored on each held-out "
+                    "labeled file (the stress set, labels/stress.csv, and the near-miss set, "
+                    "labels/near-miss.csv, unless --holdout names another). "
                     "Shows precision / recall / F1 per category, labels per paper (predicted / "
                     "gold), the share of papers about no lever that got a label, the held-out "
                     "papers by kind, and a reliability table of the model's scores."
                     "\n\nexamples:\n  taxonomy evaluate\n"
-                    "  taxonomy evaluate --holdout my-checked-papers.csv --markdown")
+                    "  taxonomy evaluate --holdout my-checked-papers.csv --markdown\n"
+                    "  taxonomy evaluate --ablations --folds 5 --repeats 1")
     p.add_argument("--labels", help=LABELS_HELP)
     p.add_argument("--folds", type=positive, default=5)
     p.add_argument("--repeats", type=positive, default=3)
     held = p.add_mutually_exclusive_group()
     held.add_argument("--holdout", metavar="LABELS_CSV",
-                      help="the held-out labeled file (default: the stress set)")
+                      help="the held-out labeled file (default: the stress and near-miss "
+                           "sets)")
     held.add_argument("--no-holdout", action="store_true",
                       help="cross-validation only")
-    p.add_argument("--no-cv", action="store_true", help="the held-out file only")
+    p.add_argument("--no-cv", action="store_true", help="the held-out files only")
+    p.add_argument("--ablations", action="store_true",
+                   help="the shipped model next to its variants without the contrastive "
+                        "examples and without the prior shift, on every check")
     p.add_argument("--markdown", action="store_true",
                    help="print the tables as Markdown (what the README shows)")
     p.set_defaults(handler=evaluate)
@@ -107,16 +114,17 @@ def train(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from ..labels.labelfile import load_labels, read_column
     from ..model.evaluation import by_mode, format_modes, format_reliability, format_table
-    from ..model.training import evaluate_all, holdout_all
+    from ..model.training import evaluate_all, held_out_files, holdout_all
 
     taxonomy, papers = taxonomy_and_labels(args.labels)
-    holdout = None if args.no_holdout else (
-        Path(args.holdout) if args.holdout else paths.stress_file())
-    if args.no_cv and holdout is None:
+    holdouts = [] if args.no_holdout else (
+        [Path(args.holdout)] if args.holdout else held_out_files())
+    if args.no_cv and not holdouts:
         raise TaxonomyError("--no-cv with --no-holdout leaves nothing to evaluate")
-    if args.holdout is None and holdout is not None and not holdout.is_file():
-        holdout = None  # no stress set in this project: cross-validation only
     show = _markdown if args.markdown else (lambda text: text)
+    if args.ablations:
+        print(show(_ablations(args, taxonomy, papers, holdouts)))
+        return 0
     reliability = {}
     if not args.no_cv:
         results = evaluate_all(papers, taxonomy, args.folds, args.repeats)
@@ -127,10 +135,10 @@ def evaluate(args: argparse.Namespace) -> int:
         print(show(format_table(results, taxonomy.ids)))
         if results[0].reliability:
             reliability["seed CV"] = results[0].reliability
-    if holdout is not None:
+    for n, holdout in enumerate(holdouts):
         test = load_labels(holdout, taxonomy)
         results = holdout_all(papers, test, taxonomy)
-        print(("" if args.no_cv else "\n")
+        print(("" if args.no_cv and not n else "\n")
               + f"Held out: fitted on all {len(papers)} labeled papers, scored on the "
               f"{len(test)} papers of {paths.shown(holdout)} (never trained on)")
         print(show(format_table(results, taxonomy.ids)))
@@ -140,12 +148,48 @@ def evaluate(args: argparse.Namespace) -> int:
             print(show(format_modes(by_mode(test.indicator(taxonomy.ids), results[0].runs[0],
                                             [modes.get(i, "") for i in test.ids]))))
         if results[0].reliability:
-            reliability["held out"] = results[0].reliability
+            reliability[f"held out: {holdout.stem}"] = results[0].reliability
     if reliability:
         print("\nReliability of the model's scores (papers x categories per score bin; "
               "calibrated scores keep 'mean score' close to 'observed'):")
         print(show(format_reliability(reliability)))
     return 0
+
+
+def _ablations(args: argparse.Namespace, taxonomy: Any, papers: Any,
+               holdouts: list[Path]) -> str:
+    """The shipped model next to its variants without each addition aimed at convergence
+    speed: seed cross-validation and every held-out set, macro-F1 and convergence speed's
+    precision / recall."""
+    from ..labels.labelfile import load_labels
+    from ..model.training import ablations, evaluate_all, holdout_all
+
+    tests = [(holdout.stem, load_labels(holdout, taxonomy)) for holdout in holdouts]
+    header = ["variant"] + ([] if args.no_cv else ["seed CV macro-F1", "seed CV conv. P / R"])
+    for name, _ in tests:
+        header += [f"{name} macro-F1", f"{name} conv. P / R"]
+    rows = [header]
+    for name, model in ablations(taxonomy).items():
+        found = []
+        if not args.no_cv:
+            found.append(evaluate_all(papers, taxonomy, args.folds, args.repeats, model,
+                                      baselines=False)[0])
+        found += [holdout_all(papers, test, taxonomy, model, baselines=False)[0]
+                  for _, test in tests]
+        row = [name]
+        for scores in found:
+            row += [f"{scores.macro_f1[0]:.3f}",
+                    f"{scores.precision[CONVERGENCE]:.2f} / {scores.recall[CONVERGENCE]:.2f}"]
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [f"Ablations: {args.repeats} x {args.folds}-fold cross-validation on the hand labels "
+             "and every held-out set (fitted on all hand labels); conv. = convergence_speed"]
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+              for r in rows]
+    return "\n".join(lines)
+
+
+CONVERGENCE = "convergence_speed"
 
 
 def _markdown(table: str) -> str:

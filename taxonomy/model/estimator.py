@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from ..labels.categories import Taxonomy, load_taxonomy
+from ..labels.labelfile import LabeledPapers
 from .features import Block, CharBlock, TermBlock, WordBlock, tokenized
 from .state import ScoringState, calibrated, margins, sigmoid
 from .text import compose, prior_documents
@@ -69,6 +70,18 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
     prior_examples : bool, default=True
         Whether the taxonomy file's invented example abstracts (and [none] examples) are
         pseudo-documents too.
+    contrastive : LabeledPapers or None, default=None
+        Invented labeled abstracts written to teach a category's boundary
+        (``labels/contrastive.csv``), trained on as pseudo-documents of weight
+        ``contrastive_weight``; like the taxonomy's examples they never enter the inner folds
+        that tune thresholds.
+    contrastive_weight : float, default=1.0
+        Sample weight of each contrastive example (0 leaves them out).
+    label_shares : dict or None, default=None
+        For the categories named, the share of papers that hold the category where the model
+        is used (real listings), when the hand labels hold it at another share. The
+        category's decision moves by the difference of the two log-odds (a prior shift), and
+        its score calibration is refitted with the hand labels weighted to the given share.
     threshold_folds : int, default=5
         Thresholds maximize F1 per category on out-of-fold predictions from this many inner
         folds, which also fit each category's score calibration (0: thresholds 0.5, no
@@ -121,6 +134,9 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         "solver": [str],
         "prior_weight": [Real],
         "prior_examples": ["boolean"],
+        "contrastive": [LabeledPapers, None],
+        "contrastive_weight": [Real],
+        "label_shares": [dict, None],
         "threshold_folds": [Integral],
         "threshold_grid": ["array-like"],
         "threshold_shrink": [Real],
@@ -150,6 +166,9 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         solver: str = "liblinear",
         prior_weight: float = 1.0,
         prior_examples: bool = True,
+        contrastive: LabeledPapers | None = None,
+        contrastive_weight: float = 1.0,
+        label_shares: dict[str, float] | None = None,
         threshold_folds: int = 5,
         threshold_grid: tuple[float, ...] = GRID,
         threshold_shrink: float = 0.5,
@@ -175,6 +194,9 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         self.solver = solver
         self.prior_weight = prior_weight
         self.prior_examples = prior_examples
+        self.contrastive = contrastive
+        self.contrastive_weight = contrastive_weight
+        self.label_shares = label_shares
         self.threshold_folds = threshold_folds
         self.threshold_grid = threshold_grid
         self.threshold_shrink = threshold_shrink
@@ -225,6 +247,9 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
             (self.max_iter >= 1, "max_iter must be at least 1"),
             (self.solver in SOLVERS, f"solver must be one of {', '.join(SOLVERS)}"),
             (self.prior_weight >= 0, "prior_weight must be at least 0"),
+            (self.contrastive_weight >= 0, "contrastive_weight must be at least 0"),
+            (all(0 < v < 1 for v in (self.label_shares or {}).values()),
+             "every share in label_shares must lie within (0, 1)"),
             (self.threshold_folds == 0 or self.threshold_folds >= 2,
              "threshold_folds must be 0 (no tuning) or at least 2"),
             (0 <= self.threshold_shrink <= 1, "threshold_shrink must lie within [0, 1]"),
@@ -240,14 +265,14 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, titles: list[str], abstracts: list[str], Y: np.ndarray,
              taxonomy: Taxonomy) -> None:
         docs = [compose(t, a, self.title_repeats) for t, a in zip(titles, abstracts, strict=True)]
-        prior_docs, prior_y = (prior_documents(taxonomy, self.prior_examples)
-                               if self.prior_weight > 0 else ([], None))
+        prior_docs, prior_y, prior_weights = self._prior(taxonomy)
         self.blocks_ = self._fit_blocks(docs + prior_docs, taxonomy)
         both = tokenized(docs + prior_docs, self.token_pattern)
         features = sparse.hstack([b.transform(both) for b in self.blocks_], format="csr")
         papers, prior = features[: len(docs)], features[len(docs):]
-        self.coef_, self.intercept_ = self._fit_linear(papers, Y, prior, prior_y)
-        gate = self._fit_gate(papers, Y, prior, prior_y)
+        prior_set = (prior, prior_y, prior_weights)
+        self.coef_, self.intercept_ = self._fit_linear(papers, Y, *prior_set)
+        gate = self._fit_gate(papers, Y, *prior_set)
         self.gate_coef_: np.ndarray | None = None if gate is None else gate[0]
         self.gate_intercept_: float | None = None if gate is None else gate[1]
         self.gate_cutoff_ = (None if self.relevance_gate is None
@@ -260,27 +285,74 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
             oof = np.zeros(Y.shape, dtype=float)
             gate_oof = np.zeros(len(Y)) if gate is not None else None
             for train, test in stratified_folds(Y, self.threshold_folds, self.random_state):
-                coef, intercept = self._fit_linear(papers[train], Y[train], prior, prior_y)
+                coef, intercept = self._fit_linear(papers[train], Y[train], *prior_set)
                 oof[test] = papers[test] @ coef.T + intercept
-                fold_gate = self._fit_gate(papers[train], Y[train], prior, prior_y)
+                fold_gate = self._fit_gate(papers[train], Y[train], *prior_set)
                 if gate_oof is not None and fold_gate is not None:
                     gate_oof[test] = papers[test] @ fold_gate[0] + fold_gate[1]
             best = best_thresholds(sigmoid(oof), Y, self.threshold_grid)
             shrunk = best + self.threshold_shrink * (0.5 - best)
-            self.cutoffs_ = np.log(shrunk / (1 - shrunk))
-            self.calibration_ = platt(margins(oof, self.cutoffs_, gate_oof, self.gate_cutoff_), Y)
+            shift, weights = self._prior_shift(Y, taxonomy.ids)
+            self.cutoffs_ = np.log(shrunk / (1 - shrunk)) + shift
+            self.calibration_ = platt(margins(oof, self.cutoffs_, gate_oof, self.gate_cutoff_), Y,
+                                      weights)
         # Scores are calibrated margins: a category is assigned when its score reaches this.
         self.thresholds_ = sigmoid(self.calibration_[:, 1])
 
+    def _prior(self, taxonomy: Taxonomy
+               ) -> tuple[list[str], np.ndarray | None, np.ndarray | None]:
+        """The pseudo-documents trained on beside the papers: the taxonomy file's knowledge
+        and the contrastive examples, with their labels and sample weights."""
+        docs: list[str] = []
+        labels, weights = [], []
+        if self.prior_weight > 0:
+            found, found_y = prior_documents(taxonomy, self.prior_examples)
+            docs += found
+            labels.append(found_y)
+            weights.append(np.full(len(found), float(self.prior_weight)))
+        extra = self.contrastive
+        if extra is not None and len(extra) and self.contrastive_weight > 0:
+            docs += [compose(t, a, self.title_repeats)
+                     for t, a in zip(extra.titles, extra.abstracts, strict=True)]
+            labels.append(extra.indicator(taxonomy.ids))
+            weights.append(np.full(len(extra), float(self.contrastive_weight)))
+        if not docs:
+            return [], None, None
+        return docs, np.vstack(labels), np.concatenate(weights)
+
+    def _prior_shift(self, Y: np.ndarray, category_ids: Sequence[str]
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per category, what its logit cutoff moves by for ``label_shares`` (the log-odds of
+        its share in the hand labels minus those of its share where the model is used), and
+        per paper and category the calibration weights that give the hand labels that share
+        (None without ``label_shares``)."""
+        shift = np.zeros(Y.shape[1])
+        if not self.label_shares:
+            return shift, None
+        unknown = sorted(set(self.label_shares) - set(category_ids))
+        if unknown:
+            raise ValueError(f"label_shares names unknown categories: {', '.join(unknown)}")
+        weights = np.ones(Y.shape, dtype=float)
+        for j, cid in enumerate(category_ids):
+            if cid not in self.label_shares:
+                continue
+            here = float(Y[:, j].mean())
+            if not 0 < here < 1:
+                continue
+            there = float(self.label_shares[cid])
+            shift[j] = np.log(here / (1 - here)) - np.log(there / (1 - there))
+            weights[:, j] = np.where(Y[:, j] == 1, there / here, (1 - there) / (1 - here))
+        return shift, weights
+
     def _fit_gate(self, features: sparse.csr_matrix, Y: np.ndarray,
-                  prior: sparse.csr_matrix, prior_y: np.ndarray | None
-                  ) -> tuple[np.ndarray, float] | None:
+                  prior: sparse.csr_matrix, prior_y: np.ndarray | None,
+                  prior_weights: np.ndarray | None) -> tuple[np.ndarray, float] | None:
         """The relevance gate's weights and intercept, or None without a gate."""
         if self.relevance_gate is None:
             return None
         any_label = Y.max(axis=1, keepdims=True)
         prior_any = None if prior_y is None else prior_y.max(axis=1, keepdims=True)
-        coef, intercept = self._fit_linear(features, any_label, prior, prior_any)
+        coef, intercept = self._fit_linear(features, any_label, prior, prior_any, prior_weights)
         return coef[0], float(intercept[0])
 
     def _fit_blocks(self, docs: list[str], taxonomy: Taxonomy) -> list[Block]:
@@ -306,16 +378,16 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         return blocks
 
     def _fit_linear(self, features: sparse.csr_matrix, Y: np.ndarray,
-                    prior: sparse.csr_matrix, prior_y: np.ndarray | None
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    prior: sparse.csr_matrix, prior_y: np.ndarray | None,
+                    prior_weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """One logistic regression per category on papers plus weighted prior documents."""
         from sklearn.linear_model import LogisticRegression
 
         weights = np.ones(features.shape[0])
-        if prior_y is not None:
+        if prior_y is not None and prior_weights is not None:
             features = sparse.vstack([features, prior]).tocsr()
             Y = np.vstack([Y, prior_y])
-            weights = np.concatenate([weights, np.full(prior.shape[0], self.prior_weight)])
+            weights = np.concatenate([weights, prior_weights])
         coef = np.zeros((Y.shape[1], features.shape[1]))
         intercept = np.zeros(Y.shape[1])
         for j in range(Y.shape[1]):
@@ -339,6 +411,8 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         params = self.get_params()
         del params["taxonomy"]
+        # The examples themselves are training data, not a setting: the card counts them.
+        params["contrastive"] = 0 if self.contrastive is None else len(self.contrastive)
         for name in ("ngram_range", "char_ngram_range", "threshold_grid"):
             if params[name] is not None:
                 params[name] = list(params[name])
@@ -365,17 +439,18 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         return (self.decision_function(X) >= 0).astype(np.int8)
 
 
-def platt(margin: np.ndarray, Y: np.ndarray) -> np.ndarray:
+def platt(margin: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Per category, the slope and offset of a sigmoid fitted to out-of-fold decision margins
-    (Platt scaling); the identity where a category has no positives or the fit is not
-    increasing."""
+    (Platt scaling, each paper weighted by ``weights`` where given); the identity where a
+    category has no positives or the fit is not increasing."""
     from sklearn.linear_model import LogisticRegression
 
     out = np.tile([1.0, 0.0], (Y.shape[1], 1))
     for j in range(Y.shape[1]):
         if Y[:, j].min() == Y[:, j].max():
             continue
-        fit = LogisticRegression(C=1e6, max_iter=1000).fit(margin[:, [j]], Y[:, j])
+        fit = LogisticRegression(C=1e6, max_iter=1000).fit(
+            margin[:, [j]], Y[:, j], sample_weight=None if weights is None else weights[:, j])
         if fit.coef_[0, 0] > 0:
             out[j] = (fit.coef_[0, 0], fit.intercept_[0])
     return out
