@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _compiled, paths
+from .. import paths
 from ..errors import OutputError
 from ..io.atomic import exclusive
 from ..io.columns import PaperBatch, rebatched
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 # 60 MB more per worker. Without them numpy's whole-chunk arrays double too, and the tree
 # passed 1 GB at 200k abstracts: such builds keep 2,000.
 CHUNK = 4_000
-CHUNK_WITHOUT_C = 2_000
 # The fields of a paper a tagged row shows or is scored from.
 _TAGGED = ("id", "title", "abstract", "date", "url")
 
@@ -230,7 +229,7 @@ class Tagger:
         check_inputs(inputs, fmt=fmt, encoding=encoding)
         refuse_inputs(out, inputs)
         if chunk_size is None:
-            chunk_size = CHUNK if _compiled.module() is not None else CHUNK_WITHOUT_C
+            chunk_size = CHUNK
         executor = executor if executor is not None else Processes()
         expect = getattr(executor, "expect", None)  # optional for executors written elsewhere
         if expect is not None:
