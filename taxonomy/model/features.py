@@ -23,13 +23,9 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from ..io.columns import COLUMNAR_FROM
 
-# The token pattern scikit-learn uses by default, which the Arrow fast path reproduces.
+# The token pattern scikit-learn uses by default, which the Arrow split reproduces.
 WORD_TOKENS = r"(?u)\b\w\w+\b"
-# Below this many documents a chunk is split in Python: importing pyarrow's compute functions
-# costs more than it saves (a daily listing).
-ARROW_FROM = COLUMNAR_FROM
 # Python's ``str.split()`` separators among ASCII characters (\x1c-\x1f included).
 _ASCII_SPACES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _SPACE = ord(" ")
@@ -99,35 +95,28 @@ class Docs:
         return self.tokens.owners()
 
 
-def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool | None = None
-              ) -> Docs:
+def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool = True) -> Docs:
     """Lower-cased documents split into tokens (``token_pattern``) and words, shared by the
-    blocks. ``arrow`` forces (or forbids) the Arrow path where it applies; by default chunks
-    of a few hundred documents take it.
+    blocks; ``docs`` are strings or an Arrow string array (chunks of columnar dumps come so).
 
-    ``docs`` may be an Arrow string array (chunks of columnar dumps come so): then no Python
-    string is made for an ASCII document, lower-cased by the byte table that splits it."""
-    if not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist"):
-        if token_pattern == WORD_TOKENS and (arrow or arrow is None and
-                                             len(docs) >= ARROW_FROM):
-            words = _arrow_split(docs, _WHITE_LOWER_BYTES, 1, _lower_split)
-            return Docs(_tokens_of_words(words, re.compile(token_pattern).findall), words)
-        docs = docs.to_pylist()
-    lower = [d.lower() for d in docs]
-    if arrow is None:
-        arrow = len(lower) >= ARROW_FROM
-    if token_pattern != WORD_TOKENS or not arrow:
-        return Docs(_python_split(lower, re.compile(token_pattern).findall),
-                    _python_split(lower, str.split))
-    import pyarrow as pa
+    Arrow splits the ASCII documents, lower-cased by the byte table that splits them (no
+    Python string is made for one), and Python the others, in one pass. Python splits the
+    whole chunk where Arrow cannot: for another token pattern than scikit-learn's default,
+    or for a lone surrogate (JSON can carry one), or if ``arrow`` is false."""
+    find = re.compile(token_pattern).findall
+    is_arrow = not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist")
+    if arrow and token_pattern == WORD_TOKENS:
+        import pyarrow as pa
 
-    try:
-        texts = pa.array(lower, type=pa.large_string())
-    except UnicodeEncodeError:  # a lone surrogate (JSON can carry one): Python copes
-        return Docs(_python_split(lower, re.compile(token_pattern).findall),
-                    _python_split(lower, str.split))
-    words = _arrow_split(texts, _WHITE_BYTES, 1, str.split)
-    return Docs(_tokens_of_words(words, re.compile(token_pattern).findall), words)
+        try:
+            texts = docs if is_arrow else pa.array(docs, type=pa.large_string())
+        except UnicodeEncodeError:
+            texts = None
+        if texts is not None:
+            words = _arrow_split(texts, _WHITE_LOWER_BYTES, 1, _lower_split)
+            return Docs(_tokens_of_words(words, find), words)
+    lower = [d.lower() for d in (docs.to_pylist() if is_arrow else docs)]
+    return Docs(_python_split(lower, find), _python_split(lower, str.split))
 
 
 def _lower_split(text: str) -> list[str]:
@@ -243,7 +232,7 @@ class _Pieces:
 
     def of(self, split: Split, missing: int) -> np.ndarray:
         """For each distinct piece of ``split``: its number, else ``missing``; -1 if dropped."""
-        if split.dictionary is None:  # a lone surrogate, which Arrow cannot hold
+        if split.dictionary is None:  # split by Python (see ``tokenized``)
             ids, dropped = self.ids, self.dropped
             return np.array([-1 if t in dropped else ids.get(t, missing)
                              for t in split.uniques], dtype=np.int64)

@@ -22,7 +22,7 @@ import numpy as np
 from .. import paths
 from ..errors import OutputError
 from ..io.atomic import exclusive
-from ..io.columns import PaperBatch, rebatched
+from ..io.columns import COLUMNAR_FROM, PaperBatch, rebatched
 from ..io.fields import from_fields
 from ..io.papers import patch_repeats
 from ..io.readers import check_inputs, read_unique_batches
@@ -33,7 +33,6 @@ from ..labels.categories import load_taxonomy
 from ..labels.indicator import join_labels
 from ..labels.labelfile import load_labels
 from ..model.artifact import LoadedModel, load_model
-from ..model.features import ARROW_FROM
 from .executors import Executor, Processes
 from .hand import HandLabels
 from .scoring import Chunk
@@ -315,7 +314,7 @@ def _texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
     by Arrow goes as two Arrow arrays (to a worker, two buffers instead of a string object
     per paper, and no Python string there for an ASCII paper); a small one, or one with a
     lone surrogate Arrow cannot hold, as lists."""
-    if len(titles) < ARROW_FROM:
+    if len(titles) < COLUMNAR_FROM:
         return titles, abstracts
     import pyarrow as pa
 
