@@ -41,10 +41,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # Papers scored at a time. Per-chunk work (each distinct word's tokens and n-grams) shrinks
-# per paper as chunks grow; with the C loops 4,000 took 3-9% less time than 2,000 for about
-# 60 MB more per worker. Without them numpy's whole-chunk arrays double too, and the tree
-# passed 1 GB at 200k abstracts: such builds keep 2,000.
-CHUNK = 4_000
+# per paper as chunks grow, but at 200k abstracts on 2 cores 4,000 took 2% less CPU than
+# 2,000 (within the noise) for 150 MB more in the process tree (855 MB against 701).
+CHUNK = 2_000
 # The fields of a paper a tagged row shows or is scored from.
 _TAGGED = ("id", "title", "abstract", "date", "url")
 
