@@ -18,11 +18,10 @@ import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import sparse
-
 
 # The token pattern scikit-learn uses by default, which the Arrow split reproduces.
 WORD_TOKENS = r"(?u)\b\w\w+\b"
@@ -104,18 +103,17 @@ def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool = True)
     whole chunk where Arrow cannot: for another token pattern than scikit-learn's default,
     or for a lone surrogate (JSON can carry one), or if ``arrow`` is false."""
     find = re.compile(token_pattern).findall
-    is_arrow = not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist")
+    columnar = not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist")
     if arrow and token_pattern == WORD_TOKENS:
-        import pyarrow as pa
-
         try:
-            texts = docs if is_arrow else _arrow_strings(docs)
-        except UnicodeEncodeError:
+            texts = docs if columnar else _arrow_strings(docs)
+        except UnicodeEncodeError:  # a lone surrogate, which Arrow cannot hold
             texts = None
         if texts is not None:
             words = _arrow_split(texts, _WHITE_LOWER_BYTES, 1, _lower_split)
             return Docs(_tokens_of_words(words, find), words)
-    lower = [d.lower() for d in (docs.to_pylist() if is_arrow else docs)]
+    strings: Sequence[str] = cast(Any, docs).to_pylist() if columnar else docs
+    lower = [d.lower() for d in strings]
     return Docs(_python_split(lower, find), _python_split(lower, str.split))
 
 
@@ -277,16 +275,14 @@ class _Pieces:
             ids, dropped = self.ids, self.dropped
             return np.array([-1 if t in dropped else ids.get(t, missing)
                              for t in split.uniques], dtype=np.int64)
-        import pyarrow as pa
-
         if self._tables is None:
             self._tables = (_Table(_arrow_strings(list(self.ids))),
                             _Table(_arrow_strings(sorted(self.dropped))))
-        known, dropped = self._tables
+        known, stops = self._tables
         out = known.get(split.dictionary)
         out[out < 0] = missing
         if self.dropped:
-            out[dropped.get(split.dictionary) >= 0] = -1
+            out[stops.get(split.dictionary) >= 0] = -1
         return out
 
 
