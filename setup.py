@@ -4,8 +4,6 @@ The repository's top-level ``models/``, ``labels/`` and ``data/dumps/`` stay the
 (nothing is kept twice in git); the build copies them into ``taxonomy/_shipped/``, where
 ``taxonomy.paths`` finds them with ``importlib.resources``.
 
-It also compiles the optional C loops (``taxonomy/_speedups.c``): where that fails (no
-compiler, say) the build goes on without them and the package uses numpy instead.
 Everything else is configured in ``pyproject.toml``.
 """
 
@@ -14,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from setuptools import Extension, setup
+from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).parent
@@ -41,7 +39,4 @@ class BuildWithShippedData(build_py):
                 shutil.copy2(file, destination / file.name)
 
 
-setup(
-    cmdclass={"build_py": BuildWithShippedData},
-    ext_modules=[Extension("taxonomy._speedups", ["taxonomy/_speedups.c"], optional=True)],
-)
+setup(cmdclass={"build_py": BuildWithShippedData})

@@ -116,8 +116,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
 def pytest_report_header(config) -> str:
     """Which copy of the package the tests run against (installed wheel or checkout)."""
     import taxonomy
-    from taxonomy import _compiled, paths
+    from taxonomy import paths
 
     kind = "installed" if (paths.package_dir() / "_shipped").is_dir() else "source checkout"
-    loops = "compiled" if _compiled.module() is not None else "numpy only"
-    return f"taxonomy {taxonomy.__version__}: {paths.package_dir()} ({kind}; C loops: {loops})"
+    return f"taxonomy {taxonomy.__version__}: {paths.package_dir()} ({kind})"

@@ -16,7 +16,7 @@ import taxonomy
 PACKAGE = Path(taxonomy.__file__).parent
 # Each layer may import the layers listed after it, never one before it.
 LAYERS = ["cli", "digest", "report", "fetch", "store", "tagging", "model", "labels", "io"]
-BASE = {"errors", "paths", "_lazy", "_signals", "_compiled", "__version__"}  # shared by every layer
+BASE = {"errors", "paths", "_lazy", "_signals", "__version__"}  # shared by every layer
 
 
 PUBLIC = {

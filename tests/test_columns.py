@@ -15,7 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taxonomy import _compiled
 from taxonomy.io import ReadLog, read_file
 from taxonomy.io import jsonl as jsonl_module
 from taxonomy.io import sniff as sniff_module
@@ -200,18 +199,11 @@ def test_title_keys_take_the_byte_table_only_where_it_agrees(title):
     assert title_key(title) == reference
 
 
-@pytest.mark.parametrize("loops", ["compiled", "numpy"])
 @pytest.mark.parametrize("value", ["-Inf", "Inf", "-NaN", "NaN", "Infinity",
                                    "[" * 400 + "]" * 400, "[" * 20_000 + "]" * 20_000])
-def test_values_arrow_would_read_otherwise_go_to_the_line_reader(tmp_path, value, loops,
-                                                                  monkeypatch):
+def test_values_arrow_would_read_otherwise_go_to_the_line_reader(tmp_path, value):
     """Arrow takes Inf and -NaN, which Python's json module refuses, and crashes on deep
-    nesting; a block holding either is read line by line, as before (with the C check of
-    the block, and with numpy's)."""
-    if loops == "numpy":
-        monkeypatch.setattr(_compiled, "module", lambda: None)
-    elif _compiled.module() is None:
-        pytest.skip("built without the C loops")
+    nesting; a block holding either is read line by line, as before."""
     lines = [json.dumps({"id": f"x{i}", "title": f"Inference {i}", "abstract": "Networks."})
              for i in range(300)]
     lines[9] = '{"id": "odd", "title": "T", "abstract": "A", "x": ' + value + "}"
@@ -225,26 +217,3 @@ def test_a_lone_surrogate_becomes_a_replacement_character(tmp_path):
     path.write_text('{"title": "Half \\ud800 a pair", "abstract": "A"}\n', encoding="utf-8")
     (paper,) = read_file(path, reference_date=REFERENCE)
     assert paper.title == "Half \ufffd a pair"
-
-
-_JSONISH = st.lists(st.sampled_from([b"{", b"}", b"[", b"]", b'"', b"\\", b"\\\\", b'\\"', b"\r",
-                                     b"Inf", b"NaN", b"In", b"f", b"Na", b"N", b"I", b"a", b":",
-                                     b",", b" ", b"1", b'{"a": ', b'"x"', b"\xc3\xa9"]),
-                    max_size=40).map(b"".join)
-
-
-# Lines mostly shaped like objects, so that both answers come up.
-_OBJECTISH = st.tuples(st.booleans(), _JSONISH, st.sampled_from([b"", b"\r"])).map(
-    lambda t: (b"{" + t[1] + b"}" + t[2]) if t[0] else t[1])
-
-
-@pytest.mark.skipif(_compiled.module() is None, reason="built without the C loops")
-@settings(max_examples=800, deadline=None)
-@given(lines=st.lists(_OBJECTISH, min_size=1, max_size=5), depth=st.sampled_from([1, 2, 3, 64]))
-def test_the_compiled_line_check_decides_as_numpy_does(lines, depth):
-    body = b"\n".join(lines) + b"\n"
-    compiled = _compiled.module().plain_object_lines(body, depth)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(jsonl_module, "MAX_DEPTH", depth)
-        patch.setattr(_compiled, "module", lambda: None)
-        assert jsonl_module._object_lines(body) == compiled

@@ -85,6 +85,30 @@ def test_features_equal_scikit_learn_on_odd_text(fitted, texts):
     assert (ours != 0).sum() == (reference != 0).sum()
 
 
+def test_explanations_rank_equal_contributions_in_feature_order(fitted):
+    from dataclasses import replace
+
+    from scipy import sparse
+
+    from taxonomy.tagging.scoring import explain
+
+    width = len(fitted.word_block.vocabulary)
+    coef = np.zeros_like(fitted.coef)
+    coef[:, [3, 5, 7, 9]] = [2.0, 1.0, 2.0, 2.0]  # three equal, one smaller
+    coef[1, 7] = -1.0
+    state = replace(fitted, coef=coef, _weights=None)
+    words = sparse.csr_matrix((np.ones(5), [3, 4, 5, 7, 9], [0, 5, 5]), shape=(2, width))
+    features = sparse.hstack([words, sparse.csr_matrix((2, coef.shape[1] - width))],
+                             format="csr")
+    names, ids = state.feature_names(), state.category_ids
+    assert state.contributions(features, 0, 0, 3) == [(names[3], 2.0), (names[7], 2.0),
+                                                      (names[9], 2.0)]
+    assert state.contributions(features, 1, 0, 3) == []
+    assert explain(state, words, np.array([0, 0]), np.array([1, 0]), 3, names) == [
+        f"{ids[1]}: {names[3]}, {names[9]}, {names[5]}; {ids[0]}: {names[3]}, {names[7]}, "
+        f"{names[9]}", ""]
+
+
 def test_training_is_byte_reproducible(tmp_path, fitted):
     again = clone(SMALL).fit(LABELS.frame(), LABELS.indicator(TAXONOMY.ids)).export()
     first = save_model(fitted, tmp_path / "a.joblib", {})

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import _compiled
 from .columns import COLUMNAR_FROM, MAX_DEPTH, TEXT_KEYS, PaperBatch, batches_of, from_table
 from .fields import from_fields
 from .readlog import ReadLog
@@ -176,12 +175,7 @@ def _object_lines(body: bytes) -> bool:
     '}' (before an optional carriage return). Arrow reads a stream of JSON values, not lines:
     only then does each row it finds stand for one line (an object cannot span lines, since
     its next line would have to start with ',', '}' or ':'), provided it finds one row per
-    line. It also keeps Arrow from values that are not objects ('null' crashes it).
-
-    The C loop (where the build has it) decides the same in one pass; numpy otherwise."""
-    module = _compiled.module()
-    if module is not None:
-        return bool(module.plain_object_lines(body, MAX_DEPTH))
+    line. It also keeps Arrow from values that are not objects ('null' crashes it)."""
     data = np.frombuffer(body, dtype=np.uint8)
     ends = np.flatnonzero(data == _LF)
     if data[0] != _OPEN or ends[0] < 1 or not (data[ends[:-1] + 1] == _OPEN).all():

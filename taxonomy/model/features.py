@@ -7,30 +7,24 @@
 
 Each block's ``transform`` works on a whole chunk of documents at once, and equals
 scikit-learn's ``TfidfVectorizer.transform`` for the same vocabulary and idf (tests check
-it with hypothesis): tokens are looked up once each, never one n-gram string at a time. The
-per-document counting runs in the package's C loops where the build has them
-(:mod:`.kernels`), else with numpy over the whole chunk; both give the same numbers.
+it with hypothesis): tokens are looked up once each, never one n-gram string at a time, and
+the counting runs with numpy and scipy over the whole chunk. Every lookup (pieces, packed
+n-grams, bigrams, terms) is Arrow's ``index_in`` (see :class:`_Table`).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import sparse
 
-from ..io.columns import COLUMNAR_FROM
-from . import kernels
-
-# The token pattern scikit-learn uses by default, which the Arrow fast path reproduces.
+# The token pattern scikit-learn uses by default, which the Arrow split reproduces.
 WORD_TOKENS = r"(?u)\b\w\w+\b"
-# Below this many documents a chunk is split in Python: importing pyarrow's compute functions
-# costs more than it saves (a daily listing).
-ARROW_FROM = COLUMNAR_FROM
 # Python's ``str.split()`` separators among ASCII characters (\x1c-\x1f included).
 _ASCII_SPACES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _SPACE = ord(" ")
@@ -59,7 +53,7 @@ class Split:
     distinct pieces), flattened over the chunk, and how many belong to each document.
 
     When Arrow split them, the distinct pieces are also an Arrow array (``dictionary``), which
-    blocks look up in C; ``uniques`` makes Python strings of them only if asked.
+    blocks look up with Arrow; ``uniques`` makes Python strings of them only if asked.
     """
 
     codes: np.ndarray
@@ -100,35 +94,27 @@ class Docs:
         return self.tokens.owners()
 
 
-def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool | None = None
-              ) -> Docs:
+def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool = True) -> Docs:
     """Lower-cased documents split into tokens (``token_pattern``) and words, shared by the
-    blocks. ``arrow`` forces (or forbids) the Arrow path where it applies; by default chunks
-    of a few hundred documents take it.
+    blocks; ``docs`` are strings or an Arrow string array (chunks of columnar dumps come so).
 
-    ``docs`` may be an Arrow string array (chunks of columnar dumps come so): then no Python
-    string is made for an ASCII document, lower-cased by the byte table that splits it."""
-    if not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist"):
-        if token_pattern == WORD_TOKENS and (arrow or arrow is None and
-                                             len(docs) >= ARROW_FROM):
-            words = _arrow_split(docs, _WHITE_LOWER_BYTES, 1, _lower_split)
-            return Docs(_tokens_of_words(words, re.compile(token_pattern).findall), words)
-        docs = docs.to_pylist()
-    lower = [d.lower() for d in docs]
-    if arrow is None:
-        arrow = len(lower) >= ARROW_FROM
-    if token_pattern != WORD_TOKENS or not arrow:
-        return Docs(_python_split(lower, re.compile(token_pattern).findall),
-                    _python_split(lower, str.split))
-    import pyarrow as pa
-
-    try:
-        texts = pa.array(lower, type=pa.large_string())
-    except UnicodeEncodeError:  # a lone surrogate (JSON can carry one): Python copes
-        return Docs(_python_split(lower, re.compile(token_pattern).findall),
-                    _python_split(lower, str.split))
-    words = _arrow_split(texts, _WHITE_BYTES, 1, str.split)
-    return Docs(_tokens_of_words(words, re.compile(token_pattern).findall), words)
+    Arrow splits the ASCII documents, lower-cased by the byte table that splits them (no
+    Python string is made for one), and Python the others, in one pass. Python splits the
+    whole chunk where Arrow cannot: for another token pattern than scikit-learn's default,
+    or for a lone surrogate (JSON can carry one), or if ``arrow`` is false."""
+    find = re.compile(token_pattern).findall
+    columnar = not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist")
+    if arrow and token_pattern == WORD_TOKENS:
+        try:
+            texts = docs if columnar else _arrow_strings(docs)
+        except UnicodeEncodeError:  # a lone surrogate, which Arrow cannot hold
+            texts = None
+        if texts is not None:
+            words = _arrow_split(texts, _WHITE_LOWER_BYTES, 1, _lower_split)
+            return Docs(_tokens_of_words(words, find), words)
+    strings: Sequence[str] = cast(Any, docs).to_pylist() if columnar else docs
+    lower = [d.lower() for d in strings]
+    return Docs(_python_split(lower, find), _python_split(lower, str.split))
 
 
 def _lower_split(text: str) -> list[str]:
@@ -139,11 +125,6 @@ def _tokens_of_words(words: Split, find: Any) -> Split:
     """The tokens of documents from their words: no token spans white space, so each
     distinct word is tokenized once and the documents' tokens are their words' in turn."""
     each = _arrow_split(words.dictionary, _WORD_BYTES, 2, find)  # a distinct word per row
-    module = kernels.compiled()
-    if module is not None:
-        codes, lengths = kernels.expand_pieces(module, words.codes, words.lengths,
-                                               kernels.starts_of(each.lengths), each.codes)
-        return Split(codes, lengths, dictionary=each.dictionary)
     first = np.cumsum(each.lengths) - each.lengths
     sizes = each.lengths[words.codes]
     at = (np.repeat(first[words.codes] - (np.cumsum(sizes) - sizes), sizes)
@@ -167,8 +148,8 @@ def _ascii_part(texts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    plain = np.asarray(pc.string_is_ascii(texts).fill_null(True), dtype=bool)
-    part = texts.filter(pa.array(plain)).cast(pa.large_string())
+    plain = _numpy(pc.or_kleene(pc.string_is_ascii(texts), pc.is_null(texts)))
+    part = texts.take(_arrow(np.flatnonzero(plain))).cast(pa.large_string())
     if not len(part):
         return plain, np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
     offsets = np.frombuffer(part.buffers()[1], dtype=np.int64)[part.offset:
@@ -187,24 +168,21 @@ def _arrow_split(texts: Any, table: bytes, shortest: int, split: Any) -> Split:
     n = len(texts)
     plain, data, offsets = _ascii_part(texts)
     translated = data.tobytes().translate(table)
-    module = kernels.compiled()
-    if module is not None:
-        return _compiled_split(module, texts, plain, translated, offsets, shortest, split)
     fast = np.flatnonzero(plain)
     pieces = pc.split_pattern(pa.LargeStringArray.from_buffers(
         len(fast), pa.py_buffer(offsets), pa.py_buffer(translated)), " ")
     flat = pieces.flatten()
-    owner = fast[np.asarray(pieces.value_parent_indices())]
+    owner = fast[_numpy(pieces.value_parent_indices())]
     slow = np.flatnonzero(~plain)
     if len(slow):
-        found = [split(t) for t in texts.filter(pa.array(~plain)).to_pylist()]
-        flat = pa.concat_arrays([flat, pa.array(list(itertools.chain.from_iterable(found)),
-                                                type=flat.type)])
+        found = [split(t) for t in texts.take(_arrow(slow)).to_pylist()]
+        flat = pa.concat_arrays([flat.cast(pa.large_string()),
+                                 _arrow_strings(list(itertools.chain.from_iterable(found)))])
         owner = np.concatenate([owner, np.repeat(slow, [len(f) for f in found])])
     encoded = flat.dictionary_encode()
-    codes = np.asarray(encoded.indices, dtype=np.int64)
+    codes = _numpy(encoded.indices).astype(np.int64)
     # Arrow's split leaves empty and one-letter pieces the pattern would not match.
-    short = np.asarray(pc.utf8_length(encoded.dictionary)) < shortest
+    short = _numpy(pc.utf8_length(encoded.dictionary)) < shortest
     if short.any():
         kept = ~short[codes]
         codes, owner = codes[kept], owner[kept]
@@ -214,124 +192,97 @@ def _arrow_split(texts: Any, table: bytes, shortest: int, split: Any) -> Split:
     return Split(codes, np.bincount(owner, minlength=n), dictionary=encoded.dictionary)
 
 
-def _compiled_split(module: Any, texts: Any, plain: np.ndarray, translated: bytes,
-                    offsets: np.ndarray, shortest: int, split: Any) -> Split:
-    """``_arrow_split`` by the compiled loop: the ASCII texts' translated bytes, then the
-    other texts' pieces (split in Python) joined by spaces, split and numbered in one pass
-    in document order."""
+def _arrow(values: np.ndarray) -> Any:
+    """A numpy array of numbers as an Arrow array sharing its memory. ``pa.array`` (like
+    ``np.asarray`` of an Arrow array, see :func:`_numpy`) would import pandas first, to ask
+    whether it is given a pandas object: 0.25-0.4 s more for a daily listing."""
     import pyarrow as pa
 
-    starts = np.empty(len(texts), dtype=np.int64)
-    ends = np.empty(len(texts), dtype=np.int64)
-    starts[plain], ends[plain] = offsets[:-1], offsets[1:]
-    slow = np.flatnonzero(~plain)
-    if len(slow):
-        # Python's pieces hold no space (split at white space, or runs of word characters).
-        joined = [" ".join(split(t)).encode("utf-8")
-                  for t in texts.filter(pa.array(~plain)).to_pylist()]
-        sizes = np.fromiter(map(len, joined), dtype=np.int64, count=len(joined))
-        ends[slow] = len(translated) + np.cumsum(sizes)
-        starts[slow] = ends[slow] - sizes
-        translated += b"".join(joined)
-    codes, lengths, dictionary_offsets, chars = kernels.split_pieces(
-        module, translated, starts, ends, shortest)
-    dictionary = pa.LargeStringArray.from_buffers(
-        len(dictionary_offsets) - 1, pa.py_buffer(dictionary_offsets), pa.py_buffer(chars))
-    return Split(codes, lengths, dictionary=dictionary)
+    values = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values),
+                                 [None, pa.py_buffer(values)])
+
+
+def _numpy(array: Any) -> np.ndarray:
+    """An Arrow array of numbers or booleans without nulls as numpy, read from its buffers
+    (sharing the numbers' memory), without importing pandas (see :func:`_arrow`)."""
+    import pyarrow as pa
+
+    data, start, end = array.buffers()[1], array.offset, array.offset + len(array)
+    if array.type == pa.bool_():
+        if not len(array):
+            return np.zeros(0, dtype=bool)
+        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=end,
+                             bitorder="little")
+        return bits[start:].astype(bool)
+    dtype = np.dtype(array.type.to_pandas_dtype())
+    return np.frombuffer(data, dtype=dtype)[start:end] if len(array) else np.zeros(0, dtype)
+
+
+def _arrow_strings(strings: Sequence[str]) -> Any:
+    """Python strings as an Arrow array, from their UTF-8 bytes (not by ``pa.array``: see
+    :func:`_arrow`). A lone surrogate raises UnicodeEncodeError."""
+    import pyarrow as pa
+
+    encoded = [t.encode("utf-8") for t in strings]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
+              out=offsets[1:])
+    return pa.LargeStringArray.from_buffers(len(encoded), pa.py_buffer(offsets),
+                                            pa.py_buffer(b"".join(encoded)))
+
+
+class _Table:
+    """A read-only map from keys (a numpy array of integers, or an Arrow array of strings) to
+    int64 values, queried a whole array at a time with Arrow's hash lookup
+    (``pyarrow.compute.index_in``): 2-3 times faster than a sorted search here; pandas'
+    ``Index.get_indexer``, a little faster, would add pandas' import to a daily listing."""
+
+    def __init__(self, keys: Any, values: np.ndarray | None = None):
+        import pyarrow as pa
+
+        self.keys = keys if isinstance(keys, pa.Array) else _arrow(keys.astype(np.uint64))
+        values = np.arange(len(self.keys)) if values is None else values
+        # One more value, for queries the table lacks.
+        self.values = np.append(np.asarray(values, dtype=np.int64), -1)
+
+    def get(self, queries: Any) -> np.ndarray:
+        """The value of each query, -1 where the table lacks it."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not isinstance(queries, pa.Array):
+            queries = _arrow(queries.astype(np.uint64))
+        missing = _arrow(np.full(len(queries), len(self.keys), dtype=np.int32))
+        return self.values[_numpy(pc.coalesce(pc.index_in(queries, value_set=self.keys),
+                                              missing))]
 
 
 class _Pieces:
     """Pieces (tokens) numbered 0, 1, ... in order, some of them dropped (stop words): what a
-    block maps a chunk's distinct pieces to. Built once per block, with the Arrow arrays it
-    looks Arrow-split pieces up in."""
+    block maps a chunk's distinct pieces to. Built once per block."""
 
     def __init__(self, ids: dict[str, int], dropped: frozenset[str] = frozenset()):
         self.ids, self.dropped = ids, dropped
-        self._arrow: Any = None
+        self._tables: tuple[_Table, _Table] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def of(self, split: Split, missing: int) -> np.ndarray:
         """For each distinct piece of ``split``: its number, else ``missing``; -1 if dropped."""
-        if split.dictionary is None:
+        if split.dictionary is None:  # split by Python (see ``tokenized``)
             ids, dropped = self.ids, self.dropped
             return np.array([-1 if t in dropped else ids.get(t, missing)
                              for t in split.uniques], dtype=np.int64)
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        if self._arrow is None:
-            self._arrow = (pa.array(list(self.ids), type=pa.large_string()),
-                           pa.array(sorted(self.dropped), type=pa.large_string()))
-        known, dropped = self._arrow
-        out = np.asarray(pc.index_in(split.dictionary, value_set=known).fill_null(missing),
-                         dtype=np.int64)
+        if self._tables is None:
+            self._tables = (_Table(_arrow_strings(list(self.ids))),
+                            _Table(_arrow_strings(sorted(self.dropped))))
+        known, stops = self._tables
+        out = known.get(split.dictionary)
+        out[out < 0] = missing
         if self.dropped:
-            out[np.asarray(pc.is_in(split.dictionary, value_set=dropped), dtype=bool)] = -1
-        return out
-
-
-class _Lookup:
-    """A read-only hash table from uint64 keys to int64 values, queried with numpy a whole
-    array at a time (open addressing, linear probing, at most a quarter full): a few
-    vectorized passes instead of a binary search per query."""
-
-    _EMPTY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
-    _GOLDEN = np.uint64(0x9E37_79B9_7F4A_7C15)  # Fibonacci hashing's multiplier
-
-    def __init__(self, keys: np.ndarray, values: np.ndarray):
-        keys, values = np.asarray(keys, dtype=np.uint64), np.asarray(values, dtype=np.int64)
-        if (keys == self._EMPTY).any() or len(np.unique(keys)) != len(keys):
-            raise ValueError("keys must be unique and below the largest uint64")
-        self.bits = max(4, (4 * len(keys)).bit_length())
-        self.keys = np.full(1 << self.bits, self._EMPTY, dtype=np.uint64)
-        self.values = np.full(1 << self.bits, -1, dtype=np.int64)
-        self._pairs: np.ndarray | None = None
-        mask = len(self.keys) - 1
-        slot, pending = self._slot(keys), np.arange(len(keys))
-        while len(pending):
-            at = slot[pending]
-            free = self.keys[at] == self._EMPTY
-            # Of the keys that reach the same free slot, the first takes it.
-            taken, first = np.unique(at[free], return_index=True)
-            winners = pending[free][first]
-            self.keys[taken], self.values[taken] = keys[winners], values[winners]
-            placed = np.zeros(len(keys), dtype=bool)
-            placed[winners] = True
-            pending = pending[~placed[pending]]
-            slot[pending] = (slot[pending] + 1) & mask
-
-    @property
-    def pairs(self) -> np.ndarray:
-        """Keys and values interleaved (uint64), as the compiled loops probe the table: a
-        slot's key and value then share a cache line."""
-        if self._pairs is None:
-            self._pairs = np.ascontiguousarray(
-                np.stack([self.keys, self.values.view(np.uint64)], axis=1).ravel())
-        return self._pairs
-
-    def _slot(self, keys: np.ndarray) -> np.ndarray:
-        out = np.multiply(keys, self._GOLDEN)
-        np.right_shift(out, np.uint64(64 - self.bits), out=out)
-        return out.view(np.int64)
-
-    def get(self, queries: np.ndarray) -> np.ndarray:
-        """The value of each query, -1 where the table lacks it."""
-        queries = np.asarray(queries, dtype=np.uint64)
-        slot = self._slot(queries)
-        found = self.keys.take(slot)
-        hit = found == queries
-        out = np.where(hit, self.values.take(slot), -1)
-        active = np.flatnonzero(~hit & (found != self._EMPTY))
-        mask = len(self.keys) - 1
-        while len(active):
-            at = (slot[active] + 1) & mask
-            slot[active] = at
-            found = self.keys.take(at)
-            hit = found == queries[active]
-            out[active[hit]] = self.values.take(at[hit])
-            active = active[~hit & (found != self._EMPTY)]
+            out[stops.get(split.dictionary) >= 0] = -1
         return out
 
 
@@ -377,8 +328,8 @@ class WordBlock:
         unigram = np.full(size, -1, dtype=np.int64)
         single, pairs = np.flatnonzero(~pair), np.flatnonzero(pair)
         unigram[ids[start[single]]] = single
-        bigrams = _Lookup(ids[start[pairs]].astype(np.uint64) * np.uint64(size)
-                          + ids[start[pairs] + 1].astype(np.uint64), pairs)
+        bigrams = _Table(ids[start[pairs]].astype(np.uint64) * np.uint64(size)
+                         + ids[start[pairs] + 1].astype(np.uint64), pairs)
         self._lookup = (_Pieces(tokens, frozenset(self.stop_words)), size, unigram, bigrams)
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
@@ -391,13 +342,6 @@ class WordBlock:
         split = docs.tokens
         mapping = tokens.of(split, unknown)
         tok = mapping[split.codes] if len(mapping) else np.zeros(0, dtype=np.int64)
-        module = kernels.compiled()
-        if module is not None:
-            indptr, indices, data = kernels.word_features(
-                module, tok, split.lengths, unigram, bigrams.pairs, bigrams.bits, self.idf,
-                self.sublinear, self.ngram_range)
-            return sparse.csr_matrix((data, indices, indptr),
-                                     shape=(len(docs), self.width)) * self.weight
         kept = tok >= 0
         tok, owner = tok[kept], split.owners()[kept]
         n_docs = len(docs)
@@ -444,13 +388,15 @@ class CharBlock:
     """Character n-grams inside word boundaries, as ``TfidfVectorizer(analyzer='char_wb')``.
 
     A chunk's distinct words are turned into n-grams once each: ASCII words all together with
-    numpy (every n-gram packed into an integer and looked up in a hash table of the packed
-    vocabulary), other words one by one in Python (kept in a cache). The document-n-gram
-    counts are then a sparse product of the document-word counts with the word-n-gram counts.
+    numpy (every n-gram packed into an integer and looked up among the packed vocabulary),
+    other words one by one in Python (kept in a cache). The document-n-gram counts are then a
+    sparse product of the document-word counts with the word-n-gram counts, ``_ROWS``
+    documents at a time.
     """
 
     kind = "char_wb"
     _CACHE_WORDS = 100_000
+    _ROWS = 1_000
 
     def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_range: tuple[int, int],
                  sublinear_tf: bool, weight: float = 1.0):
@@ -458,7 +404,7 @@ class CharBlock:
         self.ngram_range, self.sublinear = tuple(ngram_range), bool(sublinear_tf)
         self.weight = float(weight)
         self._index: dict[str, int] | None = None
-        self._packed: _Lookup | None = None
+        self._packed: _Table | None = None
         self._cache: dict[str, np.ndarray] = {}
 
     def _grams(self, word: str) -> np.ndarray:
@@ -481,7 +427,7 @@ class CharBlock:
         self._cache[word] = found = np.asarray(ids, dtype=np.int64)
         return found
 
-    def _packed_vocabulary(self) -> _Lookup:
+    def _packed_vocabulary(self) -> _Table:
         """The feature id of each ASCII n-gram of the vocabulary, by its packed integer: the
         length, then each byte (8 bits each; at most ``_PACKED_BYTES`` bytes), as
         ``_ascii_grams`` packs a word's n-grams."""
@@ -500,7 +446,7 @@ class CharBlock:
                 # Byte k of every gram that has one, shifted in after the ones before it.
                 longer = sizes[ids] > k
                 codes[longer] = (codes[longer] << np.uint64(8)) | data[starts[longer] + k]
-            self._packed = _Lookup(codes, ids)
+            self._packed = _Table(codes, ids)
         return self._packed
 
     def _ascii_grams(self, data: np.ndarray, offsets: np.ndarray
@@ -558,60 +504,41 @@ class CharBlock:
         slow = np.flatnonzero(~plain)
         if len(fast):
             slow = np.union1d(slow, fast[np.diff(offsets) + 2 < shortest])
-        module = kernels.compiled()
-        if module is not None and len(fast):
-            vocabulary = self._packed_vocabulary()
-            indptr, indices, counts = kernels.word_grams(
-                module, data, offsets, vocabulary.pairs, vocabulary.bits, self.ngram_range)
-            if not len(slow) and len(fast) == count_words:  # every word's n-grams, in order
-                return sparse.csr_matrix((counts, indices, indptr),
-                                         shape=(count_words, len(self.vocabulary)))
-            ascii_grams = sparse.csr_matrix((counts, indices, indptr),
-                                            shape=(len(fast), len(self.vocabulary))).tocoo()
-            rows, cols = [fast[ascii_grams.row]], [ascii_grams.col.astype(np.int64)]
-            weights = [ascii_grams.data]
-        else:
-            rows, cols, weights = [], [], []
-            if len(fast):
-                at, found = self._ascii_grams(data, offsets)
-                rows.append(fast[at])
-                cols.append(found)
-                weights.append(np.ones(len(at)))
+        rows, cols = [], []
+        if len(fast):
+            at, found = self._ascii_grams(data, offsets)
+            rows.append(fast[at])
+            cols.append(found)
         if len(slow):
             words = split.uniques if split.dictionary is None else \
-                split.dictionary.take(slow).to_pylist()
+                split.dictionary.take(_arrow(slow)).to_pylist()
             for k, i in enumerate(slow):
                 grams = self._grams(words[i] if split.dictionary is None else words[k])
                 rows.append(np.full(len(grams), i, dtype=np.int64))
                 cols.append(grams)
-                weights.append(np.ones(len(grams)))
         r, c = _joined(rows), _joined(cols)
         # Repeated (word, n-gram) entries are summed into counts.
-        return sparse.coo_matrix((np.concatenate(weights) if weights else np.zeros(0), (r, c)),
+        return sparse.coo_matrix((np.ones(len(r)), (r, c)),
                                  shape=(count_words, len(self.vocabulary))).tocsr()
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
-        tfidf, norms = self._unnormalized(docs)
-        tfidf.data /= np.repeat(norms, np.diff(tfidf.indptr))
-        tfidf.data *= self.weight
-        return tfidf
+        parts = []
+        for tfidf, norms in self._unnormalized(docs):
+            tfidf.data /= np.repeat(norms, np.diff(tfidf.indptr))
+            tfidf.data *= self.weight
+            parts.append(tfidf)
+        return sparse.vstack(parts, format="csr")
 
     def linear(self, docs: Docs, weights: np.ndarray) -> np.ndarray:
-        """``transform(docs) @ weights``, without building the normalized matrix: by the
-        compiled loop where the build has it (:mod:`.kernels`), else the unnormalized
-        product's rows divided by the norms."""
-        module = kernels.compiled()
-        if module is not None:
-            words = docs.words
-            grams = self._word_grams(words)
-            return kernels.char_linear(module, kernels.starts_of(words.lengths), words.codes,
-                                       grams.indptr, grams.indices, grams.data, self.idf,
-                                       weights, self.sublinear, self.weight)
-        tfidf, norms = self._unnormalized(docs)
-        return np.asarray(tfidf @ weights) * (self.weight / norms)[:, None]
+        """``transform(docs) @ weights``, without building the normalized matrix: the
+        unnormalized product's rows divided by the norms."""
+        return np.vstack([np.asarray(tfidf @ weights) * (self.weight / norms)[:, None]
+                          for tfidf, norms in self._unnormalized(docs)])
 
-    def _unnormalized(self, docs: Docs) -> tuple[sparse.csr_matrix, np.ndarray]:
-        """TF-IDF before the L2 normalization, and each document's norm (1 for an empty one)."""
+    def _unnormalized(self, docs: Docs) -> Iterator[tuple[sparse.csr_matrix, np.ndarray]]:
+        """TF-IDF before the L2 normalization, and each document's norm (1 for an empty one),
+        for ``_ROWS`` documents at a time: their n-gram counts are the chunk's largest arrays,
+        and a slice of them stays small (and in cache) whatever the chunk size."""
         words = docs.words
         n_docs = len(words.lengths)
         n_words = len(words.uniques if words.dictionary is None else words.dictionary)
@@ -620,19 +547,20 @@ class CharBlock:
         np.cumsum(words.lengths, out=indptr[1:])
         doc_words = sparse.csr_matrix((np.ones(len(words.codes)), words.codes, indptr),
                                       shape=(n_docs, n_words))
-        tf = _product(doc_words, self._word_grams(words))  # n-gram counts per document
-        data = tf.data
-        if self.sublinear:
-            np.log(data, out=data)
-            data += 1.0
-        data *= self.idf[tf.indices]
-        lengths_of_rows = np.diff(tf.indptr)
-        squares = np.zeros(n_docs)
-        filled = lengths_of_rows > 0
-        squares[filled] = np.add.reduceat(data * data, tf.indptr[:-1][filled])
-        norms = np.sqrt(squares)
-        norms[norms == 0] = 1.0
-        return tf, norms
+        grams = self._word_grams(words)
+        for start in range(0, max(n_docs, 1), self._ROWS):
+            tf = (doc_words[start:start + self._ROWS] @ grams).tocsr()  # n-gram counts
+            data = tf.data
+            if self.sublinear:
+                np.log(data, out=data)
+                data += 1.0
+            data *= self.idf[tf.indices]
+            filled = np.diff(tf.indptr) > 0
+            squares = np.zeros(tf.shape[0])
+            squares[filled] = np.add.reduceat(data * data, tf.indptr[:-1][filled])
+            norms = np.sqrt(squares)
+            norms[norms == 0] = 1.0
+            yield tf, norms
 
     @property
     def width(self) -> int:
@@ -642,35 +570,6 @@ class CharBlock:
         return {"kind": self.kind, "vocabulary": _lines(self.vocabulary), "idf": self.idf,
                 "ngram_range": list(self.ngram_range), "sublinear_tf": self.sublinear,
                 "weight": self.weight}
-
-
-def _product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> sparse.csr_matrix:
-    """``a @ b`` for CSR matrices, the same entries in the same order, without scipy's first
-    pass over the product (it counts the result's entries to size it; a fifth of the char
-    block's time): the number of products bounds them, and memory never touched costs
-    nothing. Falls back to ``@`` if scipy's routine is not there as expected."""
-    bound = int(np.diff(b.indptr)[a.indices].sum())
-    if _csr_matmat is None or bound >= 2**31 - 1:
-        return (a @ b).tocsr()
-    small = np.int32
-    indptr = np.empty(a.shape[0] + 1, dtype=small)
-    indices = np.empty(bound, dtype=small)
-    data = np.empty(bound, dtype=np.result_type(a.dtype, b.dtype))
-    try:
-        _csr_matmat(a.shape[0], b.shape[1], a.indptr.astype(small), a.indices.astype(small),
-                    a.data, b.indptr.astype(small), b.indices.astype(small), b.data,
-                    indptr, indices, data)
-    except (TypeError, ValueError):  # another scipy's signature
-        return (a @ b).tocsr()
-    nnz = int(indptr[-1])
-    return sparse.csr_matrix((data[:nnz], indices[:nnz], indptr),
-                             shape=(a.shape[0], b.shape[1]))
-
-
-try:  # the routine behind scipy's sparse product
-    from scipy.sparse._sparsetools import csr_matmat as _csr_matmat
-except ImportError:  # pragma: no cover - a scipy without it
-    _csr_matmat = None
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
@@ -709,23 +608,17 @@ class TermBlock:
         for n, pairs in by_length.items():
             codes = np.array([c for c, _ in sorted(pairs)], dtype=np.uint64)
             distinct, first, count = np.unique(codes, return_index=True, return_counts=True)
-            tables[n] = (_Lookup(distinct, np.arange(len(distinct))), first, count,
+            tables[n] = (_Table(distinct), first, count,
                          np.array([k for _, k in sorted(pairs)], dtype=np.int64))
-        self._lookup = (_Pieces(tokens), tables, bits, _trie(sequences, len(tokens)))
+        self._lookup = (_Pieces(tokens), tables, bits)
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         if self._lookup is None:
             self._build()
-        tokens, tables, bits, trie = self._lookup
+        tokens, tables, bits = self._lookup
         split = docs.tokens
         mapping = tokens.of(split, -1)
         tok = mapping[split.codes] if len(mapping) else np.zeros(0, dtype=np.int64)
-        module = kernels.compiled()
-        if module is not None:
-            edges, size, node_starts, node_categories = trie
-            counted = kernels.term_counts(module, tok, split.lengths, edges.pairs, edges.bits,
-                                          size, node_starts, node_categories, len(self.terms))
-            return sparse.csr_matrix(np.log1p(counted) * self.weight)
         owner = split.owners()
         n_docs, width = len(docs), len(self.terms)
         # A term can only start where a token of some term stands (few places), and a term
@@ -767,31 +660,6 @@ class TermBlock:
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "terms": self.terms, "token_pattern": self.token_pattern,
                 "weight": self.weight}
-
-
-def _trie(sequences: list[tuple[int, list[int]]], size: int
-          ) -> tuple[_Lookup, int, np.ndarray, np.ndarray]:
-    """The terms (category, token ids) as a trie for the compiled term loop: its edges as a
-    hash table from node * size + token to the child node (node 0 is the root), and each
-    node's categories (the terms ending there, once per category) as CSR arrays."""
-    size = max(size, 1)
-    children: dict[tuple[int, int], int] = {}
-    ending: list[set[int]] = [set()]
-    for category, ids in sequences:
-        if not ids:
-            continue
-        node = 0
-        for token in ids:
-            node = children.setdefault((node, token), len(ending))
-            if node == len(ending):
-                ending.append(set())
-        ending[node].add(category)
-    keys = np.array([node * size + token for node, token in children], dtype=np.uint64)
-    edges = _Lookup(keys, np.fromiter(children.values(), dtype=np.int64, count=len(children)))
-    node_starts = np.zeros(len(ending) + 1, dtype=np.int64)
-    np.cumsum([len(e) for e in ending], out=node_starts[1:])
-    node_categories = np.array([c for e in ending for c in sorted(e)], dtype=np.int64)
-    return edges, size, node_starts, node_categories
 
 
 Block = WordBlock | CharBlock | TermBlock

@@ -196,15 +196,47 @@ class ScoringState:
 
     def contributions(self, features: sparse.csr_matrix, row: int, category: int,
                       k: int = 5, names: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """The k words or word pairs of one paper that pushed one category's score up most."""
-        start, end = features.indptr[row], features.indptr[row + 1]
-        columns = features.indices[start:end]
-        values = features.data[start:end] * self.coef[category, columns]
-        words = columns < len(self.word_block.vocabulary)
-        columns, values = columns[words], values[words]
-        order = np.argsort(-values, kind="stable")[:k]
+        """The k words or word pairs of one paper that pushed one category's score up most
+        (``features``: every block's, as :meth:`transform` gives them)."""
+        words = features[row:row + 1, :len(self.word_block.vocabulary)]
+        _, columns, values = self.top_words(words, np.array([0]), np.array([category]), k)
         names = self.feature_names() if names is None else names
-        return [(str(names[columns[i]]), float(values[i])) for i in order if values[i] > 0]
+        return [(str(names[c]), float(v)) for c, v in zip(columns, values, strict=True)]
+
+    def top_words(self, words: sparse.csr_matrix, row: np.ndarray, category: np.ndarray,
+                  k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each (paper, category) pair given (``row``: the papers' rows of ``words``, the
+        word block's features), the k features that pushed the category's logit up most: the
+        pair of each pick (ascending), its feature and its contribution, largest first within
+        a pair; equal contributions keep the features' order.
+
+        Every pair is ranked at once, in k rounds of 'the largest contribution left'."""
+        row, category = np.asarray(row, dtype=np.int64), np.asarray(category, dtype=np.int64)
+        sizes = np.diff(words.indptr)[row]
+        starts = np.cumsum(sizes) - sizes
+        entry = (np.repeat(words.indptr[row] - starts, sizes)
+                 + np.arange(int(sizes.sum()), dtype=np.int64))
+        columns = words.indices[entry]
+        contributions = words.data[entry] * self.coef[np.repeat(category, sizes), columns]
+        values = contributions.copy()  # what is left to pick from
+        owners = np.repeat(np.arange(len(row), dtype=np.int64), sizes)
+        filled = np.flatnonzero(sizes > 0)
+        picked: list[np.ndarray] = []
+        for _ in range(k if len(filled) else 0):
+            best = np.full(len(row), np.nan)
+            best[filled] = np.maximum.reduceat(values, starts[filled])
+            best[best <= 0] = np.nan  # nothing (left) that pushes up
+            at = np.flatnonzero(values == np.repeat(best, sizes))
+            first = np.ones(len(at), dtype=bool)  # the first of equal ones in a pair
+            first[1:] = owners[at][1:] != owners[at][:-1]
+            at = at[first]
+            if not len(at):
+                break
+            picked.append(at)
+            values[at] = -np.inf
+        at = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+        at = at[np.argsort(owners[at], kind="stable")]  # by pair, in the order picked
+        return owners[at], columns[at], contributions[at]
 
 
 def sigmoid(logits: Any) -> np.ndarray:

@@ -51,42 +51,16 @@ def explain(state: ScoringState, words: sparse.csr_matrix, row: np.ndarray,
             category: np.ndarray, k: int, names: np.ndarray) -> list[str]:
     """Per paper, 'category: term, term; category: ...' for the (paper, category) pairs given
     (``row`` sorted, categories in the order to list them): the k words or word pairs that
-    pushed each category's score up most (``words``: the word block's features).
-
-    Every pair is ranked at once, in k rounds of 'the largest contribution left'; equal
-    contributions keep the features' order, as :meth:`ScoringState.contributions` does.
-    """
-    row, category = np.asarray(row, dtype=np.int64), np.asarray(category, dtype=np.int64)
-    sizes = np.diff(words.indptr)[row]
-    starts = np.cumsum(sizes) - sizes
-    entry = (np.repeat(words.indptr[row] - starts, sizes)
-             + np.arange(int(sizes.sum()), dtype=np.int64))
-    columns = words.indices[entry]
-    values = words.data[entry] * state.coef[np.repeat(category, sizes), columns]
-    filled = np.flatnonzero(sizes > 0)
-    picked: list[tuple[np.ndarray, np.ndarray]] = []
-    for _ in range(k if len(filled) else 0):
-        best = np.full(len(row), np.nan)
-        best[filled] = np.maximum.reduceat(values, starts[filled])
-        best[best <= 0] = np.nan  # nothing (left) that pushes up
-        at = np.flatnonzero(values == np.repeat(best, sizes))
-        owner = np.repeat(np.arange(len(row), dtype=np.int64), sizes)[at]
-        first = np.ones(len(at), dtype=bool)
-        first[1:] = owner[1:] != owner[:-1]
-        at, owner = at[first], owner[first]
-        if not len(at):
-            break
-        picked.append((owner, columns[at]))
-        values[at] = -np.inf
-    # Terms by pair, in the order picked.
-    pair = np.concatenate([p for p, _ in picked]) if picked else np.zeros(0, dtype=np.int64)
-    order = np.argsort(pair, kind="stable")
-    terms = (names[np.concatenate([c for _, c in picked])[order]].tolist() if picked else [])
+    pushed each category's score up most (``words``: the word block's features), ranked by
+    :meth:`ScoringState.top_words`."""
+    pair, columns, _ = state.top_words(words, row, category, k)
+    terms = names[columns].tolist()
     ends = np.cumsum(np.bincount(pair, minlength=len(row))).tolist()
     ids = state.category_ids
     out = [""] * words.shape[0]
     start = 0
-    for i, (paper, j) in enumerate(zip(row.tolist(), category.tolist(), strict=True)):
+    for i, (paper, j) in enumerate(zip(np.asarray(row).tolist(), np.asarray(category).tolist(),
+                                       strict=True)):
         part = f"{ids[j]}: {', '.join(terms[start:ends[i]])}"
         out[paper] = f"{out[paper]}; {part}" if out[paper] else part
         start = ends[i]

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _compiled, paths
+from .. import paths
 from ..errors import OutputError
 from ..io.atomic import exclusive
-from ..io.columns import PaperBatch, rebatched
+from ..io.columns import COLUMNAR_FROM, PaperBatch, rebatched
 from ..io.fields import from_fields
 from ..io.papers import patch_repeats
 from ..io.readers import check_inputs, read_unique_batches
@@ -33,7 +33,6 @@ from ..labels.categories import load_taxonomy
 from ..labels.indicator import join_labels
 from ..labels.labelfile import load_labels
 from ..model.artifact import LoadedModel, load_model
-from ..model.features import ARROW_FROM
 from .executors import Executor, Processes
 from .hand import HandLabels
 from .scoring import Chunk
@@ -44,11 +43,9 @@ if TYPE_CHECKING:
     from ..model.estimator import EfficiencyClassifier
 
 # Papers scored at a time. Per-chunk work (each distinct word's tokens and n-grams) shrinks
-# per paper as chunks grow; with the C loops 4,000 took 3-9% less time than 2,000 for about
-# 60 MB more per worker. Without them numpy's whole-chunk arrays double too, and the tree
-# passed 1 GB at 200k abstracts: such builds keep 2,000.
-CHUNK = 4_000
-CHUNK_WITHOUT_C = 2_000
+# per paper as chunks grow, but at 200k abstracts on 2 cores 4,000 took 2% less CPU than
+# 2,000 (within the noise) for 150 MB more in the process tree (855 MB against 701).
+CHUNK = 2_000
 # The fields of a paper a tagged row shows or is scored from.
 _TAGGED = ("id", "title", "abstract", "date", "url")
 
@@ -243,7 +240,7 @@ class Tagger:
         check_inputs(inputs, fmt=fmt, encoding=encoding)
         refuse_inputs(out, inputs)
         if chunk_size is None:
-            chunk_size = CHUNK if _compiled.module() is not None else CHUNK_WITHOUT_C
+            chunk_size = CHUNK
         executor = executor if executor is not None else Processes()
         expect = getattr(executor, "expect", None)  # optional for executors written elsewhere
         if expect is not None:
@@ -329,7 +326,7 @@ def _texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
     by Arrow goes as two Arrow arrays (to a worker, two buffers instead of a string object
     per paper, and no Python string there for an ASCII paper); a small one, or one with a
     lone surrogate Arrow cannot hold, as lists."""
-    if len(titles) < ARROW_FROM:
+    if len(titles) < COLUMNAR_FROM:
         return titles, abstracts
     import pyarrow as pa
 
