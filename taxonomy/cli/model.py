@@ -123,6 +123,9 @@ def evaluate(args: argparse.Namespace) -> int:
         raise TaxonomyError("--no-cv with --no-holdout leaves nothing to evaluate")
     show = _markdown if args.markdown else (lambda text: text)
     if args.ablations:
+        print(f"Ablations: {args.repeats} x {args.folds}-fold cross-validation on the hand "
+              "labels, and each held-out set scored by a fit on all hand labels; conv. = "
+              "convergence_speed")
         print(show(_ablations(args, taxonomy, papers, holdouts)))
         return 0
     reliability = {}
@@ -182,9 +185,7 @@ def _ablations(args: argparse.Namespace, taxonomy: Any, papers: Any,
                     f"{scores.precision[CONVERGENCE]:.2f} / {scores.recall[CONVERGENCE]:.2f}"]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = [f"Ablations: {args.repeats} x {args.folds}-fold cross-validation on the hand labels "
-             "and every held-out set (fitted on all hand labels); conv. = convergence_speed"]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
               for r in rows]
     return "\n".join(lines)
 

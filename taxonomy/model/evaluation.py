@@ -254,15 +254,18 @@ def format_reliability(tables: dict[str, list[Bin]]) -> str:
     """Reliability tables side by side: per score bin, papers x categories, mean calibrated
     score and the observed share of true labels."""
     names = list(tables)
-    lines = [f"{'score':<9}" + "".join(f"{name + ': n':>16}{'mean score':>12}{'observed':>10}"
-                                       for name in names)]
+    # Each column at least two spaces wider than its heading, so no two headings touch.
+    widths = {name: max(16, len(name) + 5) for name in names}
+    lines = [f"{'score':<9}" + "".join(
+        f"{name + ': n':>{widths[name]}}{'mean score':>12}{'observed':>10}" for name in names)]
     edges = sorted({(b.low, b.high) for t in tables.values() for b in t})
     for low, high in edges:
         cells = ""
         for name in names:
+            w = widths[name]
             hit = [b for b in tables[name] if (b.low, b.high) == (low, high)]
-            cells += (f"{hit[0].count:>16}{hit[0].mean_score:>12.2f}{hit[0].observed:>10.2f}"
-                      if hit else f"{'-':>16}{'-':>12}{'-':>10}")
+            cells += (f"{hit[0].count:>{w}}{hit[0].mean_score:>12.2f}{hit[0].observed:>10.2f}"
+                      if hit else f"{'-':>{w}}{'-':>12}{'-':>10}")
         lines.append(f"{f'{low:.1f}-{high:.1f}':<9}{cells}")
     return "\n".join(lines)
 
