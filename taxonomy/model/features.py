@@ -23,14 +23,14 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from ..io.columns import COLUMNAR_FROM
 from . import kernels
 
 # The token pattern scikit-learn uses by default, which the Arrow fast path reproduces.
 WORD_TOKENS = r"(?u)\b\w\w+\b"
 # Below this many documents a chunk is split in Python: importing pyarrow's compute functions
-# costs more than it saves (a daily listing).
-ARROW_FROM = COLUMNAR_FROM
+# costs more than it saves (a daily listing). The one setting of its kind: tagging also sends a
+# chunk to scoring as Arrow arrays from this size.
+ARROW_FROM = 256
 # Python's ``str.split()`` separators among ASCII characters (\x1c-\x1f included).
 _ASCII_SPACES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _SPACE = ord(" ")
