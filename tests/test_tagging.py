@@ -14,9 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taxonomy.io import writers
 from taxonomy.io.papers import parse_papers
-from taxonomy.io.writers import TableWriter, csv_lines, read_table
+from taxonomy.io.writers import TableWriter, read_table
 from taxonomy.labels.categories import load_taxonomy
 from taxonomy.labels.labelfile import load_labels
 from taxonomy.model.artifact import load_model
@@ -133,25 +132,6 @@ def test_columns_are_written_as_pandas_writes_the_same_frame(tmp_path_factory, r
         pd.testing.assert_frame_equal(pd.read_parquet(by_columns), pd.read_parquet(by_frame))
     else:
         assert by_columns.read_bytes() == by_frame.read_bytes()
-
-
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.tuples(
-    st.none() | st.text(max_size=12) | st.sampled_from(["", ",", '"', "a\r\nb", "\u2028", "é"]),
-    st.integers(0, 10_000).map(lambda k: k / 10_000) | st.just(-0.0) | st.floats()),
-    min_size=1, max_size=8))
-def test_csv_lines_are_what_the_csv_module_writes(rows, monkeypatch):
-    monkeypatch.setattr(writers, "_ARROW_FROM", 1)  # Arrow builds even the smallest chunk
-    texts, numbers = [r[0] for r in rows], np.array([r[1] for r in rows])
-    expected = io.StringIO()
-    csv.writer(expected, lineterminator="\n").writerows(
-        zip(texts, numbers.tolist(), texts, strict=True))
-    found = csv_lines([texts, numbers, texts])
-    if found is None:  # a lone surrogate: Arrow cannot hold it, and the csv module writes it
-        assert any("\ud800" <= c <= "\udfff" for t in texts if t for c in t)
-        return
-    assert found == expected.getvalue()
 
 
 def test_output_formats_hold_the_same_rows(cli, tmp_path):

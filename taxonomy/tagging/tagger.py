@@ -22,10 +22,9 @@ import numpy as np
 from .. import _compiled, paths
 from ..errors import OutputError
 from ..io.atomic import exclusive
-from ..io.columns import PaperBatch, rebatched
 from ..io.fields import from_fields
-from ..io.papers import patch_repeats
-from ..io.readers import check_inputs, read_unique_batches
+from ..io.papers import chunked, learn_repeats
+from ..io.readers import check_inputs, read_papers
 from ..io.readlog import ReadLog
 from ..io.records import Deduplicator, Paper
 from ..io.writers import TableWriter, refuse_inputs
@@ -80,26 +79,35 @@ class TagResult:
 class Existing:
     """What an ``--only-new`` target already holds, learned while the writer copies it: its
     ids, and a check that its rows come from the model tagging now (unless mixing is allowed).
+    Its rows take the metadata that repeats in this run's inputs bring (matched by id).
     """
 
     def __init__(self, path: str | os.PathLike, model: LoadedModel,
-                 allow_mixed_models: bool = False):
+                 allow_mixed_models: bool = False, dedupe: Deduplicator | None = None):
         self.path, self.model, self.allow_mixed = path, model, allow_mixed_models
         self.columns = tag_columns(model.state.category_ids)
         self.ids: set[str] = set()
+        self.dedupe = dedupe
 
-    def __call__(self, chunk: pd.DataFrame) -> None:
-        if list(chunk.columns) != self.columns:
-            raise OutputError(_schema_problem(list(chunk.columns), self.columns), self.path)
-        self.ids.update(chunk["id"].astype(str))
-        if self.allow_mixed or "model_version" not in chunk.columns:
-            return
-        versions = set(chunk["model_version"].dropna().astype(str)) - {"", self.model.version}
-        if versions:
-            raise OutputError(
-                f"holds rows tagged by model version {sorted(versions)[0]}, but this run uses "
-                f"{self.model.name} {self.model.version}; tag into a new file with -o, or pass "
-                "--allow-mixed-models to append anyway", self.path)
+    def __call__(self, columns: list[str], rows: list[dict]) -> dict[int, dict]:
+        if columns != self.columns:
+            raise OutputError(_schema_problem(columns, self.columns), self.path)
+        self.ids.update(str(row["id"]) for row in rows)
+        if not self.allow_mixed:
+            versions = {str(v) for row in rows
+                        if (v := row["model_version"]) is not None} - {"", self.model.version}
+            if versions:
+                raise OutputError(
+                    f"holds rows tagged by model version {sorted(versions)[0]}, but this run "
+                    f"uses {self.model.name} {self.model.version}; tag into a new file with "
+                    "-o, or pass --allow-mixed-models to append anyway", self.path)
+        if self.dedupe is None or not self.dedupe.updates:
+            return {}
+        changed = {}
+        for i, row in enumerate(rows):
+            if (fixed := self.dedupe.updated(row, by_title=False)) is not row:
+                changed[i] = fixed
+        return changed
 
 
 def _schema_problem(found: list[str], expected: list[str]) -> str:
@@ -227,7 +235,7 @@ class Tagger:
         ``out`` must not be one of them. Runs writing the same ``out`` take turns (an advisory
         lock); ``on_wait`` is called if this one has to wait.
         """
-        check_inputs(inputs, fmt=fmt, encoding=encoding)
+        sources = check_inputs(inputs, fmt=fmt, encoding=encoding)
         refuse_inputs(out, inputs)
         if chunk_size is None:
             chunk_size = CHUNK if _compiled.module() is not None else CHUNK_WITHOUT_C
@@ -236,35 +244,32 @@ class Tagger:
         if expect is not None:
             expect(_expected_papers(inputs) // chunk_size)
         result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0))
-        dedupe = Deduplicator()
-        skip: set[str] = set()
-        batches = read_unique_batches(inputs, log=result.log, reference_date=reference_date,
-                                      fmt=fmt, encoding=encoding, dedupe=dedupe)
-
-        def fresh() -> Iterator[PaperBatch]:
-            for batch in batches:
-                if skip:
-                    ids = batch.columns["id"]
-                    keep = [i for i, paper_id in enumerate(ids) if paper_id not in skip]
-                    result.already += len(ids) - len(keep)
-                    batch = batch.take(keep) if len(keep) < len(ids) else batch
-                yield batch
-
+        # Read twice, write once: the first read learns what repeats bring, so each row is
+        # written whole, and the rows of --only-new's table are copied with it.
+        dedupe = learn_repeats(sources, result.log, reference_date)
+        papers = read_papers(sources, log=ReadLog(), reference_date=reference_date,
+                             dedupe=dedupe)
+        existing = Existing(out, self.model, allow_mixed_models, dedupe)
         pending: list[tuple[dict[str, list], list[list[str] | None]]] = []
 
+        def fresh() -> Iterator[Paper]:
+            for paper in papers:
+                if paper.id in existing.ids:
+                    result.already += 1
+                else:
+                    yield paper
+
         def chunks() -> Iterator[Chunk]:
-            for chunk in rebatched(fresh(), chunk_size, _TAGGED):
+            for batch in chunked(fresh(), chunk_size):
+                chunk = {name: [getattr(p, name) for p in batch] for name in _TAGGED}
                 rows = self.hand.lookup(chunk["id"], chunk["title"])
                 pending.append((chunk, rows))
                 yield (*_texts(chunk["title"], chunk["abstract"]), rows)
 
         bar = _progress_bar(progress)
-        existing = Existing(out, self.model, allow_mixed_models)
         try:
             with exclusive(out, on_wait), TableWriter(
                     out, append_to=out if only_new else None, on_copy=existing) as writer:
-                skip.update(existing.ids)
-                copied = writer.rows
                 for scores, terms in executor.map(self.model, chunks()):
                     chunk, hand_rows = pending.pop(0)
                     rows = self.rows(chunk, scores, terms, hand_rows)
@@ -272,16 +277,6 @@ class Tagger:
                     result.add(rows)
                     if bar is not None:
                         bar.update(len(hand_rows))
-                if dedupe.updates:
-                    seen = 0
-
-                    def patch(part: pd.DataFrame) -> pd.DataFrame:
-                        nonlocal seen
-                        fixed = patch_repeats(part, dedupe, copied - seen)
-                        seen += len(part)
-                        return fixed
-
-                    writer.patch(patch)
         finally:
             executor.close()
             if bar is not None:
