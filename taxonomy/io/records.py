@@ -93,7 +93,8 @@ def merge(first: Paper, other: Paper) -> Paper:
 
 
 class Deduplicator:
-    """Yield each paper once, in first-seen order, whatever input it is repeated in.
+    """Yield each paper once, in first-seen order, whatever input it is repeated in; each
+    call reads the papers of the next input.
 
     Two records are the same paper when they share an id or a normalized title. Each paper
     leaves two keys in a Python set: 90-bit hashes (BLAKE2b) of its id and of its
@@ -103,16 +104,19 @@ class Deduplicator:
 
     A repeat that carries metadata (or an arXiv id) is remembered without its title and
     abstract, under the key that matched, and :meth:`updated` applies what repeats brought to
-    the first record's row, in the order the repeats came. A deduplicator made with
-    ``learned`` (from a first read of the same inputs) already knows every repeat's metadata
-    and gives each first record with it.
+    the first record's row, in the order the repeats came. Which records were repeats is
+    marked too, a bit per record. A deduplicator made with ``learned`` (from a first read of
+    the same inputs) needs no key set: it drops the marked records and gives each first record
+    with what its repeats bring (hashing only where some repeat brought something).
     """
 
     def __init__(self, learned: Deduplicator | None = None) -> None:
         self._seen: set[int] = set()
         self._updates: dict[int, list[tuple[int, Paper]]] = (
             learned._updates if learned is not None else {})
+        self._repeated: list[bytearray] = learned._repeated if learned is not None else []
         self._learned = learned is not None
+        self._inputs = 0
         self.repeats = 0
 
     @property
@@ -121,21 +125,40 @@ class Deduplicator:
         return bool(self._updates)
 
     def __call__(self, papers: Iterable[Paper]) -> Iterator[Paper]:
-        """The papers seen for the first time (with what their repeats bring, when learned)."""
+        """The next input's papers seen for the first time (whole, when learned)."""
+        if self._learned:
+            yield from self._replay(papers, self._repeated[self._inputs])
+            self._inputs += 1
+            return
         seen, updates = self._seen, self._updates
-        for paper in papers:
+        marks = bytearray()
+        self._repeated.append(marks)
+        for ordinal, paper in enumerate(papers):
             id_key, title_key_ = _keys(paper.id, paper.title)
             if id_key in seen or title_key_ in seen:
                 self.repeats += 1
-                if not self._learned and _brings_something(paper):
+                if ordinal >> 3 >= len(marks):
+                    marks.extend(bytes((ordinal >> 3) + 1 - len(marks)))
+                marks[ordinal >> 3] |= 1 << (ordinal & 7)
+                if _brings_something(paper):
                     matched = id_key if id_key in seen else title_key_
                     updates.setdefault(matched, []).append(
                         (self.repeats, replace(paper, title="", abstract="", source="")))
                 continue
             seen.add(id_key)
             seen.add(title_key_)
-            if self._learned and (id_key in updates or title_key_ in updates):
-                paper = Paper(**self._apply(paper.to_dict(), id_key, title_key_))
+            yield paper
+
+    def _replay(self, papers: Iterable[Paper], marks: bytearray) -> Iterator[Paper]:
+        updates = self._updates
+        for ordinal, paper in enumerate(papers):
+            if ordinal >> 3 < len(marks) and marks[ordinal >> 3] >> (ordinal & 7) & 1:
+                self.repeats += 1
+                continue
+            if updates:
+                id_key, title_key_ = _keys(paper.id, paper.title)
+                if id_key in updates or title_key_ in updates:
+                    paper = Paper(**self._apply(paper.to_dict(), id_key, title_key_))
             yield paper
 
     def updated(self, row: dict, by_title: bool = True) -> dict:
