@@ -261,3 +261,44 @@ def test_label_texts_join_each_row_s_categories_in_order(categories, rows, seed)
     assigned = np.random.default_rng(seed).random((rows, categories)) < 0.4
     expected = [";".join(c for c, a in zip(ids, row, strict=True) if a) for row in assigned]
     assert tagger_module._label_texts(ids, assigned) == expected
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_only_new_copies_the_existing_rows_and_patches_only_those_repeats_fill(tmp_path,
+                                                                               suffix):
+    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"),
+                    HandLabels.from_papers(LABELS))
+    out = tmp_path / f"tags{suffix}"
+    tagger.run([DUMPS[0]], out, executor=InProcess(), progress=False)
+    before = _table(out)
+    old_lines = out.read_bytes().splitlines(keepends=True)
+    result = tagger.run(DUMPS, out, executor=InProcess(), progress=False, only_new=True)
+    assert (result.already, result.papers) == (164, 44)
+    table = _table(out)
+    assert len(table) == 208 and table["id"].is_unique
+    kept = table.iloc[:164]
+    filled = kept["date"] != before["date"]
+    assert filled.sum() == 4 and (before["date"][filled] == "").all()
+    pd.testing.assert_frame_equal(kept.drop(columns="date"), before.drop(columns="date"))
+    if suffix == ".jsonl":  # every row no repeat changed is copied byte for byte
+        new_lines = out.read_bytes().splitlines(keepends=True)
+        assert [line for line, changed in zip(new_lines, filled, strict=False) if not changed] \
+            == [line for line, changed in zip(old_lines, filled, strict=True) if not changed]
+
+
+def test_a_repeat_that_fills_a_row_already_written_still_fills_it(tmp_path):
+    """A repeat far after its first record, whose row was written before the repeat was read,
+    brings its url and arXiv id all the same (the file is written again, never read back)."""
+    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"))
+    dump, out = tmp_path / "dump.jsonl", tmp_path / "out.csv"
+    records = [{"id": f"x{i}", "title": f"{LABELS.titles[i % len(LABELS)]} {i}",
+                "abstract": LABELS.abstracts[i % len(LABELS)]} for i in range(120)]
+    records.append({"id": "2401.00001", "title": records[3]["title"].upper(),
+                    "abstract": records[3]["abstract"], "url": "https://x.org/3"})
+    dump.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    result = tagger.run([dump], out, executor=InProcess(), progress=False, chunk_size=10)
+    assert (result.papers, result.log.repeats) == (120, 1)
+    rows = _table(out)
+    assert rows.iloc[3][["id", "url"]].tolist() == ["2401.00001", "https://x.org/3"]
+    assert rows["id"].tolist()[4:] == [f"x{i}" for i in range(4, 120)]
+    assert [p.name for p in tmp_path.iterdir()] == ["dump.jsonl", "out.csv"]

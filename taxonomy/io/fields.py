@@ -60,6 +60,8 @@ _MAX_PLAIN_KEYS = 10_000
 
 
 def _text(value: Any) -> str:
+    if type(value) is str and value.isascii():  # most fields: nothing to do
+        return value
     if value is None or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, list):
@@ -96,6 +98,8 @@ def _count_authors(row: dict) -> int | None:
         if count is not None:
             return count
     authors = row.get("authors")
+    if authors is None:
+        return None
     if isinstance(authors, list):
         return len(authors)
     text = clean_text(_text(authors))

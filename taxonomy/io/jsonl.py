@@ -53,8 +53,8 @@ def _parsed(text: str) -> Any:
         if not text.strip():
             return _BLANK
         return json.loads(text)
-    if type(row) is dict and any(type(value) is float and not -_BEYOND < value < _BEYOND
-                                 for value in row.values()):
+    if type(row) is dict and float in map(type, row.values()) and any(
+            type(value) is float and not -_BEYOND < value < _BEYOND for value in row.values()):
         return json.loads(text)  # maybe an integer beyond 64 bits, which json keeps
     return row
 

@@ -51,7 +51,8 @@ def clean_text(text: str) -> str:
     """Collapse runs of white space (arXiv wraps titles and abstracts) into single spaces."""
     # Already clean (the common case, and a fast check): no white space but single inner
     # spaces, since every white space character but the space is unprintable.
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+    if not text or (text.isprintable() and "  " not in text and text[0] != " "
+                    and text[-1] != " "):
         return text
     return " ".join(text.split())
 
@@ -100,7 +101,7 @@ class Deduplicator:
     leaves two keys in a Python set: 90-bit hashes (BLAKE2b) of its id and of its
     normalized title, as ints (36 bytes each, plus the set's slots: about 150 bytes a paper,
     150 MB for a million). Two papers are merged only when a full key agrees: for 10 million
-    papers the chance that any two different ones do is below 10^-13.
+    papers the chance that any two different ones do is below 10^-12.
 
     A repeat that carries metadata (or an arXiv id) is remembered without its title and
     abstract, under the key that matched, and :meth:`updated` applies what repeats brought to
@@ -115,7 +116,8 @@ class Deduplicator:
         self._updates: dict[int, list[tuple[int, Paper]]] = (
             learned._updates if learned is not None else {})
         self._repeated: list[bytearray] = learned._repeated if learned is not None else []
-        self._learned = learned is not None
+        self.learned = learned is not None
+        self._filled: dict[int, int] = {}
         self._inputs = 0
         self.repeats = 0
 
@@ -126,7 +128,7 @@ class Deduplicator:
 
     def __call__(self, papers: Iterable[Paper]) -> Iterator[Paper]:
         """The next input's papers seen for the first time (whole, when learned)."""
-        if self._learned:
+        if self.learned:
             yield from self._replay(papers, self._repeated[self._inputs])
             self._inputs += 1
             return
@@ -161,13 +163,40 @@ class Deduplicator:
                     paper = Paper(**self._apply(paper.to_dict(), id_key, title_key_))
             yield paper
 
+    def fill(self, columns: dict[str, list]) -> None:
+        """Give rows about to be written (columns by name, with 'id' and 'title') what the
+        repeats read so far brought; :attr:`late` then tells whether a repeat brought
+        something to a row written before it came. A learned deduplicator gave the papers
+        whole already."""
+        if self.learned or not self._updates:
+            return
+        names = [name for name in (*_METADATA, "id") if name in columns]
+        for i, (paper_id, title) in enumerate(zip(columns["id"], columns["title"],
+                                                  strict=True)):
+            id_key, title_key_ = _keys(paper_id, title)
+            if id_key not in self._updates and title_key_ not in self._updates:
+                continue
+            row = self._apply({name: columns[name][i] for name in names}, id_key, title_key_)
+            for name in names:
+                columns[name][i] = row[name]
+            for key in (id_key, title_key_):
+                if key in self._updates:
+                    self._filled[key] = len(self._updates[key])
+
+    @property
+    def late(self) -> bool:
+        """Whether some repeat brought metadata that no row written through :meth:`fill`
+        took."""
+        return not self.learned and any(
+            self._filled.get(key) != len(found) for key, found in self._updates.items())
+
     def updated(self, row: dict, by_title: bool = True) -> dict:
         """A row (or a paper's fields) with the metadata its repeats brought. ``by_title=False``
         matches by id alone: for rows another run wrote, whose titles this run never
         deduplicated."""
         if not self._updates:
             return row
-        id_key = _id_key(str(row["id"]))
+        id_key = _id_key(str(row.get("id")))
         return self._apply(row, id_key, _title_key(str(row["title"])) if by_title else None)
 
     def _apply(self, row: dict, id_key: int, title_key_: int | None) -> dict:

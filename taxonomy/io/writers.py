@@ -104,8 +104,9 @@ class _Sink:
             csv.writer(handle, lineterminator="\n").writerows(
                 [row.get(c) for c in self.columns] for row in rows)
         else:
-            handle.writelines(json.dumps(_plain(row), ensure_ascii=False) + "\n"
-                              for row in rows)
+            assert self.columns is not None
+            handle.writelines(json.dumps(_plain({c: row.get(c) for c in self.columns}),
+                                         ensure_ascii=False) + "\n" for row in rows)
 
     def text(self, text: str) -> None:
         """Lines of a table in this format copied as they are (after its header, for CSV)."""

@@ -27,6 +27,7 @@ from ..io.papers import chunked, learn_repeats
 from ..io.readers import check_inputs, read_papers
 from ..io.readlog import ReadLog
 from ..io.records import Deduplicator, Paper
+from ..io.sniff import Source
 from ..io.writers import TableWriter, refuse_inputs
 from ..labels.categories import load_taxonomy
 from ..labels.indicator import join_labels
@@ -92,10 +93,10 @@ class Existing:
     def __call__(self, columns: list[str], rows: list[dict]) -> dict[int, dict]:
         if columns != self.columns:
             raise OutputError(_schema_problem(columns, self.columns), self.path)
-        self.ids.update(str(row["id"]) for row in rows)
+        self.ids.update(str(row.get("id")) for row in rows)
         if not self.allow_mixed:
             versions = {str(v) for row in rows
-                        if (v := row["model_version"]) is not None} - {"", self.model.version}
+                        if (v := row.get("model_version")) is not None} - {"", self.model.version}
             if versions:
                 raise OutputError(
                     f"holds rows tagged by model version {sorted(versions)[0]}, but this run "
@@ -242,13 +243,44 @@ class Tagger:
         executor = executor if executor is not None else Processes()
         expect = getattr(executor, "expect", None)  # optional for executors written elsewhere
         if expect is not None:
-            expect(_expected_papers(inputs) // chunk_size)
-        result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0))
-        # Read twice, write once: the first read learns what repeats bring, so each row is
-        # written whole, and the rows of --only-new's table are copied with it.
-        dedupe = learn_repeats(sources, result.log, reference_date)
-        papers = read_papers(sources, log=ReadLog(), reference_date=reference_date,
-                             dedupe=dedupe)
+            expect(_expected_papers(sources) // chunk_size)
+        log = ReadLog()
+        bar = _progress_bar(progress)
+        try:
+            with exclusive(out, on_wait):
+                # Write once. --only-new copies the old rows first, so what repeats bring
+                # them is learned by a first read. Otherwise one read: a chunk's rows take what
+                # repeats read so far brought; should a repeat bring something to a row
+                # already written (rare), the file is dropped unread and tagged again with
+                # everything learned.
+                dedupe = learn_repeats(sources, log, reference_date) if only_new \
+                    else Deduplicator()
+                result = self._write_once(sources, out, dedupe, log, executor, bar, only_new,
+                                          allow_mixed_models, reference_date, chunk_size)
+                if result is None:
+                    if bar is not None:
+                        bar.reset()
+                    dedupe = Deduplicator(learned=dedupe)  # and the key set goes
+                    result = self._write_once(sources, out, dedupe, log, executor, bar,
+                                              only_new,
+                                              allow_mixed_models, reference_date, chunk_size)
+                assert result is not None
+        finally:
+            executor.close()
+            if bar is not None:
+                bar.close()
+        return result
+
+    def _write_once(self, sources: list[Source], out: str | os.PathLike, dedupe: Deduplicator,
+                    log: ReadLog, executor: Executor, bar: Any, only_new: bool,
+                    allow_mixed_models: bool, reference_date: dt.date | None,
+                    chunk_size: int) -> TagResult | None:
+        """Tag the inputs into ``out``; None (and ``out`` untouched) when a repeat brought
+        metadata to a row already written. ``log`` gets what the first read of the inputs
+        skipped and merged (this read's, unless ``dedupe`` learned from an earlier one)."""
+        result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0), log=log)
+        papers = read_papers(sources, log=ReadLog() if dedupe.learned else log,
+                             reference_date=reference_date, dedupe=dedupe)
         existing = Existing(out, self.model, allow_mixed_models, dedupe)
         pending: list[tuple[dict[str, list], list[list[str] | None]]] = []
 
@@ -266,22 +298,26 @@ class Tagger:
                 pending.append((chunk, rows))
                 yield (*_texts(chunk["title"], chunk["abstract"]), rows)
 
-        bar = _progress_bar(progress)
         try:
-            with exclusive(out, on_wait), TableWriter(
-                    out, append_to=out if only_new else None, on_copy=existing) as writer:
+            with TableWriter(out, append_to=out if only_new else None,
+                             on_copy=existing) as writer:
                 for scores, terms in executor.map(self.model, chunks()):
                     chunk, hand_rows = pending.pop(0)
                     rows = self.rows(chunk, scores, terms, hand_rows)
+                    dedupe.fill(rows)
                     writer.write(rows)
                     result.add(rows)
                     if bar is not None:
                         bar.update(len(hand_rows))
-        finally:
-            executor.close()
-            if bar is not None:
-                bar.close()
+                if dedupe.late:
+                    raise _Late
+        except _Late:
+            return None
         return result
+
+
+class _Late(Exception):
+    """A repeat brought metadata to a row already written."""
 
 
 def _label_texts(ids: Sequence[str], assigned: np.ndarray) -> list[str]:
@@ -326,15 +362,16 @@ def _texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
 _BYTES_PER_PAPER = 1_600
 
 
-def _expected_papers(inputs: Sequence[str | os.PathLike]) -> int:
-    """A rough count of the papers in ``inputs``, from their sizes."""
+def _expected_papers(sources: Sequence[Source]) -> int:
+    """A rough count of the papers in the inputs, from their sizes (gzip: about 4 times more
+    than its bytes show)."""
     total = 0
-    for path in inputs:
+    for source in sources:
         try:
-            size = os.path.getsize(path)
+            size = os.path.getsize(source.path)
         except OSError:
             continue
-        total += size * (4 if str(path).endswith(".gz") else 1)
+        total += size * (4 if source.gzip else 1)
     return total // _BYTES_PER_PAPER
 
 
