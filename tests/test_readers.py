@@ -596,32 +596,22 @@ _TITLES = st.sampled_from(["Sparse Training", "sparse  training!", "Dense", "Oth
                           date=st.sampled_from(["", "2024-01-02", "2023-05-06"]),
                           url=st.sampled_from(["", "https://arxiv.org/abs/2401.00009"]),
                           upvotes=st.none() | st.integers(0, 9)), max_size=3000),
-       st.sampled_from([1, 7, 1024]))
-def test_hashed_dedupe_keeps_and_merges_what_exact_keys_do(papers, batch):
-    # Keys are 96-bit hashes in a numpy set, checked a batch at a time (repeats within a
-    # batch and across batches alike); the result must be the exact-key one.
+       st.booleans())
+def test_hashed_dedupe_keeps_and_merges_what_exact_keys_do(papers, learned):
+    # Keys are 90-bit hashes; the result must be the exact-key one, whether the metadata of
+    # repeats is applied after the read or learned by a first read of the same papers.
     from taxonomy.io.records import Deduplicator
 
     dedupe = Deduplicator()
-    dedupe._BATCH = batch
     kept = list(dedupe(papers))
+    if learned:
+        again = Deduplicator(learned=dedupe)
+        rows = [p.to_dict() for p in again(papers)]
+        assert rows == _reference_dedupe(papers)
+        assert again.repeats == len(papers) - len(kept)
     rows = [dedupe.updated(p.to_dict()) for p in kept]
     assert rows == _reference_dedupe(papers)
     assert dedupe.repeats == len(papers) - len(kept)
-
-
-def test_key_set_grows_and_answers_for_every_key():
-    from taxonomy.io.records import _KeySet
-
-    keys = [hashlib.blake2b(str(i).encode(), digest_size=12).digest() for i in range(60_000)]
-    # Keys whose 64-bit slot hash is equal but whose last 4 bytes differ are different keys.
-    twins = [k[:8] + bytes(4) for k in keys[:100]]
-    found = _KeySet()
-    for start in range(0, 50_000, 5_000):
-        found.add(keys[start:start + 5_000])
-    assert found.contains(keys[:50_000]).all()
-    assert not found.contains(keys[50_000:]).any()
-    assert not found.contains(twins).any()
 
 
 def test_a_json_line_whose_text_reads_like_a_csv_header_is_json_lines(tmp_path):

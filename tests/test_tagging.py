@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taxonomy.io import writers
 from taxonomy.io.papers import parse_papers
-from taxonomy.io.writers import TableWriter, csv_lines, read_table
+from taxonomy.io.writers import TableWriter, read_table
 from taxonomy.labels.categories import load_taxonomy
 from taxonomy.labels.labelfile import load_labels
 from taxonomy.model.artifact import load_model
@@ -133,25 +131,6 @@ def test_columns_are_written_as_pandas_writes_the_same_frame(tmp_path_factory, r
         pd.testing.assert_frame_equal(pd.read_parquet(by_columns), pd.read_parquet(by_frame))
     else:
         assert by_columns.read_bytes() == by_frame.read_bytes()
-
-
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.tuples(
-    st.none() | st.text(max_size=12) | st.sampled_from(["", ",", '"', "a\r\nb", "\u2028", "é"]),
-    st.integers(0, 10_000).map(lambda k: k / 10_000) | st.just(-0.0) | st.floats()),
-    min_size=1, max_size=8))
-def test_csv_lines_are_what_the_csv_module_writes(rows, monkeypatch):
-    monkeypatch.setattr(writers, "_ARROW_FROM", 1)  # Arrow builds even the smallest chunk
-    texts, numbers = [r[0] for r in rows], np.array([r[1] for r in rows])
-    expected = io.StringIO()
-    csv.writer(expected, lineterminator="\n").writerows(
-        zip(texts, numbers.tolist(), texts, strict=True))
-    found = csv_lines([texts, numbers, texts])
-    if found is None:  # a lone surrogate: Arrow cannot hold it, and the csv module writes it
-        assert any("\ud800" <= c <= "\udfff" for t in texts if t for c in t)
-        return
-    assert found == expected.getvalue()
 
 
 def test_output_formats_hold_the_same_rows(cli, tmp_path):
@@ -281,3 +260,44 @@ def test_label_texts_join_each_row_s_categories_in_order(categories, rows, seed)
     assigned = np.random.default_rng(seed).random((rows, categories)) < 0.4
     expected = [";".join(c for c, a in zip(ids, row, strict=True) if a) for row in assigned]
     assert tagger_module._label_texts(ids, assigned) == expected
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_only_new_copies_the_existing_rows_and_patches_only_those_repeats_fill(tmp_path,
+                                                                               suffix):
+    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"),
+                    HandLabels.from_papers(LABELS))
+    out = tmp_path / f"tags{suffix}"
+    tagger.run([DUMPS[0]], out, executor=InProcess(), progress=False)
+    before = _table(out)
+    old_lines = out.read_bytes().splitlines(keepends=True)
+    result = tagger.run(DUMPS, out, executor=InProcess(), progress=False, only_new=True)
+    assert (result.already, result.papers) == (164, 44)
+    table = _table(out)
+    assert len(table) == 208 and table["id"].is_unique
+    kept = table.iloc[:164]
+    filled = kept["date"] != before["date"]
+    assert filled.sum() == 4 and (before["date"][filled] == "").all()
+    pd.testing.assert_frame_equal(kept.drop(columns="date"), before.drop(columns="date"))
+    if suffix == ".jsonl":  # every row no repeat changed is copied byte for byte
+        new_lines = out.read_bytes().splitlines(keepends=True)
+        assert [line for line, changed in zip(new_lines, filled, strict=False) if not changed] \
+            == [line for line, changed in zip(old_lines, filled, strict=True) if not changed]
+
+
+def test_a_repeat_that_fills_a_row_already_written_still_fills_it(tmp_path):
+    """A repeat far after its first record, whose row was written before the repeat was read,
+    brings its url and arXiv id all the same (the file is written again, never read back)."""
+    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"))
+    dump, out = tmp_path / "dump.jsonl", tmp_path / "out.csv"
+    records = [{"id": f"x{i}", "title": f"{LABELS.titles[i % len(LABELS)]} {i}",
+                "abstract": LABELS.abstracts[i % len(LABELS)]} for i in range(120)]
+    records.append({"id": "2401.00001", "title": records[3]["title"].upper(),
+                    "abstract": records[3]["abstract"], "url": "https://x.org/3"})
+    dump.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    result = tagger.run([dump], out, executor=InProcess(), progress=False, chunk_size=10)
+    assert (result.papers, result.log.repeats) == (120, 1)
+    rows = _table(out)
+    assert rows.iloc[3][["id", "url"]].tolist() == ["2401.00001", "https://x.org/3"]
+    assert rows["id"].tolist()[4:] == [f"x{i}" for i in range(4, 120)]
+    assert [p.name for p in tmp_path.iterdir()] == ["dump.jsonl", "out.csv"]

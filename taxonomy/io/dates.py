@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 MONTHS = {m: i for i, m in enumerate(
@@ -38,6 +39,7 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _TEXT_DATE = re.compile(r"^(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Z][a-z]{2})[a-z]*\s+(\d{4})")
 
 
+@functools.lru_cache(maxsize=4_096)  # a dump repeats few distinct dates
 def parse_date(text: str, reference: dt.date) -> str:
     """ISO date from '2024-03-15[...]', 'Mar 15, 2024', 'Mar 15', 'Mon, 2 Apr 2007 ...'; else ''."""
     text = text.strip()

@@ -17,7 +17,7 @@ def from_fields(row: dict, path: str, line: int, log: ReadLog,
     row has no title or abstract. Dates without a year resolve against ``reference``
     (default: today)."""
     reference = reference or dt.date.today()
-    lowered = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+    lowered = row if row.keys() <= _PLAIN_KEYS else _lowered(row)
     title = clean_text(_text(lowered.get("title")))
     abstract = clean_text(_text(lowered.get("abstract") or lowered.get("summary")))
     if not title or not abstract:
@@ -39,7 +39,29 @@ def from_fields(row: dict, path: str, line: int, log: ReadLog,
     )
 
 
+def _lowered(row: dict) -> dict:
+    """The row with its keys stripped and lower-cased (of two that then agree, the last wins);
+    keys that need no such change are remembered, so the next rows skip this."""
+    lowered = {}
+    for key, value in row.items():
+        if key is None:
+            continue
+        name = str(key).strip().lower()
+        lowered[name] = value
+        if name == key and len(_PLAIN_KEYS) < _MAX_PLAIN_KEYS:
+            _PLAIN_KEYS.add(key)
+    return lowered
+
+
+# Keys that are already stripped and lower-case: a row with only such keys is used as it is
+# (a dump repeats the same few keys on every row). Bounded, for dumps with keys per row.
+_PLAIN_KEYS: set[Any] = set()
+_MAX_PLAIN_KEYS = 10_000
+
+
 def _text(value: Any) -> str:
+    if type(value) is str and value.isascii():  # most fields: nothing to do
+        return value
     if value is None or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, list):
@@ -76,6 +98,8 @@ def _count_authors(row: dict) -> int | None:
         if count is not None:
             return count
     authors = row.get("authors")
+    if authors is None:
+        return None
     if isinstance(authors, list):
         return len(authors)
     text = clean_text(_text(authors))

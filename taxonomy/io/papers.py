@@ -1,5 +1,6 @@
 """Unique papers of abstract dumps as one table: in memory, or written to CSV / JSONL / Parquet
-(what `taxonomy parse` does), with repeats merged."""
+(what `taxonomy parse` does), with repeats merged. A file is written once: the inputs are read
+twice, first for the metadata repeats bring (see :func:`learn_repeats`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .readers import ReadLog, check_inputs, read_papers
 from .records import PAPER_COLUMNS, Deduplicator, Paper
+from .sniff import Source
 from .writers import TableWriter, refuse_inputs
 
 if TYPE_CHECKING:
@@ -35,23 +37,15 @@ def papers_frame(papers: list[Paper]) -> pd.DataFrame:
     return frame
 
 
-def patch_repeats(frame: pd.DataFrame, dedupe: Deduplicator,
-                  written_before: int = 0) -> pd.DataFrame:
-    """Fill rows' missing metadata from papers that were repeated later in the inputs. The
-    first ``written_before`` rows came from an earlier run (``--only-new``): they are matched
-    by id only."""
-    rows = frame.to_dict(orient="records")
-    patched_rows = [dedupe.updated(row, by_title=i >= written_before)
-                    for i, row in enumerate(rows)]
-    if patched_rows == rows:
-        return frame
-    import pandas as pd
-
-    patched = pd.DataFrame(patched_rows, columns=frame.columns)
-    for column in ("n_authors", "upvotes"):
-        if column in patched:
-            patched[column] = patched[column].astype("Int64")
-    return patched
+def learn_repeats(sources: list[Source], log: ReadLog, reference_date: dt.date | None
+                  ) -> Deduplicator:
+    """A first read of the inputs, for the metadata their repeats bring: with it, a second
+    read gives each paper whole the first time it is seen, so its row is written once. The
+    log gets what was skipped and merged."""
+    learned = Deduplicator()
+    for _ in read_papers(sources, log=log, reference_date=reference_date, dedupe=learned):
+        pass
+    return Deduplicator(learned=learned)
 
 
 def parse_to_file(
@@ -64,16 +58,14 @@ def parse_to_file(
 ) -> ReadLog:
     """Write every unique paper of ``inputs`` to ``out`` (CSV / JSONL / Parquet); every input
     is checked first, and ``out`` must not be one of them."""
-    check_inputs(inputs, fmt=fmt, encoding=encoding)
+    sources = check_inputs(inputs, fmt=fmt, encoding=encoding)
     refuse_inputs(out, inputs)
-    log, dedupe = ReadLog(), Deduplicator()
-    papers = read_papers(inputs, log=log, reference_date=reference_date, fmt=fmt,
-                         encoding=encoding, dedupe=dedupe)
+    log = ReadLog()
+    dedupe = learn_repeats(sources, log, reference_date)
+    papers = read_papers(sources, log=ReadLog(), reference_date=reference_date, dedupe=dedupe)
     with TableWriter(out) as writer:
         for batch in chunked(papers, CHUNK):
             writer.write(papers_frame(batch))
-        if dedupe.updates:
-            writer.patch(lambda chunk: patch_repeats(chunk, dedupe))
     return log
 
 
@@ -85,10 +77,9 @@ def parse_papers(
     encoding: str | None = None,
 ) -> tuple[list[Paper], ReadLog]:
     """All unique papers of ``inputs`` in memory, repeats merged (for small inputs)."""
-    check_inputs(inputs, fmt=fmt, encoding=encoding)
+    sources = check_inputs(inputs, fmt=fmt, encoding=encoding)
     log, dedupe = ReadLog(), Deduplicator()
-    papers = list(read_papers(inputs, log=log, reference_date=reference_date, fmt=fmt,
-                              encoding=encoding, dedupe=dedupe))
+    papers = list(read_papers(sources, log=log, reference_date=reference_date, dedupe=dedupe))
     if dedupe.updates:
         papers = [Paper(**dedupe.updated(paper.to_dict())) for paper in papers]
     return papers, log

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DumpError
-from .columns import PaperBatch, from_table
 from .fields import from_fields
 from .readlog import ReadLog
 from .records import Paper
@@ -35,29 +34,16 @@ def parquet_columns(path: Path) -> list[str]:
 
 
 def read_parquet(path: Path, log: ReadLog, reference: dt.date | None = None) -> Iterator[Paper]:
-    """Papers of a Parquet file, in row order; a damaged file is one clear error."""
-    for batch in read_parquet_batches(path, log, reference or dt.date.today()):
-        yield from batch.papers()
-
-
-def read_parquet_batches(path: Path, log: ReadLog, reference: dt.date) -> Iterator[PaperBatch]:
-    """The papers of a Parquet file a row batch at a time, as columns (see ``columns``); a
-    batch whose columns have other types is read row by row. A file pyarrow cannot read is
-    one clear error."""
+    """Papers of a Parquet file, in row order, read a row batch at a time and mapped row by
+    row as every other format is; a file pyarrow cannot read is one clear error."""
     batches = iter(_guarded(path, lambda: _open(path).iter_batches(batch_size=10_000)))
     row = 0
     while (table := _guarded(path, lambda: next(batches, None))) is not None:
-        rows = range(row + 1, row + 1 + table.num_rows)
-        row += table.num_rows
-        batch = from_table(table, str(path), rows, log, reference)
-        if batch is None:
-            records = _guarded(path, table.to_pylist)
-            papers = [paper for number, record in zip(rows, records, strict=True)
-                      if (paper := from_fields(record, str(path), number, log, reference))
-                      is not None]
-            batch = PaperBatch.from_papers(papers, str(path))
-        if len(batch):
-            yield batch
+        for record in _guarded(path, table.to_pylist):
+            row += 1
+            paper = from_fields(record, str(path), row, log, reference)
+            if paper is not None:
+                yield paper
 
 
 def _guarded(path: Path, read: Any) -> Any:

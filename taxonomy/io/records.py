@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 
-import numpy as np
 
 _NON_ALNUM = re.compile(r"[\W_]+")
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
@@ -53,7 +51,8 @@ def clean_text(text: str) -> str:
     """Collapse runs of white space (arXiv wraps titles and abstracts) into single spaces."""
     # Already clean (the common case, and a fast check): no white space but single inner
     # spaces, since every white space character but the space is unprintable.
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+    if not text or (text.isprintable() and "  " not in text and text[0] != " "
+                    and text[-1] != " "):
         return text
     return " ".join(text.split())
 
@@ -95,76 +94,118 @@ def merge(first: Paper, other: Paper) -> Paper:
 
 
 class Deduplicator:
-    """Yield each paper once, in first-seen order, whatever input it is repeated in.
+    """Yield each paper once, in first-seen order, whatever input it is repeated in; each
+    call reads the papers of the next input.
 
     Two records are the same paper when they share an id or a normalized title. Each paper
-    leaves two 96-bit keys (hashes of its id and of its normalized title) in a numpy hash set:
-    52 to 104 bytes per paper (13 per slot, a quarter to half full), so it streams the whole
-    arXiv snapshot in little memory. Two papers are merged only when a full 96-bit key
-    agrees: for 10 million papers the chance that any two different ones do is below 10^-15
-    (the hash set's 64-bit slots collide far more often, and are told apart by probing).
+    leaves two keys in a Python set: 90-bit hashes (BLAKE2b) of its id and of its
+    normalized title, as ints (36 bytes each, plus the set's slots: about 150 bytes a paper,
+    150 MB for a million). Two papers are merged only when a full key agrees: for 10 million
+    papers the chance that any two different ones do is below 10^-12.
 
     A repeat that carries metadata (or an arXiv id) is remembered without its title and
     abstract, under the key that matched, and :meth:`updated` applies what repeats brought to
-    the first record's row once the stream ends, in the order the repeats came.
+    the first record's row, in the order the repeats came. Which records were repeats is
+    marked too, a bit per record. A deduplicator made with ``learned`` (from a first read of
+    the same inputs) needs no key set: it drops the marked records and gives each first record
+    with what its repeats bring (hashing only where some repeat brought something).
     """
 
-    _BATCH = 1_024
-
-    def __init__(self) -> None:
-        self._seen = _KeySet()
-        self._updates: dict[bytes, list[tuple[int, Paper]]] = {}
+    def __init__(self, learned: Deduplicator | None = None) -> None:
+        self._seen: set[int] = set()
+        self._updates: dict[int, list[tuple[int, Paper]]] = (
+            learned._updates if learned is not None else {})
+        self._repeated: list[bytearray] = learned._repeated if learned is not None else []
+        self.learned = learned is not None
+        self._filled: dict[int, int] = {}
+        self._inputs = 0
         self.repeats = 0
 
     @property
     def updates(self) -> bool:
-        """Whether any repeat brought metadata to patch into an earlier row."""
+        """Whether any repeat brought metadata for an earlier record."""
         return bool(self._updates)
 
     def __call__(self, papers: Iterable[Paper]) -> Iterator[Paper]:
-        iterator = iter(papers)
-        while batch := list(itertools.islice(iterator, self._BATCH)):
-            for i in self.first_seen([p.id for p in batch], [p.title for p in batch],
-                                     batch.__getitem__):
-                yield batch[i]
-
-    def first_seen(self, ids: Sequence[str], titles: Sequence[str],
-                   paper: Callable[[int], Paper]) -> list[int]:
-        """Which of these papers (by id and title, in order) are seen for the first time;
-        ``paper(i)`` gives the whole record of a repeat, to keep what it brings."""
-        firsts: list[int] = []
-        for start in range(0, len(ids), self._BATCH):
-            stop = min(start + self._BATCH, len(ids))
-            keys = [_keys(ids[i], titles[i]) for i in range(start, stop)]
-            flat = [k for pair in keys for k in pair]
-            known = self._seen.contains(flat)
-            if not known.any() and len(set(flat)) == len(flat):  # all new: the common case
-                self._seen.add(flat)
-                firsts.extend(range(start, stop))
-                continue
-            new: dict[bytes, None] = {}
-            for i, pair in enumerate(keys):
-                matched = next((k for j, k in enumerate(pair) if known[2 * i + j] or k in new),
-                               None)
-                if matched is None:
-                    new.update(dict.fromkeys(pair))
-                    firsts.append(start + i)
-                    continue
+        """The next input's papers seen for the first time (whole, when learned)."""
+        if self.learned:
+            yield from self._replay(papers, self._repeated[self._inputs])
+            self._inputs += 1
+            return
+        seen, updates = self._seen, self._updates
+        marks = bytearray()
+        self._repeated.append(marks)
+        for ordinal, paper in enumerate(papers):
+            id_key, title_key_ = _keys(paper.id, paper.title)
+            if id_key in seen or title_key_ in seen:
                 self.repeats += 1
-                repeat = paper(start + i)
-                if _brings_something(repeat):
-                    self._updates.setdefault(matched, []).append(
-                        (self.repeats, replace(repeat, title="", abstract="", source="")))
-            self._seen.add(list(new))
-        return firsts
+                if ordinal >> 3 >= len(marks):
+                    marks.extend(bytes((ordinal >> 3) + 1 - len(marks)))
+                marks[ordinal >> 3] |= 1 << (ordinal & 7)
+                if _brings_something(paper):
+                    matched = id_key if id_key in seen else title_key_
+                    updates.setdefault(matched, []).append(
+                        (self.repeats, replace(paper, title="", abstract="", source="")))
+                continue
+            seen.add(id_key)
+            seen.add(title_key_)
+            yield paper
+
+    def _replay(self, papers: Iterable[Paper], marks: bytearray) -> Iterator[Paper]:
+        updates = self._updates
+        for ordinal, paper in enumerate(papers):
+            if ordinal >> 3 < len(marks) and marks[ordinal >> 3] >> (ordinal & 7) & 1:
+                self.repeats += 1
+                continue
+            if updates:
+                id_key, title_key_ = _keys(paper.id, paper.title)
+                if id_key in updates or title_key_ in updates:
+                    paper = Paper(**self._apply(paper.to_dict(), id_key, title_key_))
+            yield paper
+
+    def fill(self, columns: dict[str, list]) -> None:
+        """Give rows about to be written (columns by name, with 'id' and 'title') what the
+        repeats read so far brought; :attr:`late` then tells whether a repeat brought
+        something to a row written before it came. A learned deduplicator gave the papers
+        whole already."""
+        if self.learned or not self._updates:
+            return
+        names = [name for name in (*_METADATA, "id") if name in columns]
+        for i, (paper_id, title) in enumerate(zip(columns["id"], columns["title"],
+                                                  strict=True)):
+            id_key, title_key_ = _keys(paper_id, title)
+            if id_key not in self._updates and title_key_ not in self._updates:
+                continue
+            row = self._apply({name: columns[name][i] for name in names}, id_key, title_key_)
+            for name in names:
+                columns[name][i] = row[name]
+            for key in (id_key, title_key_):
+                if key in self._updates:
+                    self._filled[key] = len(self._updates[key])
+
+    @property
+    def late(self) -> bool:
+        """Whether some repeat brought metadata that no row written through :meth:`fill`
+        took."""
+        return not self.learned and any(
+            self._filled.get(key) != len(found) for key, found in self._updates.items())
 
     def updated(self, row: dict, by_title: bool = True) -> dict:
-        """A row this run wrote (or a paper's fields) with the metadata its repeats brought.
-        ``by_title=False`` matches by id alone: for rows another run wrote, whose titles this
-        run never deduplicated."""
-        id_key, title_key_ = _keys(str(row["id"]), str(row["title"]))
+        """A row (or a paper's fields) with the metadata its repeats brought. ``by_title=False``
+        matches by id alone: for rows another run wrote, whose titles this run never
+        deduplicated."""
+        if not self._updates:
+            return row
+        id_key = _id_key(str(row.get("id")))
+        return self._apply(row, id_key, _title_key(str(row["title"])) if by_title else None)
+
+    def _apply(self, row: dict, id_key: int, title_key_: int | None) -> dict:
+        """The row with the updates found under its keys, in the order they came; the row
+        itself when there are none."""
         found = [*self._updates.get(id_key, ()),
-                 *(self._updates.get(title_key_, ()) if by_title else ())]
+                 *(self._updates.get(title_key_, ()) if title_key_ is not None else ())]
+        if not found:
+            return row
         for _, update in sorted(found, key=lambda u: u[0]):
             row = apply_update(row, update)
         return row
@@ -176,88 +217,22 @@ def _brings_something(paper: Paper) -> bool:
         getattr(paper, name) not in ("", None) for name in _METADATA)
 
 
-def _keys(paper_id: str, title: str) -> tuple[bytes, bytes]:
-    """A paper's two 96-bit dedupe keys: of its id and of its normalized title."""
-    return (_blake2b(b"id\0" + paper_id.encode("utf-8", "surrogatepass"),
-                     digest_size=12).digest(),
-            _blake2b(b"title\0" + title_key(title).encode("utf-8", "surrogatepass"),
-                     digest_size=12).digest())
+def _keys(paper_id: str, title: str) -> tuple[int, int]:
+    """A paper's two dedupe keys: 90-bit hashes of its id and of its normalized title (90 bits
+    fit the 36 bytes of a three-digit Python int)."""
+    return _id_key(paper_id), _title_key(title)
 
 
-_blake2b = hashlib.blake2b
+def _id_key(paper_id: str) -> int:
+    return _hash(b"id\0" + paper_id.encode("utf-8", "surrogatepass"))
 
 
-class _KeySet:
-    """A growing set of 12-byte keys in numpy arrays (open addressing, linear probing, at
-    most half full), queried and extended a batch at a time: 13 bytes per slot instead of a
-    Python object per key."""
+def _title_key(title: str) -> int:
+    return _hash(b"title\0" + title_key(title).encode("utf-8", "surrogatepass"))
 
-    _GOLDEN = np.uint64(0x9E37_79B9_7F4A_7C15)
 
-    def __init__(self, bits: int = 12):
-        self._allocate(bits)
-
-    def _allocate(self, bits: int) -> None:
-        self._bits = bits
-        self._high = np.zeros(1 << bits, dtype=np.uint64)
-        self._low = np.zeros(1 << bits, dtype=np.uint32)
-        self._used = np.zeros(1 << bits, dtype=bool)
-        self._size = 0
-
-    @staticmethod
-    def _split(keys: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-        packed = np.frombuffer(b"".join(keys), dtype=np.dtype([("high", "<u8"), ("low", "<u4")]))
-        return packed["high"].copy(), packed["low"].copy()
-
-    def _find(self, high: np.ndarray, low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each key: whether it is in the set, and its slot (or the empty slot where it
-        would go)."""
-        mask = (1 << self._bits) - 1
-        slot = ((high * self._GOLDEN) >> np.uint64(64 - self._bits)).astype(np.int64)
-        found = np.zeros(len(high), dtype=bool)
-        active = np.arange(len(high))
-        while len(active):
-            at = slot[active]
-            used = self._used[at]
-            same = used & (self._high[at] == high[active]) & (self._low[at] == low[active])
-            found[active[same]] = True
-            active = active[used & ~same]
-            slot[active] = (slot[active] + 1) & mask
-        return found, slot
-
-    def contains(self, keys: list[bytes]) -> np.ndarray:
-        if not keys:
-            return np.zeros(0, dtype=bool)
-        return self._find(*self._split(keys))[0]
-
-    def add(self, keys: list[bytes]) -> None:
-        """Add distinct keys that are not in the set yet."""
-        if not keys:
-            return
-        high, low = self._split(keys)
-        while 2 * (self._size + len(keys)) > len(self._used):
-            self._grow()
-        self._insert(high, low)
-
-    def _insert(self, high: np.ndarray, low: np.ndarray) -> None:
-        pending = np.arange(len(high))
-        while len(pending):
-            _, slot = self._find(high[pending], low[pending])
-            # Keys that found the same empty slot: the first takes it, the others probe on.
-            taken, first = np.unique(slot, return_index=True)
-            winners = pending[first]
-            self._used[taken] = True
-            self._high[taken], self._low[taken] = high[winners], low[winners]
-            self._size += len(winners)
-            placed = np.zeros(len(high), dtype=bool)
-            placed[winners] = True
-            pending = pending[~placed[pending]]
-
-    def _grow(self) -> None:
-        used = self._used
-        high, low = self._high[used], self._low[used]
-        self._allocate(self._bits + 1)
-        self._insert(high, low)
+def _hash(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=12).digest()) >> 6
 
 
 def apply_update(row: dict, update: Paper) -> dict:

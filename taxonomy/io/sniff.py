@@ -31,27 +31,55 @@ DELIMITERS = (",", "\t", ";")
 
 
 @dataclass(frozen=True)
-class Sniffed:
-    """What a dump is: its format and text encoding."""
+class Source:
+    """One input as sniffed once: its path, whether it is gzipped, its format and its text
+    encoding ('binary' for Parquet). Every reader takes it, so nothing opens a dump to judge
+    it twice."""
 
     path: Path
     format: str
     encoding: str
+    gzip: bool = False
+
+    @property
+    def encoding_name(self) -> str:
+        """How messages name the encoding ('UTF-8', 'utf-16', ...)."""
+        return "UTF-8" if self.encoding in ("utf-8", "utf-8-sig") else self.encoding
+
+    def open(self) -> BinaryIO:
+        """The file's bytes, decompressed when it is gzipped."""
+        return cast(BinaryIO, gzip.open(self.path, "rb")) if self.gzip else \
+            open(self.path, "rb")
 
 
 def sniff(path: str | os.PathLike, encoding: str | None = None,
-          fmt: str | None = None) -> Sniffed:
-    """Check that ``path`` is a readable, non-empty dump and judge its format and encoding.
+          fmt: str | None = None) -> Source:
+    """Check that ``path`` is a readable, non-empty dump and judge its format and encoding
+    (``encoding`` and ``fmt``, when given, win over what the content says).
 
     Cheap (it reads the first 64 KiB), so every input can be checked before any long work.
     """
     path = Path(path)
-    with open_binary(path) as handle:
-        head = read_bytes(handle, path, _SNIFF_BYTES)
+    if path.is_dir():
+        raise DumpError("is a directory; give the dump files inside it", path)
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise DumpError("no such file; check the path", path) from None
+    except OSError as exc:
+        raise DumpError(f"cannot open ({exc.strerror}); check its permissions", path) from None
+    with handle:
+        compressed = handle.read(2) == _GZIP_MAGIC
+        handle.seek(0)
+        if compressed:
+            with gzip.open(handle, "rb") as unzipped:
+                head = read_bytes(cast(BinaryIO, unzipped), path, _SNIFF_BYTES)
+        else:
+            head = handle.read(_SNIFF_BYTES)
     if head.startswith(_PARQUET_MAGIC) and fmt in (None, "parquet"):
-        return Sniffed(path, "parquet", "binary")
+        return Source(path, "parquet", "binary", compressed)
     encoding, text = _text_head(head, encoding, path)
-    return Sniffed(path, fmt or _format_of(text), encoding)
+    return Source(path, fmt or _format_of(text), encoding, compressed)
 
 
 def _text_head(head: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
@@ -67,7 +95,7 @@ def _text_head(head: bytes, encoding: str | None, path: Path) -> tuple[str, str]
     return encoding, text
 
 
-def sniff_format(path: Path) -> str:
+def sniff_format(path: str | os.PathLike) -> str:
     """'parquet', 'jsonl', 'csv' or 'listing', judged from the content."""
     return sniff(path).format
 
@@ -130,28 +158,6 @@ def detect_encoding(head: bytes, given: str | None, path: Path) -> str:
     return "utf-8"
 
 
-def gzip_compressed(path: str | os.PathLike) -> bool:
-    """True when the file starts with gzip's magic bytes, whatever its name."""
-    with open(path, "rb") as handle:
-        return handle.read(2) == _GZIP_MAGIC
-
-
-def open_binary(path: Path) -> BinaryIO:
-    if path.is_dir():
-        raise DumpError("is a directory; give the dump files inside it", path)
-    try:
-        handle = open(path, "rb")
-    except FileNotFoundError:
-        raise DumpError("no such file; check the path", path) from None
-    except OSError as exc:
-        raise DumpError(f"cannot open ({exc.strerror}); check its permissions", path) from None
-    if handle.read(2) == _GZIP_MAGIC:
-        handle.close()
-        return cast(BinaryIO, gzip.open(path, "rb"))
-    handle.seek(0)
-    return handle
-
-
 def read_bytes(handle: BinaryIO, path: Path, size: int) -> bytes:
     try:
         return handle.read(size)
@@ -164,7 +170,7 @@ def chunks(handle: BinaryIO, path: Path) -> Iterator[bytes]:
         yield block
 
 
-def decoded_lines(path: Path, log: ReadLog, encoding: str | None = None, hint: bool = True,
+def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
                   undecodable: set[int] | None = None) -> Iterator[tuple[int, str]]:
     """(line number, text) pairs of a text dump, without line endings (``\\n``, ``\\r\\n`` or
     a lone ``\\r``). A line that does not decode is logged and dropped; or, when the caller
@@ -172,12 +178,10 @@ def decoded_lines(path: Path, log: ReadLog, encoding: str | None = None, hint: b
     replacement characters and its number added to the set, so the caller can drop the whole
     record it belongs to. ``hint``: whether the error for a file where nothing decodes
     suggests ``--encoding``."""
-    with open_binary(path) as handle:
-        encoding, _ = _text_head(read_bytes(handle, path, _SNIFF_BYTES), encoding, path)
-    name = "UTF-8" if encoding in ("utf-8", "utf-8-sig") else encoding
+    path, name = source.path, source.encoding_name
     decoded_any = False
-    with open_binary(path) as handle:
-        for number, (text, ok) in enumerate(_texts(handle, path, encoding), 1):
+    with source.open() as handle:
+        for number, (text, ok) in enumerate(_texts(handle, path, source.encoding), 1):
             if not ok:
                 if undecodable is None:
                     log.skip(str(path), number, f"not {name}")
@@ -194,13 +198,6 @@ def undecodable_file(path: Path, name: str, hint: bool = True) -> DumpError:
     advice = (", or give its encoding with --encoding (for example --encoding latin-1)"
               if hint else "")
     return DumpError(f"is not {name} text; re-save it as UTF-8{advice}", path, 1)
-
-
-def encoding_name(path: Path, encoding: str | None = None) -> str:
-    """How messages name a dump's encoding ('UTF-8', 'utf-16', ...)."""
-    with open_binary(path) as handle:
-        found, _ = _text_head(read_bytes(handle, path, _SNIFF_BYTES), encoding, path)
-    return "UTF-8" if found in ("utf-8", "utf-8-sig") else found
 
 
 def _texts(handle: BinaryIO, path: Path, encoding: str) -> Iterator[tuple[str, bool]]:

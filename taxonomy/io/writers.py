@@ -1,12 +1,12 @@
 """Tables in CSV, JSON Lines or Parquet (chosen by the output's extension), streamed in chunks
 and written atomically (see ``atomic``): an interrupted or failed run leaves the previous file
-intact."""
+intact. One writer per format: CSV by the csv module, JSON Lines by the json module, Parquet
+by pyarrow, whether the rows come as columns or as a DataFrame; each file is written once."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import functools
-import io
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from ..errors import OutputError
 from .atomic import atomic_path
-from .columns import COLUMNAR_FROM, rows_with_bytes, string_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,8 +25,6 @@ if TYPE_CHECKING:
 Rows = Union["pd.DataFrame", dict[str, Any]]
 
 TABLE_FORMATS = (".csv", ".jsonl", ".parquet")
-# Rows from which CSV is built by Arrow (below, Arrow would cost more than it saves).
-_ARROW_FROM = COLUMNAR_FROM
 
 
 def table_format(path: str | os.PathLike) -> str:
@@ -53,77 +50,6 @@ def refuse_inputs(out: str | os.PathLike, inputs: Iterable[str | os.PathLike]) -
                               f"{'folder' if out.is_dir() else 'file'}", out)
 
 
-def csv_lines(columns: list[Any]) -> str | None:
-    """The CSV lines ``csv.writer(lineterminator="\\n")`` writes for these columns (lists of
-    strings or None, numpy float arrays), built a column at a time by Arrow instead of a row
-    at a time: about 2.5x faster. None for columns of other types (then use the csv module)."""
-    if len(columns) < 2 or len(columns[0]) < _ARROW_FROM:  # few rows: the csv module is as
-        return None  # fast (and a row of one empty field is written '""' by it alone)
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    quoting = _quoted_bytes()
-    if quoting is None:
-        return None
-    texts = []
-    for column in columns:
-        if isinstance(column, np.ndarray) and column.dtype == np.float64:
-            texts.append(pa.array(_float_texts(column), type=pa.string()))
-            continue
-        if not isinstance(column, list):
-            return None
-        try:  # refuses numbers and other objects (bytes are never given)
-            values = pa.array(column, type=pa.string())
-        except (pa.ArrowException, UnicodeEncodeError):
-            return None
-        values = pc.fill_null(values, "")
-        quote = rows_with_bytes(values, quoting)
-        if quote.any():
-            quoted = pc.binary_join_element_wise(
-                '"', pc.replace_substring(values, '"', '""'), '"', "")
-            values = pc.if_else(quote, quoted, values)
-        texts.append(values)
-    # Each row's fields joined by commas, then a newline: the lines are the array's bytes.
-    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*texts, ","), "\n", "")
-    found = string_bytes(lines)
-    assert found is not None  # every line has its newline
-    return bytes(found[0]).decode("utf-8")
-
-
-@functools.cache
-def _quoted_bytes() -> Any:
-    """Which bytes make this Python's csv module quote a field (the delimiter, the quote,
-    line ends; the set has changed between versions), found by asking it; None if it quotes
-    for a character beyond ASCII (then the csv module writes every row)."""
-    import numpy as np
-
-    table = np.zeros(256, dtype=bool)
-    for c in [chr(c) for c in range(128)] + ["\x85", "\u2028", "\u2029"]:
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerow(["a" + c + "b", "x"])
-        if out.getvalue().startswith('"'):
-            if not c.isascii():
-                return None
-            table[ord(c)] = True
-    return table
-
-
-def _float_texts(column: Any) -> list[str]:
-    """``repr`` of each float; scores rounded to 4 decimals come from a table."""
-    import numpy as np
-
-    steps = np.rint(np.where(np.isfinite(column), column, 0) * 10_000)
-    if np.isfinite(column).all() and ((column >= 0) & (column <= 1)).all() \
-            and not np.signbit(column).any() and (steps / 10_000 == column).all():
-        return [_FOUR_DECIMALS[k] for k in steps.astype(np.int64).tolist()]
-    return [repr(v) for v in column.tolist()]
-
-
-# repr(k / 10000) for k = 0 .. 10000: how csv writes a score rounded to 4 decimals.
-_FOUR_DECIMALS = [repr(k / 10_000) for k in range(10_001)]
-
-
 def write_frame(path: str | os.PathLike, frame: pd.DataFrame) -> None:
     """A whole DataFrame to CSV, JSONL or Parquet, atomically."""
     with TableWriter(path) as writer:
@@ -131,7 +57,7 @@ def write_frame(path: str | os.PathLike, frame: pd.DataFrame) -> None:
 
 
 class _Sink:
-    """Rows appended to one file in one format; the first frame fixes the columns."""
+    """Rows appended to one file in one format; the first rows fix the columns."""
 
     def __init__(self, path: Path, fmt: str, shown: Path):
         self.path, self.format, self.shown = path, fmt, shown
@@ -140,53 +66,51 @@ class _Sink:
         self._parquet: Any = None
 
     def write(self, frame: Rows) -> None:
-        if isinstance(frame, dict):
-            if self.columns is None:
-                self.columns = list(frame)
-            with _failing_writes(self.shown):
-                self._write_columns([frame[c] for c in self.columns])
-            return
         if self.columns is None:
-            self.columns = list(frame.columns)
-        frame = frame.reindex(columns=self.columns)
+            self.columns = list(frame)
         with _failing_writes(self.shown):
-            self._write(frame)
+            if isinstance(frame, dict):
+                self._write_columns([frame[c] for c in self.columns])
+            elif self.format == ".parquet":
+                import pyarrow as pa
 
-    def _write(self, frame: pd.DataFrame) -> None:
-        if self.format == ".parquet":
-            import pyarrow as pa
-
-            self._write_table(pa.Table.from_pandas(frame, preserve_index=False))
-            return
-        self._open()
-        if self.format == ".csv":
-            frame.to_csv(self._handle, header=False, index=False, lineterminator="\n")
-        else:
-            for row in frame.to_dict(orient="records"):
-                self._write_json(row)
+                self._write_table(pa.Table.from_pandas(frame.reindex(columns=self.columns),
+                                                       preserve_index=False))
+            else:
+                self._write_columns([_cells(frame[c]) if c in frame else [None] * len(frame)
+                                     for c in self.columns])
 
     def _write_columns(self, columns: list[Any]) -> None:
-        """Columns written as pandas writes the same DataFrame (a test checks it) for what
-        tagging writes: strings, None (an empty CSV cell, a JSON null) and floats that are
-        never NaN (by ``repr``). NaN floats and integer columns holding None are written
-        differently from pandas, so such columns should go through a DataFrame."""
+        """Columns (lists, or numpy arrays) as rows: None is an empty CSV cell and a JSON
+        null, a float is written by ``repr``."""
         if self.format == ".parquet":
             import pyarrow as pa
 
             assert self.columns is not None
             self._write_table(pa.table(dict(zip(self.columns, columns, strict=True))))
             return
-        handle = self._open()
-        if self.format == ".csv" and (text := csv_lines(columns)) is not None:
-            handle.write(text)
-            return
         cells = [c.tolist() if hasattr(c, "tolist") else c for c in columns]
         if self.format == ".csv":
-            csv.writer(handle, lineterminator="\n").writerows(zip(*cells, strict=True))
+            csv.writer(self._open(), lineterminator="\n").writerows(zip(*cells, strict=True))
+        else:
+            names = self.columns or []
+            self.rows(dict(zip(names, values, strict=True)) for values in zip(*cells, strict=True))
+
+    def rows(self, rows: Iterable[dict]) -> None:
+        """Rows given as dicts by column name, in a text format."""
+        handle = self._open()
+        if self.format == ".csv":
+            assert self.columns is not None
+            csv.writer(handle, lineterminator="\n").writerows(
+                [row.get(c) for c in self.columns] for row in rows)
         else:
             assert self.columns is not None
-            for values in zip(*cells, strict=True):
-                self._write_json(dict(zip(self.columns, values, strict=True)))
+            handle.writelines(json.dumps(_plain({c: row.get(c) for c in self.columns}),
+                                         ensure_ascii=False) + "\n" for row in rows)
+
+    def text(self, text: str) -> None:
+        """Lines of a table in this format copied as they are (after its header, for CSV)."""
+        self._open().write(text)
 
     def _open(self) -> TextIO:
         if self._handle is None:
@@ -194,10 +118,6 @@ class _Sink:
             if self.format == ".csv":
                 csv.writer(self._handle).writerow(self.columns or [])
         return self._handle
-
-    def _write_json(self, row: dict) -> None:
-        assert self._handle is not None
-        self._handle.write(json.dumps(_plain(row), ensure_ascii=False) + "\n")
 
     def _write_table(self, table: Any) -> None:
         import pyarrow.parquet as pq
@@ -218,6 +138,11 @@ class _Sink:
                 self._parquet = None
 
 
+def _cells(column: pd.Series) -> list:
+    """A DataFrame column's values, with every kind of missing value (NaN, NA, NaT) as None."""
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
 class _failing_writes:
     """Turns an OS error while writing (a full disk, a quota) into a one-line error."""
 
@@ -234,16 +159,22 @@ class _failing_writes:
                               "another location", self.path) from None
 
 
-class TableWriter:
-    """Stream DataFrame chunks into one CSV / JSONL / Parquet file, renamed into place on close.
+# Shown each chunk of an existing table's rows (its columns, the rows as dicts by column) when
+# ``TableWriter`` appends to it; returns the rows to write changed, by their index in the chunk
+# (the others are copied as they are), or raises to refuse the table.
+OnCopy = Callable[[list[str], list[dict]], dict[int, dict]]
 
-    ``append_to`` starts the output with an existing table's rows (for incremental tagging),
-    each chunk shown to ``on_copy`` first (which may refuse it by raising);
-    ``patch`` rewrites rows once at the end (for metadata learned after a row was written).
+
+class TableWriter:
+    """Stream chunks of rows into one CSV / JSONL / Parquet file, renamed into place on close.
+
+    ``append_to`` starts the output with an existing table's rows (for incremental tagging):
+    copied as they are (CSV and JSON Lines byte for byte, Parquet a row batch at a time),
+    except the few that ``on_copy`` changes.
     """
 
     def __init__(self, path: str | os.PathLike, append_to: str | os.PathLike | None = None,
-                 on_copy: Callable[[pd.DataFrame], None] | None = None):
+                 on_copy: OnCopy | None = None):
         self.path = Path(path)
         self.format = table_format(self.path)
         self.rows = 0
@@ -256,14 +187,35 @@ class TableWriter:
         self._sink = _Sink(self._ctx.__enter__(), self.format, self.path)
         try:
             if self._append_to is not None and self._append_to.exists():
-                for chunk in read_table(self._append_to):
-                    if self._on_copy is not None:
-                        self._on_copy(chunk)
-                    self.write(chunk)
+                self._copy(self._append_to)
         except BaseException as exc:
             self.__exit__(type(exc), exc, exc.__traceback__)
             raise
         return self
+
+    def _copy(self, path: Path) -> None:
+        sink = self.sink
+        for columns, rows, text, table in _table_rows(path, self.format):
+            changed = self._on_copy(columns, rows) if self._on_copy is not None else {}
+            if sink.columns is None:
+                sink.columns = columns
+            with _failing_writes(self.path):
+                if table is not None:  # Parquet
+                    if changed:
+                        import pyarrow as pa
+
+                        table = pa.Table.from_pylist([changed.get(i, row) for i, row in
+                                                      enumerate(rows)], schema=table.schema)
+                    sink._write_table(table)
+                elif not changed:
+                    sink.text("".join(text))
+                else:
+                    for i, line in enumerate(text):
+                        if i in changed:
+                            sink.rows([changed[i]])
+                        else:
+                            sink.text(line)
+            self.rows += len(rows)
 
     @property
     def sink(self) -> _Sink:
@@ -275,16 +227,6 @@ class TableWriter:
         self.sink.write(frame)
         self.rows += len(next(iter(frame.values()))) if isinstance(frame, dict) else len(frame)
 
-    def patch(self, fix: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
-        """Rewrite every written row through ``fix`` (chunk by chunk) before the rename."""
-        sink = self.sink
-        sink.close()
-        with atomic_path(sink.path, temp_of=self.path) as tmp:  # a temp beside the temp
-            patched = _Sink(tmp, self.format, self.path)
-            for chunk in read_table(sink.path, fmt=self.format):
-                patched.write(fix(chunk))
-            patched.close()
-
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
@@ -294,6 +236,86 @@ class TableWriter:
             self._ctx.__exit__(type(failed), failed, failed.__traceback__)
             raise
         self._ctx.__exit__(exc_type, exc, tb)
+
+
+_COPY_CHUNK = 10_000
+
+
+def _table_rows(path: Path, fmt: str) -> Iterator[tuple[list[str], list[dict], list[str], Any]]:
+    """Chunks of a table this module wrote, to copy: its columns, the rows as dicts, and
+    the rows' text as it is in the file (CSV after its header line; JSON Lines), or for
+    Parquet the row batch as an Arrow table. A file that is not such a table is a one-line
+    error naming it."""
+    with _unreadable_table(path, fmt):
+        if fmt == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=_COPY_CHUNK):
+                yield batch.schema.names, batch.to_pylist(), [], pa.Table.from_batches([batch])
+            return
+        with open(path, encoding="utf-8", newline="") as handle:
+            if fmt == ".csv":
+                yield from _csv_rows(handle)
+            else:
+                yield from _jsonl_rows(handle)
+
+
+def _csv_rows(handle: TextIO) -> Iterator[tuple[list[str], list[dict], list[str], Any]]:
+    held: list[str] = []
+
+    def lines() -> Iterator[str]:  # the csv module asks for a record's lines, no more
+        for line in handle:
+            held.append(line)
+            yield line
+
+    reader = csv.reader(lines())
+    header = next(reader, None)
+    if header is None:
+        return
+    held.clear()
+    rows: list[dict] = []
+    text: list[str] = []
+    for values in reader:
+        if len(values) != len(header):
+            raise ValueError(f"line {reader.line_num} has {len(values)} fields, the header "
+                             f"{len(header)}")
+        rows.append(dict(zip(header, values, strict=True)))
+        text.append(_ended("".join(held)))
+        held.clear()
+        if len(rows) == _COPY_CHUNK:
+            yield header, rows, text, None
+            rows, text = [], []
+    if rows or not text:  # a table of no rows still shows its columns
+        yield header, rows, text, None
+
+
+def _jsonl_rows(handle: TextIO) -> Iterator[tuple[list[str], list[dict], list[str], Any]]:
+    import orjson
+
+    rows: list[dict] = []
+    text: list[str] = []
+    columns: list[str] | None = None
+    for line in handle:
+        if not line.strip():
+            continue
+        row = orjson.loads(line)
+        if not isinstance(row, dict):
+            raise ValueError("a line is not a JSON object")
+        columns = columns if columns is not None else list(row)
+        rows.append(row)
+        text.append(_ended(line))
+        if len(rows) == _COPY_CHUNK:
+            yield columns, rows, text, None
+            rows, text = [], []
+    if rows:
+        assert columns is not None
+        yield columns, rows, text, None
+
+
+def _ended(text: str) -> str:
+    """A row's text with its line end (the last row of a file may lack one)."""
+    return text if text.endswith("\n") else text + "\n"
 
 
 def _plain(row: dict) -> dict:
@@ -323,14 +345,20 @@ def read_table(path: str | os.PathLike, fmt: str | None = None,
                chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
     """Chunks of a table this module wrote (CSV, JSONL or Parquet); ids stay strings. A file
     that is not such a table is a one-line error naming it."""
-    import pandas as pd
-
     fmt = fmt or table_format(path)
-    try:
+    with _unreadable_table(Path(path), fmt):
         yield from _chunks(Path(path), fmt, chunksize)
+
+
+@contextlib.contextmanager
+def _unreadable_table(path: Path, fmt: str) -> Iterator[None]:
+    """Errors while reading a table turned into one line naming it (pandas' parser errors
+    are ValueErrors)."""
+    try:
+        yield
     except OutputError:
         raise
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except (OSError, ValueError, csv.Error) as exc:
         raise OutputError(f"is not a {fmt.lstrip('.').upper()} table this tool can read "
                           f"({_reason(exc)}); give a table written by 'taxonomy tag' or "
                           "'taxonomy parse'", path) from None

@@ -15,7 +15,7 @@ from ..errors import DumpError, LabelsError
 from ..io.cells import restore
 from ..io.delimited import Undecodable, read_rows
 from ..io.readlog import ReadLog
-from ..io.sniff import decoded_lines
+from ..io.sniff import decoded_lines, sniff
 from .categories import Taxonomy
 from .indicator import split_labels, to_indicator
 
@@ -59,7 +59,7 @@ def read_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
     never taking the rows after it along."""
     log, bad = ReadLog(), Undecodable()
     try:
-        names, rows = read_rows(decoded_lines(path, log, encoding="utf-8", hint=False,
+        names, rows = read_rows(decoded_lines(sniff(path, "utf-8", "csv"), log, hint=False,
                                               undecodable=bad), str(path), log, undecodable=bad)
     except DumpError as exc:
         raise LabelsError(exc.message.replace("no such file", "no such labels file"),

@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model.features import ARROW_FROM
 from ..tagging.executors import Executor, Processes
 from ..tagging.scoring import Chunk
-from ..tagging.tagger import Tagger
+from ..tagging.tagger import Tagger, chunk_texts
 from .papers import now
 from .schema import connect, guard, score_columns, transaction
 
@@ -59,18 +58,6 @@ def _batches(conn: sqlite3.Connection, version: str, retag: bool, size: int
         yield [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
 
 
-def _texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
-    """Large chunks go to workers as two Arrow arrays (two buffers, not a string per paper)."""
-    if len(titles) < ARROW_FROM:
-        return titles, abstracts
-    import pyarrow as pa
-
-    try:
-        return pa.array(titles, type=pa.string()), pa.array(abstracts, type=pa.string())
-    except (UnicodeEncodeError, pa.ArrowException):
-        return titles, abstracts
-
-
 def tag_store(db: str | os.PathLike, tagger: Tagger, executor: Executor | None = None,
               retag: bool = False, batch: int = BATCH, progress: bool | None = None,
               on_batch: Callable[[StoreTagResult], None] | None = None) -> StoreTagResult:
@@ -100,7 +87,7 @@ def tag_store(db: str | os.PathLike, tagger: Tagger, executor: Executor | None =
                 for ids, titles, abstracts in _batches(conn, model.version, retag, batch):
                     hand = tagger.hand.lookup(ids, titles)
                     pending.append((ids, titles, hand))
-                    yield (*_texts(titles, abstracts), hand)
+                    yield (*chunk_texts(titles, abstracts), hand)
 
             for scores, terms in executor.map(model, chunks()):
                 ids, titles, hand = pending.popleft()

@@ -22,12 +22,12 @@ import numpy as np
 from .. import paths
 from ..errors import OutputError
 from ..io.atomic import exclusive
-from ..io.columns import COLUMNAR_FROM, PaperBatch, rebatched
 from ..io.fields import from_fields
-from ..io.papers import patch_repeats
-from ..io.readers import check_inputs, read_unique_batches
+from ..io.papers import chunked, learn_repeats
+from ..io.readers import check_inputs, read_papers
 from ..io.readlog import ReadLog
 from ..io.records import Deduplicator, Paper
+from ..io.sniff import Source
 from ..io.writers import TableWriter, refuse_inputs
 from ..labels.categories import load_taxonomy
 from ..labels.indicator import join_labels
@@ -79,26 +79,35 @@ class TagResult:
 class Existing:
     """What an ``--only-new`` target already holds, learned while the writer copies it: its
     ids, and a check that its rows come from the model tagging now (unless mixing is allowed).
+    Its rows take the metadata that repeats in this run's inputs bring (matched by id).
     """
 
     def __init__(self, path: str | os.PathLike, model: LoadedModel,
-                 allow_mixed_models: bool = False):
+                 allow_mixed_models: bool = False, dedupe: Deduplicator | None = None):
         self.path, self.model, self.allow_mixed = path, model, allow_mixed_models
         self.columns = tag_columns(model.state.category_ids)
         self.ids: set[str] = set()
+        self.dedupe = dedupe
 
-    def __call__(self, chunk: pd.DataFrame) -> None:
-        if list(chunk.columns) != self.columns:
-            raise OutputError(_schema_problem(list(chunk.columns), self.columns), self.path)
-        self.ids.update(chunk["id"].astype(str))
-        if self.allow_mixed or "model_version" not in chunk.columns:
-            return
-        versions = set(chunk["model_version"].dropna().astype(str)) - {"", self.model.version}
-        if versions:
-            raise OutputError(
-                f"holds rows tagged by model version {sorted(versions)[0]}, but this run uses "
-                f"{self.model.name} {self.model.version}; tag into a new file with -o, or pass "
-                "--allow-mixed-models to append anyway", self.path)
+    def __call__(self, columns: list[str], rows: list[dict]) -> dict[int, dict]:
+        if columns != self.columns:
+            raise OutputError(_schema_problem(columns, self.columns), self.path)
+        self.ids.update(str(row.get("id")) for row in rows)
+        if not self.allow_mixed:
+            versions = {str(v) for row in rows
+                        if (v := row.get("model_version")) is not None} - {"", self.model.version}
+            if versions:
+                raise OutputError(
+                    f"holds rows tagged by model version {sorted(versions)[0]}, but this run "
+                    f"uses {self.model.name} {self.model.version}; tag into a new file with "
+                    "-o, or pass --allow-mixed-models to append anyway", self.path)
+        if self.dedupe is None or not self.dedupe.updates:
+            return {}
+        changed = {}
+        for i, row in enumerate(rows):
+            if (fixed := self.dedupe.updated(row, by_title=False)) is not row:
+                changed[i] = fixed
+        return changed
 
 
 def _schema_problem(found: list[str], expected: list[str]) -> str:
@@ -237,66 +246,88 @@ class Tagger:
         ``out`` must not be one of them. Runs writing the same ``out`` take turns (an advisory
         lock); ``on_wait`` is called if this one has to wait.
         """
-        check_inputs(inputs, fmt=fmt, encoding=encoding)
+        sources = check_inputs(inputs, fmt=fmt, encoding=encoding)
         refuse_inputs(out, inputs)
         if chunk_size is None:
             chunk_size = CHUNK
         executor = executor if executor is not None else Processes()
         expect = getattr(executor, "expect", None)  # optional for executors written elsewhere
         if expect is not None:
-            expect(_expected_papers(inputs) // chunk_size)
-        result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0))
-        dedupe = Deduplicator()
-        skip: set[str] = set()
-        batches = read_unique_batches(inputs, log=result.log, reference_date=reference_date,
-                                      fmt=fmt, encoding=encoding, dedupe=dedupe)
-
-        def fresh() -> Iterator[PaperBatch]:
-            for batch in batches:
-                if skip:
-                    ids = batch.columns["id"]
-                    keep = [i for i, paper_id in enumerate(ids) if paper_id not in skip]
-                    result.already += len(ids) - len(keep)
-                    batch = batch.take(keep) if len(keep) < len(ids) else batch
-                yield batch
-
-        pending: list[tuple[dict[str, list], list[list[str] | None]]] = []
-
-        def chunks() -> Iterator[Chunk]:
-            for chunk in rebatched(fresh(), chunk_size, _TAGGED):
-                rows = self.hand.lookup(chunk["id"], chunk["title"])
-                pending.append((chunk, rows))
-                yield (*_texts(chunk["title"], chunk["abstract"]), rows)
-
+            expect(_expected_papers(sources) // chunk_size)
+        log = ReadLog()
         bar = _progress_bar(progress)
-        existing = Existing(out, self.model, allow_mixed_models)
         try:
-            with exclusive(out, on_wait), TableWriter(
-                    out, append_to=out if only_new else None, on_copy=existing) as writer:
-                skip.update(existing.ids)
-                copied = writer.rows
-                for scores, terms in executor.map(self.model, chunks()):
-                    chunk, hand_rows = pending.pop(0)
-                    rows = self.rows(chunk, scores, terms, hand_rows)
-                    writer.write(rows)
-                    result.add(rows)
+            with exclusive(out, on_wait):
+                # Write once. --only-new copies the old rows first, so what repeats bring
+                # them is learned by a first read. Otherwise one read: a chunk's rows take what
+                # repeats read so far brought; should a repeat bring something to a row
+                # already written (rare), the file is dropped unread and tagged again with
+                # everything learned.
+                dedupe = learn_repeats(sources, log, reference_date) if only_new \
+                    else Deduplicator()
+                result = self._write_once(sources, out, dedupe, log, executor, bar, only_new,
+                                          allow_mixed_models, reference_date, chunk_size)
+                if result is None:
                     if bar is not None:
-                        bar.update(len(hand_rows))
-                if dedupe.updates:
-                    seen = 0
-
-                    def patch(part: pd.DataFrame) -> pd.DataFrame:
-                        nonlocal seen
-                        fixed = patch_repeats(part, dedupe, copied - seen)
-                        seen += len(part)
-                        return fixed
-
-                    writer.patch(patch)
+                        bar.reset()
+                    dedupe = Deduplicator(learned=dedupe)  # and the key set goes
+                    result = self._write_once(sources, out, dedupe, log, executor, bar,
+                                              only_new,
+                                              allow_mixed_models, reference_date, chunk_size)
+                assert result is not None
         finally:
             executor.close()
             if bar is not None:
                 bar.close()
         return result
+
+    def _write_once(self, sources: list[Source], out: str | os.PathLike, dedupe: Deduplicator,
+                    log: ReadLog, executor: Executor, bar: Any, only_new: bool,
+                    allow_mixed_models: bool, reference_date: dt.date | None,
+                    chunk_size: int) -> TagResult | None:
+        """Tag the inputs into ``out``; None (and ``out`` untouched) when a repeat brought
+        metadata to a row already written. ``log`` gets what the first read of the inputs
+        skipped and merged (this read's, unless ``dedupe`` learned from an earlier one)."""
+        result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0), log=log)
+        papers = read_papers(sources, log=ReadLog() if dedupe.learned else log,
+                             reference_date=reference_date, dedupe=dedupe)
+        existing = Existing(out, self.model, allow_mixed_models, dedupe)
+        pending: list[tuple[dict[str, list], list[list[str] | None]]] = []
+
+        def fresh() -> Iterator[Paper]:
+            for paper in papers:
+                if paper.id in existing.ids:
+                    result.already += 1
+                else:
+                    yield paper
+
+        def chunks() -> Iterator[Chunk]:
+            for batch in chunked(fresh(), chunk_size):
+                chunk = {name: [getattr(p, name) for p in batch] for name in _TAGGED}
+                rows = self.hand.lookup(chunk["id"], chunk["title"])
+                pending.append((chunk, rows))
+                yield (*chunk_texts(chunk["title"], chunk["abstract"]), rows)
+
+        try:
+            with TableWriter(out, append_to=out if only_new else None,
+                             on_copy=existing) as writer:
+                for scores, terms in executor.map(self.model, chunks()):
+                    chunk, hand_rows = pending.pop(0)
+                    rows = self.rows(chunk, scores, terms, hand_rows)
+                    dedupe.fill(rows)
+                    writer.write(rows)
+                    result.add(rows)
+                    if bar is not None:
+                        bar.update(len(hand_rows))
+                if dedupe.late:
+                    raise _Late
+        except _Late:
+            return None
+        return result
+
+
+class _Late(Exception):
+    """A repeat brought metadata to a row already written."""
 
 
 def _label_texts(ids: Sequence[str], assigned: np.ndarray) -> list[str]:
@@ -321,12 +352,17 @@ def _combinations(ids: tuple[str, ...]) -> list[str]:
             for bits in range(1 << len(ids))]
 
 
-def _texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
-    """A chunk's titles and abstracts as scoring gets them: a chunk large enough to be split
-    by Arrow goes as two Arrow arrays (to a worker, two buffers instead of a string object
-    per paper, and no Python string there for an ASCII paper); a small one, or one with a
-    lone surrogate Arrow cannot hold, as lists."""
-    if len(titles) < COLUMNAR_FROM:
+# From this many papers a chunk goes to scoring as Arrow arrays; a daily listing stays in
+# lists, since loading pyarrow would cost more than it saves.
+ARROW_FROM = 256
+
+
+def chunk_texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
+    """A chunk's titles and abstracts as scoring gets them: a large chunk as two Arrow arrays
+    (to a worker, two buffers instead of a string object per paper, and no Python string
+    there for an ASCII paper); a small one, or one with a lone surrogate Arrow cannot hold,
+    as lists."""
+    if len(titles) < ARROW_FROM:
         return titles, abstracts
     import pyarrow as pa
 
@@ -341,15 +377,16 @@ def _texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
 _BYTES_PER_PAPER = 1_600
 
 
-def _expected_papers(inputs: Sequence[str | os.PathLike]) -> int:
-    """A rough count of the papers in ``inputs``, from their sizes."""
+def _expected_papers(sources: Sequence[Source]) -> int:
+    """A rough count of the papers in the inputs, from their sizes (gzip: about 4 times more
+    than its bytes show)."""
     total = 0
-    for path in inputs:
+    for source in sources:
         try:
-            size = os.path.getsize(path)
+            size = os.path.getsize(source.path)
         except OSError:
             continue
-        total += size * (4 if str(path).endswith(".gz") else 1)
+        total += size * (4 if source.gzip else 1)
     return total // _BYTES_PER_PAPER
 
 
