@@ -106,6 +106,26 @@ def count_cases(kind: str) -> None:
     _CASES[kind] = _CASES.get(kind, 0) + 1
 
 
+def pytest_sessionfinish(session) -> None:
+    """In a pytest-xdist worker, hand this worker's counts to the main process."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["fault_cases"] = dict(_CASES)
+
+
+def pytest_configure(config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_WorkerCounts(), "fault-case-counts")
+
+
+class _WorkerCounts:
+    """Adds each pytest-xdist worker's fault-injection counts to the main process's."""
+
+    def pytest_testnodedown(self, node, error) -> None:
+        for kind, n in getattr(node, "workeroutput", {}).get("fault_cases", {}).items():
+            _CASES[kind] = _CASES.get(kind, 0) + n
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     if _CASES:
         terminalreporter.section("fault injection")

@@ -67,6 +67,7 @@ def test_explain_by_id_and_unknown_id(cli):
     assert missing.stderr.startswith("taxonomy: error: no paper with id 'nope'")
 
 
+@pytest.mark.slow
 def test_evaluate_prints_model_and_both_baselines(cli):
     result = cli("evaluate", "--folds", "3", "--repeats", "1", "--no-holdout")
     assert result.returncode == 0, result.stderr
@@ -79,6 +80,7 @@ def test_evaluate_prints_model_and_both_baselines(cli):
     assert lines[8].startswith("micro F1") and lines[9].startswith("macro F1")
 
 
+@pytest.mark.slow
 def test_labels_suspects_lists_the_strongest_first(cli):
     result = cli("labels", "suspects", "--top", "5")
     assert result.returncode == 0, result.stderr
@@ -88,6 +90,7 @@ def test_labels_suspects_lists_the_strongest_first(cli):
     assert len(strengths) == 5 and strengths == sorted(strengths, reverse=True)
 
 
+@pytest.mark.slow
 def test_evaluate_holdout_scores_a_separate_file(cli):
     holdout = ROOT / "tests" / "data" / "labels" / "holdout_sample.csv"
     result = cli("evaluate", "--holdout", holdout, "--no-cv")
@@ -142,6 +145,7 @@ def test_every_command_has_a_smoke_test():
     assert set(SMOKE) == {*COMMANDS, "--version"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", SMOKE)
 def test_the_installed_command_runs_from_an_empty_directory(entry_point, tmp_path, command):
     shutil.copy(DUMPS[1], tmp_path / "dump.txt")

@@ -128,6 +128,7 @@ def test_clone_and_export(fitted):
                        fitted.predict_proba(X.iloc[:4]), atol=1e-12)
 
 
+@pytest.mark.slow
 def test_grid_search_and_pipeline_work():
     search = GridSearchCV(EfficiencyClassifier(taxonomy=TAXONOMY, threshold_folds=2),
                           {"C": [1.0, 10.0]}, scoring="f1_macro",

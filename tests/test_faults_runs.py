@@ -29,8 +29,8 @@ from conftest import DUMPS, SEED_LABELS, console_script, count_cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="uses /proc, signals and rlimits")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="uses /proc, signals and rlimits")]
 
 # Papers in the big dump: more than the 4 chunks of 4,000 tagged in-process, so a run starts
 # worker processes before it finishes.

@@ -17,6 +17,9 @@ import pytest
 from conftest import count_cases
 from fakearxiv import FakeArxiv, make_entries, serve
 
+# Every test here runs fetches or tagging as subprocesses.
+pytestmark = pytest.mark.slow
+
 DAYS = [f"2026-11-{d:02d}" for d in range(1, 31)]
 
 

@@ -15,6 +15,9 @@ from taxonomy import paths
 from taxonomy.cli import build_parser, main
 from taxonomy.errors import TaxonomyError
 
+# Every test here runs the installed command as a subprocess.
+pytestmark = pytest.mark.slow
+
 DUMP = DUMPS[1]
 
 

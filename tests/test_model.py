@@ -109,6 +109,7 @@ def test_explanations_rank_equal_contributions_in_feature_order(fitted):
         f"{names[9]}", ""]
 
 
+@pytest.mark.slow
 def test_training_is_byte_reproducible(tmp_path, fitted):
     again = clone(SMALL).fit(LABELS.frame(), LABELS.indicator(TAXONOMY.ids)).export()
     first = save_model(fitted, tmp_path / "a.joblib", {})
@@ -243,6 +244,7 @@ def retrained(tmp_path_factory) -> Path:
     return out / "efficiency.joblib"
 
 
+@pytest.mark.slow
 def test_retrain_reproduces_the_committed_models_predictions(retrained, synthetic_papers):
     """Under any supported versions: every label the same, every score within 1e-9."""
     from taxonomy.io.papers import parse_papers
@@ -258,6 +260,7 @@ def test_retrain_reproduces_the_committed_models_predictions(retrained, syntheti
     assert np.array_equal(committed.predict(titles, abstracts), again.predict(titles, abstracts))
 
 
+@pytest.mark.slow
 def test_retrain_on_unchanged_labels_leaves_the_model_untouched(model_copy):
     files = [model_copy, model_copy.with_suffix(".json")]
     before = [(f.read_bytes(), f.stat().st_mtime_ns) for f in files]
@@ -268,6 +271,7 @@ def test_retrain_on_unchanged_labels_leaves_the_model_untouched(model_copy):
     assert [(f.read_bytes(), f.stat().st_mtime_ns) for f in files] == before
 
 
+@pytest.mark.slow
 def test_retrain_guards_a_better_model(model_copy, tmp_path):
     """Changed labels are cross-validated; a better-scoring current model is kept."""
     labels = tmp_path / "labels.csv"

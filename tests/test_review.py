@@ -168,6 +168,7 @@ def test_merge_never_writes_the_shipped_labels(cli, tmp_path, monkeypatch):
     assert "ships with the package and is never changed" in result.stderr
 
 
+@pytest.mark.slow
 def test_review_merge_retrain_end_to_end(cli, dump, tmp_path, monkeypatch):
     """In a copy of a clone: review a dump, fill in three labels, merge, retrain."""
     clone = tmp_path / "clone"

@@ -74,7 +74,8 @@ def test_tags_what_lacks_a_fresh_tag_in_batches(tmp_path, tagger):
     assert tag_store(db, tagger, InProcess()).papers == 0
     with transaction(conn):  # a new version: its tag goes stale, and is redone
         fresh = _papers(1, 3)[0]
-        fresh.version, fresh.abstract = 2, "We select training data by influence scores."
+        fresh.version, fresh.title = 2, "Influence-based selection of training data"
+        fresh.abstract = "We select training data by influence scores."
         store_papers(conn, [fresh])
     assert query(db, "SELECT paper_id FROM tags WHERE stale = 1") == [("2611.00003",)]
     assert tag_store(db, tagger, InProcess()).papers == 1

@@ -5,9 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from mypy import api
 
 import taxonomy
+
+# mypy over the whole package takes tens of seconds.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parent.parent
 

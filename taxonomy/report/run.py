@@ -92,7 +92,7 @@ def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
             continue
         values = pd.to_numeric(frame[column], errors="coerce")
         wrong = (values.isna() | (values < 0) | (values > 1)).to_numpy() & ~bad
-        for i in np.flatnonzero(wrong):
+        for i in np.flatnonzero(wrong).tolist():
             value = frame[column].iloc[i]
             shown = "empty" if pd.isna(value) else f"{value!s:.40}".join("''")
             log.skip(str(path), int(lines[i]), f"{column} is {shown}, not a number from 0 to 1")
@@ -100,23 +100,23 @@ def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
         frame[column] = values
     ids = texts(frame["id"]) if "id" in frame.columns else None
     if ids is not None:
-        first_row = {}
-        for i, paper in enumerate(ids):
-            if bad[i]:
+        first_row: dict[str, int] = {}
+        for row, paper in enumerate(ids):
+            if bad[row]:
                 continue
             if paper in first_row:
-                log.skip(str(path), int(lines[i]),
+                log.skip(str(path), int(lines[row]),
                          f"id {paper!r} repeats line {first_row[paper]}")
-                bad[i] = True
+                bad[row] = True
             else:
-                first_row[paper] = int(lines[i])
+                first_row[paper] = int(lines[row])
     known = set(taxonomy.ids)
-    for i, text in enumerate(texts(frame["labels"])):
+    for row, text in enumerate(texts(frame["labels"])):
         unknown = [c for c in split_labels(text) if c not in known]
-        if unknown and strict and not bad[i]:
+        if unknown and strict and not bad[row]:
             raise TaxonomyError(f"unknown category {unknown[0]!r}; tag it again with the "
                                 f"current taxonomy ({', '.join(taxonomy.ids)})", path,
-                                int(lines[i]))
+                                int(lines[row]))
     if "date" in frame.columns:
         frame["date"] = _checked_dates(frame["date"], lines, str(path), notes)
     return frame[~bad].reset_index(drop=True)
@@ -169,7 +169,7 @@ def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
                         compare)
     check_inputs([p for p in inputs if not is_tagged_table(p)], encoding=encoding)
     refuse_inputs(out_dir, given)
-    log, notes = ReadLog(), []
+    log, notes = ReadLog(), list[str]()
     tagged = load_tagged(inputs, tagger, log, encoding, notes)
     older = checked_table(compare, taxonomy, log, notes, strict=False) if compare else None
     report = build_report(tagged, taxonomy, tagger.model.card["thresholds"],

@@ -34,4 +34,4 @@ def run_store_report(db: str | os.PathLike, out_dir: str | os.PathLike, tagger: 
     older = pd.concat(list(read_table(compare)), ignore_index=True) if compare else None
     report = build_report(tagged, taxonomy, tagger.model.card["thresholds"],
                           label_support=label_support, compare=older, uncertain_top=review)
-    return CoverageRun(report, write_report(report, out_dir), ReadLog()), untagged
+    return CoverageRun(report, write_report(report, out_dir), ReadLog(), []), untagged
