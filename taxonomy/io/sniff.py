@@ -396,6 +396,7 @@ def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
         for number, (text, ok) in enumerate(_texts(handle, path, source.encoding), 1):
             if ok is None:
                 log.skip(str(path), number, f"a line longer than {MAX_LINE_BYTES >> 20} MB")
+                decoded_any = True  # said so; nothing suggests another encoding
                 continue
             if not ok:
                 if undecodable is None:
@@ -459,14 +460,14 @@ def _byte_lines(handle: BinaryIO, path: Path) -> Iterator[bytes | None]:
         data = carry + block
         if not separator:
             separator = b"\r" if lone_cr_lines(data) else b"\n"
-        parts = data.split(separator)
-        carry = parts.pop()
+        parts: list[bytes | None] = list(data.split(separator))
+        carry = cast(bytes, parts.pop())
         if parts and too_long:
-            parts[0], too_long = None, False  # type: ignore[call-overload]
-        yield from parts
+            parts[0], too_long = None, False
+        yield from (None if p is not None and len(p) > MAX_LINE_BYTES else p for p in parts)
         if len(carry) > MAX_LINE_BYTES or (too_long and carry):
             carry, too_long = b"", True
-    if too_long:
+    if too_long or len(carry) > MAX_LINE_BYTES:
         yield None
     elif carry:
         yield carry
@@ -485,7 +486,7 @@ def _wide_lines(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str | N
         carry = cast(str, parts.pop()) + held
         if len(parts) and too_long:
             parts[0], too_long = None, False
-        yield from parts
+        yield from (None if p is not None and len(p) > MAX_LINE_BYTES else p for p in parts)
         if len(carry) > MAX_LINE_BYTES or (too_long and carry):
             carry, too_long = "", True
     carry += decoder.decode(b"", final=True)
