@@ -95,11 +95,14 @@ def test_a_table_without_title_is_refused_before_the_other_inputs_are_read(cli, 
     assert not (tmp_path / "t.csv").exists()
 
 
-def test_a_small_input_without_papers_is_refused_before_work(cli, tmp_path):
+def test_a_small_input_without_papers_is_refused_by_the_check(tmp_path):
+    from taxonomy.errors import DumpError
+    from taxonomy.io.readers import check_inputs
+
     bad = tmp_path / "notes.txt"
     bad.write_text("just a note\n\nanother short line\n", encoding="utf-8")
-    _one_line(cli("tag", DUMPS[0], bad, "-o", tmp_path / "t.csv"),
-              f"{bad}: no papers found (expected a copied paper-listing page")
+    with pytest.raises(DumpError, match=r"no papers found \(expected a copied paper-listing"):
+        check_inputs([DUMPS[0], bad])
 
 
 def test_utf16_and_semicolon_exports_read(cli, tmp_path):
