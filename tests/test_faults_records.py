@@ -373,8 +373,9 @@ def test_huge_records_are_cut_or_skipped_and_counted(kind, sizes, tmp_path):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sniff_module, "MAX_LINE_BYTES", 2_000)
         patch.setattr(readers_module, "MAX_ABSTRACT_CHARS", 500)
-        records = [Record(f"id{i:03d}", f"Title {i}", " ".join(["Abstract"] * (size // 9 + 12)),
-                          "") for i, size in enumerate(sizes)]
+        records = [Record(f"id{i:03d}", f"Title {i}",
+                          " ".join(["Abstract"] * (size // 9 + 12)), "")
+                   for i, size in enumerate(sizes)]
         data, starts = _dump(kind, records)
         path = tmp_path / "dump"
         path.write_bytes(data)
