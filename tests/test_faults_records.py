@@ -388,7 +388,7 @@ def test_huge_records_are_cut_or_skipped_and_counted(kind, sizes, tmp_path):
     skipped = {line for _, line, _ in log.skipped}
     ends = [starts[r.id] for r in records[1:]] + [10**9]
     hit = {r.id for r, end in zip(records, ends, strict=True)
-           if any(starts[r.id] <= line < end for line in skipped)}  # a line of the record was skipped
+           if any(starts[r.id] <= line < end for line in skipped)}  # one of its lines skipped
     kept = [r for r in records if r.id not in hit]
     assert all(len(r.abstract) > 1_900 for r in records if r.id in hit)
     assert [p.title for p in papers] == [r.title for r in kept]
