@@ -83,6 +83,28 @@ def test_every_input_is_checked_before_any_work(cli, tmp_path):
     assert not (tmp_path / "t.csv").exists()
 
 
+@pytest.mark.parametrize("header", ["name,text", "id\tsummary\tyear", "paper_id;body"])
+def test_a_table_without_title_is_refused_before_the_other_inputs_are_read(cli, tmp_path,
+                                                                           header):
+    bad = tmp_path / "bad.csv"
+    delimiter = "\t" if "\t" in header else ";" if ";" in header else ","
+    row = delimiter.join(["x"] * (header.count(delimiter) + 1))
+    bad.write_text("\n".join([header, row, row, row]) + "\n", encoding="utf-8")
+    _one_line(cli("tag", DUMPS[0], bad, "-o", tmp_path / "t.csv"),
+              f"{bad}:1: CSV header has no 'title'")
+    assert not (tmp_path / "t.csv").exists()
+
+
+def test_a_small_input_without_papers_is_refused_by_the_check(tmp_path):
+    from taxonomy.errors import DumpError
+    from taxonomy.io.readers import check_inputs
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("just a note\n\nanother short line\n", encoding="utf-8")
+    with pytest.raises(DumpError, match=r"no papers found \(expected a copied paper-listing"):
+        check_inputs([DUMPS[0], bad])
+
+
 def test_utf16_and_semicolon_exports_read(cli, tmp_path):
     text = ("id;title;abstract\n"
             "1;Ünïcode title;An abstract with enough words to be read as the paper's one\n")

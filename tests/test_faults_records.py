@@ -8,20 +8,32 @@ files; the number of cases tried is printed at the end of the run.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from conftest import SEED_LABELS, count_cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from taxonomy.errors import DumpError, TaxonomyError
 from taxonomy.io import ReadLog, read_file
+from taxonomy.io import readers as readers_module
+from taxonomy.io.readers import check_inputs
+from taxonomy.io import sniff as sniff_module
 from taxonomy.io.listing import to_listing_text
 from taxonomy.io.records import Paper, clean_text
 from taxonomy.labels.categories import load_taxonomy
-from taxonomy.labels.labelfile import check_labels
+from taxonomy.labels.labelfile import check_labels, read_records
 
 WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzé0123456789", min_size=1, max_size=9)
 # Text inside a field: words, with commas, quotes and (for abstracts) line breaks between them,
@@ -235,3 +247,169 @@ def test_a_labels_file_with_a_bad_byte_on_its_last_line_keeps_the_rest(tmp_path,
     papers, problems = check_labels(source, load_taxonomy())
     assert len(papers) == len(seed_labels) - 1
     assert problems == [f"{source}:{len(lines)}: not UTF-8; re-save the file as UTF-8"]
+
+
+# Streams, damaged bytes, duplicate headers and huge records: each a class of inputs, each
+# generated.
+
+def _dump(kind: str, records: list[Record]) -> tuple[bytes, dict[str, int]]:
+    return {"csv": lambda r: _csv(r, ","), "jsonl": _jsonl, "listing": _listing}[kind](records)
+
+
+def _titles(papers) -> list[tuple[str, str]]:
+    return [(p.title, p.abstract) for p in papers]
+
+
+def _fifo_writer(path, data: bytes) -> threading.Thread:
+    def write() -> None:
+        with open(path, "wb") as fifo:
+            fifo.write(data)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["csv", "jsonl", "listing"]), data=st.data(),
+       compressed=st.booleans(), via=st.sampled_from(["fifo", "stdin"]),
+       padding=st.sampled_from([0, 100_000]))
+def test_a_stream_reads_as_its_file_does(kind, data, compressed, via, padding, tmp_path):
+    """A FIFO or standard input ('-'), maybe gzipped, maybe longer than what is peeked: the
+    same papers as the file, checked first and read after without losing the peeked bytes,
+    and read again from the spool for two-pass commands."""
+    count_cases("streams (FIFO, stdin, gzip)")
+    records = [r for r in data.draw(dumps(kind)) if not r.corruption]
+    for record in records:
+        record.corruption = ""
+    content, _ = _dump(kind, records)
+    if kind == "jsonl":  # long enough that the reader goes past the peeked bytes
+        content += b"\n" * padding
+    plain = tmp_path / f"dump.{kind}"
+    plain.write_bytes(content)
+    expected = _titles(read_file(plain))
+    sent = gzip.compress(content) if compressed else content
+    with pytest.MonkeyPatch.context() as patch:
+        if via == "fifo":
+            name = Path(tempfile.mkdtemp(dir=tmp_path)) / "pipe"
+            os.mkfifo(name)
+            writer = _fifo_writer(name, sent)
+        else:
+            name = "-"
+            patch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(sent)))
+        [source] = check_inputs([name])
+        assert _titles(read_file(source)) == expected
+        assert _titles(read_file(source)) == expected  # the second pass reads the spool
+        if via == "fifo":
+            writer.join(5)
+
+
+def test_a_fifo_nobody_writes_to_is_refused_not_waited_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(sniff_module, "FIFO_WAIT_SECONDS", 0.2)
+    os.mkfifo(tmp_path / "p.jsonl")
+    with pytest.raises(DumpError) as caught:
+        check_inputs([tmp_path / "p.jsonl"])
+    assert str(caught.value) == (f"{tmp_path / 'p.jsonl'}: nothing was written to it within "
+                                 "0.2 s; start the program that writes to it first")
+
+
+def test_parquet_on_standard_input_is_refused_with_the_reason(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"PAR1" + b"\0" * 100)))
+    with pytest.raises(DumpError, match=r"^-: is Parquet, which cannot be read from a stream"):
+        check_inputs(["-"])
+
+
+DAMAGE = st.binary(min_size=0, max_size=12).map(
+    lambda b: bytes(c for c in b if c not in b'\n\r",') + b"\x00")
+
+
+@CASES
+@given(kind=st.sampled_from(["csv", "jsonl"]), records=st.data(), damage=DAMAGE,
+       where=st.integers(0, 10_000))
+def test_a_few_damaged_bytes_cost_one_record(kind, records, damage, where, tmp_path):
+    """NUL or random bytes inside one line: that record is reported, every other kept, and
+    the file is not taken for binary."""
+    count_cases("damaged bytes inside one record")
+    drawn = [r for r in records.draw(dumps(kind)) if not r.corruption]
+    if len(drawn) < 2:
+        return
+    victim = drawn[where % len(drawn)]
+    victim.corruption = "damaged"
+    data, starts = _dump(kind, drawn)
+    lines = data.split(b"\n")
+    at = starts[victim.id] - 1
+    middle = len(lines[at]) // 2
+    lines[at] = lines[at][:middle] + damage + lines[at][middle:]
+    _check(drawn, b"\n".join(lines), starts, tmp_path, f"dump.{kind}")
+
+
+@CASES
+@given(names=st.lists(st.sampled_from(["id", "title", "abstract", "labels", "date", "x y"]),
+                      min_size=2, max_size=6).filter(lambda n: len(set(n)) < len(n)),
+       delimiter=st.sampled_from([",", "\t"]))
+def test_a_header_naming_a_column_twice_is_refused(names, delimiter, tmp_path):
+    """Dumps and labels files: one error at line 1 naming the first repeated column."""
+    count_cases("headers naming a column twice")
+    columns = ["title", "abstract", *names] if "title" not in names else names
+    twice = next(n for i, n in enumerate(columns) if n in columns[:i])
+    path = tmp_path / "dump.csv"
+    path.write_text(delimiter.join(columns) + "\n" + delimiter.join(["v"] * len(columns))
+                    + "\n", encoding="utf-8")
+    for read in (lambda: check_inputs([path], fmt="csv"), lambda: read_records(path)):
+        with pytest.raises(TaxonomyError) as caught:
+            read()
+        assert str(caught.value) == (f"{path}:1: the header names column {twice!r} twice; "
+                                     "rename or drop one of them")
+
+
+@CASES
+@given(kind=st.sampled_from(["csv", "jsonl", "listing"]),
+       sizes=st.lists(st.sampled_from([10, 300, 600, 5_000]), min_size=1, max_size=8))
+def test_huge_records_are_cut_or_skipped_and_counted(kind, sizes, tmp_path):
+    """With the caps lowered: an abstract over its cap is cut to it and counted; a line over
+    the line cap is skipped and reported at its number; every other record is kept whole."""
+    count_cases("huge records")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sniff_module, "MAX_LINE_BYTES", 2_000)
+        patch.setattr(readers_module, "MAX_ABSTRACT_CHARS", 500)
+        records = [Record(f"id{i:03d}", f"Title {i}",
+                          " ".join(["Abstract"] * (size // 9 + 12)), "")
+                   for i, size in enumerate(sizes)]
+        data, starts = _dump(kind, records)
+        path = tmp_path / "dump"
+        path.write_bytes(data)
+        log = ReadLog()
+        try:
+            papers = list(read_file(path, log=log))
+        except DumpError:
+            assert all(len(r.abstract) > 1_900 for r in records)
+            return
+    skipped = {line for _, line, _ in log.skipped}
+    ends = [starts[r.id] for r in records[1:]] + [10**9]
+    hit = {r.id for r, end in zip(records, ends, strict=True)
+           if any(starts[r.id] <= line < end for line in skipped)}  # one of its lines skipped
+    kept = [r for r in records if r.id not in hit]
+    assert all(len(r.abstract) > 1_900 for r in records if r.id in hit)
+    assert [p.title for p in papers] == [r.title for r in kept]
+    assert [p.abstract for p in papers] == [r.abstract[:500] for r in kept]
+    assert len(log.truncated) == sum(len(r.abstract) > 500 for r in kept)
+
+
+@pytest.mark.slow
+def test_one_200_mb_record_reads_in_little_memory(tmp_path):
+    path = tmp_path / "huge.jsonl"
+    good = json.dumps({"title": "Good", "abstract": "An abstract long enough to count. " * 3})
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(good + "\n")
+        out.write('{"title": "Huge", "abstract": "')
+        for _ in range(200):
+            out.write("word " * 200_000)  # 1 MB
+        out.write('"}\n' + good.replace("Good", "Also good") + "\n")
+    done = subprocess.run([sys.executable, "-m", "taxonomy", "parse", str(path), "-o",
+                           str(tmp_path / "out.csv")], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "huge.jsonl:2 (a line longer than 8 MB)" in done.stderr
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert peak_mb < 500, peak_mb

@@ -169,12 +169,41 @@ def test_unwritable_output_is_one_error_line(cli, tmp_path):
     ("out.xlsx", "unknown output type '.xlsx'; name the file *.csv, *.jsonl or *.parquet"),
     ("out", "unknown output type '(none)'; name the file *.csv, *.jsonl or *.parquet"),
     ("folder.csv", "is a directory; give a file name"),
+    ("folder", "is a directory; give a file name"),
 ])
 def test_bad_output_name_is_one_error_line(cli, name, message, tmp_path):
     (tmp_path / "folder.csv").mkdir()
+    (tmp_path / "folder").mkdir()
     out = tmp_path / name
     _assert_one_error_line(cli("parse", DUMPS[1], "-o", out), f"{out}: {message}")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "folder.csv"]
+
+
+def test_a_symlink_loop_is_called_one(cli, tmp_path):
+    (tmp_path / "loop.txt").symlink_to(tmp_path / "loop.txt")
+    _assert_one_error_line(cli("parse", tmp_path / "loop.txt", "-o", tmp_path / "o.csv"),
+                           f"{tmp_path / 'loop.txt'}: is a symlink loop; point the link at a "
+                           "real file")
+
+
+def test_a_format_the_file_does_not_have_says_check_format(cli, tmp_path):
+    path = tmp_path / "dump.csv"
+    path.write_text("title,abstract\nA title,An abstract of a few words\n", encoding="utf-8")
+    _assert_one_error_line(cli("parse", "--format", "jsonl", path, "-o", tmp_path / "o.csv"),
+                           f"{path}:1: does not look like JSON Lines (no JSON object in its "
+                           "first lines); check --format")
+
+
+def test_standard_input_is_read_as_a_stream(entry_point, tmp_path):
+    """'-' on the real command, gzipped, longer than what is peeked, read twice by parse."""
+    import gzip
+
+    dump = DUMPS[0].read_bytes()
+    result = entry_point("parse", "-", "-o", tmp_path / "o.csv",
+                         input=gzip.compress(dump * 40).decode("latin-1"),
+                         encoding="latin-1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("wrote ") and "repeats merged" in result.stdout
 
 
 @pytest.mark.parametrize("inputs", [

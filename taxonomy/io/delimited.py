@@ -25,6 +25,8 @@ from .sniff import header_delimiter
 
 # A multi-line quoted record longer than this is taken for broken quoting.
 _MAX_RECORD_LINES = 5_000
+# A quoted record longer than this (characters) is skipped: nothing holds more of it.
+_MAX_RECORD_CHARS = 8 << 20
 
 Line = tuple[int, str]
 
@@ -67,6 +69,10 @@ def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | N
         raise DumpError(f"malformed CSV header ({exc}); fix the first line", path,
                         first[0]) from None
     names = [h.strip().lower().removeprefix("\ufeff") for h in header]
+    twice = next((n for i, n in enumerate(names) if n and n in names[:i]), None)
+    if twice is not None:
+        raise DumpError(f"the header names column {twice!r} twice; rename or drop one of "
+                        "them", path, first[0])
     return names, _records(source, len(names), delimiter, path, log,
                            undecodable if undecodable is not None else Undecodable())
 
@@ -108,9 +114,11 @@ def _quoted(first: Line, source: _Lines, delimiter: str, width: int
 
     def more() -> Iterator[str]:
         yield first[1] + "\n"  # keeps line breaks inside quoted fields as white space
+        size = len(first[1])
         while (item := source.next()) is not None:
             pulled.append(item)
-            if len(pulled) > _MAX_RECORD_LINES:
+            size += len(item[1])
+            if len(pulled) > _MAX_RECORD_LINES or size > _MAX_RECORD_CHARS:
                 raise _TooLong
             yield item[1] + "\n"
 
@@ -120,7 +128,8 @@ def _quoted(first: Line, source: _Lines, delimiter: str, width: int
     except csv.Error as exc:
         values, problem = [], f"malformed CSV ({exc})"
     except _TooLong:
-        values, problem = [], "a quoted field that never ends"
+        values, problem = [], ("a quoted field that never ends" if len(pulled) >
+                               _MAX_RECORD_LINES else "a record longer than 8 MB")
     if problem is None:
         return values, None, pulled[-1][0] if pulled else first[0]
     source.push_back(pulled)  # resynchronize: the next record starts on the next line

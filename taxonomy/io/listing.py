@@ -22,6 +22,8 @@ _PAGE_CHROME = frozenset({
     "byAK and the research community", "Trending Papers", "Papers",
 })
 _MAX_TITLE_CHARS = 400
+# A paragraph stops growing at this many characters (the readers cut abstracts at 1 MB).
+_MAX_PARAGRAPH_CHARS = 2 << 20
 _MIN_ABSTRACT_WORDS = 12
 
 
@@ -32,13 +34,16 @@ def _paragraphs(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
     since listing pages print the metadata block without blank lines between its parts.
     """
     buf: list[tuple[int, str]] = []
+    size = 0
     for number, text in lines:
         text = text.strip()
         if text:
-            buf.append((number, text))
+            if size <= _MAX_PARAGRAPH_CHARS:
+                buf.append((number, text))
+                size += len(text)
         elif buf:
             yield from _split_paragraph(buf)
-            buf = []
+            buf, size = [], 0
     if buf:
         yield from _split_paragraph(buf)
 

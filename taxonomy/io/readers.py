@@ -51,13 +51,20 @@ def check_inputs(paths: Iterable[Input], *, fmt: str | None = None,
 
 
 def _check(given: Input, fmt: str | None, encoding: str | None) -> Source:
+    """The input as sniffed, its header (CSV, Parquet) checked from the bytes peeked; an input
+    whose peeked bytes are all of it is read whole now (it is small), so a file without a
+    single paper is refused before the long work on the others."""
     source = _source(given, fmt, encoding)
     if source.format == "csv":
         log = ReadLog()
-        names, _ = read_rows(decoded_lines(source, log), str(source.path), log)
+        names, _ = read_rows(decoded_lines(source, log, head_only=True), str(source.path),
+                             log)
         missing_columns(names, source.path)
     elif source.format == "parquet":
         parquet_columns(source.path)
+    if source.whole and source.format != "parquet":
+        for _ in read_file(source, log=ReadLog()):
+            break
     return source
 
 
@@ -119,9 +126,23 @@ def read_file(
     found = False
     for paper in papers:
         found = True
-        yield paper
+        yield _capped(paper, log)
     if not found:
         raise _nothing_read(source, log)
+
+
+# Longest title and abstract kept (characters); longer ones are cut there, and counted.
+MAX_TITLE_CHARS = 2_000
+MAX_ABSTRACT_CHARS = 1 << 20
+
+
+def _capped(paper: Paper, log: ReadLog) -> Paper:
+    """The paper with its title and abstract cut to the caps (a cut is logged)."""
+    if len(paper.title) > MAX_TITLE_CHARS or len(paper.abstract) > MAX_ABSTRACT_CHARS:
+        paper.title = paper.title[:MAX_TITLE_CHARS]
+        paper.abstract = paper.abstract[:MAX_ABSTRACT_CHARS]
+        log.truncated.append(paper.source or paper.id)
+    return paper
 
 
 def _nothing_read(source: Source, log: ReadLog) -> DumpError:

@@ -10,6 +10,7 @@ class ReadLog:
     """What a read skipped and merged, for the end-of-run report."""
 
     skipped: list[tuple[str, int, str]] = field(default_factory=list)
+    truncated: list[str] = field(default_factory=list)  # where each cut record starts
     papers: int = 0
     repeats: int = 0
 
@@ -18,8 +19,16 @@ class ReadLog:
 
     def summary(self, limit: int = 5) -> str:
         """One line per problem kind, e.g. 'skipped 2 records: a.jsonl:3 (not JSON), ...'."""
-        if not self.skipped:
-            return ""
-        shown = ", ".join(f"{p}:{n} ({why})" for p, n, why in self.skipped[:limit])
-        more = f", and {len(self.skipped) - limit} more" if len(self.skipped) > limit else ""
-        return f"skipped {len(self.skipped)} bad record(s): {shown}{more}"
+        parts = []
+        if self.skipped:
+            shown = ", ".join(f"{p}:{n} ({why})" for p, n, why in self.skipped[:limit])
+            more = (f", and {len(self.skipped) - limit} more" if len(self.skipped) > limit
+                    else "")
+            parts.append(f"skipped {len(self.skipped)} bad record(s): {shown}{more}")
+        if self.truncated:
+            shown = ", ".join(self.truncated[:limit])
+            more = (f", and {len(self.truncated) - limit} more"
+                    if len(self.truncated) > limit else "")
+            parts.append(f"cut {len(self.truncated)} over-long title(s) or abstract(s) to "
+                         f"2,000 and 1,048,576 characters: {shown}{more}")
+        return "; ".join(parts)

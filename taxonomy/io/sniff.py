@@ -5,13 +5,19 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import gzip
+import io
 import json
 import os
 import re
+import select
+import stat
+import sys
+import tempfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -22,6 +28,14 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _SNIFF_BYTES = 64 * 1024
 _BLOCK = 1 << 20
+# A line longer than this is skipped (read past in blocks, never held whole).
+MAX_LINE_BYTES = 8 << 20
+# How long the check waits for the first bytes of a FIFO before calling it writer-less.
+FIFO_WAIT_SECONDS = 10.0
+# Share of a text head's lines that may hold NUL bytes (damaged records) before the whole
+# input is taken for binary.
+_BINARY_LINES = 0.5
+STDIN_NAMES = ("-", "/dev/stdin")
 # Byte-order marks, longest first (UTF-32's LE mark starts with UTF-16's).
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
@@ -30,26 +44,96 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
 DELIMITERS = (",", "\t", ";")
 
 
+class _Stream:
+    """A pipe, FIFO or standard input: the bytes peeked while sniffing, then the rest of it.
+    What is read is also kept in an unnamed temporary file, so a command that reads its
+    inputs twice (``parse -o``, ``tag --only-new``) reads the second time from there."""
+
+    def __init__(self, handle: BinaryIO, head: bytes, ended: bool):
+        self.handle, self.head, self.ended = handle, head, ended
+        self.joined: _Joined | None = None
+
+    def take(self, path: Path) -> BinaryIO:
+        if self.ended:  # all of it was peeked: read it as often as asked
+            return io.BytesIO(self.head)
+        if self.joined is None:
+            self.joined = _Joined(self.head, self.handle, tempfile.TemporaryFile())
+            return cast(BinaryIO, io.BufferedReader(self.joined, _BLOCK))
+        spool = self.joined.finish()
+        return cast(BinaryIO, open(os.dup(spool.fileno()), "rb"))
+
+
+class _Joined(io.RawIOBase):
+    """The peeked bytes, then the rest of the stream; each byte also goes to ``spool``."""
+
+    def __init__(self, head: bytes, rest: BinaryIO, spool: BinaryIO):
+        self._head, self._rest, self.spool = memoryview(head), rest, spool
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+        else:
+            data = self._rest.read(len(buffer))
+            n = len(data)
+            buffer[:n] = data
+        self.spool.write(bytes(buffer[:n]))
+        return n
+
+    def finish(self) -> BinaryIO:
+        """The spool holding all of the stream (what the first read left is read now)."""
+        while self.readinto(bytearray(_BLOCK)):
+            pass
+        self.spool.flush()
+        self.spool.seek(0)
+        return self.spool
+
+    def close(self) -> None:
+        pass  # the spool outlives a first read that stops early
+
+
 @dataclass(frozen=True)
 class Source:
     """One input as sniffed once: its path, whether it is gzipped, its format and its text
-    encoding ('binary' for Parquet). Every reader takes it, so nothing opens a dump to judge
-    it twice."""
+    encoding ('binary' for Parquet), and its first bytes (decompressed). Every reader takes
+    it, so nothing opens a dump to judge it twice; a stream (standard input, a pipe, a FIFO)
+    keeps what was peeked, so the reader still gets all of it."""
 
     path: Path
     format: str
     encoding: str
     gzip: bool = False
+    head: bytes = field(default=b"", repr=False, compare=False)
+    stream: _Stream | None = field(default=None, repr=False, compare=False)
 
     @property
     def encoding_name(self) -> str:
         """How messages name the encoding ('UTF-8', 'utf-16', ...)."""
         return "UTF-8" if self.encoding in ("utf-8", "utf-8-sig") else self.encoding
 
+    @property
+    def whole(self) -> bool:
+        """Whether ``head`` holds all of the input (a small file, or a stream that ended)."""
+        if self.stream is not None:
+            return self.stream.ended
+        return len(self.head) < _SNIFF_BYTES
+
     def open(self) -> BinaryIO:
         """The file's bytes, decompressed when it is gzipped."""
+        if self.stream is not None:
+            raw = self.stream.take(self.path)
+            return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb")) \
+                if self.gzip and not self.stream.ended else raw
         return cast(BinaryIO, gzip.open(self.path, "rb")) if self.gzip else \
             open(self.path, "rb")
+
+    def open_head(self) -> BinaryIO:
+        """The first bytes only (decompressed): what checks judge, without reading on."""
+        return io.BytesIO(self.head)
 
 
 def sniff(path: str | os.PathLike, encoding: str | None = None,
@@ -60,6 +144,8 @@ def sniff(path: str | os.PathLike, encoding: str | None = None,
     Cheap (it reads the first 64 KiB), so every input can be checked before any long work.
     """
     path = Path(path)
+    if str(path) in STDIN_NAMES or _is_fifo(path):
+        return _sniff_stream(path, encoding, fmt)
     if path.is_dir():
         raise DumpError("is a directory; give the dump files inside it", path)
     try:
@@ -67,7 +153,7 @@ def sniff(path: str | os.PathLike, encoding: str | None = None,
     except FileNotFoundError:
         raise DumpError("no such file; check the path", path) from None
     except OSError as exc:
-        raise DumpError(f"cannot open ({exc.strerror}); check its permissions", path) from None
+        raise _open_error(exc, path) from None
     with handle:
         compressed = handle.read(2) == _GZIP_MAGIC
         handle.seek(0)
@@ -76,10 +162,104 @@ def sniff(path: str | os.PathLike, encoding: str | None = None,
                 head = read_bytes(cast(BinaryIO, unzipped), path, _SNIFF_BYTES)
         else:
             head = handle.read(_SNIFF_BYTES)
+    return _judged(path, head, compressed, encoding, fmt)
+
+
+def _judged(path: Path, head: bytes, compressed: bool, encoding: str | None,
+            fmt: str | None, stream: _Stream | None = None) -> Source:
     if head.startswith(_PARQUET_MAGIC) and fmt in (None, "parquet"):
-        return Source(path, "parquet", "binary", compressed)
+        if stream is not None:
+            raise DumpError("is Parquet, which cannot be read from a stream; save it to a "
+                            "file first", path)
+        return Source(path, "parquet", "binary", compressed, head)
+    if fmt == "parquet":
+        raise DumpError("is not a Parquet file; check --format", path)
     encoding, text = _text_head(head, encoding, path)
-    return Source(path, fmt or _format_of(text), encoding, compressed)
+    found = _format_of(text)
+    if fmt == "jsonl" and found != "jsonl" and not _has_json_object(text):
+        raise DumpError("does not look like JSON Lines (no JSON object in its first lines); "
+                        "check --format", path, 1)
+    return Source(path, fmt or found, encoding, compressed, head, stream)
+
+
+def _open_error(exc: OSError, path: Path) -> DumpError:
+    if exc.errno == errno.ELOOP:
+        return DumpError("is a symlink loop; point the link at a real file", path)
+    return DumpError(f"cannot open ({exc.strerror}); check its permissions", path)
+
+
+def _is_fifo(path: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
+    """Standard input, a pipe or a FIFO: peek its first bytes (no seeking), keep them in the
+    source, and judge them as a file's. A FIFO nobody writes to is refused after
+    ``FIFO_WAIT_SECONDS`` rather than waited on for ever."""
+    if str(path) == "-":
+        path = Path("-")
+        handle = sys.stdin.buffer
+    else:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            raise _open_error(exc, path) from None
+        ready, _, _ = select.select([fd], [], [], FIFO_WAIT_SECONDS)
+        if not ready:
+            os.close(fd)
+            raise DumpError(f"nothing was written to it within {FIFO_WAIT_SECONDS:g} s; "
+                            "start the program that writes to it first", path)
+        os.set_blocking(fd, True)
+        handle = os.fdopen(fd, "rb", buffering=0)
+    head, ended = _peek(handle, _SNIFF_BYTES, path)
+    compressed = head.startswith(_GZIP_MAGIC)
+    if compressed:
+        try:
+            if ended:
+                head = gzip.decompress(head)
+                stream = _Stream(handle, head, True)
+            else:
+                stream = _Stream(handle, head, False)
+                with gzip.GzipFile(fileobj=io.BytesIO(head)) as unzipped:
+                    head = _partial(unzipped)
+        except (EOFError, OSError, zlib.error):
+            raise DumpError("gzip data is truncated or corrupt; re-download the dump",
+                            path) from None
+    else:
+        stream = _Stream(handle, head, ended)
+    return _judged(path, head, compressed, encoding, fmt, stream)
+
+
+def _partial(unzipped: gzip.GzipFile) -> bytes:
+    """What the start of a gzip stream decompresses to (up to where the bytes end)."""
+    out = bytearray()
+    try:
+        while len(out) < _SNIFF_BYTES and (block := unzipped.read(4096)):
+            out += block
+    except EOFError:
+        pass  # the peeked bytes end mid-stream
+    return bytes(out[:_SNIFF_BYTES])
+
+
+def _peek(handle: BinaryIO, size: int, path: Path) -> tuple[bytes, bool]:
+    """Up to ``size`` bytes from the start of a stream, and whether it ended there."""
+    data = bytearray()
+    try:
+        while len(data) < size:
+            block = handle.read(size - len(data))
+            if not block:
+                return bytes(data), True
+            data += block
+    except OSError as exc:
+        raise DumpError(f"cannot read ({exc.strerror})", path) from None
+    return bytes(data), False
+
+
+def _has_json_object(text: str) -> bool:
+    return any(line.lstrip().startswith("{") for line in text.splitlines()[:50])
 
 
 def _text_head(head: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
@@ -89,10 +269,24 @@ def _text_head(head: bytes, encoding: str | None, path: Path) -> tuple[str, str]
         raise DumpError("file is empty; give a dump with at least one paper", path)
     encoding = detect_encoding(head, encoding, path)
     text = head.decode(encoding, "replace")
-    if "\x00" in text:
+    if _binary(text):
         raise DumpError("looks binary, not a text dump; give a listing page, JSONL or CSV",
                         path)
     return encoding, text
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
+
+
+def _binary(text: str) -> bool:
+    """Whether a text head is binary as a whole: it holds NUL bytes, and most of its lines do
+    or a tenth of its characters are control bytes or undecodable (a few damaged lines are
+    bad records, for the readers to skip)."""
+    if "\x00" not in text:
+        return False
+    lines = [ln for ln in text.splitlines() if ln.strip(" \t\x00")] or [text]
+    return (sum("\x00" in ln for ln in lines) > len(lines) * _BINARY_LINES
+            or len(_CONTROL.findall(text)) > len(text) * 0.1)
 
 
 def sniff_format(path: str | os.PathLike) -> str:
@@ -105,7 +299,8 @@ def _format_of(text: str) -> str:
     first = lines[0] if lines else ""
     # A JSON object's line can look like a header ('..., title, ...' in its text); no CSV
     # header starts with '{'.
-    if not first.startswith("{") and header_delimiter(first) is not None:
+    if not first.startswith("{") and (header_delimiter(first) is not None
+                                      or _table_header(lines[:6])):
         return "csv"  # the CSV reader says which required column is missing, if any
     # JSON Lines when one of the first lines holds an object and most hold an object or another
     # JSON value (a broken line may come first; an array line is a bad record, not a listing).
@@ -114,6 +309,20 @@ def _format_of(text: str) -> str:
     if objects and (objects + sum(_json_array(ln) for ln in sample)) * 2 >= len(sample):
         return "jsonl"
     return "listing"
+
+
+_COLUMN_NAME = re.compile(r"^[A-Za-z_][\w .-]{0,39}$")
+
+
+def _table_header(lines: list[str]) -> bool:
+    """Whether the first lines look like a table without a 'title' column: a header of short
+    column names, and the lines after it split into as many fields."""
+    for delimiter in DELIMITERS:
+        names = [c.strip().strip('"') for c in lines[0].split(delimiter)] if lines else []
+        if (len(names) > 1 and len(lines) > 2 and all(map(_COLUMN_NAME.match, names))
+                and all(len(ln.split(delimiter)) == len(names) for ln in lines[1:])):
+            return True
+    return False
 
 
 def _json_array(line: str) -> bool:
@@ -171,17 +380,24 @@ def chunks(handle: BinaryIO, path: Path) -> Iterator[bytes]:
 
 
 def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
-                  undecodable: set[int] | None = None) -> Iterator[tuple[int, str]]:
+                  undecodable: set[int] | None = None, head_only: bool = False
+                  ) -> Iterator[tuple[int, str]]:
     """(line number, text) pairs of a text dump, without line endings (``\\n``, ``\\r\\n`` or
     a lone ``\\r``). A line that does not decode is logged and dropped; or, when the caller
     passes an ``undecodable`` set (a reader whose records span lines), it is kept with
     replacement characters and its number added to the set, so the caller can drop the whole
-    record it belongs to. ``hint``: whether the error for a file where nothing decodes
-    suggests ``--encoding``."""
+    record it belongs to. A line holding NUL bytes is a damaged one, as one that does not
+    decode; a line longer than ``MAX_LINE_BYTES`` is logged and dropped, read past in blocks.
+    ``hint``: whether the error for a file where nothing decodes suggests ``--encoding``.
+    ``head_only``: only the lines of the bytes peeked while sniffing (for checks)."""
     path, name = source.path, source.encoding_name
     decoded_any = False
-    with source.open() as handle:
+    with (source.open_head() if head_only else source.open()) as handle:
         for number, (text, ok) in enumerate(_texts(handle, path, source.encoding), 1):
+            if ok is None:
+                log.skip(str(path), number, f"a line longer than {MAX_LINE_BYTES >> 20} MB")
+                decoded_any = True  # said so; nothing suggests another encoding
+                continue
             if not ok:
                 if undecodable is None:
                     log.skip(str(path), number, f"not {name}")
@@ -200,14 +416,19 @@ def undecodable_file(path: Path, name: str, hint: bool = True) -> DumpError:
     return DumpError(f"is not {name} text; re-save it as UTF-8{advice}", path, 1)
 
 
-def _texts(handle: BinaryIO, path: Path, encoding: str) -> Iterator[tuple[str, bool]]:
-    """Each line's text, and whether it decoded (else it holds replacement characters)."""
+def _texts(handle: BinaryIO, path: Path, encoding: str
+           ) -> Iterator[tuple[str, bool | None]]:
+    """Each line's text, and whether it decoded (else it holds replacement characters; None
+    for a line too long to read)."""
     if "\n".encode(encoding) != b"\n":
         for line in _wide_lines(handle, path, encoding):
-            yield line, "\ufffd" not in line
+            if line is None:
+                yield "", None
+            else:
+                yield line, "\ufffd" not in line and "\x00" not in line
         return
     for number, raw in enumerate(_byte_lines(handle, path), 1):
-        yield decode_line(raw, number, encoding)
+        yield ("", None) if raw is None else decode_line(raw, number, encoding)
 
 
 def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
@@ -216,7 +437,8 @@ def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
     Notepad)."""
     codec = "utf-8-sig" if number == 1 and encoding == "utf-8" else encoding
     try:
-        return raw.removesuffix(b"\r").decode(codec), True
+        text = raw.removesuffix(b"\r").decode(codec)
+        return text, "\x00" not in text
     except UnicodeDecodeError:
         return raw.removesuffix(b"\r").decode(codec, "replace"), False
 
@@ -227,32 +449,49 @@ def lone_cr_lines(first_block: bytes) -> bool:
     return b"\n" not in first_block and b"\r" in first_block[:-1]
 
 
-def _byte_lines(handle: BinaryIO, path: Path) -> Iterator[bytes]:
+def _byte_lines(handle: BinaryIO, path: Path) -> Iterator[bytes | None]:
     """Lines of an ASCII-compatible text, split on bytes (so one bad byte spoils one line);
-    a '\\r' before a newline stays, for ``decode_line`` to drop."""
+    a '\\r' before a newline stays, for ``decode_line`` to drop. A line longer than
+    ``MAX_LINE_BYTES`` is None, its bytes dropped block by block as they come."""
     carry = b""
     separator = b""
+    too_long = False
     for block in chunks(handle, path):
         data = carry + block
         if not separator:
             separator = b"\r" if lone_cr_lines(data) else b"\n"
-        parts = data.split(separator)
-        carry = parts.pop()
-        yield from parts
-    if carry:
+        parts: list[bytes | None] = list(data.split(separator))
+        carry = cast(bytes, parts.pop())
+        if parts and too_long:
+            parts[0], too_long = None, False
+        yield from (None if p is not None and len(p) > MAX_LINE_BYTES else p for p in parts)
+        if len(carry) > MAX_LINE_BYTES or (too_long and carry):
+            carry, too_long = b"", True
+    if too_long or len(carry) > MAX_LINE_BYTES:
+        yield None
+    elif carry:
         yield carry
 
 
-def _wide_lines(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str]:
-    """Lines of a UTF-16 or UTF-32 text; undecodable bytes become U+FFFD (and drop the line)."""
+def _wide_lines(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str | None]:
+    """Lines of a UTF-16 or UTF-32 text; undecodable bytes become U+FFFD (and drop the line).
+    A line longer than ``MAX_LINE_BYTES`` (in characters) is None, dropped as it comes."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     carry = ""
+    too_long = False
     for block in chunks(handle, path):
         text = carry + decoder.decode(block)
         held = "\r" if text.endswith("\r") else ""  # maybe the first half of a \r\n
-        parts = re.split(r"\r\n|\n|\r", text.removesuffix(held))
-        carry = parts.pop() + held
-        yield from parts
+        parts: list[str | None] = list(re.split(r"\r\n|\n|\r", text.removesuffix(held)))
+        carry = cast(str, parts.pop()) + held
+        if len(parts) and too_long:
+            parts[0], too_long = None, False
+        yield from (None if p is not None and len(p) > MAX_LINE_BYTES else p for p in parts)
+        if len(carry) > MAX_LINE_BYTES or (too_long and carry):
+            carry, too_long = "", True
     carry += decoder.decode(b"", final=True)
+    if too_long:
+        yield None
+        carry = carry.partition("\n")[2]  # rest after the over-long line, if any
     if carry:
         yield from re.split(r"\r\n|\n|\r", carry.removesuffix("\r"))

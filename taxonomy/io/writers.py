@@ -29,6 +29,8 @@ TABLE_FORMATS = (".csv", ".jsonl", ".parquet")
 
 def table_format(path: str | os.PathLike) -> str:
     """'.csv', '.jsonl' or '.parquet' from the output name; an error for anything else."""
+    if Path(path).is_dir():
+        raise OutputError("is a directory; give a file name", path)
     suffix = Path(path).suffix.lower()
     if suffix == ".json":
         suffix = ".jsonl"
