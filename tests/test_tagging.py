@@ -301,3 +301,25 @@ def test_a_repeat_that_fills_a_row_already_written_still_fills_it(tmp_path):
     assert rows.iloc[3][["id", "url"]].tolist() == ["2401.00001", "https://x.org/3"]
     assert rows["id"].tolist()[4:] == [f"x{i}" for i in range(4, 120)]
     assert [p.name for p in tmp_path.iterdir()] == ["dump.jsonl", "out.csv"]
+
+
+def test_run_takes_one_path_as_one_input(tmp_path):
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(json.dumps({"title": "ZeRO-Offload", "abstract": "We offload optimizer "
+                                "states to CPU memory."}) + "\n", encoding="utf-8")
+    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"))
+    for given in (str(dump), dump):
+        result = tagger.run(given, tmp_path / "tags.jsonl", progress=False)
+        assert result.papers == 1
+
+
+def test_tag_keeps_the_callers_index():
+    import pandas as pd
+
+    papers = pd.DataFrame({"title": ["ZeRO-Offload", "Data pruning"],
+                           "abstract": ["We offload optimizer states to CPU memory.",
+                                        "We select a subset of the training data."]},
+                          index=pd.Index(["a", "b"], name="key"))
+    tagged = Tagger(load_model(ROOT / "models" / "efficiency.joblib")).tag(papers)
+    assert tagged.index.equals(papers.index)
+    assert papers.join(tagged[["labels"]]).shape == (2, 3)

@@ -173,8 +173,14 @@ class Tagger:
             ) -> pd.DataFrame:
         """One tagged row per paper, in order. ``papers`` is a DataFrame with 'title' and
         'abstract' columns (optional 'id', 'date', 'url', ...), a list of such dicts, or
-        :class:`Paper` records; rows without a title or abstract are an error."""
-        return self.tag_papers(_as_papers(papers))
+        :class:`Paper` records; rows without a title or abstract are an error. A DataFrame's
+        index is kept, so the rows join back onto it."""
+        tagged = self.tag_papers(_as_papers(papers))
+        import pandas as pd
+
+        if isinstance(papers, pd.DataFrame):
+            tagged.index = papers.index
+        return tagged
 
     def tag_papers(self, papers: list[Paper]) -> pd.DataFrame:
         from .executors import InProcess
@@ -223,7 +229,7 @@ class Tagger:
 
     def run(
         self,
-        inputs: Sequence[str | os.PathLike],
+        inputs: str | os.PathLike | Sequence[str | os.PathLike],
         out: str | os.PathLike,
         *,
         executor: Executor | None = None,
@@ -244,8 +250,11 @@ class Tagger:
         metadata of every copy; ``executor`` (default: worker processes on large inputs)
         only decides where chunks are scored. Every input is checked before any work starts;
         ``out`` must not be one of them. Runs writing the same ``out`` take turns (an advisory
-        lock); ``on_wait`` is called if this one has to wait.
+        lock); ``on_wait`` is called if this one has to wait. One path may stand for
+        ``inputs``.
         """
+        if isinstance(inputs, str | bytes | os.PathLike):
+            inputs = [os.fsdecode(inputs)]
         sources = check_inputs(inputs, fmt=fmt, encoding=encoding)
         refuse_inputs(out, inputs)
         if chunk_size is None:
