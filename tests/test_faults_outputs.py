@@ -61,3 +61,87 @@ def test_tag_table_and_review_queue_guard_formula_titles(cli, tmp_path):
     import pandas as pd
 
     assert sorted(pd.concat(read_table(tmp_path / "tags.csv"))["title"]) == sorted(titles)
+
+
+# -- outputs reached through symbolic links ---------------------------------------------------
+
+LINKS = st.fixed_dictionaries({
+    "hops": st.integers(1, 3),  # a link to a link to ... the target
+    "relative": st.booleans(),  # the link holds a relative or an absolute name
+    "target_exists": st.booleans(),  # a dangling link is written through too
+    "target_elsewhere": st.booleans(),  # the target in another folder than the link
+    "fmt": st.sampled_from([".csv", ".jsonl", ".parquet"]),
+})
+
+
+def _link_chain(base, case) -> tuple:
+    import os
+
+    folder = base / ("other" if case["target_elsewhere"] else "here")
+    folder.mkdir(parents=True, exist_ok=True)
+    (base / "here").mkdir(exist_ok=True)
+    target = folder / f"target{case['fmt']}"
+    if case["target_exists"]:
+        target.write_text("old\n", encoding="utf-8")
+    points_to = target
+    for hop in range(case["hops"]):
+        link = base / "here" / f"link{hop}{case['fmt']}"
+        link.symlink_to(os.path.relpath(points_to, link.parent) if case["relative"]
+                        else points_to)
+        points_to = link
+    return points_to, target
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=LINKS)
+def test_tables_are_written_through_symbolic_links(case, tmp_path_factory):
+    count_cases("symlinked outputs")
+    import pandas as pd
+
+    link, target = _link_chain(tmp_path_factory.mktemp("links"), case)
+    frame = pd.DataFrame({"id": ["1"], "title": ["@SUM(A1)"]})
+    write_frame(link, frame)
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert pd.concat(read_table(target))["title"].tolist() == ["@SUM(A1)"]
+    assert sorted(p.name for p in link.parent.iterdir() if p.name.startswith(".")) == []
+
+
+def test_tag_and_report_write_through_symbolic_links(cli, tmp_path):
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(json.dumps({"title": "ZeRO-Offload", "abstract": "We offload optimizer "
+                                "states to CPU memory."}) + "\n", encoding="utf-8")
+    (tmp_path / "target.csv").write_text("stale\n", encoding="utf-8")
+    (tmp_path / "link.csv").symlink_to("target.csv")
+    (tmp_path / "reports-real").mkdir()
+    (tmp_path / "reports").symlink_to("reports-real")
+    assert cli("tag", dump, "-o", "link.csv", "-q").returncode == 0
+    assert cli("report", "link.csv", "-o", "reports", "-q").returncode == 0
+    assert (tmp_path / "link.csv").is_symlink() and (tmp_path / "reports").is_symlink()
+    assert "ZeRO-Offload" in (tmp_path / "target.csv").read_text(encoding="utf-8")
+    assert (tmp_path / "reports-real" / "coverage.md").exists()
+
+
+# -- a failed write names the destination -----------------------------------------------------
+
+
+def test_a_failed_write_names_the_destination_and_removes_folders_it_made(tmp_path):
+    import errno
+
+    import pytest
+
+    from taxonomy.errors import OutputError
+    from taxonomy.io.atomic import atomic_dir, atomic_path
+
+    out = tmp_path / "new" / "deeper" / "model.joblib"
+    with pytest.raises(OutputError) as failed, atomic_path(out) as tmp:
+        tmp.write_bytes(b"x")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert str(failed.value).startswith(f"{out}: write failed (No space left on device)")
+    assert not (tmp_path / "new").exists()
+    folder = tmp_path / "made" / "reports"
+    with pytest.raises(OutputError) as failed, atomic_dir(folder, owned=lambda n: True) as tmp:
+        write_frame(tmp / "categories.csv", __import__("pandas").DataFrame({"a": [1]}))
+        with atomic_path(tmp / "coverage.md"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert str(failed.value).startswith(f"{folder / 'coverage.md'}: write failed")
+    assert list(tmp_path.iterdir()) == []
