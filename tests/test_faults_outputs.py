@@ -145,3 +145,67 @@ def test_a_failed_write_names_the_destination_and_removes_folders_it_made(tmp_pa
             raise OSError(errno.ENOSPC, "No space left on device")
     assert str(failed.value).startswith(f"{folder / 'coverage.md'}: write failed")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- values of the wrong type -----------------------------------------------------------------
+
+JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
+                         st.floats(allow_nan=False, allow_infinity=False),
+                         st.text(alphabet="abc xyz", min_size=1, max_size=8))
+JSON_VALUES = st.one_of(JSON_SCALARS, st.lists(JSON_SCALARS, max_size=3),
+                        st.dictionaries(st.sampled_from("ab"), JSON_SCALARS, max_size=2))
+TYPED = {"title": (str,), "abstract": (str,), "url": (str,), "organization": (str,),
+         "id": (str, int, float)}
+
+
+def _fits(name: str, value: object) -> bool:
+    return value is None or (not isinstance(value, bool) and isinstance(value, TYPED[name]))
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(st.fixed_dictionaries(
+    {"title": st.one_of(st.text(alphabet="abc xyz", min_size=1, max_size=8), JSON_VALUES),
+     "abstract": st.one_of(st.just("We offload states."), JSON_VALUES)},
+    optional={name: JSON_VALUES for name in ("id", "url", "organization")}),
+    min_size=1, max_size=8))
+def test_json_values_of_the_wrong_type_are_skipped_at_their_line(records, tmp_path_factory):
+    count_cases("JSON values of the wrong type")
+    from taxonomy.io import ReadLog, read_file
+
+    records = [*records, {"title": "good", "abstract": "ok"}]  # a file of no paper is an error
+    path = tmp_path_factory.mktemp("types") / "dump.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    log = ReadLog()
+    kept = list(read_file(path, log=log))
+    typed = [i for i, r in enumerate(records, 1) if all(_fits(k, v) for k, v in r.items())]
+    readable = [i for i in typed if isinstance(records[i - 1]["title"], str)
+                and records[i - 1]["title"].strip()
+                and isinstance(records[i - 1]["abstract"], str)]
+    assert [int(p.source.rsplit(":", 1)[1]) for p in kept] == readable
+    skipped = {line: why for _, line, why in log.skipped}
+    assert sorted(skipped) == sorted(set(range(1, len(records) + 1)) - set(readable))
+    for line in set(range(1, len(records) + 1)) - set(typed):
+        assert "of type" in skipped[line]
+
+
+def test_the_api_refuses_values_of_the_wrong_type():
+    import pytest
+
+    from taxonomy.tagging.tagger import _as_papers
+
+    for record, why in (({"title": b"t", "abstract": "a"}, "a title of type bytes"),
+                        ({"title": "t", "abstract": {"a": 1}}, "an abstract of type object"),
+                        ({"title": 12345, "abstract": "a"}, "a title of type number")):
+        with pytest.raises(ValueError, match=f"row 1 has {why}"):
+            _as_papers([record])
+
+
+def test_a_parquet_text_column_of_another_type_is_refused_by_name(cli, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"title": [1, 2], "abstract": ["a", "b"]}), tmp_path / "d.parquet")
+    result = cli("parse", tmp_path / "d.parquet")
+    assert result.returncode == 2
+    assert result.stderr == (f"taxonomy: error: {tmp_path / 'd.parquet'}: Parquet column "
+                             "'title' holds int64, not text; re-export it as a string column\n")
