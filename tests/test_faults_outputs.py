@@ -209,3 +209,69 @@ def test_a_parquet_text_column_of_another_type_is_refused_by_name(cli, tmp_path)
     assert result.returncode == 2
     assert result.stderr == (f"taxonomy: error: {tmp_path / 'd.parquet'}: Parquet column "
                              "'title' holds int64, not text; re-export it as a string column\n")
+
+
+# -- papers that share an id ------------------------------------------------------------------
+
+PAPER_IDS = st.sampled_from(["", "1", "2", "2401.00001", "2401.00002",
+                            "https://arxiv.org/abs/2401.00001"])
+PAPER_TITLES = st.sampled_from(["Alpha paper", "alpha  PAPER", "Beta work", "???", "!!!"])
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(PAPER_IDS, PAPER_TITLES), min_size=1, max_size=8))
+def test_papers_are_merged_only_on_evidence(rows):
+    """Two records are one paper only for the same arXiv id, or the same non-empty
+    normalized title without conflicting arXiv ids; a paper whose id a different one holds
+    is kept under an id of its own, with a line naming both places."""
+    count_cases("colliding ids")
+    from taxonomy.io.records import Deduplicator, Paper, arxiv_id, paper_id, title_key
+
+    papers = [Paper(paper_id(given, title), title, f"abstract {i}", source=f"d.csv:{i + 2}")
+              for i, (given, title) in enumerate(rows)]
+    dedupe = Deduplicator()
+    kept = list(dedupe(papers))
+    assert len({p.id for p in kept}) == len(kept)  # no two kept papers share an id
+    for paper in papers:
+        firsts = [k for k in kept if k.source == paper.source]
+        if firsts:
+            continue  # kept itself
+        # a dropped record is a repeat of a kept one by the evidence
+        # (a kept paper's id is the arXiv id a repeat brought it, when it had none)
+        final = [dedupe.updated(k.to_dict())["id"] for k in kept]
+        assert any((arxiv_id(paper.id) and kid == paper.id) or (
+            title_key(paper.title) and title_key(k.title) == title_key(paper.title)
+            and not (arxiv_id(paper.id) and arxiv_id(kid) and kid != paper.id))
+            for k, kid in zip(kept, final, strict=True)), paper
+    renamed = [k for k, p in zip(kept, [p for p in papers if p.source in
+                                        {k.source for k in kept}], strict=True) if k.id != p.id]
+    assert len(dedupe.notes) == len(renamed)
+    assert all(note.startswith("d.csv:") and " at d.csv:" in note for note in dedupe.notes)
+
+
+def test_tag_keeps_two_papers_with_one_id_apart(cli, tmp_path):
+    (tmp_path / "jan.csv").write_text("id,title,abstract\n1,Alpha paper,We offload "
+                                      "optimizer states.\n", encoding="utf-8")
+    (tmp_path / "feb.csv").write_text("id,title,abstract\n1,Beta work,We prune the "
+                                      "training data.\n", encoding="utf-8")
+    result = cli("tag", "jan.csv", "feb.csv", "-o", "tags.csv", "-q")
+    assert result.returncode == 0
+    assert result.stderr == ("warning: feb.csv:2: id 1 is also the id of a different paper at "
+                             "jan.csv:2 (another title); this one is kept as 291320dd796b\n")
+    assert cli("tag", "jan.csv", "-o", "only.csv", "-q").returncode == 0
+    result = cli("tag", "feb.csv", "--only-new", "only.csv", "-q")
+    assert result.returncode == 0 and "291320dd796b" in result.stderr
+    for name in ("tags.csv", "only.csv"):
+        ids = [row["id"] for row in csv.DictReader(open(tmp_path / name, encoding="utf-8"))]
+        assert ids == ["1", "291320dd796b"]
+
+
+def test_a_hand_label_applies_only_to_its_own_paper(seed_labels):
+    from taxonomy.io.records import Paper
+    from taxonomy.tagging.hand import HandLabels
+
+    hand = HandLabels.from_papers(seed_labels)
+    seed_id, seed_title = seed_labels.ids[0], seed_labels.titles[0]
+    assert hand.get(Paper(seed_id, seed_title, "x")) is not None
+    assert hand.get(Paper(seed_id, "A stranger's paper", "x")) is None
+    assert hand.get(Paper("999", seed_title, "x")) is not None  # the same title: same paper
