@@ -109,11 +109,15 @@ class Deduplicator:
     """Yield each paper once, in first-seen order, whatever input it is repeated in; each
     call reads the papers of the next input.
 
-    Two records are the same paper when they share an id or a normalized title. Each paper
-    leaves two keys in a Python set: 90-bit hashes (BLAKE2b) of its id and of its
-    normalized title, as ints (36 bytes each, plus the set's slots: about 150 bytes a paper,
-    150 MB for a million). Two papers are merged only when a full key agrees: for 10 million
-    papers the chance that any two different ones do is below 10^-12.
+    Two records are the same paper when they share an arXiv id, or a non-empty normalized
+    title without conflicting arXiv ids; a given id that is not an arXiv id is not enough (row
+    numbers of different tools collide): a different paper under a taken id is kept under an
+    id of its own (see ``own_id``), with a line in :attr:`notes` naming both places. Each
+    paper leaves two keys in Python dicts: 90-bit hashes (BLAKE2b) of its id (the value: where
+    it was read, file and line packed in an int) and of its normalized title (the value: its
+    arXiv id's key, or 0), as ints: about 185 bytes a paper (``scripts/dedup_memory.py``).
+    Two papers are merged only when a full key agrees: for 10 million papers the chance that
+    any two different ones do is below 10^-12.
 
     A repeat that carries metadata (or an arXiv id) is remembered without its title and
     abstract, under the key that matched, and :meth:`updated` applies what repeats brought to
