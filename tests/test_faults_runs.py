@@ -282,21 +282,28 @@ def _limited(size: int):
     ["parse", "{big}", "-o", "out.csv"],
     ["report", "{big}", "-o", "out"],
     ["train", "--labels", "{labels}", "-o", "out", "--folds", "2", "--repeats", "1"],
-], ids=["tag-csv", "tag-jsonl", "tag-parquet", "only-new", "parse", "report", "train"])
+    ["train", "--labels", "{labels}", "-o", "new/out", "--folds", "2", "--repeats", "1"],
+], ids=["tag-csv", "tag-jsonl", "tag-parquet", "only-new", "parse", "report", "train",
+        "train-new-folder"])
 def test_a_full_disk_is_one_line_and_keeps_the_old_files(data, tmp_path, command):
     count_cases("runs on a full disk")
     args = [str(a).format(big=data["big"], labels=data["labels"]) for a in command]
     target = tmp_path / args[args.index("-o") + 1 if "-o" in args else -1]
     if target.suffix:
         shutil.copy(data["previous.csv"], target)
-    else:
+    elif target.parent == tmp_path:
         target.mkdir()
         (target / "coverage.md").write_text("an older report\n")
     before = {p: p.read_bytes() for p in ([target] if target.is_file() else
-                                          target.iterdir())}
+                                          target.iterdir() if target.exists() else [])}
     result = _run(args, tmp_path, preexec_fn=_limited(200_000))
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("taxonomy: error: ")
+    # the output is named (a report names the temp folder it tags raw dumps in)
+    assert result.stderr.startswith(f"taxonomy: error: {args[args.index('-o') + 1]}"
+                                    if "-o" in args and args[0] != "report"
+                                    else "taxonomy: error: ")
+    assert ".tmp" not in result.stderr  # the destination is named, never a temp file
     assert {p: p.read_bytes() for p in before} == before
     assert _litter(tmp_path) == []
+    assert not (tmp_path / "new").exists()  # folders made for the output are removed

@@ -572,17 +572,36 @@ def _reference_dedupe(papers: list[Paper]) -> list[dict]:
     from taxonomy.io.records import apply_update, merge, title_key
 
     seen: dict[str, str] = {}
+    from dataclasses import replace
+
+    from taxonomy.io.records import arxiv_id, own_id
+
+    # Same paper: the same arXiv id, or the same non-empty normalized title without
+    # conflicting arXiv ids; a different paper under a taken id gets an id of its own.
     updates: dict[str, Paper] = {}
     kept: list[Paper] = []
+    ids: dict[str, str] = {}  # id -> the kept paper's id
+    titles: dict[str, list[str]] = {}  # normalized title -> [kept paper's id, its arXiv id]
     for paper in papers:
-        keys = ("id:" + paper.id, "title:" + title_key(paper.title))
-        emitted = next((seen[k] for k in keys if k in seen), None)
-        if emitted is None:
-            seen.update(dict.fromkeys(keys, paper.id))
-            kept.append(paper)
-        else:
+        arxiv, key = arxiv_id(paper.id), title_key(paper.title)
+        emitted = None
+        if arxiv and paper.id in ids:
+            emitted = ids[paper.id]
+        elif key and key in titles and (not arxiv or titles[key][1] in ("", paper.id)):
+            emitted = titles[key][0]
+            if arxiv and not titles[key][1]:
+                titles[key][1] = paper.id
+                ids.setdefault(paper.id, emitted)
+        if emitted is not None:
             pending = updates.get(emitted) or Paper(id=emitted, title="", abstract="")
             updates[emitted] = merge(pending, paper)
+            continue
+        if paper.id in ids:
+            paper = replace(paper, id=own_id(paper, ids.__contains__))
+        ids[paper.id] = paper.id
+        if key and key not in titles:
+            titles[key] = [paper.id, paper.id if arxiv else ""]
+        kept.append(paper)
     return [apply_update(p.to_dict(), updates[p.id]) if p.id in updates else p.to_dict()
             for p in kept]
 

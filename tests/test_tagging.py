@@ -218,9 +218,9 @@ def test_tag_argument_errors_are_one_line(cli, tmp_path, args, message):
     assert message in result.stderr and result.stderr.count("\n") == 1
 
 
-def test_only_new_never_patches_an_earlier_run_s_row_by_title(tmp_path):
-    # A repeat matched by title patches the row this run wrote, not an earlier run's row
-    # that happens to share the title.
+def test_only_new_matches_an_earlier_run_s_row_by_title(tmp_path):
+    # The same normalized title without conflicting arXiv ids is the same paper, in the table
+    # as in the inputs: the repeats are already there and bring it their arXiv id and date.
     tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"))
     abstract = LABELS.abstracts[0]
     first, second, out = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "out.csv"
@@ -233,8 +233,8 @@ def test_only_new_never_patches_an_earlier_run_s_row_by_title(tmp_path):
     tagger.run([first], out, executor=InProcess(), progress=False)
     tagger.run([second], out, executor=InProcess(), progress=False, only_new=True)
     rows = _table(out)
-    assert rows["id"].tolist() == ["x1", "2401.00001"]
-    assert rows["date"].tolist() == ["", "2024-01-02"]
+    assert rows["id"].tolist() == ["2401.00001"]
+    assert rows["date"].tolist() == ["2024-01-02"]
 
 
 def test_an_executor_with_only_map_and_close_still_works(tmp_path, synthetic):
@@ -301,3 +301,25 @@ def test_a_repeat_that_fills_a_row_already_written_still_fills_it(tmp_path):
     assert rows.iloc[3][["id", "url"]].tolist() == ["2401.00001", "https://x.org/3"]
     assert rows["id"].tolist()[4:] == [f"x{i}" for i in range(4, 120)]
     assert [p.name for p in tmp_path.iterdir()] == ["dump.jsonl", "out.csv"]
+
+
+def test_run_takes_one_path_as_one_input(tmp_path):
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(json.dumps({"title": "ZeRO-Offload", "abstract": "We offload optimizer "
+                                "states to CPU memory."}) + "\n", encoding="utf-8")
+    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"))
+    for given in (str(dump), dump):
+        result = tagger.run(given, tmp_path / "tags.jsonl", progress=False)
+        assert result.papers == 1
+
+
+def test_tag_keeps_the_callers_index():
+    import pandas as pd
+
+    papers = pd.DataFrame({"title": ["ZeRO-Offload", "Data pruning"],
+                           "abstract": ["We offload optimizer states to CPU memory.",
+                                        "We select a subset of the training data."]},
+                          index=pd.Index(["a", "b"], name="key"))
+    tagged = Tagger(load_model(ROOT / "models" / "efficiency.joblib")).tag(papers)
+    assert tagged.index.equals(papers.index)
+    assert papers.join(tagged[["labels"]]).shape == (2, 3)

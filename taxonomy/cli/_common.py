@@ -136,5 +136,7 @@ def say(args: argparse.Namespace, text: str) -> None:
 
 
 def report_skipped(log: Any) -> None:
+    for note in getattr(log, "notes", ()):
+        print(f"warning: {note}", file=sys.stderr)
     if log.skipped:
         print(f"warning: {log.summary()}", file=sys.stderr)

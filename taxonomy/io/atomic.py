@@ -27,7 +27,7 @@ from typing import TypeVar
 
 import filelock
 
-from ..errors import OutputError
+from ..errors import OutputError, TaxonomyError
 
 _T = TypeVar("_T")
 _TEMP = ".tmp"  # suffix of this tool's temp files and folders: .<name>.<random>.tmp
@@ -79,20 +79,72 @@ def _writable(path: Path, action: Callable[[], _T]) -> _T:
                           path) from None
 
 
+def _resolved(path: Path) -> Path:
+    """Where a symbolic link leads, so that a write goes through it and the link stays; the
+    path itself otherwise."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _make_parent(path: Path) -> list[Path]:
+    """Create ``path``'s missing parent folders; returns those created, deepest first."""
+    made = []
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        made.append(parent)
+        parent = parent.parent
+    _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
+    return made
+
+
+def _remove_made(made: list[Path]) -> None:
+    """Remove folders :func:`_make_parent` created for an output that then failed (only
+    while empty)."""
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def _failed_write(exc: BaseException, temp: Path, shown: Path) -> BaseException:
+    """An error raised while writing ``temp``, told as the destination ``shown``: an OS error
+    becomes one line, and an error naming the temp (or a file inside it) names ``shown``."""
+    if isinstance(exc, OSError) and (exc.filename is None or _inside(exc.filename, temp)):
+        return OutputError(f"write failed ({exc.strerror or exc}); free space or choose "
+                           "another location", shown)
+    if isinstance(exc, TaxonomyError) and exc.path is not None:
+        where = Path(exc.path)
+        if _inside(where, temp):
+            return type(exc)(exc.message, shown / where.relative_to(temp) if where != temp
+                             else shown, exc.line)
+    return exc
+
+
+def _inside(name: str | os.PathLike, temp: Path) -> bool:
+    where = Path(os.fsdecode(name))
+    return where == temp or temp in where.parents
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, temp_of: str | os.PathLike | None = None
                 ) -> Iterator[Path]:
     """Yield a temp path beside ``path``; rename it onto ``path`` only if the block succeeds.
     The temp is named after ``temp_of`` (default: ``path``), whose next run cleans it up if
-    this one dies."""
-    path = Path(path)
+    this one dies. A symbolic link is written through: its target is replaced, the link kept.
+    An OS error while writing is one line naming ``path``; folders made for it are removed."""
+    shown = Path(path)
+    path = _resolved(shown)
     owner = Path(temp_of) if temp_of is not None else path
     if path.is_dir():
-        raise OutputError("is a directory; give a file name", path)
-    _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
+        raise OutputError("is a directory; give a file name", shown)
+    made = _make_parent(path)
     clean_stale(owner)
-    fd, name = _writable(path, lambda: tempfile.mkstemp(prefix=f".{owner.name}.", suffix=_TEMP,
-                                                        dir=path.parent))
+    try:
+        fd, name = _writable(shown, lambda: tempfile.mkstemp(
+            prefix=f".{owner.name}.", suffix=_TEMP, dir=path.parent))
+    except BaseException:
+        _remove_made(made)
+        raise
     tmp = Path(name)
     try:
         _lock(fd, wait=True)
@@ -104,9 +156,13 @@ def atomic_path(path: str | os.PathLike, temp_of: str | os.PathLike | None = Non
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
         _fsync(path.parent)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        raise
+        _remove_made(made)
+        told = _failed_write(exc, tmp, shown)
+        if told is exc:
+            raise
+        raise told from None
     finally:
         os.close(fd)
 
@@ -115,20 +171,27 @@ def atomic_path(path: str | os.PathLike, temp_of: str | os.PathLike | None = Non
 def atomic_dir(path: str | os.PathLike, owned: Callable[[str], bool]) -> Iterator[Path]:
     """Yield a temp folder beside ``path``; when the block succeeds, it replaces ``path`` as a
     whole. ``owned(name)`` says which files of an existing ``path`` this tool wrote: a folder
-    holding anything else is refused, never replaced."""
-    path = Path(path)
+    holding anything else is refused, never replaced. A symbolic link to a folder is kept:
+    the folder it leads to is replaced. An OS error while writing is one line naming
+    ``path`` (or the file in it), never the temp folder."""
+    shown = Path(path)
+    path = _resolved(shown)
     if path.exists() and not path.is_dir():
-        raise OutputError("is a file; give a folder name", path)
+        raise OutputError("is a file; give a folder name", shown)
     clean_stale(path)
     if path.is_dir():
         foreign = sorted(p.name for p in path.iterdir() if not owned(p.name))
         if foreign:
             raise OutputError(f"holds files this command did not write ({', '.join(foreign[:3])}"
                               f"{', ...' if len(foreign) > 3 else ''}); give an empty or new "
-                              "folder with -o", path)
-    _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
-    tmp = Path(_writable(path, lambda: tempfile.mkdtemp(prefix=f".{path.name}.", suffix=_TEMP,
-                                                        dir=path.parent)))
+                              "folder with -o", shown)
+    made = _make_parent(path)
+    try:
+        tmp = Path(_writable(shown, lambda: tempfile.mkdtemp(
+            prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent)))
+    except BaseException:
+        _remove_made(made)
+        raise
     fd = os.open(tmp, os.O_RDONLY)
     try:
         _lock(fd, wait=True)
@@ -137,9 +200,13 @@ def atomic_dir(path: str | os.PathLike, owned: Callable[[str], bool]) -> Iterato
             _fsync(file)
         os.chmod(tmp, 0o755)
         _swap(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        _remove_made(made)
+        told = _failed_write(exc, tmp, shown)
+        if told is exc:
+            raise
+        raise told from None
     finally:
         os.close(fd)
 

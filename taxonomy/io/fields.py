@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 import re
 from typing import Any
 
@@ -14,10 +15,14 @@ from .records import Paper, clean_text, paper_id
 def from_fields(row: dict, path: str, line: int, log: ReadLog,
                 reference: dt.date | None = None) -> Paper | None:
     """A Paper from a JSON object, CSV row or Parquet row; None (and a logged skip) when the
-    row has no title or abstract. Dates without a year resolve against ``reference``
-    (default: today)."""
+    row has no title or abstract, or a value of the wrong type (see ``wrong_type``). Dates
+    without a year resolve against ``reference`` (default: today)."""
     reference = reference or dt.date.today()
     lowered = row if row.keys() <= _PLAIN_KEYS else _lowered(row)
+    wrong = wrong_type(lowered)
+    if wrong:
+        log.skip(path, line, wrong)
+        return None
     title = clean_text(_text(lowered.get("title")))
     abstract = clean_text(_text(lowered.get("abstract") or lowered.get("summary")))
     if not title or not abstract:
@@ -37,6 +42,36 @@ def from_fields(row: dict, path: str, line: int, log: ReadLog,
         url=url,
         source=f"{path}:{line}",
     )
+
+
+# The types each field may hold (a missing value aside): text fields are text, an id may be
+# a number (row numbers), counts are numbers or their text. Anything else (a list, an object,
+# true/false, bytes) would be turned into some text and tagged as if the dump said it.
+_TEXT = (str,)
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "title": _TEXT, "abstract": _TEXT, "summary": _TEXT, "url": _TEXT, "link": _TEXT,
+    "organization": _TEXT, "id": (str, numbers.Real), "arxiv_id": (str, numbers.Real),
+}
+
+
+def wrong_type(row: dict) -> str:
+    """Why a record's fields (keys lower-case) cannot be read as a paper's, or '' when they
+    can: the first field whose value is not of its type, e.g. 'a title of type list (not
+    text)'. The one rule for every reader and for papers given to the API."""
+    for name, types in _FIELD_TYPES.items():
+        value = row.get(name)
+        if value is None or (isinstance(value, float) and value != value) or \
+                type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
+            continue
+        if isinstance(value, bool) or not isinstance(value, types):
+            want = "text" if types is _TEXT else "text or a number"
+            return f"{'an' if name[0] in 'aeiou' else 'a'} {name} of type " \
+                   f"{_TYPE_NAMES.get(type(value), type(value).__name__)} (not {want})"
+    return ""
+
+
+_TYPE_NAMES = {dict: "object", list: "list", bool: "true/false", int: "number",
+               float: "number", bytes: "bytes"}
 
 
 def _lowered(row: dict) -> dict:

@@ -25,7 +25,33 @@ def _open(path: Path) -> Any:
     names = {n.lower() for n in parquet.schema_arrow.names}
     if not {"title", "abstract"} <= names:
         raise DumpError("Parquet file has no 'title' and 'abstract' columns; add them", path)
+    _check_text_columns(parquet.schema_arrow, path)
     return parquet
+
+
+def _check_text_columns(schema: Any, path: Path) -> None:
+    """Refuse up front a text column (title, abstract, ...) of another type, naming it: its
+    every row would be skipped (see ``fields.wrong_type``)."""
+    import pyarrow as pa
+
+    for field in schema:
+        name = field.name.strip().lower()
+        kind = field.type
+        text = (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                or pa.types.is_null(kind) or _is_string_view(kind))
+        if name in _TEXT_COLUMNS and not text:
+            raise DumpError(f"Parquet column '{field.name}' holds {field.type}, not text; "
+                            "re-export it as a string column", path)
+
+
+_TEXT_COLUMNS = frozenset({"title", "abstract", "summary", "url", "link", "organization"})
+
+
+def _is_string_view(type_: Any) -> bool:
+    import pyarrow as pa
+
+    check = getattr(pa.types, "is_string_view", None)
+    return bool(check is not None and check(type_))
 
 
 def parquet_columns(path: Path) -> list[str]:

@@ -13,6 +13,8 @@ class ReadLog:
     truncated: list[str] = field(default_factory=list)  # where each cut record starts
     papers: int = 0
     repeats: int = 0
+    # Records kept apart or renamed, each a line naming the places involved
+    notes: list[str] = field(default_factory=list)
 
     def skip(self, path: str, line: int, reason: str) -> None:
         self.skipped.append((path, line, reason))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 
 
@@ -65,8 +65,10 @@ def title_key(title: str) -> str:
 
 
 def title_hash(title: str) -> str:
-    """A short, stable id for a paper that has no id of its own."""
-    return hashlib.sha1(title_key(title).encode("utf-8")).hexdigest()[:12]
+    """A short, stable id for a paper that has no id of its own (a title of punctuation
+    alone, which reduces to nothing, is hashed as it is)."""
+    key = title_key(title) or title
+    return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 def arxiv_id(text: str) -> str:
@@ -88,6 +90,16 @@ def paper_id(given: str, title: str, url: str = "") -> str:
     return arxiv_id(given) or arxiv_id(url) or given or title_hash(title)
 
 
+def own_id(paper: Paper, taken: Callable[[str], bool]) -> str:
+    """An id for a paper whose given id a different paper holds: its title hash (the id of
+    papers without ids), else a hash of its title and abstract when that is taken too."""
+    new = title_hash(paper.title)
+    if taken(new):
+        new = hashlib.sha1(f"{paper.title}\0{paper.abstract}".encode(
+            "utf-8", "surrogatepass")).hexdigest()[:12]
+    return new
+
+
 def merge(first: Paper, other: Paper) -> Paper:
     """Combine two records of the same paper, keeping every piece of metadata either one shows."""
     return Paper(**apply_update(first.to_dict(), other))
@@ -97,11 +109,15 @@ class Deduplicator:
     """Yield each paper once, in first-seen order, whatever input it is repeated in; each
     call reads the papers of the next input.
 
-    Two records are the same paper when they share an id or a normalized title. Each paper
-    leaves two keys in a Python set: 90-bit hashes (BLAKE2b) of its id and of its
-    normalized title, as ints (36 bytes each, plus the set's slots: about 150 bytes a paper,
-    150 MB for a million). Two papers are merged only when a full key agrees: for 10 million
-    papers the chance that any two different ones do is below 10^-12.
+    Two records are the same paper when they share an arXiv id, or a non-empty normalized
+    title without conflicting arXiv ids; a given id that is not an arXiv id is not enough (row
+    numbers of different tools collide): a different paper under a taken id is kept under an
+    id of its own (see ``own_id``), with a line in :attr:`notes` naming both places. Each
+    paper leaves two keys in Python dicts: 90-bit hashes (BLAKE2b) of its id (the value: where
+    it was read, file and line packed in an int) and of its normalized title (the value: its
+    arXiv id's key, or 0), as ints: about 185 bytes a paper (``scripts/dedup_memory.py``).
+    Two papers are merged only when a full key agrees: for 10 million papers the chance that
+    any two different ones do is below 10^-12.
 
     A repeat that carries metadata (or an arXiv id) is remembered without its title and
     abstract, under the key that matched, and :meth:`updated` applies what repeats brought to
@@ -112,7 +128,16 @@ class Deduplicator:
     """
 
     def __init__(self, learned: Deduplicator | None = None) -> None:
-        self._seen: set[int] = set()
+        # id key -> where its paper was read (see _place); normalized title key -> the
+        # arXiv id key of its paper, 0 for none
+        self._ids: dict[int, int] = {}
+        self._titles: dict[int, int] = {}
+        self._paths: dict[str, int] = {}
+        self._aliases: dict[int, int] = {}  # arXiv id key a repeat brought -> title key
+        # title key -> the arXiv id key a repeat brought its paper (few: kept for the rows)
+        self._adopted: dict[int, int] = learned._adopted if learned is not None else {}
+        self._renames: list[dict[int, str]] = learned._renames if learned is not None else []
+        self.notes: list[str] = learned.notes if learned is not None else []
         self._updates: dict[int, list[tuple[int, Paper]]] = (
             learned._updates if learned is not None else {})
         self._repeated: list[bytearray] = learned._repeated if learned is not None else []
@@ -132,31 +157,74 @@ class Deduplicator:
             yield from self._replay(papers, self._repeated[self._inputs])
             self._inputs += 1
             return
-        seen, updates = self._seen, self._updates
+        ids, titles, updates = self._ids, self._titles, self._updates
         marks = bytearray()
         self._repeated.append(marks)
+        renames: dict[int, str] = {}
+        self._renames.append(renames)
         for ordinal, paper in enumerate(papers):
             id_key, title_key_ = _keys(paper.id, paper.title)
-            if id_key in seen or title_key_ in seen:
+            arxiv = bool(arxiv_id(paper.id))
+            matched = None
+            if arxiv and id_key in ids:
+                matched = id_key
+            elif title_key_ is not None and title_key_ in titles and (
+                    not arxiv or titles[title_key_] in (0, id_key)):
+                matched = title_key_
+            if matched is not None:
                 self.repeats += 1
                 if ordinal >> 3 >= len(marks):
                     marks.extend(bytes((ordinal >> 3) + 1 - len(marks)))
                 marks[ordinal >> 3] |= 1 << (ordinal & 7)
+                if matched == title_key_ and titles[title_key_]:
+                    matched = titles[title_key_]  # the paper's arXiv id: its row alone
+                elif arxiv and matched == title_key_:  # the paper's arXiv id, from now on
+                    titles[title_key_] = id_key
+                    self._adopted[title_key_] = id_key
+                    if id_key not in ids:  # its row is found by its title until it has it
+                        ids[id_key] = 0
+                        self._aliases[id_key] = title_key_
+                matched = self._aliases.get(matched, matched)
                 if _brings_something(paper):
-                    matched = id_key if id_key in seen else title_key_
                     updates.setdefault(matched, []).append(
                         (self.repeats, replace(paper, title="", abstract="", source="")))
                 continue
-            seen.add(id_key)
-            seen.add(title_key_)
+            if id_key in ids:  # the same id, but nothing says it is the same paper
+                paper = self._renamed(paper, ids[id_key])
+                renames[ordinal] = paper.id
+                id_key = _id_key(paper.id)
+            ids[id_key] = self._place(paper.source)
+            if title_key_ is not None and title_key_ not in titles:
+                titles[title_key_] = id_key if arxiv else 0
             yield paper
+
+    def _place(self, source: str) -> int:
+        """A record's file:line packed in an int (the file as its number)."""
+        path, _, line = source.rpartition(":")
+        number = self._paths.setdefault(path, len(self._paths))
+        return number << 40 | (int(line) if line.isdigit() else 0)
+
+    def _where(self, place: int) -> str:
+        paths = {number: path for path, number in self._paths.items()}
+        return f"{paths.get(place >> 40, '?')}:{place & (1 << 40) - 1}"
+
+    def _renamed(self, paper: Paper, earlier: int) -> Paper:
+        """A paper whose id an earlier, different paper holds, under an id of its own."""
+        new = own_id(paper, lambda candidate: _id_key(candidate) in self._ids)
+        self.notes.append(f"{paper.source}: id {paper.id} is also the id of a different paper "
+                          f"at {self._where(earlier)} (another title); this one is kept as "
+                          f"{new}")
+        return replace(paper, id=new)
 
     def _replay(self, papers: Iterable[Paper], marks: bytearray) -> Iterator[Paper]:
         updates = self._updates
+        renames = self._renames[self._inputs]
         for ordinal, paper in enumerate(papers):
             if ordinal >> 3 < len(marks) and marks[ordinal >> 3] >> (ordinal & 7) & 1:
                 self.repeats += 1
                 continue
+            if ordinal in renames:
+                paper = replace(paper, id=renames[ordinal])
             if updates:
                 id_key, title_key_ = _keys(paper.id, paper.title)
                 if id_key in updates or title_key_ in updates:
@@ -202,6 +270,9 @@ class Deduplicator:
     def _apply(self, row: dict, id_key: int, title_key_: int | None) -> dict:
         """The row with the updates found under its keys, in the order they came; the row
         itself when there are none."""
+        if title_key_ in self._adopted and id_key != self._adopted[title_key_] and \
+                arxiv_id(str(row.get("id"))):
+            title_key_ = None  # another paper of that title, kept apart by its arXiv id
         found = [*self._updates.get(id_key, ()),
                  *(self._updates.get(title_key_, ()) if title_key_ is not None else ())]
         if not found:
@@ -217,10 +288,11 @@ def _brings_something(paper: Paper) -> bool:
         getattr(paper, name) not in ("", None) for name in _METADATA)
 
 
-def _keys(paper_id: str, title: str) -> tuple[int, int]:
+def _keys(paper_id: str, title: str) -> tuple[int, int | None]:
     """A paper's two dedupe keys: 90-bit hashes of its id and of its normalized title (90 bits
-    fit the 36 bytes of a three-digit Python int)."""
-    return _id_key(paper_id), _title_key(title)
+    fit the 36 bytes of a three-digit Python int); no title key for a title that reduces to
+    nothing (punctuation alone says nothing about which paper it is)."""
+    return _id_key(paper_id), _title_key(title) if title_key(title) else None
 
 
 def _id_key(paper_id: str) -> int:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from ..errors import OutputError
 from .atomic import atomic_path
+from .cells import neutralize, restore
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,7 +94,8 @@ class _Sink:
             return
         cells = [c.tolist() if hasattr(c, "tolist") else c for c in columns]
         if self.format == ".csv":
-            csv.writer(self._open(), lineterminator="\n").writerows(zip(*cells, strict=True))
+            csv.writer(self._open(), lineterminator="\n").writerows(
+                [neutralize(v) for v in values] for values in zip(*cells, strict=True))
         else:
             names = self.columns or []
             self.rows(dict(zip(names, values, strict=True)) for values in zip(*cells, strict=True))
@@ -104,7 +106,7 @@ class _Sink:
         if self.format == ".csv":
             assert self.columns is not None
             csv.writer(handle, lineterminator="\n").writerows(
-                [row.get(c) for c in self.columns] for row in rows)
+                [neutralize(row.get(c)) for c in self.columns] for row in rows)
         else:
             assert self.columns is not None
             handle.writelines(json.dumps(_plain({c: row.get(c) for c in self.columns}),
@@ -282,7 +284,7 @@ def _csv_rows(handle: TextIO) -> Iterator[tuple[list[str], list[dict], list[str]
         if len(values) != len(header):
             raise ValueError(f"line {reader.line_num} has {len(values)} fields, the header "
                              f"{len(header)}")
-        rows.append(dict(zip(header, values, strict=True)))
+        rows.append({name: restore(value) for name, value in zip(header, values, strict=True)})
         text.append(_ended("".join(held)))
         held.clear()
         if len(rows) == _COPY_CHUNK:
@@ -369,6 +371,19 @@ def _unreadable_table(path: Path, fmt: str) -> Iterator[None]:
                           "table written by 'taxonomy tag' or 'taxonomy parse'", path) from None
 
 
+def _restored(chunk: pd.DataFrame) -> pd.DataFrame:
+    """A CSV chunk's text cells as they were before :func:`neutralize` guarded them."""
+    import pandas as pd
+
+    for name in chunk.columns:
+        column = chunk[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            quoted = column.map(lambda v: isinstance(v, str) and v.startswith("'")).astype(bool)
+            if quoted.any():
+                chunk.loc[quoted, name] = column[quoted].map(restore)
+    return chunk
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text if len(text) <= 80 else text[:79] + "…"
@@ -389,7 +404,8 @@ def _chunks(path: Path, fmt: str, chunksize: int) -> Iterable[pd.DataFrame]:
     if fmt == ".csv":
         with pd.read_csv(path, chunksize=chunksize, dtype={"id": str, "labels": str},
                          keep_default_na=False, na_values=[""], encoding="utf-8") as reader:
-            yield from reader
+            for chunk in reader:
+                yield _restored(chunk)
     else:
         with pd.read_json(path, lines=True, chunksize=chunksize, dtype=False,
                           precise_float=True, encoding="utf-8") as reader:

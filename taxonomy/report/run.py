@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DumpError, TaxonomyError
+from ..errors import DumpError, OutputError, TaxonomyError
 from ..io.readers import ReadLog, check_inputs
 from ..io.writers import TABLE_FORMATS, read_table, refuse_inputs, table_format
 from ..labels.categories import Taxonomy, load_taxonomy
@@ -56,7 +56,15 @@ def load_tagged(inputs: Sequence[str | os.PathLike], tagger: Tagger, log: ReadLo
     if raw:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "tags.parquet"
-            result = tagger.run(raw, out, progress=False, encoding=encoding)
+            try:
+                result = tagger.run(raw, out, progress=False, encoding=encoding)
+            except OutputError as exc:
+                if exc.path != str(out):
+                    raise
+                reason = exc.message.split("; ")[0]
+                raise OutputError(f"no room to tag the dumps for the report ({reason}); "
+                                  "free space there or set TMPDIR to a folder with room",
+                                  tempfile.gettempdir()) from None
             log.skipped.extend(result.log.skipped)
             log.repeats += result.log.repeats
             frames.append(pd.concat(list(read_table(out)), ignore_index=True))

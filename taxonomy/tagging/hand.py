@@ -4,41 +4,54 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..io.records import Paper, title_key
+from ..io.records import Paper, arxiv_id, title_key
 from ..labels.labelfile import LabeledPapers
 
 
 @dataclass
 class HandLabels:
-    """Hand labels that win over the model, by paper id or, failing that, by normalized title
-    (``title_key``: compared whole, where a hash of it would cost a SHA-1 per paper tagged)."""
+    """Hand labels that win over the model, for the paper they were written for only: the
+    same arXiv id, or the same id and the same normalized title, or the same normalized title
+    without conflicting arXiv ids (the rule that tells repeats of a paper apart, see
+    ``records.Deduplicator``). Titles are compared whole (``title_key``), where a hash of
+    them would cost a SHA-1 per paper tagged."""
 
-    by_id: dict[str, list[str]] = field(default_factory=dict)
-    by_title: dict[str, list[str]] = field(default_factory=dict)
+    # id -> (labels, normalized title); normalized title -> (labels, id)
+    by_id: dict[str, tuple[list[str], str]] = field(default_factory=dict)
+    by_title: dict[str, tuple[list[str], str]] = field(default_factory=dict)
 
     @classmethod
     def from_papers(cls, papers: LabeledPapers | None) -> HandLabels:
         if papers is None:
             return cls()
-        return cls(dict(zip(papers.ids, papers.labels, strict=True)),
-                   {title_key(t): labels for t, labels in
-                    zip(papers.titles, papers.labels, strict=True)})
+        keys = [title_key(t) for t in papers.titles]
+        return cls({i: (labels, key) for i, labels, key in
+                    zip(papers.ids, papers.labels, keys, strict=True)},
+                   {key: (labels, i) for i, labels, key in
+                    zip(papers.ids, papers.labels, keys, strict=True) if key})
 
     def get(self, paper: Paper) -> list[str] | None:
-        found = self.by_id.get(paper.id)
-        if found is not None or not self.by_title:
-            return found
-        return self.by_title.get(title_key(paper.title))
+        return self.lookup([paper.id], [paper.title])[0]
 
     def lookup(self, ids: list[str], titles: list[str]) -> list[list[str] | None]:
-        """``get`` for papers given as columns."""
+        """The hand labels of papers given as columns (None where there are none)."""
         if not self.by_id and not self.by_title:
             return [None] * len(ids)
-        found = [self.by_id.get(paper_id) for paper_id in ids]
-        if self.by_title:
-            for i, labels in enumerate(found):
-                if labels is None:
-                    found[i] = self.by_title.get(title_key(titles[i]))
+        found: list[list[str] | None] = []
+        for paper_id, title in zip(ids, titles, strict=True):
+            labels = None
+            hit = self.by_id.get(paper_id)
+            if hit is not None and arxiv_id(paper_id):
+                labels = hit[0]
+            else:
+                key = title_key(title) if hit is not None or self.by_title else ""
+                if hit is not None and key and hit[1] == key:
+                    labels = hit[0]
+                elif key and (by_title := self.by_title.get(key)) is not None:
+                    theirs, mine = arxiv_id(by_title[1]), arxiv_id(paper_id)
+                    if not (theirs and mine and theirs != mine):
+                        labels = by_title[0]
+            found.append(labels)
         return found
 
     def __len__(self) -> int:

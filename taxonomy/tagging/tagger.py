@@ -14,7 +14,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from ..io.fields import from_fields
 from ..io.papers import chunked, learn_repeats
 from ..io.readers import check_inputs, read_papers
 from ..io.readlog import ReadLog
-from ..io.records import Deduplicator, Paper
+from ..io.records import Deduplicator, Paper, arxiv_id, own_id, title_key
 from ..io.sniff import Source
 from ..io.writers import TableWriter, refuse_inputs
 from ..labels.categories import load_taxonomy
@@ -86,13 +86,26 @@ class Existing:
                  allow_mixed_models: bool = False, dedupe: Deduplicator | None = None):
         self.path, self.model, self.allow_mixed = path, model, allow_mixed_models
         self.columns = tag_columns(model.state.category_ids)
-        self.ids: set[str] = set()
+        self.ids: dict[str, str] = {}  # id -> normalized title
+        self.titles: set[str] = set()
         self.dedupe = dedupe
+
+    def holds(self, paper: Paper) -> bool:
+        """Whether the table holds this paper: by the rule that tells repeats apart (the same
+        arXiv id, or the same id and normalized title, or the same normalized title)."""
+        key = title_key(paper.title)
+        mine = self.ids.get(paper.id)
+        return (mine is not None and (bool(arxiv_id(paper.id)) or (bool(key) and mine == key))
+                ) or (bool(key) and key in self.titles)
 
     def __call__(self, columns: list[str], rows: list[dict]) -> dict[int, dict]:
         if columns != self.columns:
             raise OutputError(_schema_problem(columns, self.columns), self.path)
-        self.ids.update(str(row.get("id")) for row in rows)
+        for row in rows:
+            key = title_key(str(row.get("title") or ""))
+            self.ids[str(row.get("id"))] = key
+            if key:
+                self.titles.add(key)
         if not self.allow_mixed:
             versions = {str(v) for row in rows
                         if (v := row.get("model_version")) is not None} - {"", self.model.version}
@@ -105,7 +118,7 @@ class Existing:
             return {}
         changed = {}
         for i, row in enumerate(rows):
-            if (fixed := self.dedupe.updated(row, by_title=False)) is not row:
+            if (fixed := self.dedupe.updated(row)) is not row:
                 changed[i] = fixed
         return changed
 
@@ -173,8 +186,14 @@ class Tagger:
             ) -> pd.DataFrame:
         """One tagged row per paper, in order. ``papers`` is a DataFrame with 'title' and
         'abstract' columns (optional 'id', 'date', 'url', ...), a list of such dicts, or
-        :class:`Paper` records; rows without a title or abstract are an error."""
-        return self.tag_papers(_as_papers(papers))
+        :class:`Paper` records; rows without a title or abstract are an error. A DataFrame's
+        index is kept, so the rows join back onto it."""
+        tagged = self.tag_papers(_as_papers(papers))
+        import pandas as pd
+
+        if isinstance(papers, pd.DataFrame):
+            tagged.index = papers.index
+        return tagged
 
     def tag_papers(self, papers: list[Paper]) -> pd.DataFrame:
         from .executors import InProcess
@@ -223,7 +242,7 @@ class Tagger:
 
     def run(
         self,
-        inputs: Sequence[str | os.PathLike],
+        inputs: str | os.PathLike | Sequence[str | os.PathLike],
         out: str | os.PathLike,
         *,
         executor: Executor | None = None,
@@ -244,8 +263,11 @@ class Tagger:
         metadata of every copy; ``executor`` (default: worker processes on large inputs)
         only decides where chunks are scored. Every input is checked before any work starts;
         ``out`` must not be one of them. Runs writing the same ``out`` take turns (an advisory
-        lock); ``on_wait`` is called if this one has to wait.
+        lock); ``on_wait`` is called if this one has to wait. One path may stand for
+        ``inputs``.
         """
+        if isinstance(inputs, str | bytes | os.PathLike):
+            inputs = [os.fsdecode(inputs)]
         sources = check_inputs(inputs, fmt=fmt, encoding=encoding)
         refuse_inputs(out, inputs)
         if chunk_size is None:
@@ -265,6 +287,7 @@ class Tagger:
                 # everything learned.
                 dedupe = learn_repeats(sources, log, reference_date) if only_new \
                     else Deduplicator()
+                first = dedupe
                 result = self._write_once(sources, out, dedupe, log, executor, bar, only_new,
                                           allow_mixed_models, reference_date, chunk_size)
                 if result is None:
@@ -275,6 +298,8 @@ class Tagger:
                                               only_new,
                                               allow_mixed_models, reference_date, chunk_size)
                 assert result is not None
+                if not only_new:
+                    log.notes.extend(first.notes)
         finally:
             executor.close()
             if bar is not None:
@@ -296,10 +321,16 @@ class Tagger:
 
         def fresh() -> Iterator[Paper]:
             for paper in papers:
-                if paper.id in existing.ids:
+                if existing.holds(paper):
                     result.already += 1
-                else:
-                    yield paper
+                    continue
+                if paper.id in existing.ids:  # a different paper under an id the table holds
+                    new = own_id(paper, existing.ids.__contains__)
+                    log.notes.append(f"{paper.source}: id {paper.id} is also the id of a "
+                                     f"different paper in {out} (another title); this one is "
+                                     f"kept as {new}")
+                    paper = replace(paper, id=new)
+                yield paper
 
         def chunks() -> Iterator[Chunk]:
             for batch in chunked(fresh(), chunk_size):
