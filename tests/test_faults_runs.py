@@ -307,3 +307,25 @@ def test_a_full_disk_is_one_line_and_keeps_the_old_files(data, tmp_path, command
     assert {p: p.read_bytes() for p in before} == before
     assert _litter(tmp_path) == []
     assert not (tmp_path / "new").exists()  # folders made for the output are removed
+
+
+def test_a_dask_run_stopped_by_sigterm_says_one_line(data, tmp_path):
+    """Stopping a run on a local dask cluster while its workers score: one line, and none of
+    the workers' log lines about their cancelled tasks."""
+    pytest.importorskip("distributed")
+    marker = uuid.uuid4().hex
+    process = subprocess.Popen([*_command(), "tag", str(data["big"]), "-o", "out.csv",
+                                "--scheduler", "local"], cwd=tmp_path, text=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, "TAXONOMY_FAULT_RUN": marker})
+    while process.poll() is None and len(_survivors(marker)) < 3:
+        time.sleep(0.05)
+    time.sleep(4)  # the workers are scoring chunks by now
+    if process.poll() is not None:
+        pytest.skip("the run finished before it could be stopped")
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143
+    assert stderr == ("taxonomy: stopped by SIGTERM; existing outputs were left as they "
+                      "were\n"), stderr
+    _no_survivors(marker)

@@ -5,6 +5,7 @@ labels and writing stay in one flow (``Tagger.run``) and the output is the same 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -114,7 +115,11 @@ class Dask:
         self.cluster: Any = None
         if scheduler == "local":
             self.cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1,
-                                        processes=True, dashboard_address=None)
+                                        processes=True, dashboard_address=None,
+                                        # Workers stopped with the run (Ctrl-C, SIGTERM) would
+                                        # each log their cancelled task: the run's one line
+                                        # says it all.
+                                        silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         else:
             self.client = _connect(Client, scheduler)
