@@ -101,9 +101,12 @@ def review_queue(inputs: Sequence[str | os.PathLike], model: LoadedModel, hand: 
     """The ``top`` papers of ``inputs`` most worth labeling by hand, most informative first
     (papers with a hand label are skipped; with ``only``, papers whose ids it lacks too)."""
     check_inputs(inputs, fmt=fmt, encoding=encoding)
-    papers = read_papers(inputs, log=log or ReadLog(), fmt=fmt, encoding=encoding,
-                         dedupe=Deduplicator())
-    return queue_papers(papers, model, hand, top, candidates, only)
+    log = log if log is not None else ReadLog()
+    dedupe = Deduplicator()
+    papers = read_papers(inputs, log=log, fmt=fmt, encoding=encoding, dedupe=dedupe)
+    queued = queue_papers(papers, model, hand, top, candidates, only)
+    log.notes.extend(dedupe.notes)  # papers kept apart though they share an id
+    return queued
 
 
 def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, top: int = 50,
