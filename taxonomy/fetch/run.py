@@ -5,11 +5,13 @@ finished fetch of the same query ended."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import TracebackType
 
 from ..io.atomic import exclusive
 from ..store import fetchlog
@@ -67,42 +69,22 @@ def fetch_arxiv(db: str | os.PathLike, category: str, since: dt.date | None = No
     client = client or Client()
     advice = ("arXiv may be down or busy: run again later (the fetch resumes where it "
               f"stopped), or point --api-url / {arxiv.API_VARIABLE} at another server")
-    with exclusive(db, on_wait):
-        conn = connect(db)
-        try:
-            with guard(db):
-                end = until or today()
-                query = f"cat:{category}"
-                start = _since(conn, "arxiv", query, since, end)
-                _check_range(start, end)
-                search = arxiv.query_for(category, start, end)
-                with transaction(conn):
-                    fetch = fetchlog.begin(conn, "arxiv", query, start.isoformat(),
-                                           end.isoformat())
-                result = FetchResult(query, fetch.since, fetch.until, resumed=fetch.resumed)
-                result.seen = fetch.position
-                while True:
-                    url = arxiv.page_url(base, search, fetch.position, page_size)
-                    page = arxiv.parse_page(client.get(url, advice), url)
-                    result.total = page.total
-                    with transaction(conn):
-                        stored = store_papers(conn, page.papers)
-                        fetchlog.advance(conn, fetch, stored, page.entries, len(page.skipped))
-                    _add(result, stored, page.entries, page.skipped)
-                    if on_page is not None:
-                        on_page(result)
-                    if fetch.position >= page.total:
-                        break
-                    if page.entries == 0:
-                        raise FetchError(
-                            f"the API returned an empty page at {fetch.position} of "
-                            f"{page.total} results; run again to continue from there", url)
-                with transaction(conn):
-                    fetchlog.finish(conn, fetch)
-        finally:
-            conn.close()
-    result.requests = client.requests
-    return result
+    with _Session(db, "arxiv", f"cat:{category}", since, until, on_wait, on_page) as session:
+        search = arxiv.query_for(category, session.start, session.end)
+        fetch = session.fetch
+        session.result.seen = fetch.position
+        while True:
+            url = arxiv.page_url(base, search, fetch.position, page_size)
+            page = arxiv.parse_page(client.get(url, advice), url)
+            session.result.total = page.total
+            session.store(page.papers, page.entries, page.skipped)
+            if fetch.position >= page.total:
+                break
+            if page.entries == 0:
+                raise FetchError(f"the API returned an empty page at {fetch.position} of "
+                                 f"{page.total} results; run again to continue from there", url)
+    session.result.requests = client.requests
+    return session.result
 
 
 def fetch_oai(db: str | os.PathLike, set_spec: str, since: dt.date | None = None,
@@ -115,44 +97,78 @@ def fetch_oai(db: str | os.PathLike, set_spec: str, since: dt.date | None = None
     client = client or Client()
     advice = ("the OAI-PMH server may be down or busy: run again later (the harvest resumes "
               f"where it stopped), or point --oai-url / {oai.OAI_VARIABLE} at another server")
-    with exclusive(db, on_wait):
-        conn = connect(db)
-        try:
-            with guard(db):
-                end = until or today()
-                query = f"set:{set_spec}"
-                start = _since(conn, "oai", query, since, end)
-                _check_range(start, end)
-                with transaction(conn):
-                    fetch = fetchlog.begin(conn, "oai", query, start.isoformat(),
-                                           end.isoformat())
-                result = FetchResult(query, fetch.since, fetch.until, resumed=fetch.resumed)
-                restarted = False
-                while True:
-                    url = (oai.next_url(base, fetch.token) if fetch.token
-                           else oai.first_url(base, set_spec, start, end))
-                    page = oai.parse_page(client.get(url, advice), url)
-                    if page.bad_token:
-                        if restarted or not fetch.token:
-                            raise FetchError("the server does not accept its own resumption "
-                                             "token; run again later", url)
-                        restarted, fetch.token = True, ""  # expired: harvest again from the start
-                        continue
-                    with transaction(conn):
-                        stored = store_papers(conn, page.papers)
-                        fetchlog.advance(conn, fetch, stored, page.records, len(page.skipped),
-                                         page.token)
-                    _add(result, stored, page.records, page.skipped)
-                    if on_page is not None:
-                        on_page(result)
-                    if not page.token:
-                        break
-                with transaction(conn):
-                    fetchlog.finish(conn, fetch)
-        finally:
-            conn.close()
-    result.requests = client.requests
-    return result
+    with _Session(db, "oai", f"set:{set_spec}", since, until, on_wait, on_page) as session:
+        fetch = session.fetch
+        restarted = False
+        while True:
+            url = (oai.next_url(base, fetch.token) if fetch.token
+                   else oai.first_url(base, set_spec, session.start, session.end))
+            page = oai.parse_page(client.get(url, advice), url)
+            if page.bad_token:
+                if restarted or not fetch.token:
+                    raise FetchError("the server does not accept its own resumption token; "
+                                     "run again later", url)
+                restarted, fetch.token = True, ""  # expired: harvest again from the start
+                continue
+            session.store(page.papers, page.records, page.skipped, page.token)
+            if not page.token:
+                break
+    session.result.requests = client.requests
+    return session.result
+
+
+class _Session:
+    """One fetch into the store, whatever the source: the store held against other runs,
+    the date range resolved, the fetch begun (or resumed) in the log, each page stored in
+    one transaction with the position to resume from, and the fetch marked finished when
+    the block ends without an error."""
+
+    def __init__(self, db: str | os.PathLike, kind: str, query: str, since: dt.date | None,
+                 until: dt.date | None, on_wait: Callable[[], None] | None,
+                 on_page: Callable[[FetchResult], None] | None):
+        self.db, self.kind, self.query = db, kind, query
+        self.since, self.until, self.on_wait, self.on_page = since, until, on_wait, on_page
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> _Session:
+        with self._stack as stack:
+            stack.enter_context(exclusive(self.db, self.on_wait))
+            self.conn = connect(self.db)
+            stack.callback(self.conn.close)
+            stack.enter_context(guard(self.db))
+            self.end = self.until or today()
+            self.start = _since(self.conn, self.kind, self.query, self.since, self.end)
+            _check_range(self.start, self.end)
+            with transaction(self.conn):
+                self.fetch = fetchlog.begin(self.conn, self.kind, self.query,
+                                            self.start.isoformat(), self.end.isoformat())
+            self.result = FetchResult(self.query, self.fetch.since, self.fetch.until,
+                                      resumed=self.fetch.resumed)
+            self._stack = stack.pop_all()  # entered whole: keep them for __exit__
+        return self
+
+    def store(self, papers: list, entries: int, skipped: list[str], token: str = "") -> None:
+        """Store one page and the position after it, in one transaction."""
+        with transaction(self.conn):
+            stored = store_papers(self.conn, papers)
+            fetchlog.advance(self.conn, self.fetch, stored, entries, len(skipped), token)
+        _add(self.result, stored, entries, skipped)
+        if self.on_page is not None:
+            self.on_page(self.result)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool | None:
+        # The lock, the connection and the error guard see what the block raised, as they
+        # would had the block been written inside them.
+        if exc_type is None:
+            try:
+                with transaction(self.conn):
+                    fetchlog.finish(self.conn, self.fetch)
+            except BaseException as failed:
+                if not self._stack.__exit__(type(failed), failed, failed.__traceback__):
+                    raise
+                return None
+        return self._stack.__exit__(exc_type, exc, tb)
 
 
 def _add(result: FetchResult, stored: Stored, entries: int, skipped: list[str]) -> None:
