@@ -120,6 +120,22 @@ def _failed_write(exc: BaseException, temp: Path, shown: Path) -> BaseException:
     return exc
 
 
+@contextlib.contextmanager
+def _undone_on_failure(temp: Path, shown: Path, made: list[Path],
+                       remove: Callable[[], None]) -> Iterator[None]:
+    """If the block fails: remove the temp and the folders made for the output, and raise
+    the error as told about ``shown`` (see ``_failed_write``)."""
+    try:
+        yield
+    except BaseException as exc:
+        remove()
+        _remove_made(made)
+        told = _failed_write(exc, temp, shown)
+        if told is exc:
+            raise
+        raise told from None
+
+
 def _inside(name: str | os.PathLike, temp: Path) -> bool:
     where = Path(os.fsdecode(name))
     return where == temp or temp in where.parents
@@ -147,22 +163,16 @@ def atomic_path(path: str | os.PathLike, temp_of: str | os.PathLike | None = Non
         raise
     tmp = Path(name)
     try:
-        _lock(fd, wait=True)
-        yield tmp
-        _fsync(tmp)
-        if path.exists():
-            shutil.copymode(path, tmp)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        _fsync(path.parent)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        _remove_made(made)
-        told = _failed_write(exc, tmp, shown)
-        if told is exc:
-            raise
-        raise told from None
+        with _undone_on_failure(tmp, shown, made, lambda: tmp.unlink(missing_ok=True)):
+            _lock(fd, wait=True)
+            yield tmp
+            _fsync(tmp)
+            if path.exists():
+                shutil.copymode(path, tmp)
+            else:
+                os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+            _fsync(path.parent)
     finally:
         os.close(fd)
 
@@ -194,19 +204,14 @@ def atomic_dir(path: str | os.PathLike, owned: Callable[[str], bool]) -> Iterato
         raise
     fd = os.open(tmp, os.O_RDONLY)
     try:
-        _lock(fd, wait=True)
-        yield tmp
-        for file in tmp.iterdir():
-            _fsync(file)
-        os.chmod(tmp, 0o755)
-        _swap(tmp, path)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_made(made)
-        told = _failed_write(exc, tmp, shown)
-        if told is exc:
-            raise
-        raise told from None
+        with _undone_on_failure(tmp, shown, made,
+                                lambda: shutil.rmtree(tmp, ignore_errors=True)):
+            _lock(fd, wait=True)
+            yield tmp
+            for file in tmp.iterdir():
+                _fsync(file)
+            os.chmod(tmp, 0o755)
+            _swap(tmp, path)
     finally:
         os.close(fd)
 
