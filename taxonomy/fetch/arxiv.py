@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from ..store.papers import StoredPaper
-from .http import FetchError
+from .http import FetchError, xml_root
 
 API_URL = "https://export.arxiv.org/api/query"
 API_VARIABLE = "TAXONOMY_ARXIV_API"
@@ -54,14 +54,8 @@ def page_url(base: str, query: str, start: int, size: int) -> str:
 def parse_page(body: bytes, url: str) -> Page:
     """The papers of an API response; an error feed, or something that is not Atom, is a
     :class:`FetchError` naming ``url``."""
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise FetchError(f"the answer is not XML ({exc}); check --api-url points at the "
-                         "arXiv API", url) from None
-    if root.tag != f"{ATOM}feed":
-        raise FetchError("the answer is not an Atom feed; check --api-url points at the "
-                         "arXiv API", url)
+    root = xml_root(body, url, f"{ATOM}feed", "an Atom feed",
+                    "check --api-url points at the arXiv API")
     entries = root.findall(f"{ATOM}entry")
     for entry in entries:
         if _ERROR_ID in (entry.findtext(f"{ATOM}id") or ""):

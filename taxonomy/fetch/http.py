@@ -13,6 +13,7 @@ import os
 import time
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
 from .. import __version__
@@ -105,3 +106,15 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def xml_root(body: bytes, url: str, tag: str, kind: str, check: str) -> ET.Element:
+    """The root element of an answer, which must be ``tag`` (``kind`` in words); else a
+    :class:`FetchError` naming ``url`` and what to ``check``."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise FetchError(f"the answer is not XML ({exc}); {check}", url) from None
+    if root.tag != tag:
+        raise FetchError(f"the answer is not {kind}; {check}", url)
+    return root

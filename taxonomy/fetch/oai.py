@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from ..store.papers import StoredPaper
-from .http import FetchError
+from .http import FetchError, xml_root
 
 OAI_URL = "https://oaipmh.arxiv.org/oai"
 OAI_VARIABLE = "TAXONOMY_OAI_URL"
@@ -53,14 +53,8 @@ def parse_page(body: bytes, url: str) -> Page:
     """The papers of a ``ListRecords`` response. ``noRecordsMatch`` is an empty last page;
     ``badResumptionToken`` is flagged (the caller starts over); other OAI errors, or an
     answer that is not OAI-PMH, are a :class:`FetchError` naming ``url``."""
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise FetchError(f"the answer is not XML ({exc}); check --oai-url points at an "
-                         "OAI-PMH server", url) from None
-    if root.tag != f"{OAI}OAI-PMH":
-        raise FetchError("the answer is not OAI-PMH; check --oai-url points at an OAI-PMH "
-                         "server", url)
+    root = xml_root(body, url, f"{OAI}OAI-PMH", "OAI-PMH",
+                    "check --oai-url points at an OAI-PMH server")
     error = root.find(f"{OAI}error")
     if error is not None:
         code = error.get("code", "")
