@@ -12,6 +12,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from ..labels.categories import Taxonomy, load_taxonomy
 from ..labels.labelfile import LabeledPapers
@@ -200,8 +201,6 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {len(titles)} papers but y has {len(Y)} rows")
         if not titles:
             raise ValueError("X holds no papers; fitting needs at least one")
-        from threadpoolctl import threadpool_limits
-
         with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
             self._fit(titles, abstracts, Y, taxonomy)
         return self
@@ -238,26 +237,29 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         both = tokenized(docs + prior_docs, self.token_pattern)
         features = sparse.hstack([b.transform(both) for b in self.blocks_], format="csr")
         papers, prior = features[: len(docs)], features[len(docs):]
-        prior_set = (prior, prior_y, prior_weights)
-        self.coef_, self.intercept_ = self._fit_linear(papers, Y, *prior_set)
-        gate = self._fit_gate(papers, Y, *prior_set)
-        self.gate_coef_: np.ndarray | None = None if gate is None else gate[0]
-        self.gate_intercept_: float | None = None if gate is None else gate[1]
+        n, gated = Y.shape[1], self.relevance_gate is not None
+        # The gate is one more logistic regression, of "has any category" (the last column).
+        targets = np.column_stack([Y, Y.max(axis=1)]) if gated else Y
+        if gated and prior_y is not None:
+            prior_y = np.column_stack([prior_y, prior_y.max(axis=1)])
+        coef, intercept = self._fit_linear(papers, targets, prior, prior_y, prior_weights)
+        self.coef_, self.intercept_ = coef[:n], intercept[:n]
+        self.gate_coef_: np.ndarray | None = coef[n] if gated else None
+        self.gate_intercept_: float | None = float(intercept[n]) if gated else None
         self.gate_cutoff_ = (None if self.relevance_gate is None
                              else float(np.log(self.relevance_gate / (1 - self.relevance_gate))))
         self.category_ids_ = list(taxonomy.ids)
         self.classes_ = np.asarray(self.category_ids_, dtype=object)
-        self.cutoffs_ = np.zeros(Y.shape[1])  # probability 0.5
-        self.calibration_ = np.tile([1.0, 0.0], (Y.shape[1], 1))
+        self.cutoffs_ = np.zeros(n)  # probability 0.5
+        self.calibration_ = np.tile([1.0, 0.0], (n, 1))
         if self.threshold_folds > 0:
-            oof = np.zeros(Y.shape, dtype=float)
-            gate_oof = np.zeros(len(Y)) if gate is not None else None
+            oof = np.zeros(targets.shape, dtype=float)
             for train, test in stratified_folds(Y, self.threshold_folds, self.random_state):
-                coef, intercept = self._fit_linear(papers[train], Y[train], *prior_set)
+                coef, intercept = self._fit_linear(papers[train], targets[train], prior, prior_y,
+                                                   prior_weights)
                 oof[test] = papers[test] @ coef.T + intercept
-                fold_gate = self._fit_gate(papers[train], Y[train], *prior_set)
-                if gate_oof is not None and fold_gate is not None:
-                    gate_oof[test] = papers[test] @ fold_gate[0] + fold_gate[1]
+            gate_oof = oof[:, n] if gated else None
+            oof = oof[:, :n]
             best = best_thresholds(sigmoid(oof), Y, self.threshold_grid)
             shrunk = best + self.threshold_shrink * (0.5 - best)
             shift, weights = self._prior_shift(Y, taxonomy.ids)
@@ -309,17 +311,6 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
             shift[j] = np.log(here / (1 - here)) - np.log(there / (1 - there))
             weights[:, j] = np.where(Y[:, j] == 1, there / here, (1 - there) / (1 - here))
         return shift, weights
-
-    def _fit_gate(self, features: sparse.csr_matrix, Y: np.ndarray,
-                  prior: sparse.csr_matrix, prior_y: np.ndarray | None,
-                  prior_weights: np.ndarray | None) -> tuple[np.ndarray, float] | None:
-        """The relevance gate's weights and intercept, or None without a gate."""
-        if self.relevance_gate is None:
-            return None
-        any_label = Y.max(axis=1, keepdims=True)
-        prior_any = None if prior_y is None else prior_y.max(axis=1, keepdims=True)
-        coef, intercept = self._fit_linear(features, any_label, prior, prior_any, prior_weights)
-        return coef[0], float(intercept[0])
 
     def _fit_blocks(self, docs: list[str], taxonomy: Taxonomy) -> list[Block]:
         """The feature blocks' vocabularies and idf weights, fitted by scikit-learn."""

@@ -276,23 +276,22 @@ def summarize(name: str, Y: np.ndarray, runs: list[np.ndarray],
 
 def format_table(results: list[Scores], category_ids: Sequence[str]) -> str:
     """Methods side by side: per-category P / R / F1, then micro and macro F1 with spread."""
-    width = max(15, *(len(r.name) for r in results))
-    head = f"{'category':<20}" + "".join(f"{r.name:>{width + 2}}" for r in results)
-    lines = [head, f"{'':<20}" + "".join(f"{'P / R / F1':>{width + 2}}" for _ in results)]
+    width = max(15, *(len(r.name) for r in results)) + 2
+
+    def row(label: str, cells: list[str]) -> str:
+        return f"{label:<20}" + "".join(f"{cell:>{width}}" for cell in cells)
+
+    lines = [row("category", [r.name for r in results]),
+             row("", ["P / R / F1"] * len(results))]
     for cid in category_ids:
-        cells = "".join(
-            f"{f'{r.precision[cid]:.2f}/{r.recall[cid]:.2f}/{r.f1[cid]:.2f}':>{width + 2}}"
-            for r in results)
-        lines.append(f"{cid:<20}{cells}")
+        lines.append(row(cid, [f"{r.precision[cid]:.2f}/{r.recall[cid]:.2f}/{r.f1[cid]:.2f}"
+                               for r in results]))
     for label, key in (("micro F1", "micro_f1"), ("macro F1", "macro_f1")):
-        cells = "".join(f"{f'{getattr(r, key)[0]:.3f} ± {getattr(r, key)[1]:.3f}':>{width + 2}}"
-                        for r in results)
-        lines.append(f"{label:<20}{cells}")
-    cells = "".join(f"{f'{r.labels_per_paper[0]:.2f} / {r.labels_per_paper[1]:.2f}':>{width + 2}}"
-                    for r in results)
-    lines.append(f"{'labels/paper':<20}{cells}")
+        lines.append(row(label, [f"{getattr(r, key)[0]:.3f} ± {getattr(r, key)[1]:.3f}"
+                                 for r in results]))
+    lines.append(row("labels/paper", [f"{r.labels_per_paper[0]:.2f} / "
+                                      f"{r.labels_per_paper[1]:.2f}" for r in results]))
     if any(r.none_tagged is not None for r in results):
-        cells = "".join(f"{'-' if r.none_tagged is None else f'{r.none_tagged:.2f}':>{width + 2}}"
-                        for r in results)
-        lines.append(f"{'none papers tagged':<20}{cells}")
+        lines.append(row("none papers tagged", ["-" if r.none_tagged is None
+                                                else f"{r.none_tagged:.2f}" for r in results]))
     return "\n".join(lines)

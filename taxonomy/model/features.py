@@ -23,18 +23,16 @@ _PACKED_BYTES = 7
 
 
 def _byte_table(keep: bytes) -> bytes:
-    """A table for ``bytes.translate``: the bytes in ``keep`` stay, every other one becomes a
-    space."""
+    """A ``bytes.translate`` table: the bytes in ``keep`` stay, the others become spaces."""
     return bytes(c if c in keep else _SPACE for c in range(256))
 
 
 # For ASCII text: word characters (what ``\w`` matches there) stay, the rest become spaces.
 _WORD_BYTES = _byte_table(bytes(c for c in range(128) if chr(c).isalnum() or chr(c) == "_"))
-# Every byte stays but the ASCII white space, which becomes a plain space.
-_WHITE_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_SPACES))
-# The same, with capitals lower-cased: splitting ASCII text with it splits its lower case.
-_WHITE_LOWER_BYTES = _WHITE_BYTES.translate(bytes.maketrans(bytes(range(65, 91)),
-                                                            bytes(range(97, 123))))
+# ASCII white space becomes a plain space, capitals lower case, the rest stays.
+_WHITE_LOWER_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_SPACES)
+                                 ).translate(bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                                                             b"abcdefghijklmnopqrstuvwxyz"))
 
 
 @dataclass

@@ -71,21 +71,19 @@ class ScoringState:
         if state.get("format") not in _READABLE_FORMATS:
             raise ValueError(f"model state format {state.get('format')!r}, expected "
                              f"{STATE_FORMAT}")
+        arrays: dict[str, Any] = {k: None if state[k] is None else np.asarray(state[k])
+                                  for k in _ARRAYS}
         return cls(params=dict(state["params"]), category_ids=list(state["category_ids"]),
-                   blocks=[block_from_dict(b) for b in state["blocks"]],
-                   **{k: None if state[k] is None else np.asarray(state[k]) for k in _ARRAYS})
+                   blocks=[block_from_dict(b) for b in state["blocks"]], **arrays)
 
     def equivalent(self, other: ScoringState, tolerance: float = EQUIVALENT_WITHIN) -> bool:
         """Same features and thresholds, weights equal within ``tolerance``: every score then
         agrees to about that tolerance and every label is the same."""
         mine, theirs = self.to_dict(), other.to_dict()
-        return (_same(mine["params"], theirs["params"], 0.0)
-                and mine["category_ids"] == theirs["category_ids"]
-                and _same(mine["blocks"], theirs["blocks"], tolerance)
-                and np.array_equal(self.cutoffs, other.cutoffs)
-                and (self.gate is None) == (other.gate is None)
-                and all(_same(mine[k], theirs[k], tolerance)
-                        for k in ("coef", "intercept", "calibration", "gate")))
+        # The cutoffs decide labels, so they must be equal; ``_same`` compares numbers outside
+        # arrays (the parameters') exactly.
+        return (np.array_equal(mine.pop("cutoffs"), theirs.pop("cutoffs"))
+                and _same(mine, theirs, tolerance))
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -233,7 +231,7 @@ def margins(logits: np.ndarray, cutoffs: np.ndarray, gate: np.ndarray | None = N
 
 
 def _same(a: Any, b: Any, tolerance: float) -> bool:
-    """Deep equality of plain data, numbers within ``tolerance``."""
+    """Deep equality of plain data, numbers in float arrays within ``tolerance``."""
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k], tolerance) for k in a)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):

@@ -171,16 +171,14 @@ def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxon
             "source": shares[1] if shares is not None else "given",
             **{cid: {"real": share, "hand_labels": round(hand[cid] / len(papers), 4)}
                for cid, share in model.label_shares.items()}}
-    near_miss = held_out_metrics(state, taxonomy, paths.near_miss_file())
-    if near_miss is not None:
-        card["near_miss"] = near_miss
-    stress = held_out_metrics(state, taxonomy, paths.stress_file())
-    if stress is not None:
-        card["stress"] = stress
-        # What to expect on a real dump: the stress set is the check closest to one (many
-        # papers about no lever, the failure modes seen on real abstracts).
-        card["expected"] = {"source": "stress set", "precision": stress["metrics"]["precision"],
-                            "recall": stress["metrics"]["recall"]}
+    held_out = {key: held_out_metrics(state, taxonomy, path) for key, path in
+                (("near_miss", paths.near_miss_file()), ("stress", paths.stress_file()))}
+    card.update({key: found for key, found in held_out.items() if found is not None})
+    if held_out["stress"] is not None:
+        # What to expect on a real dump: the stress set is the check closest to one.
+        metrics = held_out["stress"]["metrics"]
+        card["expected"] = {"source": "stress set", "precision": metrics["precision"],
+                            "recall": metrics["recall"]}
     return TrainResult(save_model(state, model_path, card), previous_f1, model_path)
 
 
