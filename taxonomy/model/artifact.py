@@ -1,9 +1,5 @@
-"""Saving and loading a trained model: `<name>.joblib` plus its model card `<name>.json`.
-
-The card makes the fitted state readable without unpickling (thresholds, top terms, metrics,
-versions) and pins the joblib file by sha256, so a changed or corrupted file is refused
-instead of silently giving wrong answers.
-"""
+"""Saving and loading a trained model: `<name>.joblib` plus its model card `<name>.json`, which
+shows the fitted state without unpickling and pins the joblib file by sha256."""
 
 from __future__ import annotations
 
@@ -49,49 +45,37 @@ class LoadedModel:
 
 
 def environment() -> dict:
-    """Versions and the BLAS setting a model is fitted with, for its card.
+    """Versions (from package metadata: no scikit-learn import) and BLAS a model is fitted
+    with, for its card."""
+    from threadpoolctl import threadpool_info
 
-    Read from package metadata, so that loading a model never imports scikit-learn.
-    """
     from .estimator import BLAS_THREADS
 
     versions = {name.replace("-", "_"): importlib.metadata.version(name)
                 for name in ("numpy", "scipy", "scikit-learn", "joblib")}
+    blas = {f"{info.get('internal_api')} {info.get('version')}" for info in threadpool_info()
+            if info.get("user_api") == "blas"}
     return {"python": platform.python_version(), **versions,
-            "blas": _blas_library(), "blas_threads_while_fitting": BLAS_THREADS,
+            "blas": ", ".join(sorted(blas)) or "unknown",
+            "blas_threads_while_fitting": BLAS_THREADS,
             "platform": f"{platform.system()}-{platform.machine()}"}
 
 
-def _blas_library() -> str:
-    from threadpoolctl import threadpool_info
-
-    found = [f"{info.get('internal_api')} {info.get('version')}" for info in threadpool_info()
-             if info.get("user_api") == "blas"]
-    return ", ".join(sorted(set(found))) or "unknown"
-
-
 def sha256_file(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def card_path(model_path: str | os.PathLike) -> Path:
     return Path(model_path).with_suffix(".json")
 
 
-def _model_bytes(state: ScoringState) -> bytes:
-    buffer = io.BytesIO()
-    joblib.dump(state.to_dict(), buffer, compress=3)
-    return buffer.getvalue()
-
-
 def save_model(state: ScoringState, path: str | os.PathLike, card: dict) -> dict:
     """Write the joblib file and its card, each atomically; returns the full card."""
     path = Path(path)
-    data = _model_bytes(state)
+    buffer = io.BytesIO()
+    joblib.dump(state.to_dict(), buffer, compress=3)
+    data = buffer.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     full = {
         "name": path.stem,
@@ -113,8 +97,7 @@ def save_model(state: ScoringState, path: str | os.PathLike, card: dict) -> dict
                       "cutoff)): score = sigmoid(slope * margin + offset)",
             **{cid: {"slope": round(float(a), 6), "offset": round(float(b), 6)}
                for cid, (a, b) in zip(state.category_ids, state.calibration, strict=True)}},
-        "features": {b.kind: len(getattr(b, "vocabulary", getattr(b, "terms", [])))
-                     for b in state.blocks},
+        "features": {b.kind: b.width for b in state.blocks},
         "top_terms": state.top_terms(15),
         "params": state.params,
     }

@@ -1,11 +1,5 @@
-"""The classifier as a scikit-learn estimator: TF-IDF over title and abstract, one logistic
-regression per category, and a decision threshold per category.
-
-It follows scikit-learn's contract (parameters only in ``__init__``, fitted state in
-attributes with a trailing underscore, ``check_is_fitted``), so ``clone``, ``Pipeline``,
-``GridSearchCV`` and ``cross_val_predict`` work with it. ``export()`` gives the plain scoring
-state that tagging uses without scikit-learn.
-"""
+"""The classifier as a scikit-learn estimator (TF-IDF, a logistic regression and a threshold
+per category); ``export()`` gives the plain scoring state tagging uses without scikit-learn."""
 
 from __future__ import annotations
 
@@ -18,6 +12,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from ..labels.categories import Taxonomy, load_taxonomy
 from ..labels.labelfile import LabeledPapers
@@ -39,81 +34,59 @@ IMPLIED_PARAMS = {"solver": "liblinear"}
 class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
     """Multi-label classifier of papers into the taxonomy's categories.
 
-    ``X`` is a DataFrame with ``title`` and ``abstract`` columns (or a sequence of
-    ``(title, abstract)`` pairs); ``y`` a 0/1 matrix with one column per category in the
-    taxonomy file's order. Every hyper-parameter is a parameter here; the defaults are the
-    shipped model's.
+    ``X`` is a DataFrame with ``title`` and ``abstract`` columns (or ``(title, abstract)``
+    pairs); ``y`` a 0/1 matrix with a column per category in the taxonomy's order. The
+    defaults are the shipped model's.
 
     Parameters
     ----------
     taxonomy : Taxonomy, default=None
-        The categories and the prior knowledge added as pseudo-documents (None: the taxonomy
-        file in use, see ``taxonomy.paths``).
+        The categories and their prior knowledge (None: the taxonomy file in use).
     title_repeats : int, default=2
         How often the title is repeated before the abstract, so its words weigh more.
     ngram_range, token_pattern, min_df, max_df, sublinear_tf, stop_words
         The word block, as in ``TfidfVectorizer`` (lower-cased; at most bigrams).
-    char_ngram_range : tuple of int or None, default=(3, 5)
-        The character block: n-grams inside word boundaries (``analyzer='char_wb'``);
-        None leaves it out. ``char_min_df``, ``char_max_df`` and ``char_weight`` (the
-        block's scale next to the word block) go with it.
+    char_ngram_range, char_min_df, char_max_df, char_weight
+        The character block (``analyzer='char_wb'``) and its scale; a range of None leaves
+        it out.
     term_weight : float, default=0.1
-        Scale of the term block: per category, log(1 + occurrences of its indicative terms);
-        0 leaves it out.
-    C, class_weight, max_iter
-        One L2-regularized logistic regression per category.
-    solver : str, default='liblinear'
-        The logistic regressions' solver (see ``LogisticRegression``): one of ``SOLVERS``.
+        Scale of the term block, log(1 + occurrences of each category's terms); 0 leaves it
+        out.
+    C, class_weight, max_iter, solver
+        One L2-regularized ``LogisticRegression`` per category; the solver one of
+        ``SOLVERS``.
     prior_weight : float, default=1.0
         Sample weight of the taxonomy file's definitions, rules and terms as labeled
-        pseudo-documents (0 leaves them out).
-    prior_examples : bool, default=True
-        Whether the taxonomy file's invented example abstracts (and [none] examples) are
-        pseudo-documents too.
-    contrastive : LabeledPapers or None, default=None
-        Invented labeled abstracts written to teach a category's boundary
-        (``labels/contrastive.csv``), trained on as pseudo-documents of weight
-        ``contrastive_weight``; like the taxonomy's examples they never enter the inner folds
-        that tune thresholds.
-    contrastive_weight : float, default=1.0
-        Sample weight of each contrastive example (0 leaves them out).
+        pseudo-documents (0 leaves them out); ``prior_examples``: its example abstracts too.
+    contrastive, contrastive_weight : LabeledPapers or None, float
+        Invented abstracts that teach a category's boundary, trained on as pseudo-documents
+        of this weight; like the prior they never enter the inner folds.
     label_shares : dict or None, default=None
-        For the categories named, the share of papers that hold the category where the model
-        is used (real listings), when the hand labels hold it at another share. The
-        category's decision moves by the difference of the two log-odds (a prior shift), and
-        its score calibration is refitted with the hand labels weighted to the given share.
-    threshold_folds : int, default=5
-        Thresholds maximize F1 per category on out-of-fold predictions from this many inner
-        folds, which also fit each category's score calibration (0: thresholds 0.5, no
-        calibration).
-    threshold_grid : tuple of float
-        The thresholds a category may get.
-    threshold_shrink : float, default=0.5
-        Each F1-optimal threshold moves this share of the way to 0.5. The seeds are all about
-        efficiency, so F1 on them rewards low thresholds; on dumps where most papers are
-        about something else, higher ones keep precision.
+        Per category named, its share of papers where the model is used: its decision moves
+        by the log-odds difference from the hand labels' share (a prior shift), and its
+        calibration weighs the hand labels to that share.
+    threshold_folds, threshold_grid, threshold_shrink
+        Per category, the grid threshold with the best F1 on out-of-fold predictions of
+        this many inner folds (0: 0.5, no calibration), moved this share of the way to 0.5
+        (F1 on the seeds, all about efficiency, rewards thresholds too low for real dumps).
     relevance_gate : float or None, default=0.3
-        A binary model of "is this paper about any training-efficiency lever at all?" (on the
-        same features) must give at least this probability for any category to be assigned:
-        a way to say "none of the five" with confidence. None leaves it out.
+        The least probability of a binary "about any lever at all?" model for any category
+        to be assigned; None leaves the gate out.
     random_state : int, default=0
         Seed of the inner folds and of liblinear.
 
     Attributes
     ----------
-    blocks_ : list of feature blocks (word, character, term)
-    coef_, intercept_ : each category's logistic regression on the blocks' features
-    gate_coef_, gate_intercept_, gate_cutoff_ : the relevance gate's weights, intercept and
-        cutoff on its logit (None without a gate)
-    cutoffs_ : each category's cutoff on its logit
-    calibration_ : each category's score calibration (slope, offset on the decision margin)
-    thresholds_ : the score at which each category is assigned
+    blocks_, coef_, intercept_ : the feature blocks and each category's logistic regression
+    gate_coef_, gate_intercept_, gate_cutoff_ : the gate's weights, intercept and cutoff on
+        its logit (None without a gate)
+    cutoffs_, calibration_, thresholds_ : each category's cutoff on its logit, score
+        calibration (slope, offset on the margin) and the score at which it is assigned
     category_ids_, classes_ : the categories, in the columns' order
     """
 
-    # Types, checked by scikit-learn (BaseEstimator._validate_params) when fitting. Value
-    # ranges are checked in ``_check_values``: scikit-learn declares them with Interval and
-    # StrOptions, which only its private module sklearn.utils._param_validation offers.
+    # Types, checked by scikit-learn when fitting. Value ranges are checked in
+    # ``_check_values``: scikit-learn's Interval and StrOptions are in a private module.
     _parameter_constraints: dict = {
         "taxonomy": [Taxonomy, None],
         "title_repeats": [Integral],
@@ -216,14 +189,9 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
     # -- fitting ---------------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any) -> EfficiencyClassifier:
-        """Fit the feature blocks and the per-category models; the score calibration and the
-        thresholds on inner out-of-fold predictions.
-
-        ``y``: a 0/1 matrix with a column per category in the taxonomy's order, or a
-        DataFrame whose columns are the category ids (in any order). The inner folds reuse
-        the blocks fitted on all training papers (they see their text, never their labels),
-        so they cost only the linear fits.
-        """
+        """Fit the blocks and the per-category models, then the calibration and thresholds on
+        inner out-of-fold predictions. ``y`` may be a DataFrame with the category ids as
+        columns. The inner folds reuse the blocks (fitted on text, never labels)."""
         self._validate_params()
         self._check_values()
         taxonomy = self.taxonomy if self.taxonomy is not None else load_taxonomy()
@@ -233,12 +201,11 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {len(titles)} papers but y has {len(Y)} rows")
         if not titles:
             raise ValueError("X holds no papers; fitting needs at least one")
-        with _single_threaded_blas():
+        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
             self._fit(titles, abstracts, Y, taxonomy)
         return self
 
     def _check_values(self) -> None:
-        """The parameters' value ranges (their types are declared above)."""
         problems = [
             (self.title_repeats >= 0, "title_repeats must be at least 0"),
             (1 <= self.ngram_range[0] <= self.ngram_range[1] <= 2,
@@ -270,26 +237,29 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         both = tokenized(docs + prior_docs, self.token_pattern)
         features = sparse.hstack([b.transform(both) for b in self.blocks_], format="csr")
         papers, prior = features[: len(docs)], features[len(docs):]
-        prior_set = (prior, prior_y, prior_weights)
-        self.coef_, self.intercept_ = self._fit_linear(papers, Y, *prior_set)
-        gate = self._fit_gate(papers, Y, *prior_set)
-        self.gate_coef_: np.ndarray | None = None if gate is None else gate[0]
-        self.gate_intercept_: float | None = None if gate is None else gate[1]
+        n, gated = Y.shape[1], self.relevance_gate is not None
+        # The gate is one more logistic regression, of "has any category" (the last column).
+        targets = np.column_stack([Y, Y.max(axis=1)]) if gated else Y
+        if gated and prior_y is not None:
+            prior_y = np.column_stack([prior_y, prior_y.max(axis=1)])
+        coef, intercept = self._fit_linear(papers, targets, prior, prior_y, prior_weights)
+        self.coef_, self.intercept_ = coef[:n], intercept[:n]
+        self.gate_coef_: np.ndarray | None = coef[n] if gated else None
+        self.gate_intercept_: float | None = float(intercept[n]) if gated else None
         self.gate_cutoff_ = (None if self.relevance_gate is None
                              else float(np.log(self.relevance_gate / (1 - self.relevance_gate))))
         self.category_ids_ = list(taxonomy.ids)
         self.classes_ = np.asarray(self.category_ids_, dtype=object)
-        self.cutoffs_ = np.zeros(Y.shape[1])  # probability 0.5
-        self.calibration_ = np.tile([1.0, 0.0], (Y.shape[1], 1))
+        self.cutoffs_ = np.zeros(n)  # probability 0.5
+        self.calibration_ = np.tile([1.0, 0.0], (n, 1))
         if self.threshold_folds > 0:
-            oof = np.zeros(Y.shape, dtype=float)
-            gate_oof = np.zeros(len(Y)) if gate is not None else None
+            oof = np.zeros(targets.shape, dtype=float)
             for train, test in stratified_folds(Y, self.threshold_folds, self.random_state):
-                coef, intercept = self._fit_linear(papers[train], Y[train], *prior_set)
+                coef, intercept = self._fit_linear(papers[train], targets[train], prior, prior_y,
+                                                   prior_weights)
                 oof[test] = papers[test] @ coef.T + intercept
-                fold_gate = self._fit_gate(papers[train], Y[train], *prior_set)
-                if gate_oof is not None and fold_gate is not None:
-                    gate_oof[test] = papers[test] @ fold_gate[0] + fold_gate[1]
+            gate_oof = oof[:, n] if gated else None
+            oof = oof[:, :n]
             best = best_thresholds(sigmoid(oof), Y, self.threshold_grid)
             shrunk = best + self.threshold_shrink * (0.5 - best)
             shift, weights = self._prior_shift(Y, taxonomy.ids)
@@ -301,8 +271,7 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
 
     def _prior(self, taxonomy: Taxonomy
                ) -> tuple[list[str], np.ndarray | None, np.ndarray | None]:
-        """The pseudo-documents trained on beside the papers: the taxonomy file's knowledge
-        and the contrastive examples, with their labels and sample weights."""
+        """The taxonomy's and the contrastive pseudo-documents, their labels and weights."""
         docs: list[str] = []
         labels, weights = [], []
         if self.prior_weight > 0:
@@ -322,10 +291,9 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
 
     def _prior_shift(self, Y: np.ndarray, category_ids: Sequence[str]
                      ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Per category, what its logit cutoff moves by for ``label_shares`` (the log-odds of
-        its share in the hand labels minus those of its share where the model is used), and
-        per paper and category the calibration weights that give the hand labels that share
-        (None without ``label_shares``)."""
+        """Per category, what its cutoff moves by for ``label_shares`` (log-odds of its share
+        in ``Y`` minus those of the given one), and the calibration weights that give ``Y``
+        the given shares (None without ``label_shares``)."""
         shift = np.zeros(Y.shape[1])
         if not self.label_shares:
             return shift, None
@@ -343,17 +311,6 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
             shift[j] = np.log(here / (1 - here)) - np.log(there / (1 - there))
             weights[:, j] = np.where(Y[:, j] == 1, there / here, (1 - there) / (1 - here))
         return shift, weights
-
-    def _fit_gate(self, features: sparse.csr_matrix, Y: np.ndarray,
-                  prior: sparse.csr_matrix, prior_y: np.ndarray | None,
-                  prior_weights: np.ndarray | None) -> tuple[np.ndarray, float] | None:
-        """The relevance gate's weights and intercept, or None without a gate."""
-        if self.relevance_gate is None:
-            return None
-        any_label = Y.max(axis=1, keepdims=True)
-        prior_any = None if prior_y is None else prior_y.max(axis=1, keepdims=True)
-        coef, intercept = self._fit_linear(features, any_label, prior, prior_any, prior_weights)
-        return coef[0], float(intercept[0])
 
     def _fit_blocks(self, docs: list[str], taxonomy: Taxonomy) -> list[Block]:
         """The feature blocks' vocabularies and idf weights, fitted by scikit-learn."""
@@ -440,9 +397,8 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
 
 
 def platt(margin: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """Per category, the slope and offset of a sigmoid fitted to out-of-fold decision margins
-    (Platt scaling, each paper weighted by ``weights`` where given); the identity where a
-    category has no positives or the fit is not increasing."""
+    """Per category, slope and offset of a sigmoid fitted to decision margins (Platt scaling);
+    the identity where a category has no positives or the fit is not increasing."""
     from sklearn.linear_model import LogisticRegression
 
     out = np.tile([1.0, 0.0], (Y.shape[1], 1))
@@ -457,8 +413,8 @@ def platt(margin: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) 
 
 
 def paper_texts(X: Any) -> tuple[list[str], list[str]]:
-    """Titles and abstracts of ``X``: a DataFrame with 'title' and 'abstract' columns, or a
-    sequence of (title, abstract) pairs; every title and abstract a string."""
+    """Titles and abstracts of ``X`` (a DataFrame, or (title, abstract) pairs); ValueError
+    unless every one is a string."""
     columns = getattr(X, "columns", None)
     if columns is not None:
         missing = [c for c in ("title", "abstract") if c not in columns]
@@ -490,8 +446,7 @@ def _is_missing(value: Any) -> bool:
 
 
 def _indicator(y: Any, category_ids: list[str]) -> np.ndarray:
-    """``y`` as a 0/1 matrix with the categories' columns in order: a DataFrame's columns are
-    matched to the category ids by name."""
+    """``y`` as a 0/1 matrix with the categories' columns in order (a DataFrame's by name)."""
     if y is None:
         raise ValueError("EfficiencyClassifier requires y to be passed, but the target y is "
                          "None")
@@ -521,9 +476,3 @@ def _indicator(y: Any, category_ids: list[str]) -> np.ndarray:
     if not np.isin(Y, (0, 1)).all():
         raise ValueError(f"y must hold only 0 and 1 (got a {kind} target)")
     return Y.astype(np.int8)
-
-
-def _single_threaded_blas() -> Any:
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=BLAS_THREADS, user_api="blas")

@@ -1,14 +1,6 @@
-"""Honest quality figures: repeated multilabel-stratified cross-validation and a held-out
-labeled set (the stress set), side by side with two baselines (keyword rules from the taxonomy
-terms, and the plain TF-IDF + logistic pipeline).
-
-Every prediction of a paper comes from a model fitted without it (scikit-learn's
-``cross_val_predict`` over iterative-stratification's ``RepeatedMultilabelStratifiedKFold``);
-the model's thresholds and calibration are fitted inside each training fold, so the test fold
-never sees them. Besides precision, recall and F1: labels per paper (predicted against gold),
-the share of papers about no lever that still got a label, and a reliability table of the
-calibrated scores.
-"""
+"""Quality figures from repeated multilabel-stratified cross-validation and held-out labeled
+sets, beside two baselines (keyword rules, a plain TF-IDF + logistic pipeline). Every
+prediction comes from a model fitted without the paper, thresholds and calibration included."""
 
 from __future__ import annotations
 
@@ -19,11 +11,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
-from sklearn.model_selection import cross_val_predict
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -163,35 +154,25 @@ def cross_validate(X: pd.DataFrame, Y: np.ndarray, category_ids: Sequence[str],
     runs: dict[str, list[np.ndarray]] = {name: [] for name in estimators}
     scores: dict[str, list[np.ndarray]] = {name: [] for name in estimators}
     for repeat in range(repeats):
-        cv = splits[repeat * folds:(repeat + 1) * folds]
         for name, estimator in estimators.items():
+            predicted, proba = np.zeros(Y.shape, dtype=np.int8), np.zeros(Y.shape)
+            for train, test in splits[repeat * folds:(repeat + 1) * folds]:
+                fitted = clone(estimator).fit(X.iloc[train], Y[train])
+                predicted[test], found = _labels_and_scores(fitted, X.iloc[test])
+                if found is not None:
+                    proba[test] = found
+            runs[name].append(predicted)
             if isinstance(estimator, EfficiencyClassifier):
-                predicted, proba = _out_of_fold(estimator, X, Y, cv)
-                runs[name].append(predicted)
                 scores[name].append(proba)
-            else:
-                runs[name].append(cross_val_predict(estimator, X, Y, cv=cv))
     return [summarize(name, Y, predicted, category_ids, scores[name] or None)
             for name, predicted in runs.items()]
 
 
-def _out_of_fold(estimator: EfficiencyClassifier, X: pd.DataFrame, Y: np.ndarray,
-                 cv: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold labels and calibrated scores from one fit per fold (``cross_val_predict``
-    would fit twice to give both)."""
-    from sklearn.base import clone
-
-    predicted = np.zeros(Y.shape, dtype=np.int8)
-    proba = np.zeros(Y.shape)
-    for train, test in cv:
-        fitted = clone(estimator).fit(X.iloc[train], Y[train])
-        predicted[test], proba[test] = _labels_and_scores(fitted, X.iloc[test])
-    return predicted, proba
-
-
-def _labels_and_scores(fitted: EfficiencyClassifier, X: pd.DataFrame
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """``predict`` and ``predict_proba`` of a fitted model from one pass over the features."""
+def _labels_and_scores(fitted: Any, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """``predict`` and, for the model, ``predict_proba`` from one pass over the features (None
+    for the baselines, which have no calibrated scores)."""
+    if not isinstance(fitted, EfficiencyClassifier):
+        return fitted.predict(X), None
     margin = fitted.decision_function(X)
     return (margin >= 0).astype(np.int8), calibrated(margin, fitted.calibration_)
 
@@ -199,17 +180,12 @@ def _labels_and_scores(fitted: EfficiencyClassifier, X: pd.DataFrame
 def holdout(X: pd.DataFrame, Y: np.ndarray, test_X: pd.DataFrame, test_Y: np.ndarray,
             category_ids: Sequence[str], estimators: dict[str, Any]) -> list[Scores]:
     """Each estimator fitted on all labeled papers and scored on a separate labeled set."""
-    from sklearn.base import clone
-
     found = []
     for name, estimator in estimators.items():
         fitted = clone(estimator).fit(X, np.asarray(Y))
-        if isinstance(fitted, EfficiencyClassifier):
-            predicted, proba = _labels_and_scores(fitted, test_X)
-            found.append(summarize(name, np.asarray(test_Y), [predicted], category_ids, [proba]))
-        else:
-            found.append(summarize(name, np.asarray(test_Y), [fitted.predict(test_X)],
-                                   category_ids))
+        predicted, proba = _labels_and_scores(fitted, test_X)
+        found.append(summarize(name, np.asarray(test_Y), [predicted], category_ids,
+                               None if proba is None else [proba]))
     return found
 
 
@@ -300,23 +276,22 @@ def summarize(name: str, Y: np.ndarray, runs: list[np.ndarray],
 
 def format_table(results: list[Scores], category_ids: Sequence[str]) -> str:
     """Methods side by side: per-category P / R / F1, then micro and macro F1 with spread."""
-    width = max(15, *(len(r.name) for r in results))
-    head = f"{'category':<20}" + "".join(f"{r.name:>{width + 2}}" for r in results)
-    lines = [head, f"{'':<20}" + "".join(f"{'P / R / F1':>{width + 2}}" for _ in results)]
+    width = max(15, *(len(r.name) for r in results)) + 2
+
+    def row(label: str, cells: list[str]) -> str:
+        return f"{label:<20}" + "".join(f"{cell:>{width}}" for cell in cells)
+
+    lines = [row("category", [r.name for r in results]),
+             row("", ["P / R / F1"] * len(results))]
     for cid in category_ids:
-        cells = "".join(
-            f"{f'{r.precision[cid]:.2f}/{r.recall[cid]:.2f}/{r.f1[cid]:.2f}':>{width + 2}}"
-            for r in results)
-        lines.append(f"{cid:<20}{cells}")
+        lines.append(row(cid, [f"{r.precision[cid]:.2f}/{r.recall[cid]:.2f}/{r.f1[cid]:.2f}"
+                               for r in results]))
     for label, key in (("micro F1", "micro_f1"), ("macro F1", "macro_f1")):
-        cells = "".join(f"{f'{getattr(r, key)[0]:.3f} ± {getattr(r, key)[1]:.3f}':>{width + 2}}"
-                        for r in results)
-        lines.append(f"{label:<20}{cells}")
-    cells = "".join(f"{f'{r.labels_per_paper[0]:.2f} / {r.labels_per_paper[1]:.2f}':>{width + 2}}"
-                    for r in results)
-    lines.append(f"{'labels/paper':<20}{cells}")
+        lines.append(row(label, [f"{getattr(r, key)[0]:.3f} ± {getattr(r, key)[1]:.3f}"
+                                 for r in results]))
+    lines.append(row("labels/paper", [f"{r.labels_per_paper[0]:.2f} / "
+                                      f"{r.labels_per_paper[1]:.2f}" for r in results]))
     if any(r.none_tagged is not None for r in results):
-        cells = "".join(f"{'-' if r.none_tagged is None else f'{r.none_tagged:.2f}':>{width + 2}}"
-                        for r in results)
-        lines.append(f"{'none papers tagged':<20}{cells}")
+        lines.append(row("none papers tagged", ["-" if r.none_tagged is None
+                                                else f"{r.none_tagged:.2f}" for r in results]))
     return "\n".join(lines)

@@ -1,16 +1,6 @@
-"""The model's feature blocks, fitted by scikit-learn and scored without it.
-
-- ``WordBlock``: TF-IDF of word uni- and bi-grams (stop words removed);
-- ``CharBlock``: TF-IDF of character 3-5-grams inside word boundaries (``char_wb``), which
-  sees word forms the seeds never used (``checkpoint``/``checkpointing``/``recompute``);
-- ``TermBlock``: per category, how often the taxonomy file's indicative terms occur.
-
-Each block's ``transform`` works on a whole chunk of documents at once, and equals
-scikit-learn's ``TfidfVectorizer.transform`` for the same vocabulary and idf (tests check
-it with hypothesis): tokens are looked up once each, never one n-gram string at a time, and
-the counting runs with numpy and scipy over the whole chunk. Every lookup (pieces, packed
-n-grams, bigrams, terms) is Arrow's ``index_in`` (see :class:`_Table`).
-"""
+"""The model's feature blocks (word n-grams, character n-grams, taxonomy terms), fitted by
+scikit-learn and scored without it, a whole chunk of documents at a time with numpy, scipy and
+Arrow lookups; each equals ``TfidfVectorizer.transform`` for its vocabulary and idf."""
 
 from __future__ import annotations
 
@@ -33,28 +23,23 @@ _PACKED_BYTES = 7
 
 
 def _byte_table(keep: bytes) -> bytes:
-    """A table for ``bytes.translate``: the bytes in ``keep`` stay, every other one becomes a
-    space."""
+    """A ``bytes.translate`` table: the bytes in ``keep`` stay, the others become spaces."""
     return bytes(c if c in keep else _SPACE for c in range(256))
 
 
 # For ASCII text: word characters (what ``\w`` matches there) stay, the rest become spaces.
 _WORD_BYTES = _byte_table(bytes(c for c in range(128) if chr(c).isalnum() or chr(c) == "_"))
-# Every byte stays but the ASCII white space, which becomes a plain space.
-_WHITE_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_SPACES))
-# The same, with capitals lower-cased: splitting ASCII text with it splits its lower case.
-_WHITE_LOWER_BYTES = _WHITE_BYTES.translate(bytes.maketrans(bytes(range(65, 91)),
-                                                            bytes(range(97, 123))))
+# ASCII white space becomes a plain space, capitals lower case, the rest stays.
+_WHITE_LOWER_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_SPACES)
+                                 ).translate(bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                                                             b"abcdefghijklmnopqrstuvwxyz"))
 
 
 @dataclass
 class Split:
-    """Pieces of a chunk's documents: each occurrence's number in ``uniques`` (the chunk's
-    distinct pieces), flattened over the chunk, and how many belong to each document.
-
-    When Arrow split them, the distinct pieces are also an Arrow array (``dictionary``), which
-    blocks look up with Arrow; ``uniques`` makes Python strings of them only if asked.
-    """
+    """Pieces of a chunk's documents: each occurrence's number among the distinct pieces, and
+    how many belong to each document. Arrow's distinct pieces (``dictionary``) become Python
+    strings (``uniques``) only if asked."""
 
     codes: np.ndarray
     lengths: np.ndarray
@@ -74,14 +59,8 @@ class Split:
 
 @dataclass
 class Docs:
-    """A chunk of lower-cased documents as the blocks read it, split once for all of them:
-    ``tokens`` by the token pattern (word and term blocks), ``words`` at white space (the
-    character block, as scikit-learn's ``char_wb`` splits).
-
-    Blocks then map the few distinct pieces to their own vocabulary and do the rest on
-    integer arrays. Chunks of ASCII documents are split by Arrow compute functions, others
-    by Python; both give the same pieces (tests check it).
-    """
+    """A chunk of lower-cased documents split once for every block: ``tokens`` by the token
+    pattern (word and term blocks), ``words`` at white space (the character block)."""
 
     tokens: Split
     words: Split
@@ -89,19 +68,11 @@ class Docs:
     def __len__(self) -> int:
         return len(self.tokens.lengths)
 
-    def owners(self) -> np.ndarray:
-        """The document of each token occurrence."""
-        return self.tokens.owners()
-
 
 def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool = True) -> Docs:
-    """Lower-cased documents split into tokens (``token_pattern``) and words, shared by the
-    blocks; ``docs`` are strings or an Arrow string array (chunks of columnar dumps come so).
-
-    Arrow splits the ASCII documents, lower-cased by the byte table that splits them (no
-    Python string is made for one), and Python the others, in one pass. Python splits the
-    whole chunk where Arrow cannot: for another token pattern than scikit-learn's default,
-    or for a lone surrogate (JSON can carry one), or if ``arrow`` is false."""
+    """Lower-cased documents (strings or an Arrow string array) split into tokens and words.
+    Arrow splits the ASCII ones and Python the rest; Python splits all for another token
+    pattern than scikit-learn's default, a lone surrogate (JSON can carry one), or no ``arrow``."""
     find = re.compile(token_pattern).findall
     columnar = not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist")
     if arrow and token_pattern == WORD_TOKENS:
@@ -193,9 +164,8 @@ def _arrow_split(texts: Any, table: bytes, shortest: int, split: Any) -> Split:
 
 
 def _arrow(values: np.ndarray) -> Any:
-    """A numpy array of numbers as an Arrow array sharing its memory. ``pa.array`` (like
-    ``np.asarray`` of an Arrow array, see :func:`_numpy`) would import pandas first, to ask
-    whether it is given a pandas object: 0.25-0.4 s more for a daily listing."""
+    """A numpy array of numbers as an Arrow array sharing its memory; ``pa.array`` would
+    import pandas first (0.25-0.4 s more for a daily listing)."""
     import pyarrow as pa
 
     values = np.ascontiguousarray(values)
@@ -205,7 +175,7 @@ def _arrow(values: np.ndarray) -> Any:
 
 def _numpy(array: Any) -> np.ndarray:
     """An Arrow array of numbers or booleans without nulls as numpy, read from its buffers
-    (sharing the numbers' memory), without importing pandas (see :func:`_arrow`)."""
+    without importing pandas (see :func:`_arrow`)."""
     import pyarrow as pa
 
     data, start, end = array.buffers()[1], array.offset, array.offset + len(array)
@@ -233,10 +203,8 @@ def _arrow_strings(strings: Sequence[str]) -> Any:
 
 
 class _Table:
-    """A read-only map from keys (a numpy array of integers, or an Arrow array of strings) to
-    int64 values, queried a whole array at a time with Arrow's hash lookup
-    (``pyarrow.compute.index_in``): 2-3 times faster than a sorted search here; pandas'
-    ``Index.get_indexer``, a little faster, would add pandas' import to a daily listing."""
+    """A read-only map from keys (numpy integers or Arrow strings) to int64 values, queried an
+    array at a time by Arrow's ``index_in``: 2-3 times faster than a sorted search here."""
 
     def __init__(self, keys: Any, values: np.ndarray | None = None):
         import pyarrow as pa
@@ -259,50 +227,67 @@ class _Table:
 
 
 class _Pieces:
-    """Pieces (tokens) numbered 0, 1, ... in order, some of them dropped (stop words): what a
-    block maps a chunk's distinct pieces to. Built once per block."""
+    """A block's tokens numbered 0, 1, ... in order, some of them dropped (stop words)."""
 
     def __init__(self, ids: dict[str, int], dropped: frozenset[str] = frozenset()):
         self.ids, self.dropped = ids, dropped
         self._tables: tuple[_Table, _Table] | None = None
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
     def of(self, split: Split, missing: int) -> np.ndarray:
-        """For each distinct piece of ``split``: its number, else ``missing``; -1 if dropped."""
+        """For each piece occurrence of ``split``: its number, else ``missing``; -1 if
+        dropped. Each distinct piece is looked up once."""
         if split.dictionary is None:  # split by Python (see ``tokenized``)
             ids, dropped = self.ids, self.dropped
-            return np.array([-1 if t in dropped else ids.get(t, missing)
-                             for t in split.uniques], dtype=np.int64)
-        if self._tables is None:
-            self._tables = (_Table(_arrow_strings(list(self.ids))),
-                            _Table(_arrow_strings(sorted(self.dropped))))
-        known, stops = self._tables
-        out = known.get(split.dictionary)
-        out[out < 0] = missing
-        if self.dropped:
-            out[stops.get(split.dictionary) >= 0] = -1
-        return out
+            out = np.array([-1 if t in dropped else ids.get(t, missing)
+                            for t in split.uniques], dtype=np.int64)
+        else:
+            if self._tables is None:
+                self._tables = (_Table(_arrow_strings(list(self.ids))),
+                                _Table(_arrow_strings(sorted(self.dropped))))
+            known, stops = self._tables
+            out = known.get(split.dictionary)
+            out[out < 0] = missing
+            if self.dropped:
+                out[stops.get(split.dictionary) >= 0] = -1
+        return out[split.codes] if len(out) else np.zeros(0, dtype=np.int64)
 
 
-def _tfidf(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, n_docs: int, width: int,
-           idf: np.ndarray, sublinear: bool) -> sparse.csr_matrix:
-    """An L2-normalized TF-IDF matrix from (document, feature, count) triples, which must be
-    unique and sorted by document then feature (CSR order)."""
+def _counted(rows: list[np.ndarray], cols: list[np.ndarray], n_docs: int, width: int,
+             idf: np.ndarray, sublinear: bool) -> sparse.csr_matrix:
+    """The L2-normalized TF-IDF matrix of (document, feature) occurrences."""
+    # Count each (document, feature) pair: unique keys come out sorted, i.e. in CSR order.
+    keys, counts = np.unique(_joined(rows) * width + _joined(cols), return_counts=True)
+    doc, feature = np.divmod(keys, width)
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
+    np.cumsum(np.bincount(doc, minlength=n_docs), out=indptr[1:])
     data = counts.astype(np.float64)
     if sublinear:
         data = np.log(data) + 1.0
-    data *= idf[cols]
-    norms = np.sqrt(np.bincount(rows, weights=data ** 2, minlength=n_docs))
+    data *= idf[feature]
+    norms = np.sqrt(np.bincount(doc, weights=data ** 2, minlength=n_docs))
     norms[norms == 0] = 1.0
-    data /= norms[rows]
-    return sparse.csr_matrix((data, cols, indptr), shape=(n_docs, width))
+    data /= norms[doc]
+    return sparse.csr_matrix((data, feature, indptr), shape=(n_docs, width))
 
 
-class WordBlock:
+class _Block:
+    """What every block offers: its features' count (``width``) and their product with
+    weights (``linear``), by default through the feature matrix."""
+
+    vocabulary: list[str]
+
+    def transform(self, docs: Docs) -> sparse.csr_matrix:
+        raise NotImplementedError
+
+    def linear(self, docs: Docs, weights: np.ndarray) -> np.ndarray:
+        return np.asarray(self.transform(docs) @ weights)
+
+    @property
+    def width(self) -> int:
+        return len(self.vocabulary)
+
+
+class WordBlock(_Block):
     """Word uni- and bi-grams, as ``TfidfVectorizer(analyzer='word', lowercase=True)``."""
 
     kind = "word"
@@ -337,13 +322,10 @@ class WordBlock:
             self._build()
         tokens, size, unigram, bigrams = self._lookup
         unknown = size - 1
-        # Each distinct token of the chunk: its id here, -1 for a stop word (dropped before
-        # pairs are formed, as scikit-learn does).
-        split = docs.tokens
-        mapping = tokens.of(split, unknown)
-        tok = mapping[split.codes] if len(mapping) else np.zeros(0, dtype=np.int64)
+        # Stop words (-1) are dropped before pairs are formed, as scikit-learn does.
+        tok = tokens.of(docs.tokens, unknown)
         kept = tok >= 0
-        tok, owner = tok[kept], split.owners()[kept]
+        tok, owner = tok[kept], docs.tokens.owners()[kept]
         n_docs = len(docs)
         rows, cols = [], []
         if self.ngram_range[0] == 1:
@@ -361,38 +343,16 @@ class WordBlock:
         return _counted(rows, cols, n_docs, len(self.vocabulary), self.idf,
                         self.sublinear) * self.weight
 
-    def linear(self, docs: Docs, weights: np.ndarray) -> np.ndarray:
-        return np.asarray(self.transform(docs) @ weights)
-
-    @property
-    def width(self) -> int:
-        return len(self.vocabulary)
-
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "vocabulary": _lines(self.vocabulary), "idf": self.idf,
                 "stop_words": self.stop_words, "ngram_range": list(self.ngram_range),
                 "sublinear_tf": self.sublinear, "weight": self.weight}
 
 
-def _counted(rows: list[np.ndarray], cols: list[np.ndarray], n_docs: int, width: int,
-             idf: np.ndarray, sublinear: bool) -> sparse.csr_matrix:
-    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    # Count each (document, feature) pair: unique keys come out sorted, i.e. in CSR order.
-    keys, counts = np.unique(r * width + c, return_counts=True)
-    row_of, indices = np.divmod(keys, width)
-    return _tfidf(row_of, indices, counts, n_docs, width, idf, sublinear)
-
-
-class CharBlock:
-    """Character n-grams inside word boundaries, as ``TfidfVectorizer(analyzer='char_wb')``.
-
-    A chunk's distinct words are turned into n-grams once each: ASCII words all together with
-    numpy (every n-gram packed into an integer and looked up among the packed vocabulary),
-    other words one by one in Python (kept in a cache). The document-n-gram counts are then a
-    sparse product of the document-word counts with the word-n-gram counts, ``_ROWS``
-    documents at a time.
-    """
+class CharBlock(_Block):
+    """Character n-grams inside word boundaries, as ``TfidfVectorizer(analyzer='char_wb')``:
+    the distinct words' n-grams (ASCII ones packed into integers by numpy, others in Python),
+    times the document-word counts, ``_ROWS`` documents at a time."""
 
     kind = "char_wb"
     _CACHE_WORDS = 100_000
@@ -562,10 +522,6 @@ class CharBlock:
             norms[norms == 0] = 1.0
             yield tf, norms
 
-    @property
-    def width(self) -> int:
-        return len(self.vocabulary)
-
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "vocabulary": _lines(self.vocabulary), "idf": self.idf,
                 "ngram_range": list(self.ngram_range), "sublinear_tf": self.sublinear,
@@ -576,7 +532,7 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-class TermBlock:
+class TermBlock(_Block):
     """Per category, log(1 + occurrences) of its indicative terms (the taxonomy file's
     ``terms``), matched as token sequences with the word block's tokenizer."""
 
@@ -616,10 +572,8 @@ class TermBlock:
         if self._lookup is None:
             self._build()
         tokens, tables, bits = self._lookup
-        split = docs.tokens
-        mapping = tokens.of(split, -1)
-        tok = mapping[split.codes] if len(mapping) else np.zeros(0, dtype=np.int64)
-        owner = split.owners()
+        tok = tokens.of(docs.tokens, -1)
+        owner = docs.tokens.owners()
         n_docs, width = len(docs), len(self.terms)
         # A term can only start where a token of some term stands (few places), and a term
         # of n tokens only where one of n - 1 tokens could: windows grow from those starts,
@@ -650,9 +604,6 @@ class TermBlock:
         counts = np.bincount(flat, minlength=n_docs * width).reshape(n_docs, width)
         return sparse.csr_matrix(np.log1p(counts) * self.weight)
 
-    def linear(self, docs: Docs, weights: np.ndarray) -> np.ndarray:
-        return np.asarray(self.transform(docs) @ weights)
-
     @property
     def width(self) -> int:
         return len(self.terms)
@@ -678,14 +629,12 @@ def _unlines(stored: str | list[str]) -> list[str]:
 
 
 def block_from_dict(data: dict[str, Any]) -> Block:
-    """The inverse of each block's ``to_dict``."""
-    kind = data["kind"]
-    if kind == "word":
-        return WordBlock(_unlines(data["vocabulary"]), data["idf"], data["stop_words"],
-                         tuple(data["ngram_range"]), data["sublinear_tf"], data["weight"])
-    if kind == "char_wb":
-        return CharBlock(_unlines(data["vocabulary"]), data["idf"], tuple(data["ngram_range"]),
-                         data["sublinear_tf"], data["weight"])
-    if kind == "terms":
-        return TermBlock(data["terms"], data["token_pattern"], data["weight"])
-    raise ValueError(f"unknown feature block {kind!r}")
+    """The inverse of each block's ``to_dict``, whose keys are its constructor's parameters."""
+    params = dict(data)
+    kind = params.pop("kind")
+    classes: dict[str, type[Block]] = {b.kind: b for b in (WordBlock, CharBlock, TermBlock)}
+    if kind not in classes:
+        raise ValueError(f"unknown feature block {kind!r}")
+    if "vocabulary" in params:
+        params["vocabulary"] = _unlines(params["vocabulary"])
+    return classes[kind](**params)

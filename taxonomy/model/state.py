@@ -1,16 +1,9 @@
-"""A fitted model as plain, inspectable state, and scoring with it.
+"""A fitted model as plain, inspectable state, and scoring with it by numpy and scipy only
+(tagging never imports scikit-learn).
 
-Scoring needs only numpy and scipy: tagging starts without importing scikit-learn, and worker
-processes stay small. :class:`~taxonomy.model.estimator.EfficiencyClassifier` fits the state
-(``.export()``); a model file holds it as plain data (``to_dict``).
-
-A category is assigned when its logistic model's logit reaches the category's cutoff and,
-with a relevance gate, the gate's logit (is this paper about any lever at all?) reaches the
-gate's cutoff. The margin of that decision, min(logit - cutoff, gate logit - gate cutoff),
-is mapped to a probability by a sigmoid fitted on out-of-fold margins of the training papers
-(Platt scaling): the score. So among papers scoring 0.8 about 80% belong to the category (on
-papers like the seeds), and a score reaches the category's threshold, sigmoid(offset),
-exactly when the category is assigned.
+A category is assigned when the margin min(logit - cutoff, gate logit - gate cutoff) is at
+least 0; its score is a sigmoid of that margin fitted on out-of-fold margins (Platt scaling),
+so a score reaches the category's threshold, sigmoid(offset), exactly when it is assigned.
 """
 
 from __future__ import annotations
@@ -25,13 +18,15 @@ from scipy import sparse
 from .features import Block, Docs, WordBlock, block_from_dict, tokenized
 from .text import compose, compose_arrays
 
-# Version of the plain-data layout a model file holds (see ScoringState.to_dict); 5 holds
-# each vocabulary as one string of lines, and files of format 4 (lists) still load.
+# Version of the plain-data layout a model file holds; 5 holds each vocabulary as one string
+# of lines, and files of format 4 (lists) still load.
 STATE_FORMAT = 5
 _READABLE_FORMATS = (4, 5)
 # Two fits whose weights differ by no more than this are the same model (BLAS and platform
 # differences move the last bits of the weights; labels never change at this size).
 EQUIVALENT_WITHIN = 1e-9
+# The state's arrays, in a model file's order; only the gate may be None.
+_ARRAYS = ("coef", "intercept", "cutoffs", "calibration", "gate")
 
 
 @dataclass
@@ -62,19 +57,13 @@ class ScoringState:
         return state
 
     def to_dict(self) -> dict[str, Any]:
-        """The state as plain data: numpy arrays, lists of strings, numbers. A model file holds
-        this, so it never names a class of this package and loads whatever the code's layout."""
-        return {
-            "format": STATE_FORMAT,
-            "params": dict(self.params),
-            "category_ids": list(self.category_ids),
-            "blocks": [b.to_dict() for b in self.blocks],
-            "coef": np.asarray(self.coef, dtype=np.float64),
-            "intercept": np.asarray(self.intercept, dtype=np.float64),
-            "cutoffs": np.asarray(self.cutoffs, dtype=np.float64),
-            "calibration": np.asarray(self.calibration, dtype=np.float64),
-            "gate": None if self.gate is None else np.asarray(self.gate, dtype=np.float64),
-        }
+        """The state as plain data (arrays, strings, numbers), as a model file holds it: no
+        class of this package is pickled."""
+        arrays = {k: None if getattr(self, k) is None else
+                  np.asarray(getattr(self, k), dtype=np.float64) for k in _ARRAYS}
+        return {"format": STATE_FORMAT, "params": dict(self.params),
+                "category_ids": list(self.category_ids),
+                "blocks": [b.to_dict() for b in self.blocks], **arrays}
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> ScoringState:
@@ -82,25 +71,19 @@ class ScoringState:
         if state.get("format") not in _READABLE_FORMATS:
             raise ValueError(f"model state format {state.get('format')!r}, expected "
                              f"{STATE_FORMAT}")
-        return cls(
-            params=dict(state["params"]), category_ids=list(state["category_ids"]),
-            blocks=[block_from_dict(b) for b in state["blocks"]],
-            coef=np.asarray(state["coef"]), intercept=np.asarray(state["intercept"]),
-            cutoffs=np.asarray(state["cutoffs"]), calibration=np.asarray(state["calibration"]),
-            gate=None if state["gate"] is None else np.asarray(state["gate"]),
-        )
+        arrays: dict[str, Any] = {k: None if state[k] is None else np.asarray(state[k])
+                                  for k in _ARRAYS}
+        return cls(params=dict(state["params"]), category_ids=list(state["category_ids"]),
+                   blocks=[block_from_dict(b) for b in state["blocks"]], **arrays)
 
     def equivalent(self, other: ScoringState, tolerance: float = EQUIVALENT_WITHIN) -> bool:
         """Same features and thresholds, weights equal within ``tolerance``: every score then
         agrees to about that tolerance and every label is the same."""
         mine, theirs = self.to_dict(), other.to_dict()
-        return (_same(mine["params"], theirs["params"], 0.0)
-                and mine["category_ids"] == theirs["category_ids"]
-                and _same(mine["blocks"], theirs["blocks"], tolerance)
-                and np.array_equal(self.cutoffs, other.cutoffs)
-                and (self.gate is None) == (other.gate is None)
-                and all(_same(mine[k], theirs[k], tolerance)
-                        for k in ("coef", "intercept", "calibration", "gate")))
+        # The cutoffs decide labels, so they must be equal; ``_same`` compares numbers outside
+        # arrays (the parameters') exactly.
+        return (np.array_equal(mine.pop("cutoffs"), theirs.pop("cutoffs"))
+                and _same(mine, theirs, tolerance))
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -111,8 +94,7 @@ class ScoringState:
         return block
 
     def _docs(self, titles: Sequence[str] | Any, abstracts: Sequence[str] | Any) -> Docs:
-        """The papers' documents split; titles and abstracts are lists of strings, or Arrow
-        string arrays."""
+        """The papers' documents split, from lists of strings or Arrow string arrays."""
         repeats = self.params["title_repeats"]
         if hasattr(titles, "to_pylist"):
             return tokenized(compose_arrays(titles, abstracts, repeats),
@@ -139,11 +121,6 @@ class ScoringState:
         docs = self._docs(titles, abstracts)
         return sparse.hstack([b.transform(docs) for b in self.blocks], format="csr")
 
-    def _linear(self, features: sparse.csr_matrix) -> np.ndarray:
-        """Every category's logit, then the gate's (papers x categories + 1)."""
-        weights, bias = self._weights_and_bias()
-        return np.asarray(features @ weights) + bias
-
     def _weights_and_bias(self) -> tuple[np.ndarray, np.ndarray]:
         """Every category's weights, then the gate's, as columns (features x columns), and
         their intercepts."""
@@ -154,15 +131,13 @@ class ScoringState:
             self._weights = weights, bias
         return self._weights
 
-    def logits(self, features: sparse.csr_matrix) -> np.ndarray:
-        """Each category's logistic model's logit (papers x categories)."""
-        return self._linear(features)[:, :len(self.category_ids)]
-
     def decision(self, features: sparse.csr_matrix) -> np.ndarray:
         """The margin of each category's decision: assigned when it is at least 0."""
-        return self._margins(self._linear(features))
+        weights, bias = self._weights_and_bias()
+        return self._margins(np.asarray(features @ weights) + bias)
 
     def _margins(self, linear: np.ndarray) -> np.ndarray:
+        """``margins`` of every category's logit and the gate's (the last column)."""
         width = len(self.category_ids)
         return margins(linear[:, :width], self.cutoffs,
                        None if self.gate is None else linear[:, width],
@@ -205,12 +180,9 @@ class ScoringState:
 
     def top_words(self, words: sparse.csr_matrix, row: np.ndarray, category: np.ndarray,
                   k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For each (paper, category) pair given (``row``: the papers' rows of ``words``, the
-        word block's features), the k features that pushed the category's logit up most: the
-        pair of each pick (ascending), its feature and its contribution, largest first within
-        a pair; equal contributions keep the features' order.
-
-        Every pair is ranked at once, in k rounds of 'the largest contribution left'."""
+        """For each (paper, category) pair given (``row``: rows of the word features ``words``),
+        the k features that pushed the logit up most, ranked for all pairs at once: each pick's
+        pair (ascending), feature and contribution (largest first; ties in feature order)."""
         row, category = np.asarray(row, dtype=np.int64), np.asarray(category, dtype=np.int64)
         sizes = np.diff(words.indptr)[row]
         starts = np.cumsum(sizes) - sizes
@@ -259,7 +231,7 @@ def margins(logits: np.ndarray, cutoffs: np.ndarray, gate: np.ndarray | None = N
 
 
 def _same(a: Any, b: Any, tolerance: float) -> bool:
-    """Deep equality of plain data, numbers within ``tolerance``."""
+    """Deep equality of plain data, numbers in float arrays within ``tolerance``."""
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k], tolerance) for k in a)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):

@@ -26,7 +26,6 @@ def prior_documents(taxonomy: Taxonomy, examples: bool = True) -> tuple[list[str
     """Pseudo-documents from the taxonomy file: each category's definition, rules, terms and
     examples are positive for that category only; the [none] examples for no category."""
     docs, rows = [], []
-    width = len(taxonomy.categories)
     for j, category in enumerate(taxonomy.categories):
         texts = [f"{category.name}. {category.definition}", *category.include]
         if category.terms:
@@ -38,8 +37,5 @@ def prior_documents(taxonomy: Taxonomy, examples: bool = True) -> tuple[list[str
     if examples:
         docs.extend(taxonomy.none_examples)
         rows.extend([-1] * len(taxonomy.none_examples))
-    matrix = np.zeros((len(docs), width), dtype=np.int8)
-    for i, j in enumerate(rows):
-        if j >= 0:
-            matrix[i, j] = 1
-    return docs, matrix
+    matrix = np.array(rows)[:, None] == np.arange(len(taxonomy.categories))
+    return docs, matrix.astype(np.int8)

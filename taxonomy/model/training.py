@@ -20,11 +20,9 @@ from .evaluation import FOLDS, REPEATS, Scores, cross_validate, holdout, methods
 from .state import STATE_FORMAT, ScoringState
 from .thresholds import stratified_folds
 
-
 # The categories whose decision is corrected for their share on real listings (see
-# ``EfficiencyClassifier.label_shares``): the hand labels hold convergence speed at about a
-# third of the papers, real listings at about a fifth. The other categories' shares in the
-# held-out sets follow how those sets were designed, so they are no estimate of real ones.
+# ``EfficiencyClassifier.label_shares``): convergence speed is a third of the hand labels, a
+# fifth of real listings; the held-out sets' other shares follow how the sets were designed.
 SHIFTED = ("convergence_speed",)
 
 
@@ -35,9 +33,8 @@ def held_out_files() -> list[Path]:
 
 def real_shares(taxonomy: Taxonomy, categories: tuple[str, ...] = SHIFTED
                 ) -> tuple[dict[str, float], str] | None:
-    """The share of each of ``categories`` among the held-out sets' papers pooled (written to
-    look like real listings: most papers about no lever or another one), and where it comes
-    from; None without held-out sets."""
+    """The share of each of ``categories`` in the held-out sets pooled (written to look like
+    real listings), and where it comes from; None without held-out sets."""
     from ..labels.labelfile import load_labels
 
     sets = [load_labels(p, taxonomy) for p in held_out_files()]
@@ -98,8 +95,7 @@ def holdout_all(papers: LabeledPapers, test: LabeledPapers, taxonomy: Taxonomy,
 
 
 def held_out_metrics(state: ScoringState, taxonomy: Taxonomy, path: Path) -> dict | None:
-    """The fitted model scored on a held-out set (never trained on), for the model card;
-    None when the file is not there."""
+    """The fitted model scored on a held-out set, for the card; None without the file."""
     from ..labels.labelfile import load_labels
 
     if not path.is_file():
@@ -125,13 +121,9 @@ class TrainResult:
 def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxonomy,
           model_path: str | os.PathLike, force: bool = False, folds: int = FOLDS,
           repeats: int = REPEATS, model: EfficiencyClassifier | None = None) -> TrainResult:
-    """Fit on every labeled paper, cross-validate, and write the model and its card.
-
-    Leaves the current model untouched when it was trained on the same labels and taxonomy and
-    the new fit is equivalent (see ``ScoringState.equivalent``), so retraining on unchanged
-    labels never churns the committed files. Refuses to replace a model whose cross-validated
-    macro-F1 is higher, unless ``force``.
-    """
+    """Fit on every labeled paper, cross-validate, and write the model and its card. Leaves
+    an equivalent model from the same labels and taxonomy untouched; ModelError rather than
+    replace one with a higher cross-validated macro-F1, unless ``force``."""
     unlabeled = [cid for cid, n in support(papers, taxonomy).items() if n == 0]
     if unlabeled:
         raise LabelsError(f"cannot train: no paper is labeled {', '.join(unlabeled)}; label "
@@ -179,23 +171,21 @@ def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxon
             "source": shares[1] if shares is not None else "given",
             **{cid: {"real": share, "hand_labels": round(hand[cid] / len(papers), 4)}
                for cid, share in model.label_shares.items()}}
-    near_miss = held_out_metrics(state, taxonomy, paths.near_miss_file())
-    if near_miss is not None:
-        card["near_miss"] = near_miss
-    stress = held_out_metrics(state, taxonomy, paths.stress_file())
-    if stress is not None:
-        card["stress"] = stress
-        # What to expect on a real dump: the stress set is the check closest to one (many
-        # papers about no lever, the failure modes seen on real abstracts).
-        card["expected"] = {"source": "stress set", "precision": stress["metrics"]["precision"],
-                            "recall": stress["metrics"]["recall"]}
+    held_out = {key: held_out_metrics(state, taxonomy, path) for key, path in
+                (("near_miss", paths.near_miss_file()), ("stress", paths.stress_file()))}
+    card.update({key: found for key, found in held_out.items() if found is not None})
+    if held_out["stress"] is not None:
+        # What to expect on a real dump: the stress set is the check closest to one.
+        metrics = held_out["stress"]["metrics"]
+        card["expected"] = {"source": "stress set", "precision": metrics["precision"],
+                            "recall": metrics["recall"]}
     return TrainResult(save_model(state, model_path, card), previous_f1, model_path)
 
 
 def _same_model(path: Path, card: dict, state: ScoringState, labels_sha256: str,
                 taxonomy: Taxonomy) -> bool:
-    """True when the model at ``path`` came from the same inputs, equals ``state`` and is
-    stored in the current layout (an older layout is rewritten, same fit)."""
+    """Whether the model at ``path`` came from the same inputs, equals ``state`` and is stored
+    in the current layout (an older layout is rewritten, same fit)."""
     if card.get("labels_sha256") != labels_sha256 or \
             card.get("taxonomy_sha256") != taxonomy.sha256 or \
             card.get("format") != STATE_FORMAT:
