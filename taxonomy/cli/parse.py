@@ -9,7 +9,7 @@ from ._common import Subparsers, add_read_options, report_skipped, say
 
 def register(sub: Subparsers) -> None:
     p = sub.add_parser(
-        "parse", help="read abstract dumps into one table of unique papers",
+        "parse", run, help="read abstract dumps into one table of unique papers",
         description="Read abstract dumps (listing pages, JSONL, CSV, gzipped or not) and write "
                     "one row per unique paper.\n\nexample:\n"
                     "  taxonomy parse data/dumps/*.txt -o papers.jsonl")
@@ -17,7 +17,6 @@ def register(sub: Subparsers) -> None:
     p.add_argument("-o", "--output", help="write .csv, .jsonl or .parquet (default: a table "
                                           "on the terminal)")
     add_read_options(p)
-    p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
