@@ -27,18 +27,21 @@ class Subparsers:
     def __init__(self, action: Any, common: argparse.ArgumentParser):
         self._action, self._common = action, common
 
-    def add_parser(self, name: str, handler: Callable[[argparse.Namespace], int] | None,
+    def add_parser(self, name: str, handler: Callable[[argparse.Namespace], int],
                    **kwargs: Any) -> argparse.ArgumentParser:
-        parser = self._action.add_parser(name, parents=[self._common],
-                                         formatter_class=FORMATTER, **kwargs)
-        if handler is not None:  # None: a group whose actions have their own
-            parser.set_defaults(handler=handler)
+        parser = self._parser(name, **kwargs)
+        parser.set_defaults(handler=handler)
         return parser
 
-    def actions(self, parser: argparse.ArgumentParser, dest: str, metavar: str) -> Subparsers:
-        """The sub-commands of a group command such as `taxonomy labels`."""
-        return Subparsers(parser.add_subparsers(dest=dest, required=True, metavar=metavar),
-                          self._common)
+    def group(self, name: str, dest: str, metavar: str, **kwargs: Any) -> Subparsers:
+        """A command whose actions are sub-commands (`taxonomy labels check`): their adder."""
+        actions = self._parser(name, **kwargs).add_subparsers(dest=dest, required=True,
+                                                              metavar=metavar)
+        return Subparsers(actions, self._common)
+
+    def _parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return self._action.add_parser(name, parents=[self._common], formatter_class=FORMATTER,
+                                       **kwargs)
 
 
 class Version(argparse.Action):

@@ -10,15 +10,14 @@ from ._common import Subparsers, date, say, waiting_for
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser(
-        "fetch", None, help="fetch papers from arXiv into a store",
+    actions = sub.group(
+        "fetch", "source", "SOURCE", help="fetch papers from arXiv into a store",
         description="Fetch papers from arXiv into a SQLite store (--db): 'arxiv' asks the "
                     "arXiv API for a category's new submissions, 'oai' harvests an OAI-PMH "
                     "set for backfills. Without --since a fetch continues from where the "
                     "last one of the same query ended; an interrupted fetch resumes.\n\n"
                     "examples:\n  taxonomy fetch arxiv --category cs.LG --db papers.db\n"
                     "  taxonomy fetch oai --set cs --since 2026-01-01 --db papers.db")
-    actions = sub.actions(p, "source", "SOURCE")
     q = actions.add_parser(
         "arxiv", arxiv, help="a category's submissions, from the arXiv API",
         description="Fetch the papers of an arXiv category submitted between two dates from "

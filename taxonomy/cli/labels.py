@@ -10,10 +10,10 @@ from ._common import LABELS_HELP, Subparsers, say, taxonomy_and_labels
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser("labels", None, help="check and review hand labels",
-                       description="Check and review hand labels.\n\nexample:\n"
-                                   "  taxonomy labels check")
-    actions = sub.actions(p, "labels_command", "ACTION")
+    actions = sub.group("labels", "labels_command", "ACTION",
+                        help="check and review hand labels",
+                        description="Check and review hand labels.\n\nexample:\n"
+                                    "  taxonomy labels check")
     q = actions.add_parser(
         "check", check, help="validate a labels file and print category support",
         description="Validate a labels file against the taxonomy and print per-category "
