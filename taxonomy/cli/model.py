@@ -157,9 +157,8 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def _ablations(args: argparse.Namespace, taxonomy: Any, papers: Any,
                holdouts: list[Path]) -> str:
-    """The shipped model next to its variants without each addition aimed at convergence
-    speed: seed cross-validation and every held-out set, macro-F1 and convergence speed's
-    precision / recall."""
+    """The shipped model next to its variants without each addition aimed at convergence speed:
+    macro-F1 and convergence speed's precision / recall on seed CV and every held-out set."""
     from ..labels.labelfile import load_labels
     from ..model.training import ablations, evaluate_all, holdout_all
 

@@ -22,17 +22,15 @@ def register(sub: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..io.papers import format_papers, parse_papers, parse_to_file
 
-    merged = ""
     if args.output:
         log = parse_to_file(args.inputs, args.output, reference_date=args.reference_date,
                             fmt=args.fmt, encoding=args.encoding)
-        merged = f" ({log.repeats} repeats merged)" if log.repeats else ""
-        say(args, f"wrote {log.papers} papers to {args.output}{merged}")
+        done = f"wrote {log.papers} papers to {args.output}"
     else:
         papers, log = parse_papers(args.inputs, reference_date=args.reference_date,
                                    fmt=args.fmt, encoding=args.encoding)
-        merged = f" ({log.repeats} repeats merged)" if log.repeats else ""
         print(format_papers(papers))
-        say(args, f"{len(papers)} papers{merged}")
+        done = f"{len(papers)} papers"
+    say(args, done + (f" ({log.repeats} repeats merged)" if log.repeats else ""))
     report_skipped(log)
     return 0

@@ -141,7 +141,6 @@ def _threshold(value: float) -> str:
     return "–" if pd.isna(value) else f"{math.ceil(round(value * 10_000, 6)) / 10_000:.4f}"
 
 
-# How each kind of cell is shown as text, the same in both formats (before escaping).
 _FORMATS: dict[str, Callable[[Any], str]] = {
     "count": lambda value: str(int(value)), "percent": _pct, "score": _score,
     "precise": lambda value: "–" if pd.isna(value) else f"{value:.4f}",  # as scores are written
