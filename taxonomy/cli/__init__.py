@@ -1,8 +1,5 @@
-"""The `taxonomy` command: parses arguments, calls the library, prints. Nothing else.
-
-Each command group registers its sub-commands and handlers in its own module (parse, tag,
-report, model, labels, review); ``_common`` holds what they share.
-"""
+"""The `taxonomy` command: parses arguments, calls the library, prints. Nothing else. Each
+command group registers its sub-commands in its own module; ``_common`` holds what they share."""
 
 from __future__ import annotations
 
@@ -38,12 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = Subparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"),
                      common)
     parse.register(sub)
-    labels.register(sub, common)
+    labels.register(sub)
     model.register(sub)
     tag.register(sub)
     report.register(sub)
     review.register(sub)
-    fetch.register(sub, common)
+    fetch.register(sub)
     digest.register(sub)
     return parser
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -20,14 +21,27 @@ LABELS_HELP = ("labels CSV (default: $TAXONOMY_HOME/labels/seed.csv when it exis
 
 
 class Subparsers:
-    """Adds sub-commands, each with the options all commands share (-q/--quiet)."""
+    """Adds sub-commands, each with the options all commands share (-q/--quiet) and the
+    handler that runs it."""
 
     def __init__(self, action: Any, common: argparse.ArgumentParser):
         self._action, self._common = action, common
 
-    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
-        kwargs.setdefault("formatter_class", FORMATTER)
-        return self._action.add_parser(name, parents=[self._common], **kwargs)
+    def add_parser(self, name: str, handler: Callable[[argparse.Namespace], int],
+                   **kwargs: Any) -> argparse.ArgumentParser:
+        parser = self._parser(name, **kwargs)
+        parser.set_defaults(handler=handler)
+        return parser
+
+    def group(self, name: str, dest: str, metavar: str, **kwargs: Any) -> Subparsers:
+        """A command whose actions are sub-commands (`taxonomy labels check`): their adder."""
+        actions = self._parser(name, **kwargs).add_subparsers(dest=dest, required=True,
+                                                              metavar=metavar)
+        return Subparsers(actions, self._common)
+
+    def _parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return self._action.add_parser(name, parents=[self._common], formatter_class=FORMATTER,
+                                       **kwargs)
 
 
 class Version(argparse.Action):
@@ -124,9 +138,8 @@ def tagger(args: argparse.Namespace) -> Any:
 
 def waiting_for(path: str) -> Callable[[], None]:
     """What to print when another run holds the file this one wants to write."""
-    def tell() -> None:
-        print(f"taxonomy: waiting for another run that is writing {path} ...", file=sys.stderr)
-    return tell
+    return functools.partial(print, f"taxonomy: waiting for another run that is writing "
+                             f"{path} ...", file=sys.stderr)
 
 
 def say(args: argparse.Namespace, text: str) -> None:

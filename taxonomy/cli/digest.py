@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 def register(sub: Subparsers) -> None:
     p = sub.add_parser(
-        "digest", help="the new papers of a store per category, as a digest and Atom feeds",
+        "digest", digest, help="the new papers of a store per category, as a digest and Atom feeds",
         description="Write DIR/digest.md, a self-contained DIR/digest.html and Atom feeds "
                     "DIR/feeds/<category>.xml and DIR/feeds/all.xml: per category the papers "
                     "submitted in the window (strongest score first, with the terms behind "
@@ -27,9 +27,8 @@ def register(sub: Subparsers) -> None:
                    help="first day of the window (default: --days before --until)")
     p.add_argument("--until", type=date, metavar="YYYY-MM-DD",
                    help="last day of the window (default: today)")
-    p.set_defaults(handler=digest)
     q = sub.add_parser(
-        "update", help="fetch, tag and write the digest: the line to put in cron",
+        "update", update, help="fetch, tag and write the digest: the line to put in cron",
         description="Fetch the category's papers since the last fetch into the store, tag "
                     "what is new or stale, and write the digest of the last --days days. "
                     "Running it again fetches only what is new and writes the same digest."
@@ -41,7 +40,6 @@ def register(sub: Subparsers) -> None:
                    help="the arXiv API's address (default: $TAXONOMY_ARXIV_API, else "
                         "https://export.arxiv.org/api/query)")
     q.add_argument("--jobs", type=int, default=-1, help="processes (default: all cores)")
-    q.set_defaults(handler=update)
 
 
 def add_digest_options(p: argparse.ArgumentParser) -> None:

@@ -9,19 +9,17 @@ from typing import Any
 from ._common import Subparsers, date, say, waiting_for
 
 
-def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "fetch", help="fetch papers from arXiv into a store",
+def register(sub: Subparsers) -> None:
+    actions = sub.group(
+        "fetch", "source", "SOURCE", help="fetch papers from arXiv into a store",
         description="Fetch papers from arXiv into a SQLite store (--db): 'arxiv' asks the "
                     "arXiv API for a category's new submissions, 'oai' harvests an OAI-PMH "
                     "set for backfills. Without --since a fetch continues from where the "
                     "last one of the same query ended; an interrupted fetch resumes.\n\n"
                     "examples:\n  taxonomy fetch arxiv --category cs.LG --db papers.db\n"
                     "  taxonomy fetch oai --set cs --since 2026-01-01 --db papers.db")
-    actions = Subparsers(p.add_subparsers(dest="source", required=True, metavar="SOURCE"),
-                         common)
     q = actions.add_parser(
-        "arxiv", help="a category's submissions, from the arXiv API",
+        "arxiv", arxiv, help="a category's submissions, from the arXiv API",
         description="Fetch the papers of an arXiv category submitted between two dates from "
                     "the arXiv API (one request every 3 s, as arXiv asks).\n\nexamples:\n"
                     "  taxonomy fetch arxiv --category cs.LG --db papers.db\n"
@@ -32,9 +30,8 @@ def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     q.add_argument("--api-url", metavar="URL",
                    help="the API's address (default: $TAXONOMY_ARXIV_API, else "
                         "https://export.arxiv.org/api/query)")
-    q.set_defaults(handler=arxiv)
     q = actions.add_parser(
-        "oai", help="an OAI-PMH set's records, for backfills",
+        "oai", oai, help="an OAI-PMH set's records, for backfills",
         description="Harvest the records of an arXiv OAI-PMH set (ListRecords, arXiv "
                     "metadata format) created or changed between two dates.\n\nexample:\n"
                     "  taxonomy fetch oai --set cs --since 2026-01-01 --db papers.db")
@@ -44,7 +41,6 @@ def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     q.add_argument("--oai-url", metavar="URL",
                    help="the OAI-PMH endpoint (default: $TAXONOMY_OAI_URL, else "
                         "https://oaipmh.arxiv.org/oai)")
-    q.set_defaults(handler=oai)
 
 
 def add_range(p: argparse.ArgumentParser) -> None:

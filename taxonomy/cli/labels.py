@@ -9,35 +9,32 @@ from .. import paths
 from ._common import LABELS_HELP, Subparsers, say, taxonomy_and_labels
 
 
-def register(sub: Subparsers, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("labels", help="check and review hand labels",
-                       description="Check and review hand labels.\n\nexample:\n"
-                                   "  taxonomy labels check")
-    actions = Subparsers(p.add_subparsers(dest="labels_command", required=True,
-                                          metavar="ACTION"), common)
+def register(sub: Subparsers) -> None:
+    actions = sub.group("labels", "labels_command", "ACTION",
+                        help="check and review hand labels",
+                        description="Check and review hand labels.\n\nexample:\n"
+                                    "  taxonomy labels check")
     q = actions.add_parser(
-        "check", help="validate a labels file and print category support",
+        "check", check, help="validate a labels file and print category support",
         description="Validate a labels file against the taxonomy and print per-category "
                     "support.\n\nexamples:\n  taxonomy labels check\n"
                     "  taxonomy labels check my-labels.csv")
     q.add_argument("path", nargs="?", help=LABELS_HELP)
-    q.set_defaults(handler=check)
     q = actions.add_parser(
-        "agree", help="inter-annotator agreement of two label passes",
+        "agree", agree, help="inter-annotator agreement of two label passes",
         description="Per-category Cohen's kappa between two annotators' passes, and every "
                     "paper they disagree on.\n\nexample:\n  taxonomy labels agree "
                     "labels/passes/first_pass.csv labels/passes/second_pass.csv")
     q.add_argument("first")
     q.add_argument("second")
-    q.set_defaults(handler=agree)
     q = actions.add_parser(
-        "suspects", help="papers whose cross-validated prediction disagrees with their hand label",
+        "suspects", suspects,
+        help="papers whose cross-validated prediction disagrees with their hand label",
         description="List hand-labeled papers whose out-of-fold prediction disagrees most "
                     "with their label, most suspicious first.\n\nexample:\n"
                     "  taxonomy labels suspects --top 20")
     q.add_argument("path", nargs="?", help=LABELS_HELP)
     q.add_argument("--top", type=int, default=20, help="how many to list (default: 20)")
-    q.set_defaults(handler=suspects)
     from .review import register_merge
 
     register_merge(actions)

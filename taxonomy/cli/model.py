@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import re
 from pathlib import Path
+from typing import Any
 
 from .. import paths
 from ..errors import TaxonomyError
@@ -21,7 +22,7 @@ from ._common import (
 
 def register(sub: Subparsers) -> None:
     p = sub.add_parser(
-        "train", help="fit the model on the hand labels and save it",
+        "train", train, help="fit the model on the hand labels and save it",
         description="Fit on every hand-labeled paper, cross-validate, and write "
                     "DIR/<name>.joblib with its model card DIR/<name>.json. Leaves an "
                     "equivalent model trained on the same labels untouched, and refuses to "
@@ -37,11 +38,10 @@ def register(sub: Subparsers) -> None:
                    help="replace the current model even if it scores better")
     p.add_argument("--folds", type=positive, default=5)
     p.add_argument("--repeats", type=positive, default=3)
-    p.set_defaults(handler=train)
 
     p = sub.add_parser(
-        "evaluate", help="quality of the model next to two baselines: cross-validated and on "
-                         "the stress set",
+        "evaluate", evaluate,
+        help="quality of the model next to two baselines: cross-validated and on the stress set",
         description="Repeated multilabel-stratified k-fold cross-validation of the model, the "
                     "keyword rules and the plain TF-IDF + logistic pipeline on the hand labels, "
                     "then all three fitted on every hand label and scored on each held-out "
@@ -58,20 +58,17 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--repeats", type=positive, default=3)
     held = p.add_mutually_exclusive_group()
     held.add_argument("--holdout", metavar="LABELS_CSV",
-                      help="the held-out labeled file (default: the stress and near-miss "
-                           "sets)")
-    held.add_argument("--no-holdout", action="store_true",
-                      help="cross-validation only")
+                      help="the held-out labeled file (default: the stress and near-miss sets)")
+    held.add_argument("--no-holdout", action="store_true", help="cross-validation only")
     p.add_argument("--no-cv", action="store_true", help="the held-out files only")
     p.add_argument("--ablations", action="store_true",
                    help="the shipped model next to its variants without the contrastive "
                         "examples and without the prior shift, on every check")
     p.add_argument("--markdown", action="store_true",
                    help="print the tables as Markdown (what the README shows)")
-    p.set_defaults(handler=evaluate)
 
     p = sub.add_parser(
-        "explain", help="each category's score for one paper and the terms behind it",
+        "explain", explain, help="each category's score for one paper and the terms behind it",
         description="Show a paper's score per category, the threshold, and the terms that "
                     "pushed each score up most.\n\nexamples:\n"
                     "  taxonomy explain 7b4c1f0a9e21 --input data/dumps/*.txt\n"
@@ -82,7 +79,6 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--abstract")
     p.add_argument("--model", help=MODEL_HELP)
     p.add_argument("--terms", type=positive, default=8, help="terms per category")
-    p.set_defaults(handler=explain)
 
 
 def train(args: argparse.Namespace) -> int:
@@ -161,9 +157,8 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def _ablations(args: argparse.Namespace, taxonomy: Any, papers: Any,
                holdouts: list[Path]) -> str:
-    """The shipped model next to its variants without each addition aimed at convergence
-    speed: seed cross-validation and every held-out set, macro-F1 and convergence speed's
-    precision / recall."""
+    """The shipped model next to its variants without each addition aimed at convergence speed:
+    macro-F1 and convergence speed's precision / recall on seed CV and every held-out set."""
     from ..labels.labelfile import load_labels
     from ..model.training import ablations, evaluate_all, holdout_all
 
@@ -195,8 +190,6 @@ CONVERGENCE = "convergence_speed"
 
 def _markdown(table: str) -> str:
     """A terminal table (columns separated by two or more spaces) as a Markdown table."""
-    import re
-
     rows = [([""] if line[:1].isspace() else []) + re.split(r"\s{2,}", line.strip())
             for line in table.splitlines() if line.strip()]
     width = max(len(r) for r in rows)

@@ -21,7 +21,7 @@ from ._common import (
 
 def register(sub: Subparsers) -> None:
     p = sub.add_parser(
-        "report", help="coverage report per category",
+        "report", run, help="coverage report per category",
         description="Summarize coverage per category: counts and shares, hand vs model, "
                     "uncovered and uncertain papers, co-occurrence, coverage by month, label "
                     "support and reading lists. Writes coverage.md, CSV tables and a "
@@ -39,7 +39,6 @@ def register(sub: Subparsers) -> None:
                    help="list at most N uncertain papers, the most worth a hand label "
                         "(default: %(default)s)")
     add_model_options(p)
-    p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,9 +15,11 @@ from ._common import (
     MODEL_HELP,
     Subparsers,
     add_read_options,
+    load_model,
     positive,
     report_skipped,
     say,
+    taxonomy_and_labels,
     waiting_for,
 )
 
@@ -27,7 +29,7 @@ QUEUE_COLUMNS = ["id", "title", "abstract", "labels", "note", "suggested", "scor
 
 def register(sub: Subparsers) -> None:
     p = sub.add_parser(
-        "review", help="the papers whose hand labels would teach the model most",
+        "review", review, help="the papers whose hand labels would teach the model most",
         description="Pick at most --top papers of the inputs that the model is least sure "
                     "about (closest to a threshold, torn between two categories), diverse, "
                     "and write them in the labels-file format: fill in each 'labels' cell "
@@ -48,12 +50,11 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--labels", help="hand labels: their papers are never queued (default: "
                                     "the hand labels in use)")
     add_read_options(p)
-    p.set_defaults(handler=review)
 
 
 def register_merge(actions: Subparsers) -> None:
     q = actions.add_parser(
-        "merge", help="merge a reviewed queue into the hand labels",
+        "merge", merge, help="merge a reviewed queue into the hand labels",
         description="Validate a queue written by 'taxonomy review' whose 'labels' cells were "
                     "filled in, and append its reviewed rows to the labels file. Rows still "
                     "'?' are skipped; a paper the labels file holds already is never "
@@ -64,7 +65,6 @@ def register_merge(actions: Subparsers) -> None:
                     "  taxonomy labels merge queue.csv --into my-labels.csv")
     q.add_argument("queue")
     q.add_argument("--into", metavar="LABELS_CSV", help=LABELS_HELP)
-    q.set_defaults(handler=merge)
 
 
 def _tags_table_ids(path: str) -> set[str] | None:
@@ -80,9 +80,6 @@ def _tags_table_ids(path: str) -> set[str] | None:
 def review(args: argparse.Namespace) -> int:
     from ..io.readlog import ReadLog
     from ..io.writers import refuse_inputs
-    from ..labels.categories import load_taxonomy
-    from ..labels.labelfile import load_labels
-    from ..model.artifact import load_model
     from ..tagging.hand import HandLabels
     from ..tagging.review import review_queue
 
@@ -92,9 +89,8 @@ def review(args: argparse.Namespace) -> int:
         return store.review(args)
     if not args.inputs:
         raise TaxonomyError("give the dumps to review, or a store with --db FILE")
-    taxonomy = load_taxonomy()
-    model = load_model(paths.model_file(args.model), taxonomy.ids)
-    hand = HandLabels.from_papers(load_labels(paths.labels_file(args.labels), taxonomy))
+    model = load_model(args.model)
+    hand = HandLabels.from_papers(taxonomy_and_labels(args.labels)[1])
     tables = {i: _tags_table_ids(i) for i in args.inputs}
     dumps = [i for i, ids in tables.items() if ids is None]
     wanted = set().union(*(ids for ids in tables.values() if ids is not None)) \

@@ -51,7 +51,7 @@ def report(args: argparse.Namespace) -> int:
     from ..labels.categories import load_taxonomy
     from ..labels.labelfile import support
     from ..report.render import summary_table
-    from ..report.stored import run_store_report
+    from ..report.run import run_store_report
     from ._common import labeled_papers
 
     taxonomy = load_taxonomy()

@@ -21,7 +21,7 @@ from .store import add_store_options
 
 def register(sub: Subparsers) -> None:
     p = sub.add_parser(
-        "tag", help="tag abstract dumps with their categories",
+        "tag", run, help="tag abstract dumps with their categories",
         description="Tag every unique paper of the inputs (listing pages, JSONL, CSV, Parquet,"
                     " gzipped or not). Hand-labeled papers keep their hand labels.\n\n"
                     "examples:\n  taxonomy tag data/dumps/*.txt -o tags.csv\n"
@@ -43,7 +43,6 @@ def register(sub: Subparsers) -> None:
                         "one (needs the [dask] extra)")
     add_read_options(p)
     add_store_options(p, tag=True)
-    p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

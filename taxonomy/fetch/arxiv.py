@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from ..store.papers import StoredPaper
-from .http import FetchError, xml_root
+from .http import FetchError, parse_each, xml_root
 
 API_URL = "https://export.arxiv.org/api/query"
 API_VARIABLE = "TAXONOMY_ARXIV_API"
@@ -67,13 +67,8 @@ def parse_page(body: bytes, url: str) -> Page:
     except ValueError:
         raise FetchError("the feed has no opensearch:totalResults; check --api-url points "
                          "at the arXiv API", url) from None
-    page = Page([], len(entries), total)
-    for number, entry in enumerate(entries, 1):
-        try:
-            page.papers.append(parse_entry(entry))
-        except ValueError as exc:
-            page.skipped.append(f"entry {number}: {exc}")
-    return page
+    papers, skipped = parse_each(enumerate(entries, 1), parse_entry, "entry")
+    return Page(papers, len(entries), total, skipped)
 
 
 def parse_entry(entry: ET.Element) -> StoredPaper:

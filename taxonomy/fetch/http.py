@@ -14,7 +14,8 @@ import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from .. import __version__
 from ..errors import TaxonomyError
@@ -118,3 +119,20 @@ def xml_root(body: bytes, url: str, tag: str, kind: str, check: str) -> ET.Eleme
     if root.tag != tag:
         raise FetchError(f"the answer is not {kind}; {check}", url)
     return root
+
+
+_E = TypeVar("_E")
+_T = TypeVar("_T")
+
+
+def parse_each(numbered: Iterable[tuple[int, _E]], parse: Callable[[_E], _T],
+               kind: str) -> tuple[list[_T], list[str]]:
+    """Each numbered element of an answer parsed; one that ``parse`` rejects with a ValueError
+    is skipped, with the reason as '<kind> <number>: <why>'."""
+    parsed, skipped = [], []
+    for number, element in numbered:
+        try:
+            parsed.append(parse(element))
+        except ValueError as exc:
+            skipped.append(f"{kind} {number}: {exc}")
+    return parsed, skipped

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from ..store.papers import StoredPaper
-from .http import FetchError, xml_root
+from .http import FetchError, parse_each, xml_root
 
 OAI_URL = "https://oaipmh.arxiv.org/oai"
 OAI_VARIABLE = "TAXONOMY_OAI_URL"
@@ -69,17 +69,11 @@ def parse_page(body: bytes, url: str) -> Page:
     if listing is None:
         raise FetchError("the answer holds no ListRecords; check --oai-url", url)
     records = listing.findall(f"{OAI}record")
-    page = Page([], len(records), (listing.findtext(f"{OAI}resumptionToken") or "").strip())
-    for number, record in enumerate(records, 1):
-        header = record.find(f"{OAI}header")
-        if header is not None and header.get("status") == "deleted":
-            page.deleted += 1
-            continue
-        try:
-            page.papers.append(parse_record(record))
-        except ValueError as exc:
-            page.skipped.append(f"record {number}: {exc}")
-    return page
+    live = [(number, record) for number, record in enumerate(records, 1)
+            if record.find(f"{OAI}header[@status='deleted']") is None]
+    papers, skipped = parse_each(live, parse_record, "record")
+    token = (listing.findtext(f"{OAI}resumptionToken") or "").strip()
+    return Page(papers, len(records), token, skipped, deleted=len(records) - len(live))
 
 
 def parse_record(record: ET.Element) -> StoredPaper:

@@ -1,6 +1,5 @@
-"""The coverage report: pure figures over a tagged table, the sections they form, charts,
-and the written forms (CSV tables, Markdown and HTML from Jinja2 templates). Imports
-``tagging`` (to tag raw dumps on the fly) and the layers below it."""
+"""The coverage report: figures over a tagged table, its sections, charts and written forms
+(CSV, Markdown, HTML). Imports ``tagging`` (to tag raw dumps on the fly) and layers below."""
 
 from __future__ import annotations
 

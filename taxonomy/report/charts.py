@@ -1,10 +1,5 @@
-"""The coverage report's charts, drawn with matplotlib and returned as inline SVG strings.
-
-Text stays text (``svg.fonttype = none``) so the page's fonts apply and titles are searchable;
-the XML prologue, DOCTYPE and RDF metadata are dropped so the SVG can sit inside HTML without
-naming any external URL. Figures are plain ``Figure`` objects rendered off-screen, so no GUI
-backend is needed and pyplot's global state is never touched.
-"""
+"""The coverage report's charts, drawn off-screen with matplotlib (no GUI backend, no pyplot
+state) and returned as SVG to inline in HTML, text kept as text so the page's fonts apply."""
 
 from __future__ import annotations
 
@@ -21,9 +16,9 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from .style import PALETTE, colour
+from .style import colour
 
-__all__ = ["PALETTE", "colour", "cooccurrence_chart", "coverage_chart", "over_time_chart"]
+__all__ = ["cooccurrence_chart", "coverage_chart", "over_time_chart"]
 
 _INK, _GRID = "#333333", "#e5e5e5"
 _RC: Any = {  # matplotlib types its keys as literals; these are checked at run time
@@ -138,7 +133,8 @@ def over_time_chart(over_time: pd.DataFrame, category_ids: list[str], names: lis
 
 
 def _svg(fig: Figure) -> str:
-    """The figure as an ``<svg>`` element ready to inline in HTML."""
+    """The figure as an ``<svg>`` element ready to inline in HTML: no XML prologue, DOCTYPE or
+    RDF metadata, so it names no external URL."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = _METADATA.sub("", _PROLOGUE.sub("", buffer.getvalue(), count=1), count=1)

@@ -1,8 +1,5 @@
-"""The category coverage report: pure figures over a tagged table.
-
-Every section is computed by a small function from DataFrames to a DataFrame, so each figure
-can be checked on its own; ``build_report`` gathers them. ``render.py`` writes them out.
-"""
+"""The category coverage report's figures: each section a small pure function from DataFrames
+to a DataFrame, so each can be checked on its own; ``build_report`` gathers them."""
 
 from __future__ import annotations
 
@@ -141,11 +138,9 @@ def uncovered(tags: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
 
 def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, float],
               top: int = 50) -> pd.DataFrame:
-    """The review queue of a tagged table: at most ``top`` model-tagged papers whose hand label
-    would teach the model most (closest to a threshold, torn between two categories; see
-    ``taxonomy.tagging.review``), most first. One row per paper: its most uncertain category
-    (``score``, ``threshold``, ``distance``, ``assigned``) and ``also_near``, a second category
-    it is close to the threshold of."""
+    """The review queue: at most ``top`` model-tagged papers whose hand label would teach the
+    model most (see ``taxonomy.tagging.review``), most first; per paper its most uncertain
+    category and ``also_near``, a second category it is close to the threshold of."""
     from ..tagging.review import informativeness, uncertainty
 
     missing = [cid for cid in taxonomy.ids if cid not in thresholds]
@@ -213,13 +208,11 @@ def over_time(tags: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
 
 def support_table(label_support: Mapping[str, int], taxonomy: Taxonomy) -> pd.DataFrame:
     """Hand labels per category, with a warning below ``MIN_SUPPORT``."""
-    rows = []
-    for category in taxonomy.categories:
-        n = int(label_support.get(category.id, 0))
-        warning = f"fewer than {MIN_SUPPORT} hand labels" if n < MIN_SUPPORT else ""
-        rows.append({"id": category.id, "name": category.name, "hand_labels": n,
-                     "warning": warning})
-    return pd.DataFrame(rows, columns=["id", "name", "hand_labels", "warning"])
+    counts = [int(label_support.get(cid, 0)) for cid in taxonomy.ids]
+    return pd.DataFrame({"id": taxonomy.ids, "name": [c.name for c in taxonomy.categories],
+                         "hand_labels": counts,
+                         "warning": [f"fewer than {MIN_SUPPORT} hand labels"
+                                     if n < MIN_SUPPORT else "" for n in counts]})
 
 
 def paper_link(paper_id: str, url: str) -> str:

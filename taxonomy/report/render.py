@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from ..io.writers import write_frame
 from ..labels.labelfile import MIN_SUPPORT
 from .figures import TITLE, Report
 from .sections import Column, sections
+from .style import colour
 from .style import md as _md
 
 # Longer lists are cut in coverage.md and coverage.html; the CSV beside them has every row.
@@ -23,35 +25,27 @@ _MD_ROWS = 50
 _PAGE_ROWS = 200
 
 
-def _sections(report: Report) -> dict[str, pd.DataFrame | None]:
-    """File name -> table for every section (None where this report lacks it)."""
-    return {
-        "categories.csv": report.categories, "top_papers.csv": report.top_papers,
-        "uncovered.csv": report.uncovered, "uncertain.csv": report.uncertain,
-        "cooccurrence.csv": report.cooccurrence.reset_index(),
-        "over_time.csv": report.over_time, "reading_list.csv": report.reading_list,
-        "label_support.csv": report.label_support, "compare.csv": report.compare,
-        "new_papers.csv": report.new_papers,
-    }
-
-
+# The CSV file of each section, by the ``Report`` field it holds.
+_CSV = {"categories.csv": "categories", "top_papers.csv": "top_papers",
+        "uncovered.csv": "uncovered", "uncertain.csv": "uncertain",
+        "cooccurrence.csv": "cooccurrence", "over_time.csv": "over_time",
+        "reading_list.csv": "reading_list", "label_support.csv": "label_support",
+        "compare.csv": "compare", "new_papers.csv": "new_papers"}
 # Every file a report folder may hold; a folder with anything else is never replaced.
-REPORT_FILES = frozenset({"categories.csv", "top_papers.csv", "uncovered.csv", "uncertain.csv",
-                          "cooccurrence.csv", "over_time.csv", "reading_list.csv",
-                          "label_support.csv", "compare.csv", "new_papers.csv", "coverage.md",
-                          "coverage.html"})
+REPORT_FILES = frozenset({*_CSV, "coverage.md", "coverage.html"})
 
 
 def write_report(report: Report, out_dir: str | os.PathLike) -> list[Path]:
-    """Write coverage.md, coverage.html and one CSV per section into ``out_dir``, as a whole:
-    the files go into a temp folder that replaces ``out_dir`` only once all are written, so an
-    interrupted run leaves the previous report as it was, and a new report never mixes with
-    an older one's files. Returns the paths written."""
+    """Write coverage.md, coverage.html and one CSV per section into ``out_dir`` as a whole
+    (a temp folder replaces it once all are written), so an interrupted run leaves the previous
+    report as it was and never mixes with its files. Returns the paths written."""
     out_dir = Path(out_dir)
     names = []
     with atomic_dir(out_dir, owned=REPORT_FILES.__contains__) as tmp:
-        for name, table in _sections(report).items():
+        for name, field in _CSV.items():
+            table = getattr(report, field)
             if table is not None:  # a section this report lacks (no --compare, no labels)
+                table = table.reset_index() if field == "cooccurrence" else table
                 write_frame(tmp / name, table.round(4))
                 names.append(name)
         for name, text in (("coverage.md", markdown(report)), ("coverage.html",
@@ -124,12 +118,10 @@ def _environment(kind: str) -> Any:
 
 def _render(kind: str, report: Report) -> str:
     names = dict(zip(report.categories["id"], report.categories["name"], strict=True))
-    from . import charts
-
     env = _environment(kind)
     return env.get_template(f"coverage.{kind}.j2").render(
         title=TITLE, report=report, totals=_totals(report), sections=sections(report),
-        names=names, colours={cid: charts.colour(i) for i, cid in enumerate(names)},
+        names=names, colours={cid: colour(i) for i, cid in enumerate(names)},
         limit=_MD_ROWS if kind == "md" else _PAGE_ROWS,
         css=(env.loader.get_source(env, "style.css")[0] if kind == "html" else ""))
 
@@ -144,28 +136,25 @@ def html_page(report: Report) -> str:
     return _render("html", report)
 
 
+def _threshold(value: float) -> str:
+    # Rounded up: a 4-decimal score is assigned exactly when it reaches the shown value.
+    return "–" if pd.isna(value) else f"{math.ceil(round(value * 10_000, 6)) / 10_000:.4f}"
+
+
+_FORMATS: dict[str, Callable[[Any], str]] = {
+    "count": lambda value: str(int(value)), "percent": _pct, "score": _score,
+    "precise": lambda value: "–" if pd.isna(value) else f"{value:.4f}",  # as scores are written
+    "threshold": _threshold, "signed": lambda value: _signed(int(value)),
+    "yesno": lambda value: "yes" if value else "no", "date": lambda value: str(value) or "–",
+}
+
+
 def _plain(value: Any, column: Column, names: dict[str, str]) -> str:
     """A cell as text, the same in both formats (before escaping)."""
-    kind = column.kind
-    if kind == "count":
-        return str(int(value))
-    if kind == "percent":
-        return _pct(value)
-    if kind == "score":
-        return _score(value)
-    if kind == "precise":  # scores are written with 4 decimals
-        return "–" if pd.isna(value) else f"{value:.4f}"
-    if kind == "threshold":
-        # Rounded up: a 4-decimal score is assigned exactly when it reaches the shown value.
-        return "–" if pd.isna(value) else f"{math.ceil(round(value * 10_000, 6)) / 10_000:.4f}"
-    if kind == "signed":
-        return _signed(int(value))
-    if kind == "category":
+    if column.kind == "category":
         return names.get(value, str(value))
-    if kind == "yesno":
-        return "yes" if value else "no"
-    if kind == "date":
-        return str(value) or "–"
+    if column.kind in _FORMATS:
+        return _FORMATS[column.kind](value)
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 

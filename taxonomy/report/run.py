@@ -1,5 +1,5 @@
-"""What `taxonomy report` does: gather tagged papers (tagging raw dumps on the fly), then
-build and write the coverage report."""
+"""What `taxonomy report` does: gather tagged papers (tagging raw dumps on the fly, or from a
+paper store), then build and write the coverage report."""
 
 from __future__ import annotations
 
@@ -44,11 +44,9 @@ def is_tagged_table(path: str | os.PathLike) -> bool:
 
 
 def load_tagged(inputs: Sequence[str | os.PathLike], tagger: Tagger, log: ReadLog,
-                encoding: str | None = None, notes: list[str] | None = None) -> pd.DataFrame:
+                encoding: str | None, notes: list[str]) -> pd.DataFrame:
     """Tagged rows of every input: tagged tables checked row by row (see ``checked_table``),
-    raw dumps tagged now. A paper in several inputs keeps the first input's row; ``notes``
-    gets a line saying how many were repeated."""
-    notes = notes if notes is not None else []
+    raw dumps tagged now. A paper in several inputs keeps the first input's row."""
     tables = [p for p in inputs if is_tagged_table(p)]
     raw = [p for p in inputs if p not in tables]
     taxonomy = load_taxonomy()
@@ -85,11 +83,9 @@ _FUTURE_DAYS = 2
 
 def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
                   notes: list[str], strict: bool = True) -> pd.DataFrame:
-    """A tagged table's rows that a report can trust. A row whose score is not a number from
-    0 to 1, or whose id repeats an earlier row's, is skipped and logged at its line; a date
-    that is not a real day, or lies in the future, is blanked with a note; an unknown
-    category is an error naming the file and line (the table comes from another taxonomy),
-    unless not ``strict`` (an older table to compare with)."""
+    """A tagged table's rows that a report can trust: rows with a score outside 0..1 or a
+    repeated id are skipped and logged, bad or future dates blanked with a note. An unknown
+    category is a TaxonomyError at its line unless not ``strict`` (an older table)."""
     frame = pd.concat(list(read_table(path)), ignore_index=True)
     first_line = 2 if table_format(path) == ".csv" else 1  # CSV data starts below the header
     lines = np.arange(len(frame)) + first_line
@@ -106,10 +102,9 @@ def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
             log.skip(str(path), int(lines[i]), f"{column} is {shown}, not a number from 0 to 1")
         bad |= wrong
         frame[column] = values
-    ids = texts(frame["id"]) if "id" in frame.columns else None
-    if ids is not None:
+    if "id" in frame.columns:
         first_row: dict[str, int] = {}
-        for row, paper in enumerate(ids):
+        for row, paper in enumerate(texts(frame["id"])):
             if bad[row]:
                 continue
             if paper in first_row:
@@ -162,11 +157,8 @@ def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
                label_support: dict[str, int] | None = None,
                compare: str | os.PathLike | None = None,
                encoding: str | None = None, review: int = 50) -> CoverageRun:
-    """Tag (when needed), summarize and write the report files into ``out_dir``.
-
-    Every input (and the --compare table) is checked before any tagging starts, and
-    ``out_dir`` must not hold any of them.
-    """
+    """Tag (when needed), summarize and write the report files into ``out_dir``. Every input
+    (and the --compare table) is checked before any tagging starts; ``out_dir`` holds none."""
     given = [*inputs, *([compare] if compare is not None else [])]
     for path in given:
         if not Path(path).exists():
@@ -183,3 +175,24 @@ def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
     report = build_report(tagged, taxonomy, tagger.model.card["thresholds"],
                           label_support=label_support, compare=older, uncertain_top=review)
     return CoverageRun(report, write_report(report, out_dir), log, notes)
+
+
+def run_store_report(db: str | os.PathLike, out_dir: str | os.PathLike, tagger: Tagger,
+                     taxonomy: Taxonomy, label_support: dict[str, int] | None = None,
+                     compare: str | os.PathLike | None = None, review: int = 50
+                     ) -> tuple[CoverageRun, int]:
+    """The report of every tagged paper in the store (per paper, its tag from the model in
+    use, else its latest); returns the run and how many papers have no tags yet."""
+    from ..store.frame import counts, tagged_frame
+
+    if compare is not None and not is_tagged_table(compare):
+        raise TaxonomyError("is not a table written by 'taxonomy tag'; give an older tags "
+                            "file", compare)
+    tagged = tagged_frame(db, taxonomy.ids, tagger.model.version)
+    if tagged.empty:
+        raise TaxonomyError("holds no tagged papers; run taxonomy tag --db first", db)
+    untagged = counts(db)["papers"] - len(tagged)
+    older = pd.concat(list(read_table(compare)), ignore_index=True) if compare else None
+    report = build_report(tagged, taxonomy, tagger.model.card["thresholds"],
+                          label_support=label_support, compare=older, uncertain_top=review)
+    return CoverageRun(report, write_report(report, out_dir), ReadLog(), []), untagged

@@ -1,8 +1,5 @@
-"""The sections of the coverage report, each defined once: id, title, note, tables, chart.
-
-The Markdown and HTML templates (``templates/``) render the same sections; a section only
-says what it shows, the templates how.
-"""
+"""The sections of the coverage report, each defined once: what it shows; the Markdown and
+HTML templates (``templates/``) say how."""
 
 from __future__ import annotations
 
@@ -57,33 +54,28 @@ class Section:
 
 def sections(report: Report) -> list[Section]:
     """Every section this report has, in page order."""
-    ids = list(report.categories["id"])
+    ids, names = list(report.categories["id"]), list(report.categories["name"])
+    per_category = [(name, cid, "count") for cid, name in zip(ids, names, strict=True)]
     found = [
         Section("categories", "Coverage per category",
                 chart=lambda: charts.coverage_chart(report.categories),
-                tables=[Table([Column("Category", "id", "category"),
-                               Column("Papers", "papers", "count"),
-                               Column("Share", "share", "percent"),
-                               Column("Hand", "hand", "count"),
-                               Column("Model", "model", "count"),
-                               Column("Mean score", "mean_score", "score")],
-                              _rows(report.categories), "categories.csv")]),
+                tables=[_table(report.categories, "categories.csv",
+                               ("Category", "id", "category"), ("Papers", "papers", "count"),
+                               ("Share", "share", "percent"), ("Hand", "hand", "count"),
+                               ("Model", "model", "count"),
+                               ("Mean score", "mean_score", "score"))]),
         Section("cooccurrence", "Co-occurrence",
                 "Papers in both categories; the diagonal is each category's own count.",
-                chart=lambda: charts.cooccurrence_chart(report.cooccurrence, _names(report)),
-                tables=[Table([Column("", "category", "category"),
-                               *(Column(name, cid, "count")
-                                 for cid, name in zip(ids, _names(report), strict=True))],
-                              _rows(report.cooccurrence.reset_index()), "cooccurrence.csv")]),
+                chart=lambda: charts.cooccurrence_chart(report.cooccurrence, names),
+                tables=[_table(report.cooccurrence.reset_index(), "cooccurrence.csv",
+                               ("", "category", "category"), *per_category)]),
         Section("over-time", "Coverage over time",
                 "Category assignments per month (a paper in two categories counts in both); "
                 "the chart merges months into quarters or years over a long range.",
-                chart=lambda: charts.over_time_chart(report.over_time, ids, _names(report)),
-                tables=[Table([Column("Month", "month"), Column("Papers", "papers", "count"),
-                               Column("Uncovered", "uncovered", "count"),
-                               *(Column(name, cid, "count")
-                                 for cid, name in zip(ids, _names(report), strict=True))],
-                              _rows(report.over_time), "over_time.csv")],
+                chart=lambda: charts.over_time_chart(report.over_time, ids, names),
+                tables=[_table(report.over_time, "over_time.csv", ("Month", "month"),
+                               ("Papers", "papers", "count"),
+                               ("Uncovered", "uncovered", "count"), *per_category)],
                 layout="folded", summary="Papers per month"),
     ]
     if report.label_support is not None:
@@ -91,62 +83,57 @@ def sections(report: Report) -> list[Section]:
             "support", "Label support",
             f"Hand labels per category; below {MIN_SUPPORT} a category cannot be trained or "
             "evaluated reliably.",
-            tables=[Table([Column("Category", "id", "category"),
-                           Column("Hand labels", "hand_labels", "count"),
-                           Column("Warning", "warning", "warning")],
-                          _rows(report.label_support), "label_support.csv")]))
+            tables=[_table(report.label_support, "label_support.csv",
+                           ("Category", "id", "category"),
+                           ("Hand labels", "hand_labels", "count"),
+                           ("Warning", "warning", "warning"))]))
     if report.compare is not None and report.new_papers is not None:
         new = report.new_papers.assign(categories=[
-            ", ".join(_names(report)[ids.index(c)] for c in split_labels(labels) if c in ids)
+            ", ".join(names[ids.index(c)] for c in split_labels(labels) if c in ids)
             or "–" for labels in report.new_papers["labels"]])
         found.append(Section(
             "compare", "Change since the older table",
             f"{report.papers_then} → {report.papers} papers; {len(report.new_papers)} new.",
-            tables=[Table([Column("Category", "id", "category"), Column("Then", "then", "count"),
-                           Column("Now", "now", "count"), Column("Change", "change", "signed")],
-                          _rows(report.compare), "compare.csv"),
-                    Table([Column("Paper", "title", "paper"), Column("Date", "date", "date"),
-                           Column("Categories", "categories")],
-                          _rows(new), "new_papers.csv")]))
+            tables=[_table(report.compare, "compare.csv", ("Category", "id", "category"),
+                           ("Then", "then", "count"), ("Now", "now", "count"),
+                           ("Change", "change", "signed")),
+                    _table(new, "new_papers.csv", ("Paper", "title", "paper"),
+                           ("Date", "date", "date"), ("Categories", "categories"))]))
     found += [
         Section("uncertain", f"Uncertain papers: the review queue ({len(report.uncertain)})",
                 f"The model-tagged papers (at most {report.uncertain_top}) whose hand label "
                 "would teach the model most: closest to a category's threshold or torn "
                 "between two categories, most informative first. 'taxonomy review' writes "
                 "such a queue as a labels file to fill in and merge.",
-                tables=[Table([Column("Paper", "title", "paper"),
-                               Column("Category", "category", "category"),
-                               Column("Score", "score", "precise"),
-                               Column("Threshold", "threshold", "threshold"),
-                               Column("Assigned", "assigned", "yesno"),
-                               Column("Also near", "also_near", "category")],
-                              _rows(report.uncertain), "uncertain.csv")]),
+                tables=[_table(report.uncertain, "uncertain.csv", ("Paper", "title", "paper"),
+                               ("Category", "category", "category"),
+                               ("Score", "score", "precise"),
+                               ("Threshold", "threshold", "threshold"),
+                               ("Assigned", "assigned", "yesno"),
+                               ("Also near", "also_near", "category"))]),
         Section("uncovered", f"Papers in no category ({len(report.uncovered)})",
                 "With the category each came closest to.",
-                tables=[Table([Column("Paper", "title", "paper"), Column("Date", "date", "date"),
-                               Column("Source", "source"),
-                               Column("Closest category", "best_category", "category"),
-                               Column("Score", "best_score", "score")],
-                              _rows(report.uncovered), "uncovered.csv")]),
+                tables=[_table(report.uncovered, "uncovered.csv", ("Paper", "title", "paper"),
+                               ("Date", "date", "date"), ("Source", "source"),
+                               ("Closest category", "best_category", "category"),
+                               ("Score", "best_score", "score"))]),
         Section("top", f"Top papers (up to {report.top_n} per category)",
                 "The highest-scoring papers of each category.",
-                tables=[Table([Column("#", "rank", "count"), Column("Paper", "title", "paper"),
-                               Column("Score", "score", "score"), Column("Source", "source")],
-                              _rows(report.top_papers[report.top_papers["category"] == cid]),
-                              "top_papers.csv", cid) for cid in ids],
+                tables=[_table(report.top_papers[report.top_papers["category"] == cid],
+                               "top_papers.csv", ("#", "rank", "count"),
+                               ("Paper", "title", "paper"), ("Score", "score", "score"),
+                               ("Source", "source"), category=cid) for cid in ids],
                 layout="per category"),
         Section("reading", "Reading list", "The papers of each category, newest first.",
-                tables=[Table([Column("Paper", "title", "paper"), Column("Date", "date", "date")],
-                              _rows(report.reading_list[report.reading_list["category"] == cid]),
-                              "reading_list.csv", cid) for cid in ids],
+                tables=[_table(report.reading_list[report.reading_list["category"] == cid],
+                               "reading_list.csv", ("Paper", "title", "paper"),
+                               ("Date", "date", "date"), category=cid) for cid in ids],
                 layout="lists"),
     ]
     return found
 
 
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return frame.to_dict(orient="records")
-
-
-def _names(report: Report) -> list[str]:
-    return list(report.categories["name"])
+def _table(frame: pd.DataFrame, csv: str, *columns: tuple[str, ...],
+           category: str | None = None) -> Table:
+    """A table of every row of ``frame`` under ``columns``, each (title, key[, kind])."""
+    return Table([Column(*c) for c in columns], frame.to_dict(orient="records"), csv, category)
