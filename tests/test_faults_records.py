@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 from taxonomy.errors import DumpError, TaxonomyError
 from taxonomy.io import ReadLog, read_file
 from taxonomy.io import readers as readers_module
-from taxonomy.io.readers import check_inputs
 from taxonomy.io import sniff as sniff_module
 from taxonomy.io.listing import to_listing_text
+from taxonomy.io.readers import check_inputs
 from taxonomy.io.records import Paper, clean_text
 from taxonomy.labels.categories import load_taxonomy
 from taxonomy.labels.labelfile import check_labels, read_records
