@@ -422,6 +422,7 @@ _RAW = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size
     lambda t: clean_text(t) != "")
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(records=st.lists(_records(), min_size=1, max_size=6), data=st.data())
 def test_csv_round_trip_with_commas_quotes_and_newlines(records, data, scratch):
