@@ -91,6 +91,7 @@ def test_tag_a_dataframe_in_one_line():
     assert "memory" in tags.loc[0, "labels"].split(";")
 
 
+@pytest.mark.slow
 def test_tag_with_a_model_fitted_in_memory(seed_labels, taxonomy_):
     model = taxonomy.EfficiencyClassifier(taxonomy=taxonomy_, threshold_folds=2)
     model.fit(seed_labels.frame(), seed_labels.indicator(taxonomy_.ids))

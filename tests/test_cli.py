@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 
+import pandas as pd
 import pytest
 from conftest import DUMPS, ROOT
 from fakearxiv import FakeArxiv, make_entries, serve
@@ -68,12 +69,16 @@ def test_explain_by_id_and_unknown_id(cli):
 
 
 @pytest.mark.slow
-def test_evaluate_prints_model_and_both_baselines(cli):
+def test_evaluate_prints_model_and_both_baselines(cli, monkeypatch, small_project):
+    # The output's shape is checked here, not the scores: a small project's labels will do.
+    monkeypatch.setenv("TAXONOMY_HOME", str(small_project))
+    papers = len(pd.read_csv(small_project / "labels" / "seed.csv"))
     result = cli("evaluate", "--folds", "3", "--repeats", "1", "--no-holdout")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == ("Seed labels: 1 x 3-fold multilabel-stratified cross-validation on 208 "
-                        "papers of labels/seed.csv (mean over repeats; ± is the spread)")
+    assert lines[0] == (f"Seed labels: 1 x 3-fold multilabel-stratified cross-validation on "
+                        f"{papers} papers of labels/seed.csv (mean over repeats; ± is the "
+                        "spread)")
     assert lines[1].split() == ["category", "model", "keyword", "rules", "plain", "pipeline"]
     assert [line.split()[0] for line in lines[3:8]] == [
         "memory", "communication", "data_selection", "architecture", "convergence_speed"]
@@ -81,7 +86,8 @@ def test_evaluate_prints_model_and_both_baselines(cli):
 
 
 @pytest.mark.slow
-def test_labels_suspects_lists_the_strongest_first(cli):
+def test_labels_suspects_lists_the_strongest_first(cli, monkeypatch, small_project):
+    monkeypatch.setenv("TAXONOMY_HOME", str(small_project))
     result = cli("labels", "suspects", "--top", "5")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -91,13 +97,15 @@ def test_labels_suspects_lists_the_strongest_first(cli):
 
 
 @pytest.mark.slow
-def test_evaluate_holdout_scores_a_separate_file(cli):
+def test_evaluate_holdout_scores_a_separate_file(cli, monkeypatch, small_project):
+    monkeypatch.setenv("TAXONOMY_HOME", str(small_project))
+    papers = len(pd.read_csv(small_project / "labels" / "seed.csv"))
     holdout = ROOT / "tests" / "data" / "labels" / "holdout_sample.csv"
     result = cli("evaluate", "--holdout", holdout, "--no-cv")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("Held out: fitted on all 208 labeled papers, scored on the 10 "
-                               "papers of ")
+    assert lines[0].startswith(f"Held out: fitted on all {papers} labeled papers, scored on the "
+                               "10 papers of ")
     assert lines[1].split() == ["category", "model", "keyword", "rules", "plain", "pipeline"]
     rows = {line[:20].strip(): line[20:].split() for line in lines[3:]}
     assert set(rows) >= {"macro F1", "labels/paper", "none papers tagged"}
@@ -113,14 +121,17 @@ SMOKE = {
     "parse": (["parse", "dump.txt"], "48 papers"),
     "tag": (["tag", "dump.txt", "-o", "t.csv"], "tagged 48 papers (48 by hand label"),
     "report": (["report"], "wrote 10 files to reports"),
-    "train": (["train", "-o", "m", "--folds", "2", "--repeats", "1"], "wrote m/efficiency"),
-    "evaluate": (["evaluate", "--folds", "2", "--repeats", "1"], "none papers tagged"),
+    # labels.csv: a third of the hand labels, so that the fits are quick
+    "train": (["train", "--labels", "labels.csv", "-o", "m", "--folds", "2", "--repeats", "1"],
+              "wrote m/efficiency"),
+    "evaluate": (["evaluate", "--labels", "labels.csv", "--folds", "2", "--repeats", "1"],
+                 "none papers tagged"),
     "explain": (["explain", "--title", "ZeRO-Offload", "--abstract", "We offload optimizer "
                  "states to CPU memory so one GPU trains a ten times larger model."],
                 "ASSIGNED"),
     "labels check": (["labels", "check"], "208 labeled papers in labels/seed.csv"),
     "labels agree": (["labels", "agree", "first.csv", "second.csv"], "208 papers labeled twice"),
-    "labels suspects": (["labels", "suspects", "--top", "3"], "strongest"),
+    "labels suspects": (["labels", "suspects", "labels.csv", "--top", "3"], "strongest"),
     "labels merge": (["labels", "merge", "reviewed.csv", "--into", "mine.csv"],
                      "merged 208 reviewed papers into mine.csv"),
     "review": (["review", "dump.txt", "--top", "3", "-o", "q.csv"], "to review into q.csv"),
@@ -147,8 +158,10 @@ def test_every_command_has_a_smoke_test():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("command", SMOKE)
-def test_the_installed_command_runs_from_an_empty_directory(entry_point, tmp_path, command):
+def test_the_installed_command_runs_from_an_empty_directory(entry_point, tmp_path, command,
+                                                            small_project):
     shutil.copy(DUMPS[1], tmp_path / "dump.txt")
+    shutil.copy(small_project / "labels" / "seed.csv", tmp_path / "labels.csv")
     for name in ("first", "second"):
         shutil.copy(ROOT / "labels" / "passes" / f"{name}_pass.csv", tmp_path / f"{name}.csv")
     shutil.copy(ROOT / "labels" / "seed.csv", tmp_path / "reviewed.csv")

@@ -174,6 +174,7 @@ def test_a_week_of_papers_is_digested_in_under_2_seconds(tmp_path, tagger):
 _CHARACTERS = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn"))
 
 
+@pytest.mark.slow
 @settings(max_examples=25)
 @given(title=st.text(_CHARACTERS, min_size=1, max_size=80).filter(lambda s: s.strip()),
        authors=st.lists(st.text(_CHARACTERS, min_size=1, max_size=20), max_size=3))

@@ -10,11 +10,11 @@ order-invariant fits, parameters left as given.
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
@@ -22,14 +22,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from taxonomy.labels.categories import load_taxonomy
 from taxonomy.labels.labelfile import load_labels
 from taxonomy.model.estimator import EfficiencyClassifier
-
-ROOT = Path(__file__).parent.parent
-TAXONOMY = load_taxonomy()
-LABELS = load_labels(ROOT / "labels" / "seed.csv", TAXONOMY)
-X, Y = LABELS.frame(), LABELS.indicator(TAXONOMY.ids)
 
 _NUMERIC = "fits a numeric matrix (make_blobs and the like); this model reads titles and abstracts"
 _MULTILABEL = "fits 1-D class labels; y here is a 0/1 matrix with one column per category"
@@ -72,46 +66,66 @@ def test_scikit_learn_estimator_checks(estimator, check):
 
 
 @pytest.fixture(scope="module")
-def fitted() -> EfficiencyClassifier:
-    return EfficiencyClassifier(taxonomy=TAXONOMY).fit(X, Y)
+def X(seed_labels) -> pd.DataFrame:
+    """The hand-labeled papers' titles and abstracts."""
+    return seed_labels.frame()
 
 
-def test_fit_returns_self_and_keeps_the_parameters_as_given():
-    model = EfficiencyClassifier(taxonomy=TAXONOMY, C=3.0, threshold_folds=2)
+@pytest.fixture(scope="module")
+def Y(seed_labels, taxonomy_) -> np.ndarray:
+    """Their hand labels, one 0/1 column per category."""
+    return seed_labels.indicator(taxonomy_.ids)
+
+
+@pytest.fixture(scope="module")
+def small(taxonomy_) -> dict:
+    """Parameters of a quick model: no threshold tuning, no character n-grams."""
+    return {"taxonomy": taxonomy_, "threshold_folds": 0, "char_ngram_range": None}
+
+
+@pytest.fixture(scope="module")
+def fitted(taxonomy_, X, Y) -> EfficiencyClassifier:
+    return EfficiencyClassifier(taxonomy=taxonomy_).fit(X, Y)
+
+
+@pytest.mark.slow
+def test_fit_returns_self_and_keeps_the_parameters_as_given(X, Y, taxonomy_):
+    model = EfficiencyClassifier(taxonomy=taxonomy_, C=3.0, threshold_folds=2)
     before = model.get_params()
     assert model.fit(X.iloc[:120], Y[:120]) is model
     assert model.get_params() == before
     assert not [a for a in vars(model) if a.endswith("_") and a in before]
 
 
-def test_unfitted_model_raises_not_fitted():
+def test_unfitted_model_raises_not_fitted(X):
     with pytest.raises(NotFittedError):
         EfficiencyClassifier().predict(X.iloc[:2])
 
 
-def test_output_formats(fitted):
+def test_output_formats(fitted, X, taxonomy_):
     proba, decision, labels = (fitted.predict_proba(X.iloc[:7]),
                                fitted.decision_function(X.iloc[:7]), fitted.predict(X.iloc[:7]))
-    assert proba.shape == decision.shape == labels.shape == (7, len(TAXONOMY.ids))
+    assert proba.shape == decision.shape == labels.shape == (7, len(taxonomy_.ids))
     assert ((proba >= 0) & (proba <= 1)).all() and set(np.unique(labels)) <= {0, 1}
     assert np.array_equal(np.argsort(decision, axis=0), np.argsort(proba, axis=0))
     assert np.array_equal(labels, (proba >= fitted.thresholds_).astype(np.int8))
-    assert list(fitted.classes_) == TAXONOMY.ids == fitted.category_ids_
+    assert list(fitted.classes_) == taxonomy_.ids == fitted.category_ids_
 
 
-def test_pairs_and_dataframes_predict_alike(fitted):
+def test_pairs_and_dataframes_predict_alike(fitted, X):
     pairs = list(zip(X["title"][:5], X["abstract"][:5], strict=True))
     assert np.array_equal(fitted.predict_proba(pairs), fitted.predict_proba(X.iloc[:5]))
 
 
-def test_predictions_do_not_depend_on_order_or_company(fitted):
+def test_predictions_do_not_depend_on_order_or_company(fitted, X):
     order = np.random.default_rng(0).permutation(len(X))
     whole = fitted.predict_proba(X)
     assert np.allclose(fitted.predict_proba(X.iloc[order]), whole[order], atol=1e-12)
     assert np.allclose(fitted.predict_proba(X.iloc[10:20]), whole[10:20], atol=1e-12)
 
 
-def test_fit_is_idempotent_and_pickles(fitted):
+@pytest.mark.slow
+def test_fit_is_idempotent_and_pickles(fitted, X, Y):
     again = clone(fitted).fit(X, Y)
     assert np.array_equal(again.coef_, fitted.coef_)
     assert np.array_equal(again.thresholds_, fitted.thresholds_)
@@ -119,7 +133,7 @@ def test_fit_is_idempotent_and_pickles(fitted):
     assert np.array_equal(restored.predict_proba(X.iloc[:9]), fitted.predict_proba(X.iloc[:9]))
 
 
-def test_clone_and_export(fitted):
+def test_clone_and_export(fitted, X):
     copy = clone(fitted)
     assert copy.get_params() == fitted.get_params() and not hasattr(copy, "coef_")
     state = fitted.export()
@@ -129,16 +143,17 @@ def test_clone_and_export(fitted):
 
 
 @pytest.mark.slow
-def test_grid_search_and_pipeline_work():
-    search = GridSearchCV(EfficiencyClassifier(taxonomy=TAXONOMY, threshold_folds=2),
-                          {"C": [1.0, 10.0]}, scoring="f1_macro",
+def test_grid_search_and_pipeline_work(X, Y, taxonomy_, small):
+    # Without character n-grams: the fits are quicker and the contract is the same.
+    tuned = {**small, "threshold_folds": 2}
+    search = GridSearchCV(EfficiencyClassifier(**tuned), {"C": [1.0, 10.0]}, scoring="f1_macro",
                           cv=KFold(2, shuffle=True, random_state=0))
     search.fit(X, Y)
     assert search.best_params_["C"] in (1.0, 10.0)
-    assert search.predict(X.iloc[:3]).shape == (3, len(TAXONOMY.ids))
+    assert search.predict(X.iloc[:3]).shape == (3, len(taxonomy_.ids))
     upper = FunctionTransformer(lambda frame: frame.assign(title=frame["title"].str.upper()))
-    pipeline = make_pipeline(upper, EfficiencyClassifier(taxonomy=TAXONOMY, threshold_folds=2))
-    assert pipeline.fit(X, Y).predict(X.iloc[:3]).shape == (3, len(TAXONOMY.ids))
+    pipeline = make_pipeline(upper, EfficiencyClassifier(**tuned))
+    assert pipeline.fit(X, Y).predict(X.iloc[:3]).shape == (3, len(taxonomy_.ids))
 
 
 @pytest.mark.parametrize("x, y, message", [
@@ -150,26 +165,23 @@ def test_grid_search_and_pipeline_work():
     ([("a", "b")], np.full((1, 5), np.nan), "y holds NaN or inf"),
     ([("a", "b")], None, "requires y to be passed"),
 ])
-def test_bad_training_input_is_a_clear_value_error(x, y, message):
+def test_bad_training_input_is_a_clear_value_error(x, y, message, taxonomy_):
     with pytest.raises(ValueError, match=message):
-        EfficiencyClassifier(taxonomy=TAXONOMY).fit(x, y)
+        EfficiencyClassifier(taxonomy=taxonomy_).fit(x, y)
 
 
-SMALL = {"taxonomy": TAXONOMY, "threshold_folds": 0, "char_ngram_range": None}
-
-
-def test_a_y_frame_is_matched_to_the_categories_by_name():
-    frame = pd.DataFrame(Y[:80], columns=TAXONOMY.ids)
-    in_order = EfficiencyClassifier(**SMALL).fit(X.iloc[:80], Y[:80])
-    reversed_ = EfficiencyClassifier(**SMALL).fit(X.iloc[:80], frame[TAXONOMY.ids[::-1]])
+def test_a_y_frame_is_matched_to_the_categories_by_name(X, Y, taxonomy_, small):
+    frame = pd.DataFrame(Y[:80], columns=taxonomy_.ids)
+    in_order = EfficiencyClassifier(**small).fit(X.iloc[:80], Y[:80])
+    reversed_ = EfficiencyClassifier(**small).fit(X.iloc[:80], frame[taxonomy_.ids[::-1]])
     assert np.array_equal(reversed_.coef_, in_order.coef_)
     assert np.array_equal(reversed_.predict(X.iloc[:20]), in_order.predict(X.iloc[:20]))
 
 
-def test_a_y_frame_with_other_columns_names_them():
-    frame = pd.DataFrame(Y[:10], columns=TAXONOMY.ids).rename(columns={"memory": "memroy"})
+def test_a_y_frame_with_other_columns_names_them(X, Y, taxonomy_, small):
+    frame = pd.DataFrame(Y[:10], columns=taxonomy_.ids).rename(columns={"memory": "memroy"})
     with pytest.raises(ValueError, match="unknown: memroy; missing: memory"):
-        EfficiencyClassifier(**SMALL).fit(X.iloc[:10], frame)
+        EfficiencyClassifier(**small).fit(X.iloc[:10], frame)
 
 
 @pytest.mark.parametrize("title, abstract, message", [
@@ -177,11 +189,11 @@ def test_a_y_frame_with_other_columns_names_them():
     ("a", None, "row 2: the abstract is missing"),
     ("a", 3, "row 2: the abstract is a int, not text"),
 ])
-def test_missing_or_non_string_text_is_a_clear_error_in_fit_and_predict(fitted, title,
+def test_missing_or_non_string_text_is_a_clear_error_in_fit_and_predict(fitted, Y, small, title,
                                                                           abstract, message):
     frame = pd.DataFrame({"title": ["x", title], "abstract": ["y", abstract]})
     with pytest.raises(ValueError, match=message):
-        EfficiencyClassifier(**SMALL).fit(frame, Y[:2])
+        EfficiencyClassifier(**small).fit(frame, Y[:2])
     with pytest.raises(ValueError, match=message):
         fitted.predict(frame)
     with pytest.raises(ValueError, match=message):
@@ -197,44 +209,45 @@ def test_missing_or_non_string_text_is_a_clear_error_in_fit_and_predict(fitted, 
                                                       r"\[0, 1\]; relevance_gate"),
     ({"threshold_folds": 1}, "threshold_folds must be 0"),
 ])
-def test_bad_parameters_are_refused_when_fitting(params, message):
-    model = EfficiencyClassifier(**{**SMALL, **params})  # accepted as given until fit
+def test_bad_parameters_are_refused_when_fitting(params, message, X, Y, small):
+    model = EfficiencyClassifier(**{**small, **params})  # accepted as given until fit
     with pytest.raises(ValueError, match=message):
         model.fit(X.iloc[:10], Y[:10])
 
 
-def test_the_solver_is_a_parameter():
-    liblinear = EfficiencyClassifier(**SMALL).fit(X.iloc[:80], Y[:80])
-    lbfgs = EfficiencyClassifier(**SMALL, solver="lbfgs").fit(X.iloc[:80], Y[:80])
+def test_the_solver_is_a_parameter(X, Y, small):
+    liblinear = EfficiencyClassifier(**small).fit(X.iloc[:80], Y[:80])
+    lbfgs = EfficiencyClassifier(**small, solver="lbfgs").fit(X.iloc[:80], Y[:80])
     assert liblinear.get_params()["solver"] == "liblinear"
     assert lbfgs.export().params["solver"] == "lbfgs"
     assert not np.allclose(lbfgs.coef_, liblinear.coef_)
 
 
-def test_the_gate_is_fitted_state_of_its_own(fitted):
+def test_the_gate_is_fitted_state_of_its_own(fitted, X, Y, small):
     n_features = fitted.coef_.shape[1]
     assert fitted.gate_coef_.shape == (n_features,)
     assert isinstance(fitted.gate_intercept_, float)
     assert fitted.gate_cutoff_ == pytest.approx(np.log(0.3 / 0.7))
     assert np.array_equal(fitted.export().gate, np.concatenate(
         [fitted.gate_coef_, [fitted.gate_intercept_, fitted.gate_cutoff_]]))
-    ungated = EfficiencyClassifier(**SMALL, relevance_gate=None).fit(X.iloc[:80], Y[:80])
+    ungated = EfficiencyClassifier(**small, relevance_gate=None).fit(X.iloc[:80], Y[:80])
     assert ungated.gate_coef_ is None and ungated.export().gate is None
 
 
-def test_label_shares_move_the_decision_by_the_difference_of_log_odds():
-    tuned = {**SMALL, "threshold_folds": 3}
+@pytest.mark.slow
+def test_label_shares_move_the_decision_by_the_difference_of_log_odds(X, Y, taxonomy_, small):
+    tuned = {**small, "threshold_folds": 3}
     plain = EfficiencyClassifier(**tuned).fit(X, Y)
-    j = TAXONOMY.ids.index("convergence_speed")
+    j = taxonomy_.ids.index("convergence_speed")
     here = Y[:, j].mean()
     shifted = EfficiencyClassifier(**tuned, label_shares={"convergence_speed": 0.2}).fit(X, Y)
     expected = np.log(here / (1 - here)) - np.log(0.2 / 0.8)
     assert shifted.cutoffs_[j] - plain.cutoffs_[j] == pytest.approx(expected)
-    others = [k for k in range(len(TAXONOMY.ids)) if k != j]
+    others = [k for k in range(len(taxonomy_.ids)) if k != j]
     assert np.array_equal(shifted.cutoffs_[others], plain.cutoffs_[others])
     # On papers it was not fitted on, fewer get the category, and a score still reaches the
     # threshold exactly when the category is assigned.
-    unseen = load_labels(ROOT / "labels" / "near-miss.csv", TAXONOMY).frame()
+    unseen = load_labels(ROOT / "labels" / "near-miss.csv", taxonomy_).frame()
     assert shifted.predict(unseen)[:, j].sum() < plain.predict(unseen)[:, j].sum()
     scores = shifted.predict_proba(unseen)
     assert np.array_equal(scores >= shifted.thresholds_, shifted.predict(unseen).astype(bool))
@@ -242,7 +255,7 @@ def test_label_shares_move_the_decision_by_the_difference_of_log_odds():
         EfficiencyClassifier(**tuned, label_shares={"speed": 0.2}).fit(X, Y)
 
 
-def test_contrastive_examples_are_trained_on_and_counted_not_stored():
+def test_contrastive_examples_are_trained_on_and_counted_not_stored(X, Y, small):
     from taxonomy.labels.labelfile import LabeledPapers
 
     examples = LabeledPapers(ids=["c1", "c2"], titles=["An 8-bit optimizer state",
@@ -250,9 +263,9 @@ def test_contrastive_examples_are_trained_on_and_counted_not_stored():
                              abstracts=["We store Adam states in 8 bits to save memory.",
                                         "Our warm-up reaches the target in half the steps."],
                              labels=[["memory"], ["convergence_speed"]])
-    plain = EfficiencyClassifier(**SMALL).fit(X.iloc[:80], Y[:80])
-    taught = EfficiencyClassifier(**SMALL, contrastive=examples).fit(X.iloc[:80], Y[:80])
-    off = EfficiencyClassifier(**SMALL, contrastive=examples,
+    plain = EfficiencyClassifier(**small).fit(X.iloc[:80], Y[:80])
+    taught = EfficiencyClassifier(**small, contrastive=examples).fit(X.iloc[:80], Y[:80])
+    off = EfficiencyClassifier(**small, contrastive=examples,
                                contrastive_weight=0).fit(X.iloc[:80], Y[:80])
     pairs = list(zip(examples.titles, examples.abstracts, strict=True))
     assert not np.allclose(taught.decision_function(pairs), plain.decision_function(pairs))

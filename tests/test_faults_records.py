@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 from taxonomy.errors import DumpError, TaxonomyError
 from taxonomy.io import ReadLog, read_file
 from taxonomy.io import readers as readers_module
-from taxonomy.io.readers import check_inputs
 from taxonomy.io import sniff as sniff_module
 from taxonomy.io.listing import to_listing_text
+from taxonomy.io.readers import check_inputs
 from taxonomy.io.records import Paper, clean_text
 from taxonomy.labels.categories import load_taxonomy
 from taxonomy.labels.labelfile import check_labels, read_records
@@ -171,6 +171,7 @@ CASES = settings(max_examples=120, deadline=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delimiter", [",", "\t", ";"], ids=["csv", "tsv", "semicolon"])
 @CASES
 @given(records=dumps("csv"))
@@ -180,6 +181,7 @@ def test_delimited_files_keep_every_good_record(delimiter, records, tmp_path):
     _check(records, data, starts, tmp_path, "dump.csv")
 
 
+@pytest.mark.slow
 @CASES
 @given(records=dumps("jsonl"))
 def test_json_lines_keep_every_good_record(records, tmp_path):
@@ -188,6 +190,7 @@ def test_json_lines_keep_every_good_record(records, tmp_path):
     _check(records, data, starts, tmp_path, "dump.jsonl")
 
 
+@pytest.mark.slow
 @CASES
 @given(records=dumps("listing"))
 def test_listing_pages_keep_every_good_record(records, tmp_path):
@@ -269,6 +272,7 @@ def _fifo_writer(path, data: bytes) -> threading.Thread:
     return thread
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(["csv", "jsonl", "listing"]), data=st.data(),
@@ -324,6 +328,7 @@ DAMAGE = st.binary(min_size=0, max_size=12).map(
     lambda b: bytes(c for c in b if c not in b'\n\r",') + b"\x00")
 
 
+@pytest.mark.slow
 @CASES
 @given(kind=st.sampled_from(["csv", "jsonl"]), records=st.data(), damage=DAMAGE,
        where=st.integers(0, 10_000))

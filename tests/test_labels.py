@@ -6,19 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, SEED_LABELS
 from hypothesis import given
 from hypothesis import strategies as st
 
 from taxonomy.errors import LabelsError
 from taxonomy.labels.agreement import agreement
-from taxonomy.labels.categories import load_taxonomy
 from taxonomy.labels.indicator import from_indicator, join_labels, split_labels, to_indicator
 from taxonomy.labels.labelfile import check_labels, load_labels
 
-ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "labels"
-TAXONOMY = load_taxonomy()
-IDS = TAXONOMY.ids
 
 
 def test_split_and_join():
@@ -27,43 +24,46 @@ def test_split_and_join():
     assert join_labels(["memory", "communication"]) == "memory;communication"
 
 
-def test_indicator_conversions_exact():
-    matrix = to_indicator([["communication"], [], ["memory", "convergence_speed"]], IDS)
+def test_indicator_conversions_exact(taxonomy_):
+    ids = taxonomy_.ids
+    matrix = to_indicator([["communication"], [], ["memory", "convergence_speed"]], ids)
     assert matrix.tolist() == [[0, 1, 0, 0, 0], [0, 0, 0, 0, 0], [1, 0, 0, 0, 1]]
-    assert from_indicator(matrix, IDS) == [["communication"], [], ["memory",
+    assert from_indicator(matrix, ids) == [["communication"], [], ["memory",
                                                                   "convergence_speed"]]
 
 
-@given(st.lists(st.sets(st.sampled_from(IDS))))
-def test_indicator_round_trip(label_sets):
-    rows = [[c for c in IDS if c in s] for s in label_sets]
-    assert from_indicator(to_indicator(rows, IDS), IDS) == rows
+@given(data=st.data())
+def test_indicator_round_trip(taxonomy_, data):
+    ids = taxonomy_.ids
+    label_sets = data.draw(st.lists(st.sets(st.sampled_from(ids))))
+    rows = [[c for c in ids if c in s] for s in label_sets]
+    assert from_indicator(to_indicator(rows, ids), ids) == rows
 
 
-def test_committed_seed_labels_are_valid_and_complete():
-    papers, problems = check_labels(ROOT / "labels" / "seed.csv", TAXONOMY)
+def test_committed_seed_labels_are_valid_and_complete(taxonomy_):
+    papers, problems = check_labels(SEED_LABELS, taxonomy_)
     assert problems == []
     assert len(papers) == 208
     assert all(note for note in papers.notes)
 
 
 @pytest.mark.parametrize("path", sorted(DATA.glob("bad_*.csv")), ids=lambda p: p.stem)
-def test_bad_label_files_name_the_line(path):
+def test_bad_label_files_name_the_line(path, taxonomy_):
     expected = path.with_suffix(".error").read_text(encoding="utf-8").strip()
     with pytest.raises(LabelsError) as info:
-        load_labels(path, TAXONOMY)
+        load_labels(path, taxonomy_)
     assert expected in str(info.value)
 
 
-def test_good_rows_survive_beside_bad_ones():
-    papers, problems = check_labels(DATA / "bad_unknown_category.csv", TAXONOMY)
+def test_good_rows_survive_beside_bad_ones(taxonomy_):
+    papers, problems = check_labels(DATA / "bad_unknown_category.csv", taxonomy_)
     assert papers.ids == ["p1"] and len(problems) == 1
 
 
-def test_agreement_kappa_and_disagreements():
+def test_agreement_kappa_and_disagreements(taxonomy_):
     first = {"a": ["memory"], "b": [], "c": ["memory"], "d": []}
     second = {"a": ["memory"], "b": [], "c": [], "d": []}
-    result = agreement(first, second, TAXONOMY)
+    result = agreement(first, second, taxonomy_)
     assert result.papers == 4
     # memory: p_o = 3/4, p_e = (2/4)(1/4) + (2/4)(3/4) = 1/2 -> kappa = (0.75 - 0.5) / 0.5
     assert result.kappa["memory"] == pytest.approx(0.5)

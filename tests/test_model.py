@@ -12,28 +12,27 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from conftest import MODEL, ROOT, SEED_LABELS
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.base import clone
 
 from taxonomy.errors import ModelError
-from taxonomy.labels.categories import load_taxonomy
-from taxonomy.labels.labelfile import load_labels
 from taxonomy.model.artifact import load_model, save_model
 from taxonomy.model.estimator import EfficiencyClassifier
 from taxonomy.model.evaluation import KeywordRules, summarize
 from taxonomy.model.text import compose
 from taxonomy.model.thresholds import best_thresholds
 
-ROOT = Path(__file__).parent.parent
-TAXONOMY = load_taxonomy()
-LABELS = load_labels(ROOT / "labels" / "seed.csv", TAXONOMY)
-SMALL = EfficiencyClassifier(taxonomy=TAXONOMY, threshold_folds=3)
+
+def _fit(taxonomy, labels):
+    """A model fitted on ``labels`` with fewer threshold folds than the default, exported."""
+    model = EfficiencyClassifier(taxonomy=taxonomy, threshold_folds=3)
+    return model.fit(labels.frame(), labels.indicator(taxonomy.ids)).export()
 
 
 @pytest.fixture(scope="module")
-def fitted():
-    return clone(SMALL).fit(LABELS.frame(), LABELS.indicator(TAXONOMY.ids)).export()
+def fitted(taxonomy_, seed_labels):
+    return _fit(taxonomy_, seed_labels)
 
 
 def _reference(state, titles, abstracts):
@@ -65,9 +64,9 @@ def _reference(state, titles, abstracts):
     return sparse.hstack(parts, format="csr")
 
 
-def test_features_equal_scikit_learn(fitted):
+def test_features_equal_scikit_learn(fitted, seed_labels):
     assert [b.kind for b in fitted.blocks] == ["word", "char_wb", "terms"]
-    titles, abstracts = LABELS.titles[:50], LABELS.abstracts[:50]
+    titles, abstracts = seed_labels.titles[:50], seed_labels.abstracts[:50]
     ours = fitted.transform(titles, abstracts)
     reference = _reference(fitted, titles, abstracts)
     assert ours.shape == reference.shape
@@ -75,6 +74,7 @@ def test_features_equal_scikit_learn(fitted):
     assert (ours != 0).sum() == (reference != 0).sum()
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.text(alphabet=st.sampled_from(list("ab memory training GPU-_.é\n")),
                         max_size=80), min_size=1, max_size=5))
@@ -110,8 +110,8 @@ def test_explanations_rank_equal_contributions_in_feature_order(fitted):
 
 
 @pytest.mark.slow
-def test_training_is_byte_reproducible(tmp_path, fitted):
-    again = clone(SMALL).fit(LABELS.frame(), LABELS.indicator(TAXONOMY.ids)).export()
+def test_training_is_byte_reproducible(tmp_path, fitted, taxonomy_, seed_labels):
+    again = _fit(taxonomy_, seed_labels)
     first = save_model(fitted, tmp_path / "a.joblib", {})
     second = save_model(again, tmp_path / "b.joblib", {})
     assert first["joblib_sha256"] == second["joblib_sha256"]
@@ -135,24 +135,24 @@ def test_metrics_exact():
     assert scores.micro_f1[0] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
 
 
-def test_keyword_rules_baseline_uses_the_taxonomy_terms():
-    rules = KeywordRules(TAXONOMY).fit(None)
+def test_keyword_rules_baseline_uses_the_taxonomy_terms(taxonomy_):
+    rules = KeywordRules(taxonomy_).fit(None)
     rows = rules.predict([("Gradient checkpointing", "We cut peak memory with gradient "
                                                      "checkpointing."),
                           ("A new dataset", "We release images.")])
-    memory = TAXONOMY.ids.index("memory")
+    memory = taxonomy_.ids.index("memory")
     assert rows[0, memory] == 1 and rows[1].sum() == 0
 
 
 @pytest.fixture()
 def model_copy(tmp_path):
     for suffix in (".joblib", ".json"):
-        shutil.copy(ROOT / "models" / f"efficiency{suffix}", tmp_path / f"efficiency{suffix}")
+        shutil.copy(MODEL.with_suffix(suffix), tmp_path / f"efficiency{suffix}")
     return tmp_path / "efficiency.joblib"
 
 
-def test_committed_model_loads_and_matches_its_card(model_copy):
-    model = load_model(model_copy, TAXONOMY.ids)
+def test_committed_model_loads_and_matches_its_card(model_copy, taxonomy_):
+    model = load_model(model_copy, taxonomy_.ids)
     assert model.version == model.card["joblib_sha256"][:12]
     assert model.state.thresholds.tolist() == pytest.approx(
         list(model.card["thresholds"].values()), abs=1e-6)
@@ -184,7 +184,8 @@ def test_a_model_file_of_another_format_is_refused(model_copy):
         load_model(model_copy)
 
 
-def test_a_model_file_of_the_previous_format_still_loads_and_scores_alike(model_copy):
+def test_a_model_file_of_the_previous_format_still_loads_and_scores_alike(model_copy,
+                                                                         seed_labels):
     # Format 4 held each vocabulary as a list of strings; format 5 as one string of lines.
     import hashlib
 
@@ -199,7 +200,7 @@ def test_a_model_file_of_the_previous_format_still_loads_and_scores_alike(model_
     card = json.loads(model_copy.with_suffix(".json").read_text())
     card["joblib_sha256"] = hashlib.sha256(old.read_bytes()).hexdigest()
     old.with_suffix(".json").write_text(json.dumps(card))
-    titles, abstracts = list(LABELS.titles[:40]), list(LABELS.abstracts[:40])
+    titles, abstracts = list(seed_labels.titles[:40]), list(seed_labels.abstracts[:40])
     now, before = load_model(model_copy).state, load_model(old).state
     assert now.equivalent(before, 0.0)
     assert np.array_equal(now.scores(titles, abstracts), before.scores(titles, abstracts))
@@ -252,7 +253,7 @@ def test_retrain_reproduces_the_committed_models_predictions(retrained, syntheti
     dumps, _ = parse_papers(sorted((ROOT / "data" / "dumps").glob("*")))
     titles = [p.title for p in dumps] + [t for t, _ in synthetic_papers]
     abstracts = [p.abstract for p in dumps] + [a for _, a in synthetic_papers]
-    committed = load_model(ROOT / "models" / "efficiency.joblib").state
+    committed = load_model(MODEL).state
     again = load_model(retrained).state
     assert len(titles) > 3000
     expected, found = committed.scores(titles, abstracts), again.scores(titles, abstracts)
@@ -272,10 +273,10 @@ def test_retrain_on_unchanged_labels_leaves_the_model_untouched(model_copy):
 
 
 @pytest.mark.slow
-def test_retrain_guards_a_better_model(model_copy, tmp_path):
+def test_retrain_guards_a_better_model(model_copy, tmp_path, seed_labels):
     """Changed labels are cross-validated; a better-scoring current model is kept."""
     labels = tmp_path / "labels.csv"
-    lines = (ROOT / "labels" / "seed.csv").read_text(encoding="utf-8").splitlines(True)
+    lines = SEED_LABELS.read_text(encoding="utf-8").splitlines(True)
     labels.write_text("".join(lines[:-1]), encoding="utf-8")  # one paper fewer
     card_file = model_copy.with_suffix(".json")
     card = json.loads(card_file.read_text())
@@ -290,4 +291,4 @@ def test_retrain_guards_a_better_model(model_copy, tmp_path):
     assert card_file.read_bytes() == before
     forced = _retrain(*args, "--force")
     assert forced.returncode == 0 and card_file.read_bytes() != before
-    assert json.loads(card_file.read_text())["training_papers"] == len(LABELS) - 1
+    assert json.loads(card_file.read_text())["training_papers"] == len(seed_labels) - 1

@@ -194,6 +194,7 @@ def test_a_format_the_file_does_not_have_says_check_format(cli, tmp_path):
                            "first lines); check --format")
 
 
+@pytest.mark.slow
 def test_standard_input_is_read_as_a_stream(entry_point, tmp_path):
     """'-' on the real command, gzipped, longer than what is peeked, read twice by parse."""
     import gzip

@@ -422,6 +422,7 @@ _RAW = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size
     lambda t: clean_text(t) != "")
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(records=st.lists(_records(), min_size=1, max_size=6), data=st.data())
 def test_csv_round_trip_with_commas_quotes_and_newlines(records, data, scratch):
@@ -569,12 +570,9 @@ def test_fast_paths_of_text_normalization_equal_the_plain_rules(text):
 
 def _reference_dedupe(papers: list[Paper]) -> list[dict]:
     """Repeats merged with exact keys (id, normalized title), the plain way."""
-    from taxonomy.io.records import apply_update, merge, title_key
-
-    seen: dict[str, str] = {}
     from dataclasses import replace
 
-    from taxonomy.io.records import arxiv_id, own_id
+    from taxonomy.io.records import apply_update, arxiv_id, merge, own_id, title_key
 
     # Same paper: the same arXiv id, or the same non-empty normalized title without
     # conflicting arXiv ids; a different paper under a taken id gets an id of its own.

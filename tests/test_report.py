@@ -297,6 +297,7 @@ def _near(image: np.ndarray, hex_colour: str, tolerance: float = 0.02) -> int:
     return int((np.abs(image - target) <= tolerance).all(axis=-1).sum())
 
 
+@pytest.mark.slow
 def test_html_renders_in_chromium(report, tmp_path):
     if shutil.which("chromium") is None:
         pytest.skip("chromium is not installed")

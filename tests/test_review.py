@@ -98,10 +98,10 @@ CELLS = st.one_of(st.just("?"), st.just(""), st.just("none"),
 
 @settings(max_examples=40)
 @given(cells=st.lists(CELLS, min_size=1, max_size=8), clash=st.sampled_from(["same", "other"]))
-def test_merge_adds_reviewed_rows_and_never_overwrites(tmp_path_factory, cells, clash):
+def test_merge_adds_reviewed_rows_and_never_overwrites(tmp_path_factory, taxonomy_, cells,
+                                                       clash):
     from taxonomy.labels.merge import merge_queue
 
-    taxonomy_ = _taxonomy()
     tmp = tmp_path_factory.mktemp("merge")
     into = tmp / "labels.csv"
     shutil.copy(ROOT / "labels" / "seed.csv", into)
@@ -169,13 +169,16 @@ def test_merge_never_writes_the_shipped_labels(cli, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_review_merge_retrain_end_to_end(cli, dump, tmp_path, monkeypatch):
+def test_review_merge_retrain_end_to_end(cli, dump, tmp_path, monkeypatch, small_project,
+                                         taxonomy_):
     """In a copy of a clone: review a dump, fill in three labels, merge, retrain."""
     clone = tmp_path / "clone"
     shutil.copytree(ROOT / "taxonomy", clone / "taxonomy",
                     ignore=shutil.ignore_patterns("_shipped", "__pycache__"))
-    for folder in ("labels", "models", "scripts"):
+    for folder in ("models", "scripts"):
         shutil.copytree(ROOT / folder, clone / folder)
+    # The loop is what is checked here, not the model: few labels keep the retrain quick.
+    shutil.copytree(small_project / "labels", clone / "labels")
     monkeypatch.setenv("TAXONOMY_HOME", str(clone))
     assert cli("review", dump, "--top", "5", "-o", "queue.csv").returncode == 0
     rows = _rows(tmp_path / "queue.csv")
@@ -187,7 +190,7 @@ def test_review_merge_retrain_end_to_end(cli, dump, tmp_path, monkeypatch):
     merged = cli("labels", "merge", "queue.csv")
     assert merged.returncode == 0, merged.stderr
     assert "merged 3 reviewed papers" in merged.stdout and "2 still '?'" in merged.stdout
-    labels = load_labels(clone / "labels" / "seed.csv", _taxonomy())
+    labels = load_labels(clone / "labels" / "seed.csv", taxonomy_)
     assert labels.labels[-3:] == [["memory"], [], ["communication", "architecture"]]
     done = subprocess.run([sys.executable, str(clone / "scripts" / "retrain"), "--force",
                            "--folds", "2", "--repeats", "1"], capture_output=True, text=True,
@@ -198,12 +201,6 @@ def test_review_merge_retrain_end_to_end(cli, dump, tmp_path, monkeypatch):
     from taxonomy.model.artifact import sha256_file
 
     assert card["labels_sha256"] == sha256_file(clone / "labels" / "seed.csv")
-
-
-def _taxonomy():
-    from taxonomy.labels.categories import load_taxonomy
-
-    return load_taxonomy()
 
 
 @pytest.mark.parametrize(("labels", "message"), [
@@ -233,7 +230,8 @@ FORMULAS = st.text(alphabet="=+-@\t\r'ab ", min_size=1, max_size=8)
 
 @settings(max_examples=60)
 @given(title=FORMULAS)
-def test_merge_reads_guarded_cells_back_and_writes_them_guarded(tmp_path_factory, title):
+def test_merge_reads_guarded_cells_back_and_writes_them_guarded(tmp_path_factory, taxonomy_,
+                                                                 title):
     from taxonomy.io.cells import FORMULA_STARTS, neutralize
     from taxonomy.labels.merge import merge_queue
 
@@ -242,9 +240,9 @@ def test_merge_reads_guarded_cells_back_and_writes_them_guarded(tmp_path_factory
     _queue(tmp / "queue.csv", [{"id": "x", "title": neutralize(title),
                                 "abstract": neutralize("-abstract"), "labels": "memory",
                                 "note": "", "suggested": ""}])
-    merge_queue(tmp / "queue.csv", tmp / "labels.csv", _taxonomy())
+    merge_queue(tmp / "queue.csv", tmp / "labels.csv", taxonomy_)
     with open(tmp / "labels.csv", newline="", encoding="utf-8") as handle:
         cells = [c for row in csv.reader(handle) for c in row]
     assert not [c for c in cells if c.startswith(FORMULA_STARTS)]
-    merged = load_labels(tmp / "labels.csv", _taxonomy())
+    merged = load_labels(tmp / "labels.csv", taxonomy_)
     assert (merged.titles, merged.abstracts) == ([" ".join(title.split())], ["-abstract"])

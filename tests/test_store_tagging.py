@@ -110,6 +110,7 @@ def test_tag_needs_inputs_or_a_store(cli):
                              "--db FILE\n")
 
 
+@pytest.mark.slow
 def test_report_of_a_store_is_the_report_of_its_tags_file(cli, tmp_path):
     db = tmp_path / "papers.db"
     assert cli("tag", *DUMPS[:2], "--db", db).returncode == 0

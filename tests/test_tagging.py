@@ -10,23 +10,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import MODEL, ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taxonomy.io.papers import parse_papers
 from taxonomy.io.writers import TableWriter, read_table
-from taxonomy.labels.categories import load_taxonomy
-from taxonomy.labels.labelfile import load_labels
 from taxonomy.model.artifact import load_model
 from taxonomy.tagging import tagger as tagger_module
 from taxonomy.tagging.executors import InProcess, Processes
 from taxonomy.tagging.hand import HandLabels
 from taxonomy.tagging.tagger import Tagger, tag_columns
 
-ROOT = Path(__file__).parent.parent
 DUMPS = sorted(str(p) for p in (ROOT / "data" / "dumps").glob("*.txt"))
-TAXONOMY = load_taxonomy()
-LABELS = load_labels(ROOT / "labels" / "seed.csv", TAXONOMY)
 COLUMNS = ["id", "title", "date", "labels", "score_memory", "score_communication",
            "score_data_selection", "score_architecture", "score_convergence_speed",
            "top_terms", "source", "url", "model", "model_version"]
@@ -38,39 +34,41 @@ def _table(path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory) -> Path:
+def synthetic(tmp_path_factory, seed_labels) -> Path:
     """600 distinct papers (seed texts under new titles) as JSON Lines, one line broken."""
     path = tmp_path_factory.mktemp("dumps") / "synthetic.jsonl"
     with open(path, "w", encoding="utf-8") as handle:
         for i in range(600):
-            j = i % len(LABELS)
-            handle.write(json.dumps({"id": f"2401.{i:05d}", "title": f"{LABELS.titles[j]} {i}",
-                                     "abstract": LABELS.abstracts[j],
+            j = i % len(seed_labels)
+            handle.write(json.dumps({"id": f"2401.{i:05d}",
+                                     "title": f"{seed_labels.titles[j]} {i}",
+                                     "abstract": seed_labels.abstracts[j],
                                      "update_date": "2024-01-15"}) + "\n")
             if i == 300:
                 handle.write("{not json\n")
     return path
 
 
-def test_tag_bundled_dumps_writes_every_paper_with_hand_labels(cli, tmp_path):
+def test_tag_bundled_dumps_writes_every_paper_with_hand_labels(cli, tmp_path, taxonomy_,
+                                                                 seed_labels):
     out = tmp_path / "tags.csv"
     result = cli("tag", *DUMPS, "-o", str(out))
     assert result.returncode == 0, result.stderr
-    model = load_model(ROOT / "models" / "efficiency.joblib")
+    model = load_model(MODEL)
     assert result.stdout.splitlines()[0] == (
         f"tagged 208 papers (208 by hand label, 0 by model efficiency {model.version}) "
         f"into {out}")
     table = _table(out)
-    assert list(table.columns) == COLUMNS == tag_columns(TAXONOMY.ids)
+    assert list(table.columns) == COLUMNS == tag_columns(taxonomy_.ids)
     assert len(table) == 208 and table["id"].is_unique
     assert set(table["source"]) == {"hand"}
-    hand = dict(zip(LABELS.ids, LABELS.labels, strict=True))
+    hand = dict(zip(seed_labels.ids, seed_labels.labels, strict=True))
     assert all(row.labels == ";".join(hand[row.id]) for row in table.itertuples())
     scores = table[[c for c in COLUMNS if c.startswith("score_")]].astype(float)
     assert ((scores >= 0) & (scores <= 1)).all().all()
 
 
-def test_model_only_tags_come_from_scores_and_thresholds(cli, tmp_path, synthetic):
+def test_model_only_tags_come_from_scores_and_thresholds(cli, tmp_path, synthetic, taxonomy_):
     out = tmp_path / "tags.jsonl"
     result = cli("tag", str(synthetic), "-o", str(out), "--model-only")
     assert result.returncode == 0, result.stderr
@@ -78,17 +76,18 @@ def test_model_only_tags_come_from_scores_and_thresholds(cli, tmp_path, syntheti
     assert f"{synthetic}:302 (not valid JSON)" in result.stderr
     table = _table(out)
     assert len(table) == 600 and set(table["source"]) == {"model"}
-    thresholds = load_model(ROOT / "models" / "efficiency.joblib").card["thresholds"]
+    thresholds = load_model(MODEL).card["thresholds"]
     for row in table.to_dict(orient="records"):
-        expected = [c for c in TAXONOMY.ids if row[f"score_{c}"] >= round(thresholds[c], 4)]
+        expected = [c for c in taxonomy_.ids if row[f"score_{c}"] >= round(thresholds[c], 4)]
         assert (row["labels"].split(";") if row["labels"] else []) == expected
         for label in expected:
             assert f"{label}: " in row["top_terms"]
 
 
-def test_parallel_path_equals_the_single_process_path(tmp_path, synthetic):
-    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"),
-                    HandLabels.from_papers(LABELS))
+@pytest.mark.slow
+def test_parallel_path_equals_the_single_process_path(tmp_path, synthetic, seed_labels):
+    tagger = Tagger(load_model(MODEL),
+                    HandLabels.from_papers(seed_labels))
     single, parallel = tmp_path / "one.csv", tmp_path / "two.csv"
     tagger.run([synthetic], single, executor=InProcess(), progress=False, chunk_size=25)
     result = tagger.run([synthetic], parallel, executor=Processes(jobs=2), progress=False,
@@ -97,10 +96,10 @@ def test_parallel_path_equals_the_single_process_path(tmp_path, synthetic):
     assert single.read_bytes() == parallel.read_bytes()
 
 
-def test_arrow_and_python_splitting_tag_alike(tmp_path, synthetic):
+def test_arrow_and_python_splitting_tag_alike(tmp_path, synthetic, seed_labels):
     # Chunks of a few hundred papers are split by Arrow, small ones by Python: same bytes.
-    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"),
-                    HandLabels.from_papers(LABELS))
+    tagger = Tagger(load_model(MODEL),
+                    HandLabels.from_papers(seed_labels))
     small, large = tmp_path / "small.csv", tmp_path / "large.csv"
     tagger.run([synthetic], small, executor=InProcess(), progress=False, chunk_size=25)
     tagger.run([synthetic], large, executor=InProcess(), progress=False, chunk_size=600)
@@ -174,6 +173,7 @@ def _table_from_bytes(data: bytes, tmp_path: Path) -> pd.DataFrame:
     return _table(path)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_exactly_the_in_process_tags(cli, tmp_path, synthetic):
     pytest.importorskip("dask.distributed")
     rows = [json.loads(line) for line in synthetic.read_text().splitlines()
@@ -218,11 +218,11 @@ def test_tag_argument_errors_are_one_line(cli, tmp_path, args, message):
     assert message in result.stderr and result.stderr.count("\n") == 1
 
 
-def test_only_new_matches_an_earlier_run_s_row_by_title(tmp_path):
+def test_only_new_matches_an_earlier_run_s_row_by_title(tmp_path, seed_labels):
     # The same normalized title without conflicting arXiv ids is the same paper, in the table
     # as in the inputs: the repeats are already there and bring it their arXiv id and date.
-    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"))
-    abstract = LABELS.abstracts[0]
+    tagger = Tagger(load_model(MODEL))
+    abstract = seed_labels.abstracts[0]
     first, second, out = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "out.csv"
     first.write_text(json.dumps({"id": "x1", "title": "Sparse attention for long context",
                                  "abstract": abstract}) + "\n", encoding="utf-8")
@@ -248,7 +248,7 @@ def test_an_executor_with_only_map_and_close_still_works(tmp_path, synthetic):
         def close(self):
             pass
 
-    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"))
+    tagger = Tagger(load_model(MODEL))
     assert tagger.run([synthetic], tmp_path / "t.csv", executor=Mine(),
                       progress=False).papers == 600
 
@@ -264,9 +264,10 @@ def test_label_texts_join_each_row_s_categories_in_order(categories, rows, seed)
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
 def test_only_new_copies_the_existing_rows_and_patches_only_those_repeats_fill(tmp_path,
+                                                                               seed_labels,
                                                                                suffix):
-    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"),
-                    HandLabels.from_papers(LABELS))
+    tagger = Tagger(load_model(MODEL),
+                    HandLabels.from_papers(seed_labels))
     out = tmp_path / f"tags{suffix}"
     tagger.run([DUMPS[0]], out, executor=InProcess(), progress=False)
     before = _table(out)
@@ -285,13 +286,14 @@ def test_only_new_copies_the_existing_rows_and_patches_only_those_repeats_fill(t
             == [line for line, changed in zip(old_lines, filled, strict=True) if not changed]
 
 
-def test_a_repeat_that_fills_a_row_already_written_still_fills_it(tmp_path):
+def test_a_repeat_that_fills_a_row_already_written_still_fills_it(tmp_path, seed_labels):
     """A repeat far after its first record, whose row was written before the repeat was read,
     brings its url and arXiv id all the same (the file is written again, never read back)."""
-    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"))
+    tagger = Tagger(load_model(MODEL))
     dump, out = tmp_path / "dump.jsonl", tmp_path / "out.csv"
-    records = [{"id": f"x{i}", "title": f"{LABELS.titles[i % len(LABELS)]} {i}",
-                "abstract": LABELS.abstracts[i % len(LABELS)]} for i in range(120)]
+    n = len(seed_labels)
+    records = [{"id": f"x{i}", "title": f"{seed_labels.titles[i % n]} {i}",
+                "abstract": seed_labels.abstracts[i % n]} for i in range(120)]
     records.append({"id": "2401.00001", "title": records[3]["title"].upper(),
                     "abstract": records[3]["abstract"], "url": "https://x.org/3"})
     dump.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
@@ -307,9 +309,9 @@ def test_run_takes_one_path_as_one_input(tmp_path):
     dump = tmp_path / "dump.jsonl"
     dump.write_text(json.dumps({"title": "ZeRO-Offload", "abstract": "We offload optimizer "
                                 "states to CPU memory."}) + "\n", encoding="utf-8")
-    tagger = Tagger(load_model(ROOT / "models" / "efficiency.joblib"))
-    for given in (str(dump), dump):
-        result = tagger.run(given, tmp_path / "tags.jsonl", progress=False)
+    tagger = Tagger(load_model(MODEL))
+    for path in (str(dump), dump):
+        result = tagger.run(path, tmp_path / "tags.jsonl", progress=False)
         assert result.papers == 1
 
 
@@ -320,6 +322,6 @@ def test_tag_keeps_the_callers_index():
                            "abstract": ["We offload optimizer states to CPU memory.",
                                         "We select a subset of the training data."]},
                           index=pd.Index(["a", "b"], name="key"))
-    tagged = Tagger(load_model(ROOT / "models" / "efficiency.joblib")).tag(papers)
+    tagged = Tagger(load_model(MODEL)).tag(papers)
     assert tagged.index.equals(papers.index)
     assert papers.join(tagged[["labels"]]).shape == (2, 3)

@@ -10,21 +10,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MODEL, SEED_LABELS
+from conftest import MODEL
 
 from taxonomy.errors import ModelError, TaxonomyError
-from taxonomy.labels.categories import load_taxonomy
-from taxonomy.labels.labelfile import load_labels
 from taxonomy.model.artifact import load_model, save_model
 from taxonomy.tagging import scoring
 from taxonomy.tagging.executors import InProcess, Processes
 from taxonomy.tagging.workers import WorkerPool
 
-LABELS = load_labels(SEED_LABELS, load_taxonomy())
 
-
-def _chunks(n: int, size: int = 7) -> list:
-    return [(LABELS.titles[i * size:(i + 1) * size], LABELS.abstracts[i * size:(i + 1) * size],
+def _chunks(labels, n: int, size: int = 7) -> list:
+    """``n`` chunks of ``size`` of the hand-labeled papers, as a run hands them to workers."""
+    return [(labels.titles[i * size:(i + 1) * size], labels.abstracts[i * size:(i + 1) * size],
              [None] * size) for i in range(n)]
 
 
@@ -42,9 +39,10 @@ def _retrain(path: Path) -> None:
     save_model(state, path, {})
 
 
-def test_workers_give_the_in_process_results_in_order():
+@pytest.mark.slow
+def test_workers_give_the_in_process_results_in_order(seed_labels):
     model = load_model(MODEL)
-    chunks = _chunks(6)
+    chunks = _chunks(seed_labels, 6)
     here = list(InProcess().map(model, chunks))
     executor = Processes(jobs=2, warmup=0)
     try:
@@ -56,15 +54,16 @@ def test_workers_give_the_in_process_results_in_order():
         assert np.array_equal(a, b) and terms_a == terms_b
 
 
-def test_a_wrong_model_hash_is_a_clear_error():
+def test_a_wrong_model_hash_is_a_clear_error(seed_labels):
     scoring._model_in_worker.cache_clear()
     with pytest.raises(ModelError, match="changed while this run was tagging"):
-        scoring.score_in_worker(str(MODEL), "0" * 64, *_chunks(1)[0])
+        scoring.score_in_worker(str(MODEL), "0" * 64, *_chunks(seed_labels, 1)[0])
 
 
-def test_a_model_retrained_between_two_chunks_is_refused(model_copy):
+@pytest.mark.slow
+def test_a_model_retrained_between_two_chunks_is_refused(model_copy, seed_labels):
     model = load_model(model_copy)
-    chunks = _chunks(2)
+    chunks = _chunks(seed_labels, 2)
 
     def chunks_then_retrain():
         yield chunks[0]  # scored in this process, with the model loaded
@@ -79,16 +78,17 @@ def test_a_model_retrained_between_two_chunks_is_refused(model_copy):
         executor.close()
 
 
-def test_a_worker_that_keeps_its_loaded_model_scores_with_it(model_copy):
+def test_a_worker_that_keeps_its_loaded_model_scores_with_it(model_copy, seed_labels):
     scoring._model_in_worker.cache_clear()
     sha = load_model(model_copy).card["joblib_sha256"]
-    first = scoring.score_in_worker(str(model_copy), sha, *_chunks(1)[0])
+    chunk = _chunks(seed_labels, 1)[0]
+    first = scoring.score_in_worker(str(model_copy), sha, *chunk)
     _retrain(model_copy)
-    again = scoring.score_in_worker(str(model_copy), sha, *_chunks(1)[0])
+    again = scoring.score_in_worker(str(model_copy), sha, *chunk)
     assert np.array_equal(first[0], again[0])  # the model the run started with
     scoring._model_in_worker.cache_clear()
     with pytest.raises(ModelError):  # a worker started now cannot get it any more
-        scoring.score_in_worker(str(model_copy), sha, *_chunks(1)[0])
+        scoring.score_in_worker(str(model_copy), sha, *chunk)
 
 
 def _die() -> None:
