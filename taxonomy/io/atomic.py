@@ -107,19 +107,38 @@ def _failed_write(exc: BaseException, temp: Path, shown: Path) -> BaseException:
 
 
 @contextlib.contextmanager
-def _undone_on_failure(temp: Path, shown: Path, made: list[Path],
-                       remove: Callable[[], None]) -> Iterator[None]:
-    """If the block fails: remove the temp and the folders made for it, and raise the error as
-    told about ``shown``."""
+def _locked_temp(path: Path, shown: Path, owner: Path, folder: bool) -> Iterator[Path]:
+    """A temp file or folder beside ``path`` named after ``owner``, locked while the block
+    runs; if the block fails, it is removed with the folders made for it, and the error told
+    about ``shown`` (see ``_failed_write``)."""
+    made = _make_parent(path)
     try:
-        yield
-    except BaseException as exc:
-        remove()
+        if folder:
+            tmp = Path(_writable(shown, lambda: tempfile.mkdtemp(
+                prefix=f".{owner.name}.", suffix=_TEMP, dir=path.parent)))
+            fd = os.open(tmp, os.O_RDONLY)
+        else:
+            fd, name = _writable(shown, lambda: tempfile.mkstemp(
+                prefix=f".{owner.name}.", suffix=_TEMP, dir=path.parent))
+            tmp = Path(name)
+    except BaseException:
         _remove_made(made)
-        told = _failed_write(exc, temp, shown)
+        raise
+    try:
+        filelock.lock_descriptor(fd, blocking=True)
+        yield tmp
+    except BaseException as exc:
+        if folder:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        _remove_made(made)
+        told = _failed_write(exc, tmp, shown)
         if told is exc:
             raise
         raise told from None
+    finally:
+        os.close(fd)
 
 
 def _inside(name: str | os.PathLike, temp: Path) -> bool:
@@ -138,28 +157,16 @@ def atomic_path(path: str | os.PathLike, temp_of: str | os.PathLike | None = Non
     owner = Path(temp_of) if temp_of is not None else path
     if path.is_dir():
         raise OutputError("is a directory; give a file name", shown)
-    made = _make_parent(path)
     clean_stale(owner)
-    try:
-        fd, name = _writable(shown, lambda: tempfile.mkstemp(
-            prefix=f".{owner.name}.", suffix=_TEMP, dir=path.parent))
-    except BaseException:
-        _remove_made(made)
-        raise
-    tmp = Path(name)
-    try:
-        with _undone_on_failure(tmp, shown, made, lambda: tmp.unlink(missing_ok=True)):
-            filelock.lock_descriptor(fd, blocking=True)
-            yield tmp
-            _fsync(tmp)
-            if path.exists():
-                shutil.copymode(path, tmp)
-            else:
-                os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-            _fsync(path.parent)
-    finally:
-        os.close(fd)
+    with _locked_temp(path, shown, owner, folder=False) as tmp:
+        yield tmp
+        _fsync(tmp)
+        if path.exists():
+            shutil.copymode(path, tmp)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        _fsync(path.parent)
 
 
 @contextlib.contextmanager
@@ -178,25 +185,12 @@ def atomic_dir(path: str | os.PathLike, owned: Callable[[str], bool]) -> Iterato
             raise OutputError(f"holds files this command did not write ({', '.join(foreign[:3])}"
                               f"{', ...' if len(foreign) > 3 else ''}); give an empty or new "
                               "folder with -o", shown)
-    made = _make_parent(path)
-    try:
-        tmp = Path(_writable(shown, lambda: tempfile.mkdtemp(
-            prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent)))
-    except BaseException:
-        _remove_made(made)
-        raise
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        with _undone_on_failure(tmp, shown, made,
-                                lambda: shutil.rmtree(tmp, ignore_errors=True)):
-            filelock.lock_descriptor(fd, blocking=True)
-            yield tmp
-            for file in tmp.iterdir():
-                _fsync(file)
-            os.chmod(tmp, 0o755)
-            _swap(tmp, path)
-    finally:
-        os.close(fd)
+    with _locked_temp(path, shown, path, folder=True) as tmp:
+        yield tmp
+        for file in tmp.iterdir():
+            _fsync(file)
+        os.chmod(tmp, 0o755)
+        _swap(tmp, path)
 
 
 def _swap(new: Path, path: Path) -> None:

@@ -89,22 +89,17 @@ class _Sink:
             self._write_table(pa.table(dict(zip(self.columns, columns, strict=True))))
             return
         cells = [c.tolist() if hasattr(c, "tolist") else c for c in columns]
-        if self.format == ".csv":
-            csv.writer(self._open(), lineterminator="\n").writerows(
-                [neutralize(v) for v in values] for values in zip(*cells, strict=True))
-        else:
-            names = self.columns or []
-            self.rows(dict(zip(names, values, strict=True)) for values in zip(*cells, strict=True))
+        self.rows(dict(zip(self.columns or [], values, strict=True))
+                  for values in zip(*cells, strict=True))
 
     def rows(self, rows: Iterable[dict]) -> None:
         """Rows given as dicts by column name, in a text format."""
         handle = self._open()
+        assert self.columns is not None
         if self.format == ".csv":
-            assert self.columns is not None
             csv.writer(handle, lineterminator="\n").writerows(
                 [neutralize(row.get(c)) for c in self.columns] for row in rows)
         else:
-            assert self.columns is not None
             handle.writelines(json.dumps(_plain({c: row.get(c) for c in self.columns}),
                                          ensure_ascii=False) + "\n" for row in rows)
 
@@ -131,10 +126,8 @@ class _Sink:
             self.path.write_text("", encoding="utf-8")
         if self._handle is not None:
             self._handle.close()
-            self._handle = None
         if self._parquet is not None:
             self._parquet.close()
-            self._parquet = None
 
 
 def _cells(column: pd.Series) -> list:
@@ -299,16 +292,10 @@ def _plain(row: dict) -> dict:
     """JSON-ready values: NaN and pandas' NA become null, numpy scalars plain numbers."""
     out: dict[str, Any] = {}
     for key, value in row.items():
-        if value is None or (isinstance(value, float) and value != value):
-            out[key] = None
-        elif isinstance(value, str | int | float):
-            out[key] = value.item() if hasattr(value, "item") else value
-        elif _missing(value):
-            out[key] = None  # NaN, NA and NaT alike (which one appears depends on pandas)
-        elif hasattr(value, "item"):
-            out[key] = value.item()
-        else:
-            out[key] = value
+        if (isinstance(value, float) and value != value) or (
+                not isinstance(value, str | int | float | None) and _missing(value)):
+            value = None  # NaN, NA and NaT alike (which one appears depends on pandas)
+        out[key] = value.item() if hasattr(value, "item") else value
     return out
 
 
