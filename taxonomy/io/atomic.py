@@ -1,14 +1,8 @@
-"""Writing files so that nothing is ever lost.
+"""Writing files so that nothing is ever lost: a file through a temp file renamed into place
+(``atomic_path``), a folder through a temp folder swapped into place (``atomic_dir``).
 
-- Every file is written to a temp file beside it and renamed into place (``atomic_path``); a
-  report folder is written as a whole into a temp folder and swapped into place
-  (``atomic_dir``). An interrupted, killed or failed run leaves the previous output intact.
-- A temp file or folder is locked while its run is alive, so the next run can tell a stale
-  one (its run was killed) from a live one (another run is writing) and removes only the
-  stale ones: no litter survives the next run.
-- ``exclusive`` serializes read-modify-write of one file across processes (``--only-new``).
-
-Both lock with ``filelock`` (``flock`` where the system has it).
+A temp is locked (``filelock``) while its run lives, so the next run removes only those of
+killed runs; ``exclusive`` serializes a read-modify-write of one file across processes.
 """
 
 from __future__ import annotations
@@ -39,12 +33,6 @@ def _temp_names(path: Path) -> list[Path]:
         sorted(path.parent.glob(f".{path.name}.*{_OLD}"))
 
 
-def _lock(fd: int, wait: bool) -> bool:
-    """Lock ``fd`` (a temp file or folder) exclusively; False when another process holds it
-    and ``wait`` is False. Released when ``fd`` is closed."""
-    return filelock.lock_descriptor(fd, blocking=wait)
-
-
 def clean_stale(path: str | os.PathLike) -> list[Path]:
     """Remove temp files and folders of ``path`` that runs which died left behind (their lock
     is free); a folder swap cut short is completed or undone. Returns what was removed."""
@@ -56,7 +44,7 @@ def clean_stale(path: str | os.PathLike) -> list[Path]:
         except OSError:
             continue
         try:
-            if not _lock(fd, wait=False):
+            if not filelock.lock_descriptor(fd, blocking=False):
                 continue  # a live run's
             if temp.name.endswith(_OLD) and not path.exists():
                 os.replace(temp, path)  # the swap died between its two renames: undo it
@@ -80,8 +68,7 @@ def _writable(path: Path, action: Callable[[], _T]) -> _T:
 
 
 def _resolved(path: Path) -> Path:
-    """Where a symbolic link leads, so that a write goes through it and the link stays; the
-    path itself otherwise."""
+    """Where a symbolic link leads (a write goes through it and the link stays), else ``path``."""
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
@@ -97,8 +84,7 @@ def _make_parent(path: Path) -> list[Path]:
 
 
 def _remove_made(made: list[Path]) -> None:
-    """Remove folders :func:`_make_parent` created for an output that then failed (only
-    while empty)."""
+    """Remove (while empty) the folders :func:`_make_parent` made for an output that failed."""
     for folder in made:
         try:
             folder.rmdir()
@@ -107,8 +93,8 @@ def _remove_made(made: list[Path]) -> None:
 
 
 def _failed_write(exc: BaseException, temp: Path, shown: Path) -> BaseException:
-    """An error raised while writing ``temp``, told as the destination ``shown``: an OS error
-    becomes one line, and an error naming the temp (or a file inside it) names ``shown``."""
+    """An error raised while writing ``temp``, told about ``shown``: an OS error as one line,
+    an error naming the temp (or a file in it) naming ``shown``."""
     if isinstance(exc, OSError) and (exc.filename is None or _inside(exc.filename, temp)):
         return OutputError(f"write failed ({exc.strerror or exc}); free space or choose "
                            "another location", shown)
@@ -121,19 +107,38 @@ def _failed_write(exc: BaseException, temp: Path, shown: Path) -> BaseException:
 
 
 @contextlib.contextmanager
-def _undone_on_failure(temp: Path, shown: Path, made: list[Path],
-                       remove: Callable[[], None]) -> Iterator[None]:
-    """If the block fails: remove the temp and the folders made for the output, and raise
-    the error as told about ``shown`` (see ``_failed_write``)."""
+def _locked_temp(path: Path, shown: Path, owner: Path, folder: bool) -> Iterator[Path]:
+    """A temp file or folder beside ``path`` named after ``owner``, locked while the block
+    runs; if the block fails, it is removed with the folders made for it, and the error told
+    about ``shown`` (see ``_failed_write``)."""
+    made = _make_parent(path)
     try:
-        yield
-    except BaseException as exc:
-        remove()
+        if folder:
+            tmp = Path(_writable(shown, lambda: tempfile.mkdtemp(
+                prefix=f".{owner.name}.", suffix=_TEMP, dir=path.parent)))
+            fd = os.open(tmp, os.O_RDONLY)
+        else:
+            fd, name = _writable(shown, lambda: tempfile.mkstemp(
+                prefix=f".{owner.name}.", suffix=_TEMP, dir=path.parent))
+            tmp = Path(name)
+    except BaseException:
         _remove_made(made)
-        told = _failed_write(exc, temp, shown)
+        raise
+    try:
+        filelock.lock_descriptor(fd, blocking=True)
+        yield tmp
+    except BaseException as exc:
+        if folder:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        _remove_made(made)
+        told = _failed_write(exc, tmp, shown)
         if told is exc:
             raise
         raise told from None
+    finally:
+        os.close(fd)
 
 
 def _inside(name: str | os.PathLike, temp: Path) -> bool:
@@ -144,46 +149,31 @@ def _inside(name: str | os.PathLike, temp: Path) -> bool:
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, temp_of: str | os.PathLike | None = None
                 ) -> Iterator[Path]:
-    """Yield a temp path beside ``path``; rename it onto ``path`` only if the block succeeds.
-    The temp is named after ``temp_of`` (default: ``path``), whose next run cleans it up if
-    this one dies. A symbolic link is written through: its target is replaced, the link kept.
-    An OS error while writing is one line naming ``path``; folders made for it are removed."""
+    """Yield a temp path beside ``path``, renamed onto it only if the block succeeds (a symbolic
+    link is written through). The temp is named after ``temp_of`` (default: ``path``), whose
+    next run cleans it up if this one dies; an OS error is an OutputError naming ``path``."""
     shown = Path(path)
     path = _resolved(shown)
     owner = Path(temp_of) if temp_of is not None else path
     if path.is_dir():
         raise OutputError("is a directory; give a file name", shown)
-    made = _make_parent(path)
     clean_stale(owner)
-    try:
-        fd, name = _writable(shown, lambda: tempfile.mkstemp(
-            prefix=f".{owner.name}.", suffix=_TEMP, dir=path.parent))
-    except BaseException:
-        _remove_made(made)
-        raise
-    tmp = Path(name)
-    try:
-        with _undone_on_failure(tmp, shown, made, lambda: tmp.unlink(missing_ok=True)):
-            _lock(fd, wait=True)
-            yield tmp
-            _fsync(tmp)
-            if path.exists():
-                shutil.copymode(path, tmp)
-            else:
-                os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-            _fsync(path.parent)
-    finally:
-        os.close(fd)
+    with _locked_temp(path, shown, owner, folder=False) as tmp:
+        yield tmp
+        _fsync(tmp)
+        if path.exists():
+            shutil.copymode(path, tmp)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        _fsync(path.parent)
 
 
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike, owned: Callable[[str], bool]) -> Iterator[Path]:
-    """Yield a temp folder beside ``path``; when the block succeeds, it replaces ``path`` as a
-    whole. ``owned(name)`` says which files of an existing ``path`` this tool wrote: a folder
-    holding anything else is refused, never replaced. A symbolic link to a folder is kept:
-    the folder it leads to is replaced. An OS error while writing is one line naming
-    ``path`` (or the file in it), never the temp folder."""
+    """Yield a temp folder beside ``path`` that replaces it as a whole if the block succeeds (a
+    symbolic link is written through). ``owned(name)`` tells the files this tool wrote: a
+    folder holding others is refused. An OS error is an OutputError naming ``path``."""
     shown = Path(path)
     path = _resolved(shown)
     if path.exists() and not path.is_dir():
@@ -195,25 +185,12 @@ def atomic_dir(path: str | os.PathLike, owned: Callable[[str], bool]) -> Iterato
             raise OutputError(f"holds files this command did not write ({', '.join(foreign[:3])}"
                               f"{', ...' if len(foreign) > 3 else ''}); give an empty or new "
                               "folder with -o", shown)
-    made = _make_parent(path)
-    try:
-        tmp = Path(_writable(shown, lambda: tempfile.mkdtemp(
-            prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent)))
-    except BaseException:
-        _remove_made(made)
-        raise
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        with _undone_on_failure(tmp, shown, made,
-                                lambda: shutil.rmtree(tmp, ignore_errors=True)):
-            _lock(fd, wait=True)
-            yield tmp
-            for file in tmp.iterdir():
-                _fsync(file)
-            os.chmod(tmp, 0o755)
-            _swap(tmp, path)
-    finally:
-        os.close(fd)
+    with _locked_temp(path, shown, path, folder=True) as tmp:
+        yield tmp
+        for file in tmp.iterdir():
+            _fsync(file)
+        os.chmod(tmp, 0o755)
+        _swap(tmp, path)
 
 
 def _swap(new: Path, path: Path) -> None:
@@ -227,7 +204,7 @@ def _swap(new: Path, path: Path) -> None:
         os.rmdir(old)
         fd = os.open(path, os.O_RDONLY)  # locked, so no other run takes ``old`` for stale
         try:
-            _lock(fd, wait=True)
+            filelock.lock_descriptor(fd, blocking=True)
             os.replace(path, old)  # a crash from here to the next line is undone by clean_stale
             os.replace(new, path)
             shutil.rmtree(old, ignore_errors=True)
@@ -269,12 +246,11 @@ def _fsync(path: Path) -> None:
 @contextlib.contextmanager
 def exclusive(path: str | os.PathLike, waiting: Callable[[], None] | None = None
               ) -> Iterator[None]:
-    """Hold ``path`` exclusively against other runs for a read-modify-write (``path`` itself
-    may not exist yet). ``waiting`` is called once if another run holds it.
+    """Hold ``path`` (which may not exist yet) against other runs for a read-modify-write;
+    ``waiting`` is called once if another run holds it.
 
-    The lock is a file beside ``path``, ``.<name>.lock``, removed before it is released: a
-    run waiting on it then finds it gone and locks a new one (``filelock`` checks that the
-    file it locked is still in place), so no lock file outlives the run that made it.
+    The lock file ``.<name>.lock`` is removed before release (a waiter then finds it gone and
+    ``filelock`` makes a new one), so no lock file outlives its run.
     """
     path = Path(path)
     if path.is_dir():
@@ -282,16 +258,16 @@ def exclusive(path: str | os.PathLike, waiting: Callable[[], None] | None = None
     _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
     lock_path = path.parent / f".{path.name}.lock"
     lock = filelock.FileLock(lock_path)
-    try:
+
+    def acquire() -> None:
         try:
             lock.acquire(blocking=False)
         except filelock.Timeout:  # another run holds it
             if waiting is not None:
                 waiting()
             lock.acquire()
-    except OSError as exc:
-        raise OutputError(f"cannot write here ({exc.strerror}); choose a writable location",
-                          path) from None
+
+    _writable(path, acquire)
     try:
         yield
     finally:

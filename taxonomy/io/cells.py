@@ -1,14 +1,6 @@
-"""Spreadsheet-safe CSV cells.
-
-A spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage
-return before one) as a formula, so a paper titled ``=HYPERLINK(...)`` would become a link the
-moment a tags table or a review queue is opened. Every CSV this tool writes therefore starts
-such a text cell with a single quote, the usual guard; :func:`restore` undoes it when the tool
-reads its own CSV back (``taxonomy labels merge``). JSON Lines and Parquet keep text as it is.
-
-Leading quotes are part of the rule, so the two are exact inverses: a text whose first
-character after any leading quotes would start a formula gets one more quote, and loses one
-when read back.
+"""Spreadsheet-safe CSV cells: a text a spreadsheet would run as a formula (``=HYPERLINK(...)``
+as a title) gets a leading quote in every CSV this tool writes, and loses it when read back.
+Leading quotes count in the rule, so :func:`neutralize` and :func:`restore` are exact inverses.
 """
 
 from __future__ import annotations

@@ -14,12 +14,8 @@ DATE_LINE = re.compile(r"^([A-Z][a-z]{2})\s+(\d{1,2})(?:,\s*(\d{4}))?(?:\s+(\d{1
 
 
 def resolve_day(month: int, day: int, year: int | None, reference: dt.date) -> str:
-    """ISO date; a date shown without a year is the latest such day on or before ``reference``.
-
-    Listing pages omit the year for dates in the current year, so 'Mar 19' read on 2026-11-22
-    is 2026-03-19, and 'Dec 24' read on 2026-01-05 is 2025-12-24. Returns '' for impossible
-    dates such as 'Feb 31'.
-    """
+    """ISO date, '' for an impossible one ('Feb 31'); a date without a year (listing pages omit
+    this year's) is the latest such day on or before ``reference``."""
     if year is not None:
         try:
             return dt.date(year, month, day).isoformat()

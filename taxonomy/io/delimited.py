@@ -1,12 +1,6 @@
 """CSV and TSV files (comma, tab or semicolon separated) with a header row, read record by
-record.
-
-A record starts at a line. A quoted field may run over several lines; when quoting is broken
-(an unterminated quote, or a title that merely starts with a quote character), the record is
-re-read as that one line with quote characters as text, and if that does not fit the header
-either it is reported as a bad record at the line where it starts. Reading then resumes at
-the next line, so one bad record never takes the records after it along.
-"""
+record. A record with broken quoting is re-read as its one line with quotes as text, else
+skipped; reading resumes at the next line, so one bad record never takes others along."""
 
 from __future__ import annotations
 
@@ -52,9 +46,8 @@ class _TooLong(Exception):
 def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | None = None,
               undecodable: Undecodable | None = None
               ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The header (lower-cased names) and the records as (first line, values), each with as
-    many values as the header has names; bad records are logged and skipped. A record with a
-    line in ``undecodable`` (see ``decoded_lines``) is bad as a whole."""
+    """The header (lower-cased names) and the records as (first line, values); bad records,
+    and those with a line in ``undecodable`` (see ``decoded_lines``), are logged and skipped."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     source = _Lines(lines)
     first = source.next()
@@ -96,8 +89,7 @@ def _records(source: _Lines, width: int, delimiter: str, path: str, log: ReadLog
             problem = _width_problem(values, width)
         else:
             values, problem, last = _quoted(item, source, delimiter, width)
-        if problem is None and not undecodable.isdisjoint(
-                range(number, last + 1)):
+        if problem is None and not undecodable.isdisjoint(range(number, last + 1)):
             problem = undecodable.reason  # the whole record: its lines stay together
         if problem is None:
             yield number, values
@@ -107,9 +99,8 @@ def _records(source: _Lines, width: int, delimiter: str, path: str, log: ReadLog
 
 def _quoted(first: Line, source: _Lines, delimiter: str, width: int
             ) -> tuple[list[str], str | None, int]:
-    """A record whose first line holds a quote: read with CSV quoting (maybe over several
-    lines), else that one line with quotes as text, else a problem to report; and the number
-    of its last line."""
+    """A record whose first line holds a quote: its values or a problem to report, and the
+    number of its last line (see the module's docstring)."""
     pulled: list[Line] = []
 
     def more() -> Iterator[str]:

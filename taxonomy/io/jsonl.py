@@ -1,13 +1,6 @@
-"""JSON Lines dumps, the arXiv metadata snapshot among them: one JSON object per line, parsed
-by orjson and mapped by :func:`~taxonomy.io.fields.from_fields`.
-
-A line orjson refuses is parsed again by Python's json module, which decides: it also takes
-``NaN`` and ``Infinity``, lone surrogate escapes and nesting up to its recursion limit, so
-the records read are those the json module reads. orjson reads an integer beyond 64 bits as
-a float: a field that is one is read again by json too, to keep its digits (one nested in a
-list stays a float). A line neither takes, or that holds no object, is skipped and reported
-with its number.
-"""
+"""JSON Lines dumps (the arXiv metadata snapshot among them), parsed by orjson; the records
+read are those Python's json module reads, which gets the lines orjson refuses (``NaN``, lone
+surrogates, deep nesting) or may read wrong (integers beyond 64 bits)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
+from itertools import islice
 
 from .dates import DATE_LINE as _DATE_LINE
 from .dates import MONTHS as _MONTHS
@@ -28,11 +29,8 @@ _MIN_ABSTRACT_WORDS = 12
 
 
 def _paragraphs(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
-    """Blank-line separated paragraphs as (first line number, text joined with spaces).
-
-    A paragraph holding a metadata line ('·', '• 3 authors', a date) is split into its lines,
-    since listing pages print the metadata block without blank lines between its parts.
-    """
+    """Blank-line separated paragraphs as (first line number, text joined with spaces); one
+    holding a metadata line ('·', '• 3 authors', a date) is split into its lines."""
     buf: list[tuple[int, str]] = []
     size = 0
     for number, text in lines:
@@ -78,34 +76,27 @@ _Para = tuple[int, str, str]
 
 
 class _Peekable:
-    """An iterator that can look a few items ahead: the listing reader needs two."""
+    """An iterator that can look one item ahead."""
 
     def __init__(self, iterable: Iterable[_Para]):
         self._it = iter(iterable)
-        self._buf: list[_Para] = []
+        self._held: list[_Para] = []
 
-    def peek(self, k: int = 0) -> _Para | None:
-        while len(self._buf) <= k:
-            item = next(self._it, None)
-            if item is None:
-                return None
-            self._buf.append(item)
-        return self._buf[k]
+    def peek(self) -> _Para | None:
+        if not self._held:
+            self._held.extend(islice(self._it, 1))
+        return self._held[0] if self._held else None
 
     def pop(self) -> _Para | None:
         item = self.peek()
-        if self._buf:
-            self._buf.pop(0)
+        self._held.clear()
         return item
 
 
 def read_listing(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
                  reference: dt.date) -> Iterator[Paper]:
-    """Papers of a copied listing page: title, abstract, then an optional metadata block.
-
-    The metadata block is an authors line ('• 9 authors') or an organization line
-    ('nvidia NVIDIA'), a line '·', and a date line 'Mon D[, YYYY] [upvotes]'.
-    """
+    """Papers of a copied listing page: title, abstract, then an optional metadata block (an
+    authors line '• 9 authors' or organization 'nvidia NVIDIA', '·', 'Mon D[, YYYY] [votes]')."""
     paras = _Peekable((n, t, k) for n, t in _paragraphs(lines) if (k := _kind(t)) != "chrome")
     title: tuple[int, str] | None = None
     current: Paper | None = None  # the last paper, held back until its metadata is read

@@ -1,6 +1,5 @@
-"""Unique papers of abstract dumps as one table: in memory, or written to CSV / JSONL / Parquet
-(what `taxonomy parse` does), with repeats merged. A file is written once: the inputs are read
-twice, first for the metadata repeats bring (see :func:`learn_repeats`)."""
+"""Unique papers of abstract dumps, repeats merged, as one table: in memory, or written to CSV /
+JSONL / Parquet (what `taxonomy parse` does)."""
 
 from __future__ import annotations
 
@@ -39,9 +38,8 @@ def papers_frame(papers: list[Paper]) -> pd.DataFrame:
 
 def learn_repeats(sources: list[Source], log: ReadLog, reference_date: dt.date | None
                   ) -> Deduplicator:
-    """A first read of the inputs, for the metadata their repeats bring: with it, a second
-    read gives each paper whole the first time it is seen, so its row is written once. The
-    log gets what was skipped and merged."""
+    """A first read of the inputs, so that a second read gives each paper whole (with what its
+    repeats bring) the first time it is seen, and its row is written once."""
     learned = Deduplicator()
     for _ in read_papers(sources, log=log, reference_date=reference_date, dedupe=learned):
         pass

@@ -1,13 +1,6 @@
-"""Streaming readers for abstract dumps: listing-page text, JSON Lines, CSV, Parquet, each
-maybe gzipped.
-
-The format is recognised from the content, never the file name, so a renamed or compressed
-dump still reads. Each input is sniffed once (:func:`check_inputs` gives its
-:class:`~taxonomy.io.sniff.Source`) and read by the reader of its format, which yields
-:class:`~taxonomy.io.records.Paper` records and records the bad records it skipped in a
-:class:`ReadLog`, so a multi-GB dump streams in constant memory and one broken record never
-stops a run.
-"""
+"""Streaming readers for abstract dumps of any format (judged from the content, never the
+name): each input is sniffed once, read by its format's reader, and bad records are skipped
+into a :class:`ReadLog`, so a multi-GB dump streams and one broken record never stops a run."""
 
 from __future__ import annotations
 
@@ -31,10 +24,8 @@ Input = str | os.PathLike | Source
 
 def check_inputs(paths: Iterable[Input], *, fmt: str | None = None,
                  encoding: str | None = None) -> list[Source]:
-    """Check every input before any long work starts: it exists, is readable, is not empty or
-    binary, and its format is recognised (a CSV's header names 'title' and 'abstract', a
-    Parquet file has those columns). Returns each input as sniffed, for the readers; raises
-    the first problem, counting the others."""
+    """Check every input before any long work: readable, not empty or binary, of a known format
+    with 'title' and 'abstract'. Returns the sources; raises the first problem, counting others."""
     problems: list[DumpError] = []
     sources: list[Source] = []
     for path in paths:
@@ -51,9 +42,8 @@ def check_inputs(paths: Iterable[Input], *, fmt: str | None = None,
 
 
 def _check(given: Input, fmt: str | None, encoding: str | None) -> Source:
-    """The input as sniffed, its header (CSV, Parquet) checked from the bytes peeked; an input
-    whose peeked bytes are all of it is read whole now (it is small), so a file without a
-    single paper is refused before the long work on the others."""
+    """The input as sniffed, its header checked; a small input is read whole now, so one
+    without a single paper is refused before the long work on the others."""
     source = _source(given, fmt, encoding)
     if source.format == "csv":
         log = ReadLog()

@@ -8,7 +8,6 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 
-
 _NON_ALNUM = re.compile(r"[\W_]+")
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _ARXIV_OLD = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
@@ -65,8 +64,8 @@ def title_key(title: str) -> str:
 
 
 def title_hash(title: str) -> str:
-    """A short, stable id for a paper that has no id of its own (a title of punctuation
-    alone, which reduces to nothing, is hashed as it is)."""
+    """A short, stable id for a paper without one (a title of punctuation alone is hashed as
+    it is)."""
     key = title_key(title) or title
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
@@ -91,8 +90,8 @@ def paper_id(given: str, title: str, url: str = "") -> str:
 
 
 def own_id(paper: Paper, taken: Callable[[str], bool]) -> str:
-    """An id for a paper whose given id a different paper holds: its title hash (the id of
-    papers without ids), else a hash of its title and abstract when that is taken too."""
+    """An id for a paper whose given id a different paper holds: its title hash, else (when
+    that is taken too) a hash of its title and abstract."""
     new = title_hash(paper.title)
     if taken(new):
         new = hashlib.sha1(f"{paper.title}\0{paper.abstract}".encode(
@@ -106,25 +105,16 @@ def merge(first: Paper, other: Paper) -> Paper:
 
 
 class Deduplicator:
-    """Yield each paper once, in first-seen order, whatever input it is repeated in; each
-    call reads the papers of the next input.
+    """Yield each paper once, in first-seen order; each call reads the next input's papers.
 
-    Two records are the same paper when they share an arXiv id, or a non-empty normalized
-    title without conflicting arXiv ids; a given id that is not an arXiv id is not enough (row
-    numbers of different tools collide): a different paper under a taken id is kept under an
-    id of its own (see ``own_id``), with a line in :attr:`notes` naming both places. Each
-    paper leaves two keys in Python dicts: 90-bit hashes (BLAKE2b) of its id (the value: where
-    it was read, file and line packed in an int) and of its normalized title (the value: its
-    arXiv id's key, or 0), as ints: about 185 bytes a paper (``scripts/dedup_memory.py``).
-    Two papers are merged only when a full key agrees: for 10 million papers the chance that
-    any two different ones do is below 10^-12.
-
-    A repeat that carries metadata (or an arXiv id) is remembered without its title and
-    abstract, under the key that matched, and :meth:`updated` applies what repeats brought to
-    the first record's row, in the order the repeats came. Which records were repeats is
-    marked too, a bit per record. A deduplicator made with ``learned`` (from a first read of
-    the same inputs) needs no key set: it drops the marked records and gives each first record
-    with what its repeats bring (hashing only where some repeat brought something).
+    Two records are the same paper when they share an arXiv id, or a normalized title without
+    conflicting arXiv ids (other ids collide across tools: a different paper under a taken id
+    gets one of its own, see ``own_id``, and a line in :attr:`notes`). Each paper costs two
+    90-bit BLAKE2b keys, about 185 bytes (``scripts/dedup_memory.py``); for 10 million papers
+    the chance that two different ones share a key is below 10^-12. What repeats bring is kept
+    for :meth:`updated` and :meth:`fill`, and repeats are marked a bit per record, so a
+    deduplicator made with ``learned`` (a first read of the same inputs) drops them and gives
+    each paper whole.
     """
 
     def __init__(self, learned: Deduplicator | None = None) -> None:
@@ -232,10 +222,8 @@ class Deduplicator:
             yield paper
 
     def fill(self, columns: dict[str, list]) -> None:
-        """Give rows about to be written (columns by name, with 'id' and 'title') what the
-        repeats read so far brought; :attr:`late` then tells whether a repeat brought
-        something to a row written before it came. A learned deduplicator gave the papers
-        whole already."""
+        """Give rows about to be written (columns by name) what the repeats read so far
+        brought; :attr:`late` then tells whether one came after its row was written."""
         if self.learned or not self._updates:
             return
         names = [name for name in (*_METADATA, "id") if name in columns]
@@ -253,23 +241,20 @@ class Deduplicator:
 
     @property
     def late(self) -> bool:
-        """Whether some repeat brought metadata that no row written through :meth:`fill`
-        took."""
+        """Whether a repeat brought metadata that no row written through :meth:`fill` took."""
         return not self.learned and any(
             self._filled.get(key) != len(found) for key, found in self._updates.items())
 
     def updated(self, row: dict, by_title: bool = True) -> dict:
-        """A row (or a paper's fields) with the metadata its repeats brought. ``by_title=False``
-        matches by id alone: for rows another run wrote, whose titles this run never
-        deduplicated."""
+        """A row (or a paper's fields) with the metadata its repeats brought; ``by_title=False``
+        matches by id alone (rows another run wrote)."""
         if not self._updates:
             return row
         id_key = _id_key(str(row.get("id")))
         return self._apply(row, id_key, _title_key(str(row["title"])) if by_title else None)
 
     def _apply(self, row: dict, id_key: int, title_key_: int | None) -> dict:
-        """The row with the updates found under its keys, in the order they came; the row
-        itself when there are none."""
+        """The row with the updates found under its keys, in the order they came."""
         if title_key_ in self._adopted and id_key != self._adopted[title_key_] and \
                 arxiv_id(str(row.get("id"))):
             title_key_ = None  # another paper of that title, kept apart by its arXiv id
@@ -289,9 +274,8 @@ def _brings_something(paper: Paper) -> bool:
 
 
 def _keys(paper_id: str, title: str) -> tuple[int, int | None]:
-    """A paper's two dedupe keys: 90-bit hashes of its id and of its normalized title (90 bits
-    fit the 36 bytes of a three-digit Python int); no title key for a title that reduces to
-    nothing (punctuation alone says nothing about which paper it is)."""
+    """A paper's two dedupe keys: 90-bit hashes (a three-digit Python int) of its id and of its
+    normalized title; no title key for a title that reduces to nothing."""
     return _id_key(paper_id), _title_key(title) if title_key(title) else None
 
 

@@ -1,6 +1,5 @@
-"""Opening a dump: gzip by its magic bytes, the text encoding by its byte-order mark (or the
-``--encoding`` given), the format judged from the content, and the text decoded line by line
-(lines that do not decode are logged and dropped, so one bad byte costs one line)."""
+"""Opening a dump once: gzip, encoding and format judged from its first bytes, then its text
+decoded line by line, so one bad byte costs one line."""
 
 from __future__ import annotations
 
@@ -32,9 +31,6 @@ _BLOCK = 1 << 20
 MAX_LINE_BYTES = 8 << 20
 # How long the check waits for the first bytes of a FIFO before calling it writer-less.
 FIFO_WAIT_SECONDS = 10.0
-# Share of a text head's lines that may hold NUL bytes (damaged records) before the whole
-# input is taken for binary.
-_BINARY_LINES = 0.5
 STDIN_NAMES = ("-", "/dev/stdin")
 # Byte-order marks, longest first (UTF-32's LE mark starts with UTF-16's).
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -45,15 +41,14 @@ DELIMITERS = (",", "\t", ";")
 
 
 class _Stream:
-    """A pipe, FIFO or standard input: the bytes peeked while sniffing, then the rest of it.
-    What is read is also kept in an unnamed temporary file, so a command that reads its
-    inputs twice (``parse -o``, ``tag --only-new``) reads the second time from there."""
+    """A pipe, FIFO or standard input: the peeked bytes, then the rest, spooled to a temporary
+    file so that a command reading its inputs twice (``parse -o``) reads it again from there."""
 
     def __init__(self, handle: BinaryIO, head: bytes, ended: bool):
         self.handle, self.head, self.ended = handle, head, ended
         self.joined: _Joined | None = None
 
-    def take(self, path: Path) -> BinaryIO:
+    def take(self) -> BinaryIO:
         if self.ended:  # all of it was peeked: read it as often as asked
             return io.BytesIO(self.head)
         if self.joined is None:
@@ -98,10 +93,8 @@ class _Joined(io.RawIOBase):
 
 @dataclass(frozen=True)
 class Source:
-    """One input as sniffed once: its path, whether it is gzipped, its format and its text
-    encoding ('binary' for Parquet), and its first bytes (decompressed). Every reader takes
-    it, so nothing opens a dump to judge it twice; a stream (standard input, a pipe, a FIFO)
-    keeps what was peeked, so the reader still gets all of it."""
+    """One input as sniffed once, handed to its reader: path, format, text encoding ('binary'
+    for Parquet), gzip or not, its first bytes (decompressed), and for a stream the rest."""
 
     path: Path
     format: str
@@ -112,7 +105,6 @@ class Source:
 
     @property
     def encoding_name(self) -> str:
-        """How messages name the encoding ('UTF-8', 'utf-16', ...)."""
         return "UTF-8" if self.encoding in ("utf-8", "utf-8-sig") else self.encoding
 
     @property
@@ -125,24 +117,17 @@ class Source:
     def open(self) -> BinaryIO:
         """The file's bytes, decompressed when it is gzipped."""
         if self.stream is not None:
-            raw = self.stream.take(self.path)
+            raw = self.stream.take()
             return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb")) \
                 if self.gzip and not self.stream.ended else raw
         return cast(BinaryIO, gzip.open(self.path, "rb")) if self.gzip else \
             open(self.path, "rb")
 
-    def open_head(self) -> BinaryIO:
-        """The first bytes only (decompressed): what checks judge, without reading on."""
-        return io.BytesIO(self.head)
-
 
 def sniff(path: str | os.PathLike, encoding: str | None = None,
           fmt: str | None = None) -> Source:
-    """Check that ``path`` is a readable, non-empty dump and judge its format and encoding
-    (``encoding`` and ``fmt``, when given, win over what the content says).
-
-    Cheap (it reads the first 64 KiB), so every input can be checked before any long work.
-    """
+    """Check that ``path`` is a readable, non-empty dump and judge its format and encoding from
+    its first 64 KiB (``encoding`` and ``fmt``, when given, win); raises DumpError."""
     path = Path(path)
     if str(path) in STDIN_NAMES or _is_fifo(path):
         return _sniff_stream(path, encoding, fmt)
@@ -196,9 +181,8 @@ def _is_fifo(path: Path) -> bool:
 
 
 def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
-    """Standard input, a pipe or a FIFO: peek its first bytes (no seeking), keep them in the
-    source, and judge them as a file's. A FIFO nobody writes to is refused after
-    ``FIFO_WAIT_SECONDS`` rather than waited on for ever."""
+    """Standard input, a pipe or a FIFO: its first bytes peeked and judged as a file's. A FIFO
+    nobody writes to is refused after ``FIFO_WAIT_SECONDS`` rather than waited on for ever."""
     if str(path) == "-":
         path = Path("-")
         handle = sys.stdin.buffer
@@ -221,27 +205,15 @@ def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
             if ended:
                 head = gzip.decompress(head)
                 stream = _Stream(handle, head, True)
-            else:
+            else:  # the start of the stream, up to where the peeked bytes end
                 stream = _Stream(handle, head, False)
-                with gzip.GzipFile(fileobj=io.BytesIO(head)) as unzipped:
-                    head = _partial(unzipped)
+                head = zlib.decompressobj(31).decompress(head, _SNIFF_BYTES)
         except (EOFError, OSError, zlib.error):
             raise DumpError("gzip data is truncated or corrupt; re-download the dump",
                             path) from None
     else:
         stream = _Stream(handle, head, ended)
     return _judged(path, head, compressed, encoding, fmt, stream)
-
-
-def _partial(unzipped: gzip.GzipFile) -> bytes:
-    """What the start of a gzip stream decompresses to (up to where the bytes end)."""
-    out = bytearray()
-    try:
-        while len(out) < _SNIFF_BYTES and (block := unzipped.read(4096)):
-            out += block
-    except EOFError:
-        pass  # the peeked bytes end mid-stream
-    return bytes(out[:_SNIFF_BYTES])
 
 
 def _peek(handle: BinaryIO, size: int, path: Path) -> tuple[bytes, bool]:
@@ -263,8 +235,8 @@ def _has_json_object(text: str) -> bool:
 
 
 def _text_head(head: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
-    """The encoding of a text dump and its first bytes decoded; an error for an empty or
-    binary file."""
+    """The encoding of a text dump and its first bytes decoded; raises for an empty or binary
+    file."""
     if not head.strip(b" \t\r\n\x00"):
         raise DumpError("file is empty; give a dump with at least one paper", path)
     encoding = detect_encoding(head, encoding, path)
@@ -279,13 +251,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
 
 
 def _binary(text: str) -> bool:
-    """Whether a text head is binary as a whole: it holds NUL bytes, and most of its lines do
-    or a tenth of its characters are control bytes or undecodable (a few damaged lines are
-    bad records, for the readers to skip)."""
+    """Whether a text head is binary as a whole: most of its lines hold NUL bytes, or a tenth of
+    it is control bytes (a few damaged lines are bad records, for the readers to skip)."""
     if "\x00" not in text:
         return False
     lines = [ln for ln in text.splitlines() if ln.strip(" \t\x00")] or [text]
-    return (sum("\x00" in ln for ln in lines) > len(lines) * _BINARY_LINES
+    return (sum("\x00" in ln for ln in lines) > len(lines) / 2
             or len(_CONTROL.findall(text)) > len(text) * 0.1)
 
 
@@ -316,7 +287,7 @@ _COLUMN_NAME = re.compile(r"^[A-Za-z_][\w .-]{0,39}$")
 
 def _table_header(lines: list[str]) -> bool:
     """Whether the first lines look like a table without a 'title' column: a header of short
-    column names, and the lines after it split into as many fields."""
+    names, and as many fields on each line after it."""
     for delimiter in DELIMITERS:
         names = [c.strip().strip('"') for c in lines[0].split(delimiter)] if lines else []
         if (len(names) > 1 and len(lines) > 2 and all(map(_COLUMN_NAME.match, names))
@@ -346,8 +317,8 @@ def header_delimiter(line: str) -> str | None:
 
 
 def detect_encoding(head: bytes, given: str | None, path: Path) -> str:
-    """The encoding given, else the one a byte-order mark names, else UTF-16 when every other
-    byte is NUL, else UTF-8."""
+    """The encoding given, else a byte-order mark's, else UTF-16 when every other byte is NUL,
+    else UTF-8."""
     if given:
         try:
             return codecs.lookup(given).name
@@ -382,17 +353,14 @@ def chunks(handle: BinaryIO, path: Path) -> Iterator[bytes]:
 def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
                   undecodable: set[int] | None = None, head_only: bool = False
                   ) -> Iterator[tuple[int, str]]:
-    """(line number, text) pairs of a text dump, without line endings (``\\n``, ``\\r\\n`` or
-    a lone ``\\r``). A line that does not decode is logged and dropped; or, when the caller
-    passes an ``undecodable`` set (a reader whose records span lines), it is kept with
-    replacement characters and its number added to the set, so the caller can drop the whole
-    record it belongs to. A line holding NUL bytes is a damaged one, as one that does not
-    decode; a line longer than ``MAX_LINE_BYTES`` is logged and dropped, read past in blocks.
-    ``hint``: whether the error for a file where nothing decodes suggests ``--encoding``.
-    ``head_only``: only the lines of the bytes peeked while sniffing (for checks)."""
+    """(line number, text) pairs of a text dump, without line endings. A line that does not
+    decode (or holds NUL bytes) is logged and dropped, or, given ``undecodable`` (records that
+    span lines), kept with its number added to it; a line over ``MAX_LINE_BYTES`` is logged and
+    dropped. ``hint``: suggest ``--encoding`` when nothing decodes; ``head_only``: only the
+    peeked bytes."""
     path, name = source.path, source.encoding_name
     decoded_any = False
-    with (source.open_head() if head_only else source.open()) as handle:
+    with (io.BytesIO(source.head) if head_only else source.open()) as handle:
         for number, (text, ok) in enumerate(_texts(handle, path, source.encoding), 1):
             if ok is None:
                 log.skip(str(path), number, f"a line longer than {MAX_LINE_BYTES >> 20} MB")
@@ -406,20 +374,14 @@ def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
             decoded_any = decoded_any or (ok and bool(text.strip()))
             yield number, text
     if not decoded_any:
-        raise undecodable_file(path, name, hint)
-
-
-def undecodable_file(path: Path, name: str, hint: bool = True) -> DumpError:
-    """The error for a dump where no line decodes."""
-    advice = (", or give its encoding with --encoding (for example --encoding latin-1)"
-              if hint else "")
-    return DumpError(f"is not {name} text; re-save it as UTF-8{advice}", path, 1)
+        advice = (", or give its encoding with --encoding (for example --encoding latin-1)"
+                  if hint else "")
+        raise DumpError(f"is not {name} text; re-save it as UTF-8{advice}", path, 1)
 
 
 def _texts(handle: BinaryIO, path: Path, encoding: str
            ) -> Iterator[tuple[str, bool | None]]:
-    """Each line's text, and whether it decoded (else it holds replacement characters; None
-    for a line too long to read)."""
+    """Each line's text, and whether it decoded (None for a line too long to read)."""
     if "\n".encode(encoding) != b"\n":
         for line in _wide_lines(handle, path, encoding):
             if line is None:
@@ -432,9 +394,8 @@ def _texts(handle: BinaryIO, path: Path, encoding: str
 
 
 def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
-    """One line's bytes (without its newline) as text, and whether it decoded (else it holds
-    replacement characters). The first line may start with a UTF-8 byte-order mark (Excel,
-    Notepad)."""
+    """One line's bytes as text, and whether it decoded (else it holds replacement
+    characters); the first may start with a UTF-8 byte-order mark (Excel, Notepad)."""
     codec = "utf-8-sig" if number == 1 and encoding == "utf-8" else encoding
     try:
         text = raw.removesuffix(b"\r").decode(codec)
@@ -443,23 +404,18 @@ def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
         return raw.removesuffix(b"\r").decode(codec, "replace"), False
 
 
-def lone_cr_lines(first_block: bytes) -> bool:
-    """Whether a text's lines end with a lone carriage return (old Mac files), judged from
-    its first block: it has carriage returns and no newline at all."""
-    return b"\n" not in first_block and b"\r" in first_block[:-1]
-
-
 def _byte_lines(handle: BinaryIO, path: Path) -> Iterator[bytes | None]:
-    """Lines of an ASCII-compatible text, split on bytes (so one bad byte spoils one line);
-    a '\\r' before a newline stays, for ``decode_line`` to drop. A line longer than
-    ``MAX_LINE_BYTES`` is None, its bytes dropped block by block as they come."""
+    """Lines of an ASCII-compatible text, split on bytes (so one bad byte spoils one line); a
+    line over ``MAX_LINE_BYTES`` is None, its bytes dropped block by block as they come."""
     carry = b""
     separator = b""
     too_long = False
     for block in chunks(handle, path):
         data = carry + block
         if not separator:
-            separator = b"\r" if lone_cr_lines(data) else b"\n"
+            # lines ending with a lone carriage return (old Mac files) have no newline at all
+            lone_cr = b"\n" not in data and b"\r" in data[:-1]
+            separator = b"\r" if lone_cr else b"\n"
         parts: list[bytes | None] = list(data.split(separator))
         carry = cast(bytes, parts.pop())
         if parts and too_long:
@@ -474,8 +430,8 @@ def _byte_lines(handle: BinaryIO, path: Path) -> Iterator[bytes | None]:
 
 
 def _wide_lines(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str | None]:
-    """Lines of a UTF-16 or UTF-32 text; undecodable bytes become U+FFFD (and drop the line).
-    A line longer than ``MAX_LINE_BYTES`` (in characters) is None, dropped as it comes."""
+    """Lines of a UTF-16 or UTF-32 text, undecodable bytes as U+FFFD; a line over
+    ``MAX_LINE_BYTES`` characters is None, dropped as it comes."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     carry = ""
     too_long = False

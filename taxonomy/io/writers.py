@@ -1,7 +1,5 @@
-"""Tables in CSV, JSON Lines or Parquet (chosen by the output's extension), streamed in chunks
-and written atomically (see ``atomic``): an interrupted or failed run leaves the previous file
-intact. One writer per format: CSV by the csv module, JSON Lines by the json module, Parquet
-by pyarrow, whether the rows come as columns or as a DataFrame; each file is written once."""
+"""Tables in CSV, JSON Lines or Parquet (by the output's extension), streamed in chunks and
+written atomically (see ``atomic``), and read back."""
 
 from __future__ import annotations
 
@@ -42,8 +40,7 @@ def table_format(path: str | os.PathLike) -> str:
 
 
 def refuse_inputs(out: str | os.PathLike, inputs: Iterable[str | os.PathLike]) -> None:
-    """An error when ``out`` (a file or a folder) is, or holds, one of the inputs: writing it
-    would replace what is being read."""
+    """Raise OutputError when ``out`` (a file or a folder) is, or holds, one of the inputs."""
     out = Path(out).resolve()
     for given in inputs:
         path = Path(given).resolve()
@@ -62,8 +59,8 @@ def write_frame(path: str | os.PathLike, frame: pd.DataFrame) -> None:
 class _Sink:
     """Rows appended to one file in one format; the first rows fix the columns."""
 
-    def __init__(self, path: Path, fmt: str, shown: Path):
-        self.path, self.format, self.shown = path, fmt, shown
+    def __init__(self, path: Path, fmt: str):
+        self.path, self.format = path, fmt
         self.columns: list[str] | None = None
         self._handle: TextIO | None = None
         self._parquet: Any = None
@@ -71,17 +68,16 @@ class _Sink:
     def write(self, frame: Rows) -> None:
         if self.columns is None:
             self.columns = list(frame)
-        with _failing_writes(self.shown):
-            if isinstance(frame, dict):
-                self._write_columns([frame[c] for c in self.columns])
-            elif self.format == ".parquet":
-                import pyarrow as pa
+        if isinstance(frame, dict):
+            self._write_columns([frame[c] for c in self.columns])
+        elif self.format == ".parquet":
+            import pyarrow as pa
 
-                self._write_table(pa.Table.from_pandas(frame.reindex(columns=self.columns),
-                                                       preserve_index=False))
-            else:
-                self._write_columns([_cells(frame[c]) if c in frame else [None] * len(frame)
-                                     for c in self.columns])
+            self._write_table(pa.Table.from_pandas(frame.reindex(columns=self.columns),
+                                                   preserve_index=False))
+        else:
+            self._write_columns([_cells(frame[c]) if c in frame else [None] * len(frame)
+                                 for c in self.columns])
 
     def _write_columns(self, columns: list[Any]) -> None:
         """Columns (lists, or numpy arrays) as rows: None is an empty CSV cell and a JSON
@@ -93,22 +89,17 @@ class _Sink:
             self._write_table(pa.table(dict(zip(self.columns, columns, strict=True))))
             return
         cells = [c.tolist() if hasattr(c, "tolist") else c for c in columns]
-        if self.format == ".csv":
-            csv.writer(self._open(), lineterminator="\n").writerows(
-                [neutralize(v) for v in values] for values in zip(*cells, strict=True))
-        else:
-            names = self.columns or []
-            self.rows(dict(zip(names, values, strict=True)) for values in zip(*cells, strict=True))
+        self.rows(dict(zip(self.columns or [], values, strict=True))
+                  for values in zip(*cells, strict=True))
 
     def rows(self, rows: Iterable[dict]) -> None:
         """Rows given as dicts by column name, in a text format."""
         handle = self._open()
+        assert self.columns is not None
         if self.format == ".csv":
-            assert self.columns is not None
             csv.writer(handle, lineterminator="\n").writerows(
                 [neutralize(row.get(c)) for c in self.columns] for row in rows)
         else:
-            assert self.columns is not None
             handle.writelines(json.dumps(_plain({c: row.get(c) for c in self.columns}),
                                          ensure_ascii=False) + "\n" for row in rows)
 
@@ -131,36 +122,17 @@ class _Sink:
         self._parquet.write_table(table.cast(self._parquet.schema))
 
     def close(self) -> None:
-        with _failing_writes(self.shown):
-            if self.columns is None and self._handle is None and self._parquet is None:
-                self.path.write_text("", encoding="utf-8")
-            if self._handle is not None:
-                self._handle.close()
-                self._handle = None
-            if self._parquet is not None:
-                self._parquet.close()
-                self._parquet = None
+        if self.columns is None and self._handle is None and self._parquet is None:
+            self.path.write_text("", encoding="utf-8")
+        if self._handle is not None:
+            self._handle.close()
+        if self._parquet is not None:
+            self._parquet.close()
 
 
 def _cells(column: pd.Series) -> list:
     """A DataFrame column's values, with every kind of missing value (NaN, NA, NaT) as None."""
     return column.astype(object).where(column.notna(), None).tolist()
-
-
-class _failing_writes:
-    """Turns an OS error while writing (a full disk, a quota) into a one-line error."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if isinstance(exc, OSError):
-            raise OutputError(f"write failed ({exc.strerror or exc}); free space or choose "
-                              "another location", self.path) from None
 
 
 # Shown each chunk of an existing table's rows (its columns, the rows as dicts by column) when
@@ -170,12 +142,9 @@ OnCopy = Callable[[list[str], list[dict]], dict[int, dict]]
 
 
 class TableWriter:
-    """Stream chunks of rows into one CSV / JSONL / Parquet file, renamed into place on close.
-
-    ``append_to`` starts the output with an existing table's rows (for incremental tagging):
-    copied as they are (CSV and JSON Lines byte for byte, Parquet a row batch at a time),
-    except the few that ``on_copy`` changes.
-    """
+    """Stream chunks of rows into one CSV / JSONL / Parquet file, renamed into place on close
+    (an OS error is an OutputError naming it). ``append_to`` starts the output with an existing
+    table's rows, copied as they are except those ``on_copy`` changes (``--only-new``)."""
 
     def __init__(self, path: str | os.PathLike, append_to: str | os.PathLike | None = None,
                  on_copy: OnCopy | None = None):
@@ -188,7 +157,7 @@ class TableWriter:
         self._on_copy = on_copy
 
     def __enter__(self) -> TableWriter:
-        self._sink = _Sink(self._ctx.__enter__(), self.format, self.path)
+        self._sink = _Sink(self._ctx.__enter__(), self.format)
         try:
             if self._append_to is not None and self._append_to.exists():
                 self._copy(self._append_to)
@@ -203,22 +172,21 @@ class TableWriter:
             changed = self._on_copy(columns, rows) if self._on_copy is not None else {}
             if sink.columns is None:
                 sink.columns = columns
-            with _failing_writes(self.path):
-                if table is not None:  # Parquet
-                    if changed:
-                        import pyarrow as pa
+            if table is not None:  # Parquet
+                if changed:
+                    import pyarrow as pa
 
-                        table = pa.Table.from_pylist([changed.get(i, row) for i, row in
-                                                      enumerate(rows)], schema=table.schema)
-                    sink._write_table(table)
-                elif not changed:
-                    sink.text("".join(text))
-                else:
-                    for i, line in enumerate(text):
-                        if i in changed:
-                            sink.rows([changed[i]])
-                        else:
-                            sink.text(line)
+                    table = pa.Table.from_pylist([changed.get(i, row) for i, row in
+                                                  enumerate(rows)], schema=table.schema)
+                sink._write_table(table)
+            elif not changed:
+                sink.text("".join(text))
+            else:
+                for i, line in enumerate(text):
+                    if i in changed:
+                        sink.rows([changed[i]])
+                    else:
+                        sink.text(line)
             self.rows += len(rows)
 
     @property
@@ -246,10 +214,8 @@ _COPY_CHUNK = 10_000
 
 
 def _table_rows(path: Path, fmt: str) -> Iterator[tuple[list[str], list[dict], list[str], Any]]:
-    """Chunks of a table this module wrote, to copy: its columns, the rows as dicts, and
-    the rows' text as it is in the file (CSV after its header line; JSON Lines), or for
-    Parquet the row batch as an Arrow table. A file that is not such a table is a one-line
-    error naming it."""
+    """Chunks of a table this module wrote, to copy: its columns, the rows as dicts, and the
+    rows' text in the file (CSV and JSON Lines) or the row batch (Parquet)."""
     with _unreadable_table(path, fmt):
         if fmt == ".parquet":
             import pyarrow as pa
@@ -326,16 +292,10 @@ def _plain(row: dict) -> dict:
     """JSON-ready values: NaN and pandas' NA become null, numpy scalars plain numbers."""
     out: dict[str, Any] = {}
     for key, value in row.items():
-        if value is None or (isinstance(value, float) and value != value):
-            out[key] = None
-        elif isinstance(value, str | int | float):
-            out[key] = value.item() if hasattr(value, "item") else value
-        elif _missing(value):
-            out[key] = None  # NaN, NA and NaT alike (which one appears depends on pandas)
-        elif hasattr(value, "item"):
-            out[key] = value.item()
-        else:
-            out[key] = value
+        if (isinstance(value, float) and value != value) or (
+                not isinstance(value, str | int | float | None) and _missing(value)):
+            value = None  # NaN, NA and NaT alike (which one appears depends on pandas)
+        out[key] = value.item() if hasattr(value, "item") else value
     return out
 
 
@@ -347,8 +307,8 @@ def _missing(value: Any) -> bool:
 
 def read_table(path: str | os.PathLike, fmt: str | None = None,
                chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
-    """Chunks of a table this module wrote (CSV, JSONL or Parquet); ids stay strings. A file
-    that is not such a table is a one-line error naming it."""
+    """Chunks of a table this module wrote (CSV, JSONL or Parquet), ids as strings; raises
+    OutputError for a file that is not such a table."""
     fmt = fmt or table_format(path)
     with _unreadable_table(Path(path), fmt):
         yield from _chunks(Path(path), fmt, chunksize)
@@ -356,8 +316,8 @@ def read_table(path: str | os.PathLike, fmt: str | None = None,
 
 @contextlib.contextmanager
 def _unreadable_table(path: Path, fmt: str) -> Iterator[None]:
-    """Errors while reading a table turned into one line naming it (pandas' parser errors
-    are ValueErrors)."""
+    """Errors while reading a table as one line naming it (pandas' parser errors are
+    ValueErrors)."""
     try:
         yield
     except OutputError:
