@@ -134,8 +134,7 @@ class Tagger:
 
     def __init__(self, model: str | os.PathLike | LoadedModel | EfficiencyClassifier,
                  hand: HandLabels | None = None):
-        """``model``: a model file's path, a loaded model file (``load_model``), or a fitted
-        :class:`EfficiencyClassifier` (tags as model 'in-memory')."""
+        """``model``: a model file's path, a loaded model, or a fitted EfficiencyClassifier."""
         if isinstance(model, LoadedModel):
             self.model = model
         elif isinstance(model, str | os.PathLike):
@@ -165,8 +164,6 @@ class Tagger:
     @property
     def columns(self) -> list[str]:
         return tag_columns(self.model.state.category_ids)
-
-    # -- papers in memory --------------------------------------------------------------------
 
     def tag(self, papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
             ) -> pd.DataFrame:
@@ -212,8 +209,6 @@ class Tagger:
             "model": [self.model.name] * n,
             "model_version": [self.model.version] * n,
         }
-
-    # -- dumps -------------------------------------------------------------------------------
 
     def run(
         self,
