@@ -1,8 +1,5 @@
-"""Lazy public names for a package's ``__init__`` (PEP 562).
-
-Importing a package then costs nothing until a name is used, so a tagging worker that imports
-``taxonomy.io.records`` does not pull in pandas through ``taxonomy.io.writers``.
-"""
+"""Lazy public names for a package's ``__init__`` (PEP 562): a worker that imports
+``taxonomy.io.records`` does not pull in pandas through ``taxonomy.io.writers``."""
 
 from __future__ import annotations
 

@@ -1,19 +1,10 @@
 """Every default file-system location of the tool, in one place.
 
-Inputs resolve, each on its own, in this order:
-
-1. the command-line option (``--model``, ``--labels``, an INPUT);
-2. the project directory ``$TAXONOMY_HOME``, when it is set and holds the file
-   (``models/efficiency.joblib``, ``labels/seed.csv``, ``data/dumps/``, ``taxonomy.toml``);
-3. what ships inside the package (read with :mod:`importlib.resources`).
-
-Outputs (tags, ``reports/``) go to the current directory or where ``-o`` says, never into the
-package. Only ``taxonomy train`` writes into ``$TAXONOMY_HOME/models`` by default, because a
-project's model is what that directory is for.
-
-In an installed wheel the shipped files live in ``taxonomy/_shipped/``, copied there by the
-build from the repository's top-level ``models/``, ``labels/`` and ``data/dumps/`` (the single
-source; see ``setup.py``). In a source checkout those top-level folders are read directly.
+An input is the command-line option, else the file in the project directory
+``$TAXONOMY_HOME`` if it holds one, else the shipped one: ``taxonomy/_shipped/`` in a wheel
+(copied by ``setup.py`` from the repository's ``models/``, ``labels/``, ``data/dumps/``, which
+a source checkout reads directly). Outputs go to the current directory or ``-o``; only
+``taxonomy train`` writes into ``$TAXONOMY_HOME/models`` by default.
 """
 
 from __future__ import annotations
@@ -57,8 +48,7 @@ def shipped(kind: str) -> Path:
 
 
 def is_shipped(path: str | os.PathLike) -> bool:
-    """True for a file inside an installed package's shipped data (never to be overwritten;
-    in a source checkout the repository's folders are the project's own)."""
+    """True for a file inside an installed package's shipped data (never to be overwritten)."""
     return Path(path).resolve().is_relative_to((package_dir() / "_shipped").resolve())
 
 
@@ -84,8 +74,7 @@ def labels_file(override: str | os.PathLike | None = None) -> Path:
 
 
 def stress_file() -> Path:
-    """The stress set ``taxonomy evaluate`` scores beside cross-validation:
-    ``$TAXONOMY_HOME/labels/stress.csv``, else the shipped one."""
+    """The stress set ``taxonomy evaluate`` scores beside cross-validation."""
     return _project_or_shipped("labels/stress.csv", "labels")
 
 
@@ -135,11 +124,9 @@ def shown(path: str | os.PathLike) -> str:
     shipped folders or the current directory when it lies inside one, else as given."""
     resolved = Path(path).resolve()
     project = home()
-    if project is not None and resolved.is_relative_to(project.resolve()):
-        return resolved.relative_to(project.resolve()).as_posix()
-    for kind, folder in _SHIPPED.items():
-        if resolved.is_relative_to(shipped(kind).resolve()):
-            return f"{folder}/{resolved.relative_to(shipped(kind).resolve()).as_posix()}"
-    if resolved.is_relative_to(Path.cwd().resolve()):
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    bases = [("", project)] if project is not None else []
+    bases += [(f"{folder}/", shipped(kind)) for kind, folder in _SHIPPED.items()]
+    for prefix, base in [*bases, ("", Path.cwd())]:
+        if resolved.is_relative_to(base.resolve()):
+            return prefix + resolved.relative_to(base.resolve()).as_posix()
     return os.fspath(path)

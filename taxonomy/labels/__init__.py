@@ -1,5 +1,5 @@
 """The categories and the hand labels: the taxonomy file, labels files, their checks and
-agreement, and label-list <-> indicator conversions. Imports only ``io`` below it."""
+agreement, label-list <-> indicator conversions. Imports only ``io`` below it."""
 
 from __future__ import annotations
 

@@ -54,9 +54,8 @@ class LabeledPapers:
 
 
 def read_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]], ReadLog]:
-    """The header and records of a labels CSV, with the shared record-level reader: a line
-    that is not UTF-8 or a broken record is logged (at the line it starts on) and skipped,
-    never taking the rows after it along."""
+    """The header and records of a labels CSV; a line that is not UTF-8 or a broken record is
+    logged (at the line it starts on) and skipped, never taking the rows after it along."""
     log, bad = ReadLog(), Undecodable()
     try:
         names, rows = read_rows(decoded_lines(sniff(path, "utf-8", "csv"), log, hint=False,
@@ -68,8 +67,8 @@ def read_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
 
 
 def check_labels(path: str | os.PathLike, taxonomy: Taxonomy) -> tuple[LabeledPapers, list[str]]:
-    """Read a labels file; returns the valid rows and one message per problem (file:line: ...),
-    in line order."""
+    """The valid rows of a labels file and one message per problem (file:line: ...), in line
+    order."""
     path = Path(path)
     papers, problems = LabeledPapers(source=str(path)), []
     known = set(taxonomy.ids)
@@ -161,8 +160,7 @@ def read_label_column(path: str | os.PathLike, taxonomy: Taxonomy) -> dict[str, 
 
 
 def read_column(path: str | os.PathLike, name: str) -> dict[str, str]:
-    """id -> the value of column ``name`` of a labels file (empty when it has no such column),
-    e.g. the stress set's ``mode``."""
+    """id -> the value of column ``name`` of a labels file (empty when it has no such column)."""
     header, rows, _ = read_records(Path(path))
     if name not in header or "id" not in header:
         return {}

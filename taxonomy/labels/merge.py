@@ -1,11 +1,6 @@
 """Merging a reviewed queue (``taxonomy review``'s file, its ``labels`` filled in) into a
-labels file.
-
-Rows still holding the placeholder ``?`` are not reviewed yet and are left out. Every other
-row must name known categories (``;``-separated; empty or ``none`` for a paper about no
-lever), or nothing is merged. A paper the labels file already holds (same id, or same
-normalized title) is never overwritten: with the same labels it is skipped, with other
-labels it is reported as a conflict. The labels file keeps its bytes; new rows are appended.
+labels file: rows still ``?`` are left out, a paper the file holds is never overwritten
+(a conflict if its labels differ), and new rows are appended to the file's bytes.
 """
 
 from __future__ import annotations
@@ -48,7 +43,7 @@ class MergeResult:
 def read_queue(path: str | os.PathLike, taxonomy: Taxonomy
                ) -> tuple[list[tuple[int, dict[str, str], list[str]]], int]:
     """The reviewed rows of a queue file as (line, row, labels), and how many still hold the
-    placeholder. Any problem stops the merge: the error names the file and line."""
+    placeholder; any problem raises LabelsError naming the file and line."""
     path = Path(path)
     header, rows, log = read_records(path)
     lacking = [c for c in ("id", "title", "abstract", "labels") if c not in header]

@@ -1,7 +1,5 @@
-"""Tagging papers: the Tagger (papers in memory, or dumps of any size into a table), hand
-labels, where chunks are scored (executors) and why a paper got its categories (explain).
-Imports ``model``, ``labels`` and ``io`` below it; ``scoring`` imports neither pandas nor
-scikit-learn, so worker processes stay small."""
+"""Tagging papers: the Tagger, hand labels, where chunks are scored (executors) and why a
+paper got its categories (explain). Imports ``model``, ``labels`` and ``io`` below it."""
 
 from __future__ import annotations
 

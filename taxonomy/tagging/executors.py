@@ -1,7 +1,5 @@
 """Where chunks are scored: in this process, in worker processes (joblib), or on a dask
-cluster. Every executor returns results in input order, so reading, deduplication, hand
-labels and writing stay in one flow (``Tagger.run``) and the output is the same whichever runs.
-"""
+cluster; in input order, so the output is the same whichever runs."""
 
 from __future__ import annotations
 
@@ -25,12 +23,10 @@ Scored = tuple[np.ndarray, list[str]]
 
 
 class Executor(Protocol):
-    """Scores chunks and yields their results in input order."""
+    """Scores chunks and yields their results in input order. It may also have
+    ``expect(chunks: int)``: a guess of how many chunks ``map`` will get, given before it."""
 
     def map(self, model: LoadedModel, chunks: Iterable[Chunk]) -> Iterator[Scored]: ...
-
-    # Executors may also have ``expect(chunks: int)``: a guess of how many chunks ``map`` will
-    # get (from the inputs' sizes), given before ``map``.
 
     def close(self) -> None: ...
 
@@ -42,19 +38,14 @@ class InProcess:
         for titles, abstracts, hand in chunks:
             yield score_chunk(model.state, titles, abstracts, hand, model.feature_names)
 
-    def expect(self, chunks: int) -> None:
-        pass
-
     def close(self) -> None:
         pass
 
 
 class Processes:
-    """Scores in this process first, then across worker processes once the input has more
-    than ``warmup`` chunks: starting workers costs about a second, which only pays off on
-    larger inputs. An input expected to be larger starts them at once, so that this process
-    only reads and writes. Workers load the model file once, check its sha256, and die with
-    this process (see ``workers``); ``close`` stops them."""
+    """Scores the first ``warmup`` chunks here (workers take a second to start), the rest on
+    worker processes (at once if more are expected), which load the model file once, check
+    its sha256 and die with this process (see ``workers``); ``close`` stops them."""
 
     def __init__(self, jobs: int = -1, warmup: int = 4):
         self.jobs, self.warmup = jobs, warmup
@@ -103,8 +94,7 @@ def resolve_jobs(jobs: int) -> int:
 
 class Dask:
     """Scores on a dask.distributed cluster: 'local' starts a LocalCluster here, an address
-    (tcp://host:8786) joins a running one. The model's scoring state is sent to every worker
-    once; chunks are submitted a few at a time per worker. Needs the ``[dask]`` extra."""
+    (tcp://host:8786) joins a running one. Needs the ``[dask]`` extra."""
 
     def __init__(self, scheduler: str):
         try:
@@ -114,11 +104,9 @@ class Dask:
                                 "'efficiency-taxonomy[dask]'") from None
         self.cluster: Any = None
         if scheduler == "local":
+            # silence_logs: workers stopped with the run would each log their cancelled task.
             self.cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1,
                                         processes=True, dashboard_address=None,
-                                        # Workers stopped with the run (Ctrl-C, SIGTERM) would
-                                        # each log their cancelled task: the run's one line
-                                        # says it all.
                                         silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         else:
@@ -134,9 +122,6 @@ class Dask:
                 yield _result(pending.popleft())
         while pending:
             yield _result(pending.popleft())
-
-    def expect(self, chunks: int) -> None:
-        pass
 
     def close(self) -> None:
         self.client.close()

@@ -10,11 +10,9 @@ from ..labels.labelfile import LabeledPapers
 
 @dataclass
 class HandLabels:
-    """Hand labels that win over the model, for the paper they were written for only: the
-    same arXiv id, or the same id and the same normalized title, or the same normalized title
-    without conflicting arXiv ids (the rule that tells repeats of a paper apart, see
-    ``records.Deduplicator``). Titles are compared whole (``title_key``), where a hash of
-    them would cost a SHA-1 per paper tagged."""
+    """Hand labels that win over the model, for their own paper only: the same arXiv id, or
+    the same id and normalized title, or the same normalized title without conflicting arXiv
+    ids (the rule that tells repeats apart, see ``records.Deduplicator``)."""
 
     # id -> (labels, normalized title); normalized title -> (labels, id)
     by_id: dict[str, tuple[list[str], str]] = field(default_factory=dict)
@@ -24,11 +22,9 @@ class HandLabels:
     def from_papers(cls, papers: LabeledPapers | None) -> HandLabels:
         if papers is None:
             return cls()
-        keys = [title_key(t) for t in papers.titles]
-        return cls({i: (labels, key) for i, labels, key in
-                    zip(papers.ids, papers.labels, keys, strict=True)},
-                   {key: (labels, i) for i, labels, key in
-                    zip(papers.ids, papers.labels, keys, strict=True) if key})
+        rows = list(zip(papers.ids, papers.labels, map(title_key, papers.titles), strict=True))
+        return cls({i: (labels, key) for i, labels, key in rows},
+                   {key: (labels, i) for i, labels, key in rows if key})
 
     def get(self, paper: Paper) -> list[str] | None:
         return self.lookup([paper.id], [paper.title])[0]

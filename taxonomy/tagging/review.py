@@ -1,18 +1,8 @@
-"""The review queue: the unlabeled papers whose labels would teach the model most.
-
-Like Prodigy's ``textcat.teach`` or small-text's query strategies, as a file: papers are
-ranked by how informative a hand label would be, and a diverse few are picked.
-
-- **Uncertainty**: per category, how close the calibrated score is to the category's
-  threshold (1 on it, 0 at 0 or 1); a paper's is its largest.
-- **Disagreement between categories**: the second-largest uncertainty. A paper near the
-  threshold of two categories at once is one whose lever the model cannot place (sharding
-  for memory or for communication? an adapter with or without a memory claim?).
-- **Diversity**: maximal marginal relevance over the word TF-IDF features, so that the queue
-  is not ten copies of one kind of paper.
-
-Hand-labeled papers are never queued. Memory stays flat on any dump: only the best
-``candidates`` papers by informativeness are kept while reading.
+"""The review queue: the unlabeled papers whose labels would teach the model most (like
+small-text's query strategies): ranked by uncertainty (closeness to a category's threshold)
+plus disagreement (a second category near its threshold), then a diverse few picked by
+maximal marginal relevance over the word TF-IDF features. Only the best ``candidates`` papers
+are kept while reading, so memory stays flat on any dump.
 """
 
 from __future__ import annotations
@@ -30,9 +20,7 @@ from ..io.readers import check_inputs, read_papers
 from ..io.readlog import ReadLog
 from ..io.records import Deduplicator, Paper
 from ..model.artifact import LoadedModel
-from ..model.features import Docs, tokenized
 from ..model.state import ScoringState
-from ..model.text import compose
 from .hand import HandLabels
 from .scoring import TOP_TERMS
 
@@ -133,8 +121,8 @@ def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, 
     pool = [c for _, _, c in sorted(heap, key=lambda item: item[:2], reverse=True)]
     if not pool:
         return []
-    titles, abstracts = [c.paper.title for c in pool], [c.paper.abstract for c in pool]
-    words = state.word_block.transform(_docs(state, titles, abstracts))
+    features = state.transform([c.paper.title for c in pool], [c.paper.abstract for c in pool])
+    words = features[:, :len(state.word_block.vocabulary)]
     picked = mmr(words, np.array([c.value for c in pool]), top)
     chosen = [pool[i] for i in picked]
     scored, terms = score_chunk(state, [c.paper.title for c in chosen],
@@ -147,12 +135,6 @@ def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, 
         found.append(Queued(c.paper, {cid: float(row[j]) for j, cid in enumerate(ids)},
                             suggested, why or _nearest_terms(state, c, model), c.value))
     return found
-
-
-def _docs(state: ScoringState, titles: list[str], abstracts: list[str]) -> Docs:
-    params = state.params
-    return tokenized([compose(t, a, params["title_repeats"])
-                      for t, a in zip(titles, abstracts, strict=True)], params["token_pattern"])
 
 
 def _nearest_terms(state: ScoringState, candidate: Candidate, model: LoadedModel) -> str:

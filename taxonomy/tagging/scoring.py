@@ -1,8 +1,5 @@
 """Scoring a chunk of papers: scores per category and the terms behind each assigned label.
-
-Kept free of pandas and scikit-learn, so that tagging worker processes import little and stay
-small.
-"""
+Free of pandas and scikit-learn, so that worker processes stay small."""
 
 from __future__ import annotations
 
@@ -26,11 +23,8 @@ Chunk = tuple[Any, Any, list[list[str] | None]]
 def score_chunk(state: ScoringState, titles: Any, abstracts: Any,
                 hand_rows: list[list[str] | None],
                 names: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
-    """Scores (papers x categories) and 'category: term, term' per paper.
-
-    Terms are listed for the model's assigned labels, or for the hand labels where a paper
-    has them (hand labels win over the model).
-    """
+    """Scores (papers x categories) and 'category: term, term' per paper, for the model's
+    labels or, where a paper has them, its hand labels."""
     scores, words = state.scores_and_words(titles, abstracts)
     assigned = scores >= state.thresholds
     by_hand = [i for i, hand in enumerate(hand_rows) if hand is not None]
@@ -50,9 +44,7 @@ def score_chunk(state: ScoringState, titles: Any, abstracts: Any,
 def explain(state: ScoringState, words: sparse.csr_matrix, row: np.ndarray,
             category: np.ndarray, k: int, names: np.ndarray) -> list[str]:
     """Per paper, 'category: term, term; category: ...' for the (paper, category) pairs given
-    (``row`` sorted, categories in the order to list them): the k words or word pairs that
-    pushed each category's score up most (``words``: the word block's features), ranked by
-    :meth:`ScoringState.top_words`."""
+    (``row`` sorted): the k word-block terms that pushed each score up most (``top_words``)."""
     pair, columns, _ = state.top_words(words, row, category, k)
     terms = names[columns].tolist()
     ends = np.cumsum(np.bincount(pair, minlength=len(row))).tolist()
@@ -69,9 +61,8 @@ def explain(state: ScoringState, words: sparse.csr_matrix, row: np.ndarray,
 
 @functools.lru_cache(maxsize=2)
 def _model_in_worker(path: str, sha256: str) -> tuple[ScoringState, np.ndarray]:
-    """The model at ``path``, loaded once per process, if its file's sha256 is ``sha256``
-    (the file the run started with): a model retrained during a run would otherwise score
-    rows stamped with the old version."""
+    """The model at ``path``, loaded once per process, if its sha256 is still the one the run
+    started with (else rows would be stamped with the old version)."""
     model = load_model(path)  # checks the file against the sha256 in its card
     if model.card.get("joblib_sha256") != sha256:
         raise ModelError("changed while this run was tagging (retrained or replaced); run "

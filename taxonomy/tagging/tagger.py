@@ -1,9 +1,5 @@
 """Tagging papers with the model: one :class:`Tagger` for papers in memory and for dumps of
-any size.
-
-One row per paper: its categories, a score per category, the terms behind each assigned
-category, and whether the labels come from a hand label or from the model.
-"""
+any size, one row per paper (categories, scores, terms behind them, hand or model)."""
 
 from __future__ import annotations
 
@@ -30,12 +26,12 @@ from ..io.records import Deduplicator, Paper, arxiv_id, own_id, title_key
 from ..io.sniff import Source
 from ..io.writers import TableWriter, refuse_inputs
 from ..labels.categories import load_taxonomy
-from ..labels.indicator import join_labels
+from ..labels.indicator import from_indicator, join_labels
 from ..labels.labelfile import load_labels
 from ..model.artifact import LoadedModel, load_model
 from .executors import Executor, Processes
 from .hand import HandLabels
-from .scoring import Chunk
+from .scoring import Chunk, score_chunk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,10 +73,8 @@ class TagResult:
 
 
 class Existing:
-    """What an ``--only-new`` target already holds, learned while the writer copies it: its
-    ids, and a check that its rows come from the model tagging now (unless mixing is allowed).
-    Its rows take the metadata that repeats in this run's inputs bring (matched by id).
-    """
+    """What an ``--only-new`` target holds (learned while the writer copies it), checked to
+    come from this model; its rows take the metadata this run's repeats bring."""
 
     def __init__(self, path: str | os.PathLike, model: LoadedModel,
                  allow_mixed_models: bool = False, dedupe: Deduplicator | None = None):
@@ -91,8 +85,7 @@ class Existing:
         self.dedupe = dedupe
 
     def holds(self, paper: Paper) -> bool:
-        """Whether the table holds this paper: by the rule that tells repeats apart (the same
-        arXiv id, or the same id and normalized title, or the same normalized title)."""
+        """Whether the table holds this paper, by the rule that tells repeats apart."""
         key = title_key(paper.title)
         mine = self.ids.get(paper.id)
         return (mine is not None and (bool(arxiv_id(paper.id)) or (bool(key) and mine == key))
@@ -116,11 +109,8 @@ class Existing:
                     "-o, or pass --allow-mixed-models to append anyway", self.path)
         if self.dedupe is None or not self.dedupe.updates:
             return {}
-        changed = {}
-        for i, row in enumerate(rows):
-            if (fixed := self.dedupe.updated(row)) is not row:
-                changed[i] = fixed
-        return changed
+        fixed = {i: self.dedupe.updated(row) for i, row in enumerate(rows)}
+        return {i: row for i, row in fixed.items() if row is not rows[i]}
 
 
 def _schema_problem(found: list[str], expected: list[str]) -> str:
@@ -140,16 +130,11 @@ def _schema_problem(found: list[str], expected: list[str]) -> str:
 
 class Tagger:
     """Tags papers with a model; hand labels, where a paper has one, win over the model.
-
-    ``Tagger.default()`` uses the model and hand labels in use (see ``taxonomy.paths``).
-    ``tag`` tags papers in memory; ``run`` tags dumps into a table, in chunks, on any
-    executor, in constant memory.
-    """
+    ``tag`` tags papers in memory; ``run`` tags dumps into a table in constant memory."""
 
     def __init__(self, model: str | os.PathLike | LoadedModel | EfficiencyClassifier,
                  hand: HandLabels | None = None):
-        """``model``: a model file's path, a loaded model file (``load_model``), or a fitted
-        :class:`EfficiencyClassifier` (tags as model 'in-memory')."""
+        """``model``: a model file's path, a loaded model, or a fitted EfficiencyClassifier."""
         if isinstance(model, LoadedModel):
             self.model = model
         elif isinstance(model, str | os.PathLike):
@@ -180,36 +165,23 @@ class Tagger:
     def columns(self) -> list[str]:
         return tag_columns(self.model.state.category_ids)
 
-    # -- papers in memory --------------------------------------------------------------------
-
     def tag(self, papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
             ) -> pd.DataFrame:
-        """One tagged row per paper, in order. ``papers`` is a DataFrame with 'title' and
-        'abstract' columns (optional 'id', 'date', 'url', ...), a list of such dicts, or
-        :class:`Paper` records; rows without a title or abstract are an error. A DataFrame's
-        index is kept, so the rows join back onto it."""
-        tagged = self.tag_papers(_as_papers(papers))
+        """One tagged row per paper, in order, from a DataFrame with 'title' and 'abstract'
+        columns, such dicts or :class:`Paper` records (a missing title or abstract is an
+        error). A DataFrame's index is kept, so the rows join back onto it."""
         import pandas as pd
 
+        listed = _as_papers(papers)
+        columns = {name: [getattr(p, name) for p in listed] for name in _TAGGED}
+        hand_rows = self.hand.lookup(columns["id"], columns["title"])
+        scores, terms = score_chunk(self.model.state, columns["title"], columns["abstract"],
+                                    hand_rows, self.model.feature_names)
+        tagged = pd.DataFrame(self.rows(columns, scores, terms, hand_rows),
+                              columns=self.columns)
         if isinstance(papers, pd.DataFrame):
             tagged.index = papers.index
         return tagged
-
-    def tag_papers(self, papers: list[Paper]) -> pd.DataFrame:
-        from .executors import InProcess
-
-        hand_rows = [self.hand.get(p) for p in papers]
-        ((scores, terms),) = InProcess().map(self.model, [(
-            [p.title for p in papers], [p.abstract for p in papers], hand_rows)])
-        return self.frame(papers, scores, terms, hand_rows)
-
-    def frame(self, papers: list[Paper], scores: np.ndarray, terms: list[str],
-              hand_rows: list[list[str] | None]) -> pd.DataFrame:
-        """The tagged rows of scored papers."""
-        import pandas as pd
-
-        columns = {name: [getattr(p, name) for p in papers] for name in _TAGGED}
-        return pd.DataFrame(self.rows(columns, scores, terms, hand_rows), columns=self.columns)
 
     def rows(self, papers: dict[str, list], scores: np.ndarray, terms: list[str],
              hand_rows: list[list[str] | None]) -> dict[str, Any]:
@@ -238,8 +210,6 @@ class Tagger:
             "model_version": [self.model.version] * n,
         }
 
-    # -- dumps -------------------------------------------------------------------------------
-
     def run(
         self,
         inputs: str | os.PathLike | Sequence[str | os.PathLike],
@@ -252,26 +222,19 @@ class Tagger:
         reference_date: dt.date | None = None,
         fmt: str | None = None,
         encoding: str | None = None,
-        chunk_size: int | None = None,
+        chunk_size: int = CHUNK,
         on_wait: Callable[[], None] | None = None,
     ) -> TagResult:
-        """Tag every unique paper in ``inputs`` into ``out`` (replaced atomically). With
-        ``only_new``, append to ``out`` only the papers whose ids it does not hold yet, and
-        only if its rows come from the same model version (unless ``allow_mixed_models``).
-
-        Papers repeated across inputs (same id or normalized title) are tagged once, with the
-        metadata of every copy; ``executor`` (default: worker processes on large inputs)
-        only decides where chunks are scored. Every input is checked before any work starts;
-        ``out`` must not be one of them. Runs writing the same ``out`` take turns (an advisory
-        lock); ``on_wait`` is called if this one has to wait. One path may stand for
-        ``inputs``.
-        """
+        """Tag every unique paper in ``inputs`` (one path or several) into ``out``, replaced
+        atomically; with ``only_new``, append the papers it lacks, if its rows come from this
+        model version (unless ``allow_mixed_models``). Repeats are tagged once with every
+        copy's metadata; ``executor`` (default: worker processes on large inputs) only decides
+        where chunks are scored. Runs writing one ``out`` take turns; ``on_wait`` is called if
+        this one has to wait."""
         if isinstance(inputs, str | bytes | os.PathLike):
             inputs = [os.fsdecode(inputs)]
         sources = check_inputs(inputs, fmt=fmt, encoding=encoding)
         refuse_inputs(out, inputs)
-        if chunk_size is None:
-            chunk_size = CHUNK
         executor = executor if executor is not None else Processes()
         expect = getattr(executor, "expect", None)  # optional for executors written elsewhere
         if expect is not None:
@@ -287,19 +250,18 @@ class Tagger:
                 # everything learned.
                 dedupe = learn_repeats(sources, log, reference_date) if only_new \
                     else Deduplicator()
-                first = dedupe
-                result = self._write_once(sources, out, dedupe, log, executor, bar, only_new,
-                                          allow_mixed_models, reference_date, chunk_size)
+                write = functools.partial(self._write_once, sources, out, log=log,
+                                          executor=executor, bar=bar, only_new=only_new,
+                                          allow_mixed_models=allow_mixed_models,
+                                          reference_date=reference_date, chunk_size=chunk_size)
+                result = write(dedupe)
                 if result is None:
                     if bar is not None:
                         bar.reset()
-                    dedupe = Deduplicator(learned=dedupe)  # and the key set goes
-                    result = self._write_once(sources, out, dedupe, log, executor, bar,
-                                              only_new,
-                                              allow_mixed_models, reference_date, chunk_size)
-                assert result is not None
+                    result = write(Deduplicator(learned=dedupe))  # and the key set goes
+                    assert result is not None
                 if not only_new:
-                    log.notes.extend(first.notes)
+                    log.notes.extend(dedupe.notes)
         finally:
             executor.close()
             if bar is not None:
@@ -311,8 +273,7 @@ class Tagger:
                     allow_mixed_models: bool, reference_date: dt.date | None,
                     chunk_size: int) -> TagResult | None:
         """Tag the inputs into ``out``; None (and ``out`` untouched) when a repeat brought
-        metadata to a row already written. ``log`` gets what the first read of the inputs
-        skipped and merged (this read's, unless ``dedupe`` learned from an earlier one)."""
+        metadata to a row already written. ``log`` gets only the first read's skips."""
         result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0), log=log)
         papers = read_papers(sources, log=ReadLog() if dedupe.learned else log,
                              reference_date=reference_date, dedupe=dedupe)
@@ -363,24 +324,10 @@ class _Late(Exception):
 
 def _label_texts(ids: Sequence[str], assigned: np.ndarray) -> list[str]:
     """Each row's assigned categories (a papers x categories boolean matrix) joined as the
-    labels column writes them, in category order: looked up by the row's bits among every
-    combination (for up to 12 categories) rather than joined row by row."""
-    if len(ids) > _COMBINED_UP_TO:
-        return [join_labels([c for c, a in zip(ids, row, strict=True) if a])
-                for row in assigned.tolist()]
-    texts = _combinations(tuple(ids))
-    bits = assigned.astype(np.int64) @ (1 << np.arange(len(ids), dtype=np.int64))
-    return [texts[b] for b in bits.tolist()]
-
-
-_COMBINED_UP_TO = 12
-
-
-@functools.lru_cache(maxsize=4)
-def _combinations(ids: tuple[str, ...]) -> list[str]:
-    """The labels text of every subset of ``ids``, by its bits (bit j: category j)."""
-    return [join_labels([c for j, c in enumerate(ids) if bits >> j & 1])
-            for bits in range(1 << len(ids))]
+    labels column writes them; each distinct row (a chunk holds few) is joined once."""
+    distinct, which = np.unique(assigned, axis=0, return_inverse=True)
+    texts = [join_labels(labels) for labels in from_indicator(distinct, ids)]
+    return [texts[k] for k in which.ravel().tolist()]
 
 
 # From this many papers a chunk goes to scoring as Arrow arrays; a daily listing stays in
@@ -390,9 +337,8 @@ ARROW_FROM = 256
 
 def chunk_texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
     """A chunk's titles and abstracts as scoring gets them: a large chunk as two Arrow arrays
-    (to a worker, two buffers instead of a string object per paper, and no Python string
-    there for an ASCII paper); a small one, or one with a lone surrogate Arrow cannot hold,
-    as lists."""
+    (two buffers to pickle, not a string per paper); a small one, or one Arrow cannot hold
+    (a lone surrogate), as lists."""
     if len(titles) < ARROW_FROM:
         return titles, abstracts
     import pyarrow as pa
@@ -403,8 +349,7 @@ def chunk_texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
         return titles, abstracts
 
 
-# About how many bytes one paper takes in a dump (JSON Lines of arXiv's metadata snapshot: about
-# 1,600; compressed: about 4 times fewer).
+# About how many bytes one paper takes in a dump (arXiv's metadata snapshot as JSON Lines).
 _BYTES_PER_PAPER = 1_600
 
 

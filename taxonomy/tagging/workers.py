@@ -1,11 +1,9 @@
-"""Worker processes that die with their parent and never litter the terminal.
+"""Worker processes (loky's pool, through joblib) that die with their parent and never
+litter the terminal.
 
-The pool is loky's (through joblib), whose ``shutdown(kill_workers=True)`` stops running
-tasks too. A tagging run killed by SIGKILL (or the OOM killer) cannot stop its workers, so
-each worker asks the kernel to kill it when its parent dies (Linux ``PR_SET_PDEATHSIG``) and,
-everywhere, watches its parent and exits once it is gone. Workers ignore Ctrl-C (the parent
-handles it and stops them) and write nothing to the terminal: a task's error travels back to
-the parent, and a worker that dies makes the pool fail with one clear error instead of hanging.
+A parent killed by SIGKILL cannot stop its workers, so each asks the kernel to kill it when
+its parent dies (Linux ``PR_SET_PDEATHSIG``) and, everywhere, exits once its parent is gone.
+Workers ignore Ctrl-C (the parent stops them) and write nothing to the terminal.
 """
 
 from __future__ import annotations
@@ -30,9 +28,8 @@ _PR_SET_PDEATHSIG = 1
 
 
 class WorkerPool:
-    """``processes`` workers, all started at once (fork and exec: no lock or thread of the
-    parent is copied); call inside ``_signals.deferred()``, since a SIGTERM while a worker
-    starts would leave it reading half its start-up data."""
+    """``processes`` workers, all started at once; call inside ``_signals.deferred()``, since
+    a SIGTERM while a worker starts would leave it reading half its start-up data."""
 
     def __init__(self, processes: int):
         with _quiet_children():
@@ -69,9 +66,8 @@ def _ready() -> None:
 
 @contextlib.contextmanager
 def _quiet_children() -> Iterator[None]:
-    """Processes started in this block inherit SIGINT ignored (a new Python keeps that) and
-    stderr on the null device, so a Ctrl-C or a parent that dies while a worker boots cannot
-    make it print a traceback."""
+    """Processes started in this block inherit SIGINT ignored and stderr on the null device,
+    so a Ctrl-C or a parent dying while a worker boots cannot make it print a traceback."""
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
     sys.stderr.flush()
