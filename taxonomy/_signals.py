@@ -7,6 +7,7 @@ import contextlib
 import signal
 from collections.abc import Iterator
 
+HANDLED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 _deferring = 0
 _pending: list[int] = []
 
@@ -40,3 +41,13 @@ def deferred() -> Iterator[None]:
         _deferring -= 1
         if not _deferring and _pending:
             terminate(_pending.pop(), None)
+
+
+def stopped(exc: KeyboardInterrupt | Terminated) -> int:
+    """Say in one line that Ctrl-C or a signal stopped the run; its exit code."""
+    import sys
+
+    what = "interrupted" if isinstance(exc, KeyboardInterrupt) else \
+        f"stopped by {signal.Signals(exc.signum).name}"
+    print(f"taxonomy: {what}; existing outputs were left as they were", file=sys.stderr)
+    return 130 if isinstance(exc, KeyboardInterrupt) else 128 + exc.signum

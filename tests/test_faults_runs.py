@@ -29,6 +29,8 @@ from conftest import DUMPS, console_script, count_cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from taxonomy._signals import HANDLED, Terminated, terminate
+
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="uses /proc, signals and rlimits")]
 
@@ -146,6 +148,37 @@ def _check_ending(code: int, stderr: str, signum: int) -> None:
     if signum != signal.SIGKILL:
         assert stderr.strip().splitlines()[-1].endswith(
             "existing outputs were left as they were"), stderr
+
+
+@pytest.mark.parametrize("signal_", [KeyboardInterrupt(), Terminated(signal.SIGTERM)])
+def test_a_signal_while_the_command_line_imports_is_one_line(monkeypatch, capsys, signal_):
+    # The entry point sets its handlers before importing the command line (which can take a
+    # second on a busy machine); a signal in that second used to be a traceback or a bare kill.
+    import builtins
+
+    import taxonomy.__main__ as entry
+
+    real_import = builtins.__import__
+
+    def interrupted(name, *args, **kwargs):
+        if name == "taxonomy.cli":
+            raise signal_
+        return real_import(name, *args, **kwargs)
+
+    previous = {s: signal.getsignal(s) for s in HANDLED}
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    try:
+        code = entry.main()
+        installed = signal.getsignal(signal.SIGTERM)
+    finally:
+        monkeypatch.undo()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    assert installed is terminate
+    assert code == (130 if isinstance(signal_, KeyboardInterrupt) else 143)
+    assert capsys.readouterr().err.splitlines() == [
+        f"taxonomy: {'interrupted' if code == 130 else 'stopped by SIGTERM'}; existing "
+        "outputs were left as they were"]
 
 
 # When to send the signal: a random moment (reading, tagging in this process, writing), or

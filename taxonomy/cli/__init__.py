@@ -11,7 +11,7 @@ import sys
 import threading
 
 from .. import paths
-from .._signals import Terminated, terminate
+from .._signals import HANDLED, Terminated, stopped, terminate
 from ..errors import TaxonomyError
 from . import digest, fetch, labels, model, parse, report, review, tag
 from ._common import Subparsers, Version
@@ -45,29 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_HANDLED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
-
-
 def main(argv: list[str] | None = None) -> int:
     # Arrow's default allocator keeps memory it freed: with the system one a large tagging
     # run's process tree peaks about 90 MB lower, as fast. Worker processes inherit it.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = {s: signal.signal(s, terminate) for s in _HANDLED} if in_main_thread else {}
+    previous = {s: signal.signal(s, terminate) for s in HANDLED} if in_main_thread else {}
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))
     except TaxonomyError as exc:
         print(f"taxonomy: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("taxonomy: interrupted; existing outputs were left as they were", file=sys.stderr)
-        return 130
-    except Terminated as exc:
-        name = signal.Signals(exc.signum).name
-        print(f"taxonomy: stopped by {name}; existing outputs were left as they were",
-              file=sys.stderr)
-        return 128 + exc.signum
+    except (KeyboardInterrupt, Terminated) as exc:
+        return stopped(exc)
     except BrokenPipeError:
         sys.stderr.close()
         return 0
