@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..fetch.run import today
+from ..io.dates import today
 from ..labels.categories import Taxonomy
 from ..store.frame import labels_by_day, tagged_frame, untagged_between
 from .figures import Digest, Window, build_digest

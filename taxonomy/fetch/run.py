@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from ..io.atomic import exclusive
+from ..io.dates import today
 from ..store import fetchlog
 from ..store.papers import Stored, store_papers
 from ..store.schema import connect, guard, transaction
@@ -38,10 +39,6 @@ class FetchResult:
     requests: int = 0
     resumed: bool = False
     skipped: list[str] = field(default_factory=list)
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 def _since(conn: sqlite3.Connection, kind: str, query: str, since: dt.date | None,

@@ -51,3 +51,8 @@ def parse_date(text: str, reference: dt.date) -> str:
         if month:
             return resolve_day(month, int(match[1]), int(match[3]), reference)
     return ""
+
+
+def today() -> dt.date:
+    """Today in UTC, the calendar arXiv dates its papers by."""
+    return dt.datetime.now(dt.UTC).date()
