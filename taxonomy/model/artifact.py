@@ -13,13 +13,15 @@ import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
-
-import joblib
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..errors import ModelError
 from ..io.atomic import atomic_path
-from .state import STATE_FORMAT, ScoringState
+
+if TYPE_CHECKING:  # imported where used: reading a card (the digest) needs neither
+    import numpy as np
+
+    from .state import ScoringState
 
 
 @dataclass
@@ -72,6 +74,10 @@ def card_path(model_path: str | os.PathLike) -> Path:
 
 def save_model(state: ScoringState, path: str | os.PathLike, card: dict) -> dict:
     """Write the joblib file and its card, each atomically; returns the full card."""
+    import joblib
+
+    from .state import STATE_FORMAT
+
     path = Path(path)
     buffer = io.BytesIO()
     joblib.dump(state.to_dict(), buffer, compress=3)
@@ -134,6 +140,10 @@ def load_model(path: str | os.PathLike, category_ids: list[str] | None = None) -
     if sha256_file(path) != card.get("joblib_sha256"):
         raise ModelError("does not match the sha256 in its model card (changed or corrupted); "
                          f"restore both files together, or {_REMEDY}", path)
+    import joblib
+
+    from .state import ScoringState
+
     try:
         state = ScoringState.from_dict(joblib.load(path))
     except Exception as exc:  # unpickling can fail in many ways; all mean the same to a user

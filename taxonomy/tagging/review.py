@@ -11,18 +11,21 @@ import heapq
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from ..io.papers import chunked
 from ..io.readers import check_inputs, read_papers
 from ..io.readlog import ReadLog
 from ..io.records import Deduplicator, Paper
-from ..model.artifact import LoadedModel
-from ..model.state import ScoringState
 from .hand import HandLabels
-from .scoring import TOP_TERMS
+
+if TYPE_CHECKING:  # the report and digest rank with informativeness() alone, without them
+    from scipy import sparse
+
+    from ..model.artifact import LoadedModel
+    from ..model.state import ScoringState
 
 # The weight of the second category's uncertainty in a paper's informativeness.
 DISAGREEMENT_WEIGHT = 0.5
@@ -139,6 +142,8 @@ def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, 
 
 def _nearest_terms(state: ScoringState, candidate: Candidate, model: LoadedModel) -> str:
     """For a paper the model gives no label: the terms behind its most likely category."""
+    from .scoring import TOP_TERMS
+
     j = int(np.argmax(candidate.scores))
     features = state.transform([candidate.paper.title], [candidate.paper.abstract])
     top = state.contributions(features, 0, j, TOP_TERMS, model.feature_names)
