@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import statistics
 import sys
 import tempfile
@@ -24,20 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_tag import _measure, generate  # noqa: E402
 
 END = dt.date(2026, 11, 30)
-
-
-def dated(source: Path, target: Path, span: int) -> int:
-    """Copy ``source`` with a submission date per paper, spread over ``span`` days; return
-    how many fall in the last 7 days."""
-    lines = source.read_text(encoding="utf-8").splitlines()
-    in_week = 0
-    with open(target, "w", encoding="utf-8") as handle:
-        for i, line in enumerate(lines):
-            back = i * span // len(lines)
-            in_week += back < 7
-            row = json.loads(line) | {"date": (END - dt.timedelta(days=back)).isoformat()}
-            handle.write(json.dumps(row) + "\n")
-    return in_week
 
 
 def main() -> int:
@@ -50,9 +35,11 @@ def main() -> int:
     python = [sys.executable, "-m", "taxonomy"]
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            plain, data, db = Path(tmp) / "plain.jsonl", Path(tmp) / "in.jsonl", Path(tmp) / "p.db"
-            generate(plain, n)
-            week = dated(plain, data, args.span)
+            data, db = Path(tmp) / "in.jsonl", Path(tmp) / "p.db"
+            back = [i * args.span // n for i in range(n)]  # days before END, spread evenly
+            generate(data, n, more=lambda i, back=back: {
+                "date": (END - dt.timedelta(days=back[i])).isoformat()})
+            week = sum(days < 7 for days in back)
             _measure([*python, "tag", str(data), "--db", str(db), "-q"])
             runs = [_measure([*python, "digest", "--db", str(db), "--days", "7", "--until",
                               END.isoformat(), "-o", str(Path(tmp) / "digest"), "-q"])

@@ -32,13 +32,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def generate(path: Path, n: int, seed: int = 0) -> None:
-    """N synthetic papers in JSON Lines, recombined from the bundled abstracts' sentences."""
+def generate(path: Path, n: int, seed: int = 0,
+             more: Callable[[int], dict] | None = None) -> None:
+    """N synthetic papers in JSON Lines, recombined from the bundled abstracts' sentences;
+    ``more(i)`` adds fields to paper ``i``."""
     sys.path.insert(0, str(ROOT))
     from taxonomy.io.papers import parse_papers
 
@@ -50,8 +53,8 @@ def generate(path: Path, n: int, seed: int = 0) -> None:
         for i in range(n):
             title = " ".join(rng.choices(words, k=rng.randint(6, 12))) + f" {i}"
             abstract = " ".join(rng.choices(sentences, k=rng.randint(6, 10)))
-            handle.write(json.dumps({"id": f"syn-{i}", "title": title,
-                                     "abstract": abstract}) + "\n")
+            row = {"id": f"syn-{i}", "title": title, "abstract": abstract}
+            handle.write(json.dumps(row | more(i) if more else row) + "\n")
 
 
 FIT = """
