@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 from collections.abc import Iterator
 
 HANDLED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -45,9 +46,9 @@ def deferred() -> Iterator[None]:
 
 def stopped(exc: KeyboardInterrupt | Terminated) -> int:
     """Say in one line that Ctrl-C or a signal stopped the run; its exit code."""
-    import sys
-
-    what = "interrupted" if isinstance(exc, KeyboardInterrupt) else \
-        f"stopped by {signal.Signals(exc.signum).name}"
+    if isinstance(exc, Terminated):
+        what, code = f"stopped by {signal.Signals(exc.signum).name}", 128 + exc.signum
+    else:
+        what, code = "interrupted", 130
     print(f"taxonomy: {what}; existing outputs were left as they were", file=sys.stderr)
-    return 130 if isinstance(exc, KeyboardInterrupt) else 128 + exc.signum
+    return code
