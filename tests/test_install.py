@@ -15,9 +15,6 @@ from taxonomy import paths
 from taxonomy.cli import build_parser, main
 from taxonomy.errors import TaxonomyError
 
-# Every test here runs the installed command as a subprocess.
-pytestmark = pytest.mark.slow
-
 DUMP = DUMPS[1]
 
 
@@ -78,6 +75,7 @@ def test_model_option_keeps_the_hand_labels_unless_told(project, capsys):
     assert set(pd.read_csv("b.csv")["source"]) == {"model"}
 
 
+@pytest.mark.slow
 def test_train_writes_where_asked_and_the_model_is_usable(project, capsys, monkeypatch,
                                                            small_project):
     # A project of few labels (and few contrastive examples) keeps the fits quick.
