@@ -52,6 +52,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "title": _TEXT, "abstract": _TEXT, "summary": _TEXT, "url": _TEXT, "link": _TEXT,
     "organization": _TEXT, "id": (str, numbers.Real), "arxiv_id": (str, numbers.Real),
 }
+TEXT_FIELDS = frozenset(name for name, types in _FIELD_TYPES.items() if types is _TEXT)
 
 
 def wrong_type(row: dict) -> str:
@@ -60,6 +61,8 @@ def wrong_type(row: dict) -> str:
     text)'. The one rule for every reader and for papers given to the API."""
     for name, types in _FIELD_TYPES.items():
         value = row.get(name)
+        if type(value) is str:  # the usual case, right for every field
+            continue
         if value is None or (isinstance(value, float) and value != value) or \
                 type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
             continue

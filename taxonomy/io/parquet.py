@@ -9,11 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DumpError
-from .fields import from_fields
+from .fields import TEXT_FIELDS, from_fields
 from .readlog import ReadLog
 from .records import Paper
-
-_TEXT_COLUMNS = frozenset({"title", "abstract", "summary", "url", "link", "organization"})
 
 
 @contextlib.contextmanager
@@ -44,7 +42,7 @@ def _open(path: Path) -> Any:
         kind = field.type
         text = (pa.types.is_string(kind) or pa.types.is_large_string(kind)
                 or pa.types.is_null(kind) or is_string_view(kind))
-        if field.name.strip().lower() in _TEXT_COLUMNS and not text:
+        if field.name.strip().lower() in TEXT_FIELDS and not text:
             raise DumpError(f"Parquet column '{field.name}' holds {field.type}, not text; "
                             "re-export it as a string column", path)
     return parquet

@@ -276,7 +276,8 @@ def _brings_something(paper: Paper) -> bool:
 def _keys(paper_id: str, title: str) -> tuple[int, int | None]:
     """A paper's two dedupe keys: 90-bit hashes (a three-digit Python int) of its id and of its
     normalized title; no title key for a title that reduces to nothing."""
-    return _id_key(paper_id), _title_key(title) if title_key(title) else None
+    key = title_key(title)  # normalized once: it is the costly part for non-ASCII titles
+    return _id_key(paper_id), _hash_title(key) if key else None
 
 
 def _id_key(paper_id: str) -> int:
@@ -284,7 +285,11 @@ def _id_key(paper_id: str) -> int:
 
 
 def _title_key(title: str) -> int:
-    return _hash(b"title\0" + title_key(title).encode("utf-8", "surrogatepass"))
+    return _hash_title(title_key(title))
+
+
+def _hash_title(key: str) -> int:
+    return _hash(b"title\0" + key.encode("utf-8", "surrogatepass"))
 
 
 def _hash(data: bytes) -> int:

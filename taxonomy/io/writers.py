@@ -7,7 +7,7 @@ import contextlib
 import csv
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO, Union
@@ -89,19 +89,25 @@ class _Sink:
             self._write_table(pa.table(dict(zip(self.columns, columns, strict=True))))
             return
         cells = [c.tolist() if hasattr(c, "tolist") else c for c in columns]
-        self.rows(dict(zip(self.columns or [], values, strict=True))
-                  for values in zip(*cells, strict=True))
+        self._write_values(zip(*cells, strict=True))
 
     def rows(self, rows: Iterable[dict]) -> None:
         """Rows given as dicts by column name, in a text format."""
+        assert self.columns is not None
+        columns = self.columns
+        self._write_values([row.get(c) for c in columns] for row in rows)
+
+    def _write_values(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows given as values in column order, in a text format."""
         handle = self._open()
         assert self.columns is not None
         if self.format == ".csv":
             csv.writer(handle, lineterminator="\n").writerows(
-                [neutralize(row.get(c)) for c in self.columns] for row in rows)
+                [neutralize(value) for value in values] for values in rows)
         else:
-            handle.writelines(json.dumps(_plain({c: row.get(c) for c in self.columns}),
-                                         ensure_ascii=False) + "\n" for row in rows)
+            columns = self.columns
+            handle.writelines(json.dumps(_plain(dict(zip(columns, values, strict=True))),
+                                         ensure_ascii=False) + "\n" for values in rows)
 
     def text(self, text: str) -> None:
         """Lines of a table in this format copied as they are (after its header, for CSV)."""
