@@ -116,6 +116,10 @@ class ScoringState:
             start += block.width
         return calibrated(self._margins(linear), self.calibration), words
 
+    def words(self, titles: Sequence[str], abstracts: Sequence[str]) -> sparse.csr_matrix:
+        """The word block's features of papers (what the review queue compares them by)."""
+        return self.word_block.transform(self._docs(titles, abstracts))
+
     def transform(self, titles: Sequence[str], abstracts: Sequence[str]) -> sparse.csr_matrix:
         """The features of papers: every block's, side by side."""
         docs = self._docs(titles, abstracts)

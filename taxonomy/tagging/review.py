@@ -124,8 +124,7 @@ def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, 
     pool = [c for _, _, c in sorted(heap, key=lambda item: item[:2], reverse=True)]
     if not pool:
         return []
-    features = state.transform([c.paper.title for c in pool], [c.paper.abstract for c in pool])
-    words = features[:, :len(state.word_block.vocabulary)]
+    words = state.words([c.paper.title for c in pool], [c.paper.abstract for c in pool])
     picked = mmr(words, np.array([c.value for c in pool]), top)
     chosen = [pool[i] for i in picked]
     scored, terms = score_chunk(state, [c.paper.title for c in chosen],

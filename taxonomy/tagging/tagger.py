@@ -325,8 +325,12 @@ class _Late(Exception):
 def _label_texts(ids: Sequence[str], assigned: np.ndarray) -> list[str]:
     """Each row's assigned categories (a papers x categories boolean matrix) joined as the
     labels column writes them; each distinct row (a chunk holds few) is joined once."""
-    distinct, which = np.unique(assigned, axis=0, return_inverse=True)
-    texts = [join_labels(labels) for labels in from_indicator(distinct, ids)]
+    # Rows packed into bytes and compared as one value each: np.unique(axis=0) sorts them as
+    # records of one field per category, about ten times slower per chunk.
+    packed = np.ascontiguousarray(np.packbits(assigned, axis=1))
+    rows = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, which = np.unique(rows, return_index=True, return_inverse=True)
+    texts = [join_labels(labels) for labels in from_indicator(assigned[first], ids)]
     return [texts[k] for k in which.ravel().tolist()]
 
 
