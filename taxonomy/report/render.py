@@ -3,6 +3,7 @@ templates over the sections of ``sections.py``), and the terminal summary."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
@@ -25,14 +26,10 @@ _MD_ROWS = 50
 _PAGE_ROWS = 200
 
 
-# The CSV file of each section, by the ``Report`` field it holds.
-_CSV = {"categories.csv": "categories", "top_papers.csv": "top_papers",
-        "uncovered.csv": "uncovered", "uncertain.csv": "uncertain",
-        "cooccurrence.csv": "cooccurrence", "over_time.csv": "over_time",
-        "reading_list.csv": "reading_list", "label_support.csv": "label_support",
-        "compare.csv": "compare", "new_papers.csv": "new_papers"}
+# Each DataFrame field of ``Report`` is written to the CSV file of its name.
+_TABLES = [f.name for f in dataclasses.fields(Report) if f.type.startswith("pd.DataFrame")]
 # Every file a report folder may hold; a folder with anything else is never replaced.
-REPORT_FILES = frozenset({*_CSV, "coverage.md", "coverage.html"})
+REPORT_FILES = frozenset({*(f"{name}.csv" for name in _TABLES), "coverage.md", "coverage.html"})
 
 
 def write_report(report: Report, out_dir: str | os.PathLike) -> list[Path]:
@@ -42,12 +39,12 @@ def write_report(report: Report, out_dir: str | os.PathLike) -> list[Path]:
     out_dir = Path(out_dir)
     names = []
     with atomic_dir(out_dir, owned=REPORT_FILES.__contains__) as tmp:
-        for name, field in _CSV.items():
+        for field in _TABLES:
             table = getattr(report, field)
             if table is not None:  # a section this report lacks (no --compare, no labels)
                 table = table.reset_index() if field == "cooccurrence" else table
-                write_frame(tmp / name, table.round(4))
-                names.append(name)
+                write_frame(tmp / f"{field}.csv", table.round(4))
+                names.append(f"{field}.csv")
         for name, text in (("coverage.md", markdown(report)), ("coverage.html",
                                                                 html_page(report))):
             write_text(tmp / name, text)
