@@ -87,6 +87,12 @@ def indicator(tags: pd.DataFrame, taxonomy: Taxonomy, strict: bool = True) -> np
     return to_indicator([[c for c in labels if c in known] for labels in rows], taxonomy.ids)
 
 
+def model_names(tags: pd.DataFrame) -> list[str]:
+    """The models (name and version) a prepared table was tagged with, sorted."""
+    pairs = zip(tags["model"], tags["model_version"], strict=True)
+    return sorted({f"{m} {v}".strip() for m, v in pairs if m or v})
+
+
 def _score_columns(taxonomy: Taxonomy) -> list[str]:
     return [f"score_{cid}" for cid in taxonomy.ids]
 
@@ -270,8 +276,6 @@ def build_report(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: dict[str, f
     matrix = indicator(tags, taxonomy).astype(bool)
     hand = int((tags["source"] == "hand").sum())
     then = prepare(compare, taxonomy, scores=False) if compare is not None else None
-    models = sorted({f"{m} {v}".strip() for m, v in zip(tags["model"], tags["model_version"],
-                                                         strict=True) if m or v})
     return Report(
         papers=len(tags), covered=int(matrix.any(axis=1).sum()),
         by_hand=hand, by_model=len(tags) - hand,
@@ -287,5 +291,5 @@ def build_report(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: dict[str, f
         new_papers=None if then is None else new_papers(then, tags),
         papers_then=None if then is None else len(then),
         thresholds={cid: float(thresholds[cid]) for cid in taxonomy.ids},
-        uncertain_top=uncertain_top, top_n=top_n, models=models,
+        uncertain_top=uncertain_top, top_n=top_n, models=model_names(tags),
     )
