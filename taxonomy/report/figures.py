@@ -60,8 +60,7 @@ def prepare(tags: pd.DataFrame, taxonomy: Taxonomy, *, scores: bool = True) -> p
                             "written by 'taxonomy tag' with the current taxonomy")
     frame = tags.reset_index(drop=True).copy()
     for name in ("id", "title", "date", "labels", "source", "url", "model", "model_version"):
-        column = frame[name] if name in frame.columns else pd.Series("", index=frame.index)
-        frame[name] = texts(column)
+        frame[name] = texts(frame.get(name, pd.Series("", index=frame.index)))
     for name in _score_columns(taxonomy) if scores else []:
         frame[name] = pd.to_numeric(frame[name], errors="coerce")
     frame["link"] = [paper_link(i, u) for i, u in zip(frame["id"], frame["url"], strict=True)]
@@ -143,9 +142,8 @@ def uncovered(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.
 
 def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, float],
               top: int = 50) -> pd.DataFrame:
-    """The review queue: at most ``top`` model-tagged papers whose hand label would teach the
-    model most (see ``taxonomy.tagging.review``), most first; per paper its most uncertain
-    category and ``also_near``, a second category it is close to the threshold of."""
+    """The review queue: the ``top`` model-tagged papers a hand label would teach the model most
+    (``tagging.review``), each with its most uncertain category and ``also_near`` a second."""
     from ..tagging.review import informativeness, uncertainty
 
     missing = [cid for cid in taxonomy.ids if cid not in thresholds]

@@ -32,9 +32,8 @@ REPORT_FILES = frozenset({*(f"{name}.csv" for name in _TABLES), "coverage.md", "
 
 
 def write_report(report: Report, out_dir: str | os.PathLike) -> list[Path]:
-    """Write coverage.md, coverage.html and one CSV per section into ``out_dir`` as a whole
-    (a temp folder replaces it once all are written), so an interrupted run leaves the previous
-    report as it was and never mixes with its files. Returns the paths written."""
+    """Write coverage.md, coverage.html and one CSV per section into ``out_dir`` as a whole (a
+    temp folder swapped in: an interrupted run leaves the old report); the paths written."""
     out_dir = Path(out_dir)
     names = []
     with atomic_dir(out_dir, owned=REPORT_FILES.__contains__) as tmp:

@@ -83,9 +83,8 @@ _FUTURE_DAYS = 2
 
 def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
                   notes: list[str], strict: bool = True) -> pd.DataFrame:
-    """A tagged table's rows that a report can trust: rows with a score outside 0..1 or a
-    repeated id are skipped and logged, bad or future dates blanked with a note. An unknown
-    category is a TaxonomyError at its line unless not ``strict`` (an older table)."""
+    """A tagged table's trusted rows: a score outside 0..1 or a repeated id skips (and logs) the
+    row, a bad or future date is blanked; an unknown category is a TaxonomyError if ``strict``."""
     frame = pd.concat(list(read_table(path)), ignore_index=True)
     first_line = 2 if table_format(path) == ".csv" else 1  # CSV data starts below the header
     lines = np.arange(len(frame)) + first_line
