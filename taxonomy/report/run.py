@@ -102,16 +102,12 @@ def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
         bad |= wrong
         frame[column] = values
     if "id" in frame.columns:
-        first_row: dict[str, int] = {}
-        for row, paper in enumerate(texts(frame["id"])):
-            if bad[row]:
-                continue
-            if paper in first_row:
-                log.skip(str(path), int(lines[row]),
-                         f"id {paper!r} repeats line {first_row[paper]}")
-                bad[row] = True
-            else:
-                first_row[paper] = int(lines[row])
+        ids = texts(frame["id"])[~bad]
+        repeats = ids.duplicated().to_numpy()
+        first = dict(zip(ids[~repeats], lines[~bad][~repeats].tolist(), strict=True))
+        for row, paper in ids[repeats].items():
+            log.skip(str(path), int(lines[row]), f"id {paper!r} repeats line {first[paper]}")
+        bad[ids.index[repeats]] = True
     known = set(taxonomy.ids)
     for row, text in enumerate(texts(frame["labels"])):
         unknown = [c for c in split_labels(text) if c not in known]
