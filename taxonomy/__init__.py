@@ -1,8 +1,5 @@
 """efficiency-taxonomy: tag ML papers with the training-efficiency categories they contribute to.
-
-The public API is imported lazily (PEP 562), so importing one module, as tagging worker
-processes do, does not pull in pandas or the report code.
-"""
+The API is imported lazily (PEP 562): a worker importing one module skips pandas and reports."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""`python -m taxonomy` and the `taxonomy` command's entry point.
-
-The signal handlers go in before the command line's imports (scikit-learn, pandas, pyarrow:
-about a second), so that a Ctrl-C or SIGTERM in that second ends the run with its one line
-and exit code, not a traceback or a bare kill.
-"""
+"""`python -m taxonomy` and the `taxonomy` command's entry point. The signal handlers go in
+before the CLI's imports (about a second): a Ctrl-C or SIGTERM in them ends in one line, too."""
 
 import signal
 import sys

@@ -10,9 +10,8 @@ from typing import Any
 
 def attach(package: str, exports: dict[str, str],
            defined: tuple[str, ...] = ()) -> tuple[list[str], Callable, Callable]:
-    """``__all__``, ``__getattr__`` and ``__dir__`` for ``package``; ``exports`` maps each
-    public name to the submodule (relative to ``package``) that defines it; ``defined`` names
-    the package defines itself."""
+    """``__all__``, ``__getattr__`` and ``__dir__`` for ``package``: ``exports`` maps a public
+    name to its submodule (relative), ``defined`` names the package defines itself."""
     names = sorted([*exports, *defined])
 
     def __getattr__(name: str) -> Any:

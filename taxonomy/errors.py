@@ -10,9 +10,8 @@ class TaxonomyError(Exception):
 
     exit_code = 2
 
-    def __init__(
-        self, message: str, path: str | os.PathLike | None = None, line: int | None = None
-    ):
+    def __init__(self, message: str, path: str | os.PathLike | None = None,
+                 line: int | None = None):
         self.message = message
         self.path = None if path is None else os.fspath(path)
         self.line = line

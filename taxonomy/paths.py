@@ -52,7 +52,10 @@ def is_shipped(path: str | os.PathLike) -> bool:
     return Path(path).resolve().is_relative_to((package_dir() / "_shipped").resolve())
 
 
-def _project_or_shipped(relative: str, kind: str) -> Path:
+def _project_or_shipped(relative: str, kind: str, option: str | os.PathLike | None = None) -> Path:
+    """The command-line ``option``, else ``relative`` in the project directory, else shipped."""
+    if option:
+        return Path(option)
     project = home()
     if project is not None and (project / relative).exists():
         return project / relative
@@ -61,16 +64,12 @@ def _project_or_shipped(relative: str, kind: str) -> Path:
 
 def model_file(override: str | os.PathLike | None = None) -> Path:
     """``--model``, else ``$TAXONOMY_HOME/models/efficiency.joblib``, else the shipped model."""
-    if override:
-        return Path(override)
-    return _project_or_shipped(f"models/{MODEL_NAME}.joblib", "models")
+    return _project_or_shipped(f"models/{MODEL_NAME}.joblib", "models", override)
 
 
 def labels_file(override: str | os.PathLike | None = None) -> Path:
     """``--labels``, else ``$TAXONOMY_HOME/labels/seed.csv``, else the shipped hand labels."""
-    if override:
-        return Path(override)
-    return _project_or_shipped("labels/seed.csv", "labels")
+    return _project_or_shipped("labels/seed.csv", "labels", override)
 
 
 def stress_file() -> Path:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..labels.categories import Taxonomy
 from ..labels.indicator import split_labels
-from ..report.figures import indicator, prepare, uncertain
+from ..report.figures import indicator, model_names, prepare, uncertain
 
 TITLE = "Training-efficiency digest"
 PERIODS = 8  # windows compared: this one and the seven before it
@@ -142,8 +142,6 @@ def build_digest(frame: pd.DataFrame, history: pd.DataFrame, taxonomy: Taxonomy,
             category.id, category.name,
             paper_rows(frame[matrix[:, j]], taxonomy, category.id),
             pd.DataFrame(periods), unsure))
-    models = sorted({f"{m} {v}".strip() for m, v in zip(frame["model"], frame["model_version"],
-                                                         strict=True) if m or v})
     covered = matrix.any(axis=1)
     return Digest(window, len(frame), int(covered.sum()), untagged, categories,
-                  paper_rows(frame[covered], taxonomy, None), models)
+                  paper_rows(frame[covered], taxonomy, None), model_names(frame))

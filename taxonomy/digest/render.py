@@ -3,13 +3,11 @@ CSS and chart style) and ``feeds/``, put in place as one folder."""
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
-from typing import Any
 
 from ..io.atomic import atomic_dir
-from ..report.style import colour, md
+from ..report.style import colour, environment, stylesheet
 from .charts import periods_chart
 from .feeds import feeds
 from .figures import TITLE, Digest
@@ -18,34 +16,16 @@ from .figures import TITLE, Digest
 DIGEST_FILES = frozenset({"digest.md", "digest.html", "feeds"})
 
 
-@functools.cache
-def _environment(kind: str) -> Any:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader([jinja2.PackageLoader("taxonomy.digest", "templates"),
-                                    jinja2.PackageLoader("taxonomy.report", "templates")]),
-        autoescape=kind == "html", undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["md"] = md
-    env.filters["pct"] = lambda value: f"{value:.1%}"
-    return env
-
-
 def _render(kind: str, digest: Digest) -> str:
-    env = _environment(kind)
+    env = environment(kind, "taxonomy.digest")
     colours = {c.id: colour(i) for i, c in enumerate(digest.categories)}
     names = {c.id: c.name for c in digest.categories}
     charts = ({c.id: periods_chart(c.periods, i, f"{digest.window.days} days")
                for i, c in enumerate(digest.categories)}
               if kind == "html" else {})
-    css = ""
-    if kind == "html":
-        css = "\n".join(env.loader.get_source(env, name)[0]
-                        for name in ("style.css", "digest.css"))
     return env.get_template(f"digest.{kind}.j2").render(
         title=TITLE, digest=digest, window=digest.window, colours=colours, names=names,
-        charts=charts, css=css)
+        charts=charts, css=stylesheet(env, "digest.css") if kind == "html" else "")
 
 
 def markdown(digest: Digest) -> str:

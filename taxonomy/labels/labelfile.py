@@ -42,9 +42,6 @@ class LabeledPapers:
     def indicator(self, category_ids: Sequence[str]) -> np.ndarray:
         return to_indicator(self.labels, category_ids)
 
-    def texts(self) -> list[tuple[str, str]]:
-        return list(zip(self.titles, self.abstracts, strict=True))
-
     def frame(self) -> pd.DataFrame:
         """The papers as a DataFrame with 'id', 'title' and 'abstract' columns: what the
         estimator's ``fit`` and ``predict`` take."""

@@ -1,7 +1,5 @@
-"""Merging a reviewed queue (``taxonomy review``'s file, its ``labels`` filled in) into a
-labels file: rows still ``?`` are left out, a paper the file holds is never overwritten
-(a conflict if its labels differ), and new rows are appended to the file's bytes.
-"""
+"""A reviewed queue (``taxonomy review``'s file) merged into a labels file: rows still ``?``
+are left out, a held paper is kept (a conflict if its labels differ), new rows appended."""
 
 from __future__ import annotations
 

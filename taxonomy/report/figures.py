@@ -60,8 +60,7 @@ def prepare(tags: pd.DataFrame, taxonomy: Taxonomy, *, scores: bool = True) -> p
                             "written by 'taxonomy tag' with the current taxonomy")
     frame = tags.reset_index(drop=True).copy()
     for name in ("id", "title", "date", "labels", "source", "url", "model", "model_version"):
-        column = frame[name] if name in frame.columns else pd.Series("", index=frame.index)
-        frame[name] = texts(column)
+        frame[name] = texts(frame.get(name, pd.Series("", index=frame.index)))
     for name in _score_columns(taxonomy) if scores else []:
         frame[name] = pd.to_numeric(frame[name], errors="coerce")
     frame["link"] = [paper_link(i, u) for i, u in zip(frame["id"], frame["url"], strict=True)]
@@ -87,15 +86,20 @@ def indicator(tags: pd.DataFrame, taxonomy: Taxonomy, strict: bool = True) -> np
     return to_indicator([[c for c in labels if c in known] for labels in rows], taxonomy.ids)
 
 
+def model_names(tags: pd.DataFrame) -> list[str]:
+    """The models (name and version) a prepared table was tagged with, sorted."""
+    pairs = zip(tags["model"], tags["model_version"], strict=True)
+    return sorted({f"{m} {v}".strip() for m, v in pairs if m or v})
+
+
 def _score_columns(taxonomy: Taxonomy) -> list[str]:
     return [f"score_{cid}" for cid in taxonomy.ids]
 
 
 # -- the sections --------------------------------------------------------------------------
 
-def category_table(tags: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+def category_table(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
     """Per category: papers, share of all papers, hand vs model split, mean score of its papers."""
-    matrix = indicator(tags, taxonomy).astype(bool)
     hand = (tags["source"] == "hand").to_numpy()
     rows = []
     for j, category in enumerate(taxonomy.categories):
@@ -111,9 +115,9 @@ def category_table(tags: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
                                        "mean_score"])
 
 
-def top_papers(tags: pd.DataFrame, taxonomy: Taxonomy, top_n: int = 10) -> pd.DataFrame:
+def top_papers(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy,
+               top_n: int = 10) -> pd.DataFrame:
     """The ``top_n`` highest-scoring papers of each category (ties by id), ranked from 1."""
-    matrix = indicator(tags, taxonomy).astype(bool)
     parts = []
     for j, cid in enumerate(taxonomy.ids):
         members = tags.loc[matrix[:, j], ["id", "title", f"score_{cid}", "source", "link"]]
@@ -124,9 +128,9 @@ def top_papers(tags: pd.DataFrame, taxonomy: Taxonomy, top_n: int = 10) -> pd.Da
     return _concat(parts, columns)
 
 
-def uncovered(tags: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+def uncovered(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
     """Papers in no category, with the category they came closest to (highest score first)."""
-    empty = indicator(tags, taxonomy).sum(axis=1) == 0
+    empty = ~matrix.any(axis=1)
     scores = tags.loc[empty, _score_columns(taxonomy)].to_numpy(dtype=float)
     out = tags.loc[empty, ["id", "title", "date", "source", "link"]].copy()
     best = np.nanargmax(np.nan_to_num(scores, nan=-1.0), axis=1) if len(out) else []
@@ -138,9 +142,8 @@ def uncovered(tags: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
 
 def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, float],
               top: int = 50) -> pd.DataFrame:
-    """The review queue: at most ``top`` model-tagged papers whose hand label would teach the
-    model most (see ``taxonomy.tagging.review``), most first; per paper its most uncertain
-    category and ``also_near``, a second category it is close to the threshold of."""
+    """The review queue: the ``top`` model-tagged papers a hand label would teach the model most
+    (``tagging.review``), each with its most uncertain category and ``also_near`` a second."""
     from ..tagging.review import informativeness, uncertainty
 
     missing = [cid for cid in taxonomy.ids if cid not in thresholds]
@@ -175,10 +178,9 @@ def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, f
     return out.head(top).reset_index(drop=True)
 
 
-def cooccurrence(tags: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+def cooccurrence(matrix: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
     """Category x category paper counts; the diagonal is each category's own count."""
-    matrix = indicator(tags, taxonomy).astype(np.int64)
-    counts = matrix.T @ matrix
+    counts = matrix.T.astype(np.int64) @ matrix
     return pd.DataFrame(counts, index=pd.Index(taxonomy.ids, name="category"),
                         columns=taxonomy.ids)
 
@@ -190,14 +192,13 @@ def month_of(date: str) -> str:
         else UNDATED
 
 
-def over_time(tags: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+def over_time(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
     """Per month with papers (oldest first, then 'undated'): papers, uncovered papers, and
     papers per category."""
-    matrix = indicator(tags, taxonomy)
-    frame = pd.DataFrame(matrix, columns=taxonomy.ids)
+    frame = pd.DataFrame(matrix.astype(int), columns=taxonomy.ids)
     frame["month"] = [month_of(d) for d in tags["date"]]
     frame["papers"] = 1
-    frame["uncovered"] = (matrix.sum(axis=1) == 0).astype(int)
+    frame["uncovered"] = (~matrix.any(axis=1)).astype(int)
     columns = ["papers", "uncovered", *taxonomy.ids]
     grouped = frame.groupby("month")[columns].sum()
     months = sorted(m for m in grouped.index if m != UNDATED)
@@ -223,9 +224,8 @@ def paper_link(paper_id: str, url: str) -> str:
     return f"https://arxiv.org/abs/{found}" if found else ""
 
 
-def reading_list(tags: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+def reading_list(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
     """Every paper of each category, newest first (undated last, then by score): what to read."""
-    matrix = indicator(tags, taxonomy).astype(bool)
     parts = []
     for j, cid in enumerate(taxonomy.ids):
         members = tags.loc[matrix[:, j]]
@@ -240,11 +240,11 @@ def reading_list(tags: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     return _concat(parts, ["category", "id", "title", "date", "link", "score"])
 
 
-def compare_counts(then: pd.DataFrame, now: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
-    """Each category's papers in an older tagged table and now, and the change. Categories the
-    current taxonomy no longer has are ignored in the older table."""
+def compare_counts(then: pd.DataFrame, now: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
+    """Each category's papers in an older tagged table and in the ``now`` matrix, and the
+    change. Categories the current taxonomy no longer has are ignored in the older table."""
     before = indicator(then, taxonomy, strict=False).sum(axis=0)
-    after = indicator(now, taxonomy).sum(axis=0)
+    after = now.sum(axis=0)
     return pd.DataFrame({
         "id": taxonomy.ids, "name": [c.name for c in taxonomy.categories],
         "then": before.astype(int), "now": after.astype(int),
@@ -271,25 +271,23 @@ def build_report(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: dict[str, f
                  top_n: int = 10) -> Report:
     """Every section of the report for a tagged table (and optionally an older one)."""
     tags = prepare(tags, taxonomy)
-    matrix = indicator(tags, taxonomy)
+    matrix = indicator(tags, taxonomy).astype(bool)
     hand = int((tags["source"] == "hand").sum())
     then = prepare(compare, taxonomy, scores=False) if compare is not None else None
-    models = sorted({f"{m} {v}".strip() for m, v in zip(tags["model"], tags["model_version"],
-                                                         strict=True) if m or v})
     return Report(
-        papers=len(tags), covered=int((matrix.sum(axis=1) > 0).sum()),
+        papers=len(tags), covered=int(matrix.any(axis=1).sum()),
         by_hand=hand, by_model=len(tags) - hand,
-        categories=category_table(tags, taxonomy),
-        top_papers=top_papers(tags, taxonomy, top_n),
-        uncovered=uncovered(tags, taxonomy),
+        categories=category_table(tags, matrix, taxonomy),
+        top_papers=top_papers(tags, matrix, taxonomy, top_n),
+        uncovered=uncovered(tags, matrix, taxonomy),
         uncertain=uncertain(tags, taxonomy, thresholds, uncertain_top),
-        cooccurrence=cooccurrence(tags, taxonomy),
-        over_time=over_time(tags, taxonomy),
-        reading_list=reading_list(tags, taxonomy),
+        cooccurrence=cooccurrence(matrix, taxonomy),
+        over_time=over_time(tags, matrix, taxonomy),
+        reading_list=reading_list(tags, matrix, taxonomy),
         label_support=None if label_support is None else support_table(label_support, taxonomy),
-        compare=None if then is None else compare_counts(then, tags, taxonomy),
+        compare=None if then is None else compare_counts(then, matrix, taxonomy),
         new_papers=None if then is None else new_papers(then, tags),
         papers_then=None if then is None else len(then),
         thresholds={cid: float(thresholds[cid]) for cid in taxonomy.ids},
-        uncertain_top=uncertain_top, top_n=top_n, models=models,
+        uncertain_top=uncertain_top, top_n=top_n, models=model_names(tags),
     )

@@ -3,7 +3,7 @@ templates over the sections of ``sections.py``), and the terminal summary."""
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import math
 import os
 from collections.abc import Callable
@@ -17,7 +17,7 @@ from ..io.writers import write_frame
 from ..labels.labelfile import MIN_SUPPORT
 from .figures import TITLE, Report
 from .sections import Column, sections
-from .style import colour
+from .style import colour, environment, pct, stylesheet
 from .style import md as _md
 
 # Longer lists are cut in coverage.md and coverage.html; the CSV beside them has every row.
@@ -25,38 +25,29 @@ _MD_ROWS = 50
 _PAGE_ROWS = 200
 
 
-# The CSV file of each section, by the ``Report`` field it holds.
-_CSV = {"categories.csv": "categories", "top_papers.csv": "top_papers",
-        "uncovered.csv": "uncovered", "uncertain.csv": "uncertain",
-        "cooccurrence.csv": "cooccurrence", "over_time.csv": "over_time",
-        "reading_list.csv": "reading_list", "label_support.csv": "label_support",
-        "compare.csv": "compare", "new_papers.csv": "new_papers"}
+# Each DataFrame field of ``Report`` is written to the CSV file of its name.
+_TABLES = [f.name for f in dataclasses.fields(Report) if f.type.startswith("pd.DataFrame")]
 # Every file a report folder may hold; a folder with anything else is never replaced.
-REPORT_FILES = frozenset({*_CSV, "coverage.md", "coverage.html"})
+REPORT_FILES = frozenset({*(f"{name}.csv" for name in _TABLES), "coverage.md", "coverage.html"})
 
 
 def write_report(report: Report, out_dir: str | os.PathLike) -> list[Path]:
-    """Write coverage.md, coverage.html and one CSV per section into ``out_dir`` as a whole
-    (a temp folder replaces it once all are written), so an interrupted run leaves the previous
-    report as it was and never mixes with its files. Returns the paths written."""
+    """Write coverage.md, coverage.html and one CSV per section into ``out_dir`` as a whole (a
+    temp folder swapped in: an interrupted run leaves the old report); the paths written."""
     out_dir = Path(out_dir)
     names = []
     with atomic_dir(out_dir, owned=REPORT_FILES.__contains__) as tmp:
-        for name, field in _CSV.items():
+        for field in _TABLES:
             table = getattr(report, field)
             if table is not None:  # a section this report lacks (no --compare, no labels)
                 table = table.reset_index() if field == "cooccurrence" else table
-                write_frame(tmp / name, table.round(4))
-                names.append(name)
+                write_frame(tmp / f"{field}.csv", table.round(4))
+                names.append(f"{field}.csv")
         for name, text in (("coverage.md", markdown(report)), ("coverage.html",
                                                                 html_page(report))):
             write_text(tmp / name, text)
             names.append(name)
     return [out_dir / name for name in names]
-
-
-def _pct(value: float) -> str:
-    return f"{value:.1%}"
 
 
 def _score(value: float) -> str:
@@ -70,7 +61,7 @@ def _signed(value: int) -> str:
 def _totals(report: Report) -> list[tuple[str, str]]:
     """(figure, what) pairs for the header of every written form."""
     share = report.covered / report.papers if report.papers else 0.0
-    return [(str(report.papers), "papers"), (str(report.covered), f"in a category ({_pct(share)})"),
+    return [(str(report.papers), "papers"), (str(report.covered), f"in a category ({pct(share)})"),
             (str(report.papers - report.covered), "in none"),
             (str(report.by_hand), "by hand label"), (str(report.by_model), "by model"),
             (str(len(report.uncertain)), "to review")]
@@ -84,7 +75,7 @@ def summary_table(report: Report) -> str:
     header = f"{'category':<24}{'papers':>7}{'share':>8}{'hand':>6}{'model':>7}{'mean score':>12}"
     lines += ["", header + (f"{'then':>7}{'change':>8}" if with_compare else "")]
     for i, row in report.categories.iterrows():
-        line = (f"{row['name'][:23]:<24}{row['papers']:>7}{_pct(row['share']):>8}"
+        line = (f"{row['name'][:23]:<24}{row['papers']:>7}{pct(row['share']):>8}"
                 f"{row['hand']:>6}{row['model']:>7}{_score(row['mean_score']):>12}")
         if compare is not None:
             then = compare.iloc[i]
@@ -102,28 +93,15 @@ def summary_table(report: Report) -> str:
 
 # -- Markdown and HTML from the templates ------------------------------------------------------
 
-@functools.cache
-def _environment(kind: str) -> Any:
-    """The Jinja2 environment for 'md' or 'html' templates; HTML autoescapes everything."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("taxonomy.report", "templates"),
-        autoescape=kind == "html", undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.globals["cell"] = _html_cell if kind == "html" else _md_cell
-    env.filters["md"] = _md
-    return env
-
-
 def _render(kind: str, report: Report) -> str:
     names = dict(zip(report.categories["id"], report.categories["name"], strict=True))
-    env = _environment(kind)
+    env = environment(kind)
     return env.get_template(f"coverage.{kind}.j2").render(
         title=TITLE, report=report, totals=_totals(report), sections=sections(report),
         names=names, colours={cid: colour(i) for i, cid in enumerate(names)},
+        cell=_html_cell if kind == "html" else _md_cell,
         limit=_MD_ROWS if kind == "md" else _PAGE_ROWS,
-        css=(env.loader.get_source(env, "style.css")[0] if kind == "html" else ""))
+        css=stylesheet(env) if kind == "html" else "")
 
 
 def markdown(report: Report) -> str:
@@ -142,7 +120,7 @@ def _threshold(value: float) -> str:
 
 
 _FORMATS: dict[str, Callable[[Any], str]] = {
-    "count": lambda value: str(int(value)), "percent": _pct, "score": _score,
+    "count": lambda value: str(int(value)), "percent": pct, "score": _score,
     "precise": lambda value: "–" if pd.isna(value) else f"{value:.4f}",  # as scores are written
     "threshold": _threshold, "signed": lambda value: _signed(int(value)),
     "yesno": lambda value: "yes" if value else "no", "date": lambda value: str(value) or "–",

@@ -83,9 +83,8 @@ _FUTURE_DAYS = 2
 
 def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
                   notes: list[str], strict: bool = True) -> pd.DataFrame:
-    """A tagged table's rows that a report can trust: rows with a score outside 0..1 or a
-    repeated id are skipped and logged, bad or future dates blanked with a note. An unknown
-    category is a TaxonomyError at its line unless not ``strict`` (an older table)."""
+    """A tagged table's trusted rows: a score outside 0..1 or a repeated id skips (and logs) the
+    row, a bad or future date is blanked; an unknown category is a TaxonomyError if ``strict``."""
     frame = pd.concat(list(read_table(path)), ignore_index=True)
     first_line = 2 if table_format(path) == ".csv" else 1  # CSV data starts below the header
     lines = np.arange(len(frame)) + first_line
@@ -103,16 +102,12 @@ def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
         bad |= wrong
         frame[column] = values
     if "id" in frame.columns:
-        first_row: dict[str, int] = {}
-        for row, paper in enumerate(texts(frame["id"])):
-            if bad[row]:
-                continue
-            if paper in first_row:
-                log.skip(str(path), int(lines[row]),
-                         f"id {paper!r} repeats line {first_row[paper]}")
-                bad[row] = True
-            else:
-                first_row[paper] = int(lines[row])
+        ids = texts(frame["id"])[~bad]
+        repeats = ids.duplicated().to_numpy()
+        first = dict(zip(ids[~repeats], lines[~bad][~repeats].tolist(), strict=True))
+        for row, paper in ids[repeats].items():
+            log.skip(str(path), int(lines[row]), f"id {paper!r} repeats line {first[paper]}")
+        bad[ids.index[repeats]] = True
     known = set(taxonomy.ids)
     for row, text in enumerate(texts(frame["labels"])):
         unknown = [c for c in split_labels(text) if c not in known]
