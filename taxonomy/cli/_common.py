@@ -130,10 +130,9 @@ def labeled_papers(args: argparse.Namespace) -> Any:
 
 def tagger(args: argparse.Namespace) -> Any:
     """A Tagger for --model, --labels and --no-hand-labels."""
-    from ..tagging.hand import HandLabels
     from ..tagging.tagger import Tagger
 
-    return Tagger(load_model(args.model), HandLabels.from_papers(labeled_papers(args)))
+    return Tagger.load(args.model, args.labels, hand_labels=not args.no_hand_labels)
 
 
 def waiting_for(path: str) -> Callable[[], None]:
