@@ -121,13 +121,6 @@ def load_model(path: str | None) -> Any:
     return load(paths.model_file(path), load_taxonomy().ids)
 
 
-def labeled_papers(args: argparse.Namespace) -> Any:
-    """The hand labels that win over the model, or None with --no-hand-labels."""
-    if args.no_hand_labels:
-        return None
-    return taxonomy_and_labels(args.labels)[1]
-
-
 def tagger(args: argparse.Namespace) -> Any:
     """A Tagger for --model, --labels and --no-hand-labels."""
     from ..tagging.tagger import Tagger

@@ -11,11 +11,11 @@ from . import store
 from ._common import (
     Subparsers,
     add_model_options,
-    labeled_papers,
     load_model,
     positive,
     report_skipped,
     say,
+    taxonomy_and_labels,
 )
 
 
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = args.inputs or paths.bundled_dumps()
     if not inputs:
         raise TaxonomyError(f"no INPUT given and no bundled dumps in {paths.dumps_dir()}")
-    labeled = labeled_papers(args)
+    labeled = None if args.no_hand_labels else taxonomy_and_labels(args.labels)[1]
     out_dir = args.output or paths.reports_dir()
     tagging = Tagger(load_model(args.model), HandLabels.from_papers(labeled))
     label_support = support(labeled, taxonomy) if labeled else None

@@ -100,9 +100,8 @@ _PR_SET_PDEATHSIG = 1
 
 
 class WorkerPool:
-    """``processes`` workers, all started at once, that load the model file once (checking its
-    sha256), die with this process and never litter the terminal. Call inside
-    ``_signals.deferred()``: a SIGTERM while a worker starts would leave it half started."""
+    """``processes`` workers, all started at once, that die with this process and never litter
+    the terminal; make it inside ``_signals.deferred()`` (a SIGTERM would half start one)."""
 
     def __init__(self, processes: int):
         from joblib.externals.loky import ProcessPoolExecutor  # half a second to import
