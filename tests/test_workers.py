@@ -15,8 +15,7 @@ from conftest import MODEL
 from taxonomy.errors import ModelError, TaxonomyError
 from taxonomy.model.artifact import load_model, save_model
 from taxonomy.tagging import scoring
-from taxonomy.tagging.executors import InProcess, Processes
-from taxonomy.tagging.workers import WorkerPool
+from taxonomy.tagging.executors import InProcess, Processes, WorkerPool
 
 
 def _chunks(labels, n: int, size: int = 7) -> list:

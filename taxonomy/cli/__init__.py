@@ -34,14 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "still go to stderr")
     sub = Subparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"),
                      common)
-    parse.register(sub)
-    labels.register(sub)
-    model.register(sub)
-    tag.register(sub)
-    report.register(sub)
-    review.register(sub)
-    fetch.register(sub)
-    digest.register(sub)
+    for module in (parse, labels, model, tag, report, review, fetch, digest):
+        module.register(sub)
     return parser
 
 

@@ -121,19 +121,11 @@ def load_model(path: str | None) -> Any:
     return load(paths.model_file(path), load_taxonomy().ids)
 
 
-def labeled_papers(args: argparse.Namespace) -> Any:
-    """The hand labels that win over the model, or None with --no-hand-labels."""
-    if args.no_hand_labels:
-        return None
-    return taxonomy_and_labels(args.labels)[1]
-
-
 def tagger(args: argparse.Namespace) -> Any:
     """A Tagger for --model, --labels and --no-hand-labels."""
-    from ..tagging.hand import HandLabels
     from ..tagging.tagger import Tagger
 
-    return Tagger(load_model(args.model), HandLabels.from_papers(labeled_papers(args)))
+    return Tagger.load(args.model, args.labels, hand_labels=not args.no_hand_labels)
 
 
 def waiting_for(path: str) -> Callable[[], None]:

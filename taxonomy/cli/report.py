@@ -11,11 +11,11 @@ from . import store
 from ._common import (
     Subparsers,
     add_model_options,
-    labeled_papers,
     load_model,
     positive,
     report_skipped,
     say,
+    taxonomy_and_labels,
 )
 
 
@@ -50,19 +50,20 @@ def run(args: argparse.Namespace) -> int:
     from ..tagging.hand import HandLabels
     from ..tagging.tagger import Tagger
 
-    if any(is_sqlite(i) for i in args.inputs):
-        if len(args.inputs) > 1:
-            raise TaxonomyError("give a paper store alone (taxonomy report papers.db)")
-        return store.report(args)
+    in_store = any(is_sqlite(i) for i in args.inputs)
+    if in_store and len(args.inputs) > 1:
+        raise TaxonomyError("give a paper store alone (taxonomy report papers.db)")
     taxonomy = load_taxonomy()
     inputs = args.inputs or paths.bundled_dumps()
     if not inputs:
         raise TaxonomyError(f"no INPUT given and no bundled dumps in {paths.dumps_dir()}")
-    labeled = labeled_papers(args)
+    labeled = None if args.no_hand_labels else taxonomy_and_labels(args.labels)[1]
     out_dir = args.output or paths.reports_dir()
-    tagger = Tagger(load_model(args.model), HandLabels.from_papers(labeled))
-    run = run_report(inputs, out_dir, tagger, taxonomy,
-                     label_support=support(labeled, taxonomy) if labeled else None,
+    tagging = Tagger(load_model(args.model), HandLabels.from_papers(labeled))
+    label_support = support(labeled, taxonomy) if labeled else None
+    if in_store:
+        return store.report(args, out_dir, tagging, taxonomy, label_support)
+    run = run_report(inputs, out_dir, tagging, taxonomy, label_support=label_support,
                      compare=args.compare, encoding=args.encoding, review=args.review)
     say(args, summary_table(run.report))
     say(args, f"wrote {len(run.files)} files to {out_dir}: "

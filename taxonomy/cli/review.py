@@ -23,9 +23,6 @@ from ._common import (
     waiting_for,
 )
 
-QUEUE_COLUMNS = ["id", "title", "abstract", "labels", "note", "suggested", "scores",
-                 "terms", "informativeness", "url"]
-
 
 def register(sub: Subparsers) -> None:
     p = sub.add_parser(
@@ -130,7 +127,7 @@ def write_queue(args: argparse.Namespace, queue: list) -> None:
         "terms": [q.terms for q in queue],
         "informativeness": [round(q.value, 3) for q in queue],
         "url": [q.paper.url for q in queue],
-    }, columns=QUEUE_COLUMNS)
+    })
     write_frame(args.output, frame)
     say(args, f"wrote {len(queue)} papers to review into {args.output} (most informative "
         "first); fill in each 'labels' cell, then: taxonomy labels merge "

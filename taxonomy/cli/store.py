@@ -4,6 +4,8 @@ handler parses nothing itself, calls the library and prints."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
 from ._common import report_skipped, say, tagger
 
@@ -45,22 +47,15 @@ def tag(args: argparse.Namespace) -> int:
     return 0
 
 
-def report(args: argparse.Namespace) -> int:
-    """`taxonomy report papers.db`."""
-    from .. import paths
-    from ..labels.categories import load_taxonomy
-    from ..labels.labelfile import support
+def report(args: argparse.Namespace, out_dir: str | Path, tagging: Any, taxonomy: Any,
+           label_support: Any) -> int:
+    """`taxonomy report papers.db`, with what `report` loaded."""
     from ..report.render import summary_table
     from ..report.run import run_store_report
-    from ._common import labeled_papers
 
-    taxonomy = load_taxonomy()
-    labeled = labeled_papers(args)
-    out_dir = args.output or paths.reports_dir()
-    run, untagged = run_store_report(
-        args.inputs[0], out_dir, tagger(args), taxonomy,
-        label_support=support(labeled, taxonomy) if labeled else None, compare=args.compare,
-        review=args.review)
+    run, untagged = run_store_report(args.inputs[0], out_dir, tagging, taxonomy,
+                                     label_support=label_support, compare=args.compare,
+                                     review=args.review)
     say(args, summary_table(run.report))
     say(args, f"wrote {len(run.files)} files to {out_dir}")
     if untagged:
@@ -71,19 +66,15 @@ def report(args: argparse.Namespace) -> int:
 
 def review(args: argparse.Namespace) -> int:
     """`taxonomy review --db papers.db`."""
-    from .. import paths
-    from ..labels.categories import load_taxonomy
-    from ..labels.labelfile import load_labels
-    from ..model.artifact import load_model
     from ..store.frame import stored_papers
     from ..tagging.hand import HandLabels
     from ..tagging.review import queue_papers
+    from ._common import load_model, taxonomy_and_labels
     from .review import check_queue_name, write_queue
 
     check_queue_name(args.output)
-    taxonomy = load_taxonomy()
-    model = load_model(paths.model_file(args.model), taxonomy.ids)
-    hand = HandLabels.from_papers(load_labels(paths.labels_file(args.labels), taxonomy))
+    model = load_model(args.model)
+    hand = HandLabels.from_papers(taxonomy_and_labels(args.labels)[1])
     queue = queue_papers(stored_papers(args.db), model, hand, args.top)
     write_queue(args, queue)
     return 0

@@ -1,15 +1,22 @@
-"""Where chunks are scored: in this process, in worker processes (joblib), or on a dask
-cluster; in input order, so the output is the same whichever runs."""
+"""Where chunks are scored: in this process, in worker processes (loky's pool, through
+joblib), or on a dask cluster; in input order, so the output is the same whichever runs."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
 import re
+import signal
 import socket
+import sys
 import threading
+import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from typing import Any, Protocol
 
 import numpy as np
@@ -44,8 +51,7 @@ class InProcess:
 
 class Processes:
     """Scores the first ``warmup`` chunks here (workers take a second to start), the rest on
-    worker processes (at once if more are expected), which load the model file once, check
-    its sha256 and die with this process (see ``workers``); ``close`` stops them."""
+    a :class:`WorkerPool` (at once if more are expected); ``close`` stops it."""
 
     def __init__(self, jobs: int = -1, warmup: int = 4):
         self.jobs, self.warmup = jobs, warmup
@@ -67,8 +73,6 @@ class Processes:
         if n_jobs == 1 or model.path is None:
             yield from here.map(model, chunks)
             return
-        from .workers import WorkerPool
-
         with deferred():
             self._pool = WorkerPool(n_jobs)
         path, sha = str(model.path), model.card["joblib_sha256"]
@@ -90,6 +94,87 @@ def resolve_jobs(jobs: int) -> int:
     """Worker count: ``jobs`` if positive (at most the cores), else cores + 1 + jobs."""
     cores = os.cpu_count() or 1
     return max(1, cores + 1 + jobs if jobs < 0 else min(jobs, cores))
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+class WorkerPool:
+    """``processes`` workers, all started at once, that die with this process and never litter
+    the terminal; make it inside ``_signals.deferred()`` (a SIGTERM would half start one)."""
+
+    def __init__(self, processes: int):
+        from joblib.externals.loky import ProcessPoolExecutor  # half a second to import
+
+        with _quiet_children():
+            self._executor = ProcessPoolExecutor(processes, initializer=_start,
+                                                 initargs=(os.getpid(),))
+            self._executor.submit(_ready)  # the first task starts every worker
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        with _one_line_if_a_worker_died():
+            return self._executor.submit(fn, *args)
+
+    @staticmethod
+    def result(future: Future) -> Any:
+        with _one_line_if_a_worker_died():
+            return future.result()
+
+    def terminate(self) -> None:
+        """Stop every worker now, running tasks included, and wait until they are gone."""
+        self._executor.shutdown(wait=True, kill_workers=True)
+
+
+@contextlib.contextmanager
+def _one_line_if_a_worker_died() -> Iterator[None]:
+    from joblib.externals.loky import BrokenProcessPool
+
+    try:
+        yield
+    except BrokenProcessPool:
+        raise TaxonomyError("a worker process died (killed by the system, out of memory?); "
+                            "run again, with --jobs 1 or more memory") from None
+
+
+def _ready() -> None:
+    """A first task that only makes the pool start its workers."""
+
+
+@contextlib.contextmanager
+def _quiet_children() -> Iterator[None]:
+    """Processes started in this block inherit SIGINT ignored and stderr on the null device,
+    so a Ctrl-C or a parent dying while a worker boots cannot make it print a traceback."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _start(parent: int) -> None:
+    """A parent killed by SIGKILL cannot stop its workers, so each asks the kernel to kill it
+    when its parent dies (Linux ``PR_SET_PDEATHSIG``) and, everywhere, exits once it is gone."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+    threading.Thread(target=_watch, args=(parent,), daemon=True).start()
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 class Dask:

@@ -10,9 +10,8 @@ from ..labels.labelfile import LabeledPapers
 
 @dataclass
 class HandLabels:
-    """Hand labels that win over the model, for their own paper only: the same arXiv id, or
-    the same id and normalized title, or the same normalized title without conflicting arXiv
-    ids (the rule that tells repeats apart, see ``records.Deduplicator``)."""
+    """Hand labels that win over the model for their own paper only (``records.Deduplicator``'s
+    rule): the same arXiv id, id and title, or title without conflicting arXiv ids."""
 
     # id -> (labels, normalized title); normalized title -> (labels, id)
     by_id: dict[str, tuple[list[str], str]] = field(default_factory=dict)

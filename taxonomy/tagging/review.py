@@ -1,15 +1,12 @@
 """The review queue: the unlabeled papers whose labels would teach the model most (like
-small-text's query strategies): ranked by uncertainty (closeness to a category's threshold)
-plus disagreement (a second category near its threshold), then a diverse few picked by
-maximal marginal relevance over the word TF-IDF features. Only the best ``candidates`` papers
-are kept while reading, so memory stays flat on any dump.
-"""
+small-text's query strategies): the most uncertain and torn between two categories, then a
+diverse few of them (maximal marginal relevance). Memory stays flat on any dump."""
 
 from __future__ import annotations
 
 import heapq
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -87,41 +84,35 @@ def mmr(features: sparse.csr_matrix, values: np.ndarray, top: int,
 
 def review_queue(inputs: Sequence[str | os.PathLike], model: LoadedModel, hand: HandLabels,
                  top: int = 50, log: ReadLog | None = None, fmt: str | None = None,
-                 encoding: str | None = None, candidates: int | None = None,
-                 only: set[str] | None = None) -> list[Queued]:
+                 encoding: str | None = None, only: set[str] | None = None) -> list[Queued]:
     """The ``top`` papers of ``inputs`` most worth labeling by hand, most informative first
     (papers with a hand label are skipped; with ``only``, papers whose ids it lacks too)."""
     check_inputs(inputs, fmt=fmt, encoding=encoding)
     log = log if log is not None else ReadLog()
     dedupe = Deduplicator()
     papers = read_papers(inputs, log=log, fmt=fmt, encoding=encoding, dedupe=dedupe)
-    queued = queue_papers(papers, model, hand, top, candidates, only)
+    queued = queue_papers(papers, model, hand, top, only)
     log.notes.extend(dedupe.notes)  # papers kept apart though they share an id
     return queued
 
 
 def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, top: int = 50,
-                 candidates: int | None = None, only: set[str] | None = None) -> list[Queued]:
+                 only: set[str] | None = None) -> list[Queued]:
     """:func:`review_queue` for papers from anywhere (a dump's, a store's)."""
     from .scoring import score_chunk
 
     state = model.state
-    keep = candidates or max(20 * top, 1_000)
-    heap: list[tuple[float, int, Candidate]] = []
-    order = 0
     unlabeled = (p for p in papers
                  if hand.get(p) is None and (only is None or p.id in only))
-    for chunk in chunked(unlabeled, 2_000):
-        scores = state.scores([p.title for p in chunk], [p.abstract for p in chunk])
-        values = informativeness(scores, state.thresholds)
-        for paper, row, value in zip(chunk, scores, values, strict=True):
-            order += 1  # ties keep reading order
-            item = (float(value), -order, Candidate(paper, row, float(value)))
-            if len(heap) < keep:
-                heapq.heappush(heap, item)
-            elif item[:2] > heap[0][:2]:
-                heapq.heapreplace(heap, item)
-    pool = [c for _, _, c in sorted(heap, key=lambda item: item[:2], reverse=True)]
+
+    def ranked() -> Iterator[Candidate]:
+        for chunk in chunked(unlabeled, 2_000):
+            scores = state.scores([p.title for p in chunk], [p.abstract for p in chunk])
+            values = informativeness(scores, state.thresholds).tolist()
+            yield from map(Candidate, chunk, scores, values)
+
+    # Only the best few are kept while reading; ties keep reading order.
+    pool = heapq.nlargest(max(20 * top, 1_000), ranked(), key=lambda c: c.value)
     if not pool:
         return []
     words = state.words([c.paper.title for c in pool], [c.paper.abstract for c in pool])

@@ -3,6 +3,7 @@ any size, one row per paper (categories, scores, terms behind them, hand or mode
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -85,11 +86,9 @@ class Existing:
         self.dedupe = dedupe
 
     def holds(self, paper: Paper) -> bool:
-        """Whether the table holds this paper, by the rule that tells repeats apart."""
-        key = title_key(paper.title)
-        mine = self.ids.get(paper.id)
-        return (mine is not None and (bool(arxiv_id(paper.id)) or (bool(key) and mine == key))
-                ) or (bool(key) and key in self.titles)
+        """Whether the table holds this paper: one of its arXiv ids, or one of its titles."""
+        return (paper.id in self.ids and bool(arxiv_id(paper.id))) or (
+            bool(self.titles) and title_key(paper.title) in self.titles)
 
     def __call__(self, columns: list[str], rows: list[dict]) -> dict[int, dict]:
         if columns != self.columns:
@@ -168,8 +167,7 @@ class Tagger:
     def tag(self, papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
             ) -> pd.DataFrame:
         """One tagged row per paper, in order, from a DataFrame with 'title' and 'abstract'
-        columns, such dicts or :class:`Paper` records (a missing title or abstract is an
-        error). A DataFrame's index is kept, so the rows join back onto it."""
+        columns, such dicts or :class:`Paper` records; a DataFrame's index is kept."""
         import pandas as pd
 
         listed = _as_papers(papers)
@@ -185,8 +183,7 @@ class Tagger:
 
     def rows(self, papers: dict[str, list], scores: np.ndarray, terms: list[str],
              hand_rows: list[list[str] | None]) -> dict[str, Any]:
-        """The tagged rows of scored papers (their fields as columns by name), as columns by
-        name (in order)."""
+        """The tagged rows of scored papers (both as columns by name)."""
         state = self.model.state
         ids = state.category_ids
         labels = _label_texts(ids, scores >= state.thresholds)
@@ -225,12 +222,10 @@ class Tagger:
         chunk_size: int = CHUNK,
         on_wait: Callable[[], None] | None = None,
     ) -> TagResult:
-        """Tag every unique paper in ``inputs`` (one path or several) into ``out``, replaced
-        atomically; with ``only_new``, append the papers it lacks, if its rows come from this
-        model version (unless ``allow_mixed_models``). Repeats are tagged once with every
-        copy's metadata; ``executor`` (default: worker processes on large inputs) only decides
-        where chunks are scored. Runs writing one ``out`` take turns; ``on_wait`` is called if
-        this one has to wait."""
+        """Tag every unique paper in ``inputs`` (repeats once, with every copy's metadata) into
+        ``out``, replaced atomically; with ``only_new``, append the papers it lacks, if its rows
+        come from this model version (unless ``allow_mixed_models``). ``executor`` (default:
+        worker processes) scores the chunks; runs writing one ``out`` take turns (``on_wait``)."""
         if isinstance(inputs, str | bytes | os.PathLike):
             inputs = [os.fsdecode(inputs)]
         sources = check_inputs(inputs, fmt=fmt, encoding=encoding)
@@ -341,8 +336,7 @@ ARROW_FROM = 256
 
 def chunk_texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
     """A chunk's titles and abstracts as scoring gets them: a large chunk as two Arrow arrays
-    (two buffers to pickle, not a string per paper); a small one, or one Arrow cannot hold
-    (a lone surrogate), as lists."""
+    (two buffers to pickle, not a string per paper), else (or with a lone surrogate) lists."""
     if len(titles) < ARROW_FROM:
         return titles, abstracts
     import pyarrow as pa
@@ -362,11 +356,8 @@ def _expected_papers(sources: Sequence[Source]) -> int:
     than its bytes show)."""
     total = 0
     for source in sources:
-        try:
-            size = os.path.getsize(source.path)
-        except OSError:
-            continue
-        total += size * (4 if source.gzip else 1)
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(source.path) * (4 if source.gzip else 1)
     return total // _BYTES_PER_PAPER
 
 
