@@ -136,3 +136,24 @@ def test_review_queues_from_a_store(cli, tmp_path):
     assert len(queue) == 3 and queue["id"].str.startswith("2611.").all()
     assert cli("review", "--db", db, "-o", tmp_path / "q.txt").stderr == (
         f"taxonomy: error: {tmp_path / 'q.txt'}: the queue is a labels file; name it .csv\n")
+
+
+def test_a_store_report_checks_its_compare_table_as_a_file_report_does(cli, tmp_path, tagger):
+    from taxonomy.errors import DumpError
+    from taxonomy.labels.categories import load_taxonomy
+    from taxonomy.report.run import run_store_report
+
+    db, older = tmp_path / "papers.db", tmp_path / "older.csv"
+    assert cli("tag", DUMPS[1], "--db", db, "--jobs", "1").returncode == 0
+    assert cli("tag", DUMPS[1], "-o", older, "--jobs", "1").returncode == 0
+    table = pd.read_csv(older, dtype=str, keep_default_na=False)
+    table.loc[0, "score_memory"] = "7"
+    table.to_csv(older, index=False)
+    run, _ = run_store_report(db, tmp_path / "r", tagger, load_taxonomy(), compare=older)
+    assert run.log.skipped == [(str(older), 2, "score_memory is '7.0', not a number from 0 to 1")]
+    assert len(run.report.compare) and (tmp_path / "r" / "compare.csv").exists()
+    with pytest.raises(DumpError, match="is not a table written by 'taxonomy tag'"):
+        run_store_report(db, tmp_path / "r2", tagger, load_taxonomy(), compare=DUMPS[1])
+    with pytest.raises(DumpError, match="no such file"):
+        run_store_report(db, tmp_path / "r2", tagger, load_taxonomy(),
+                         compare=tmp_path / "absent.csv")

@@ -4,6 +4,7 @@ handler parses nothing itself, calls the library and prints."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,9 @@ def report(args: argparse.Namespace, out_dir: str | Path, tagging: Any, taxonomy
     if untagged:
         say(args, f"note: {untagged} papers of the store have no tags yet; run taxonomy tag "
             f"--db {args.inputs[0]}")
+    report_skipped(run.log)
+    for note in run.notes:
+        print(f"warning: {note}", file=sys.stderr)
     return 0
 
 

@@ -155,13 +155,10 @@ def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
     """Tag (when needed), summarize and write the report files into ``out_dir``. Every input
     (and the --compare table) is checked before any tagging starts; ``out_dir`` holds none."""
     given = [*inputs, *([compare] if compare is not None else [])]
-    for path in given:
+    for path in inputs:
         if not Path(path).exists():
             raise DumpError("no such file; check the path", path)
-    if compare is not None and not is_tagged_table(compare):
-        raise DumpError("is not a table written by 'taxonomy tag' (.csv, .jsonl or "
-                        ".parquet with labels and score columns); give an older tags file",
-                        compare)
+    _check_compare(compare)
     check_inputs([p for p in inputs if not is_tagged_table(p)], encoding=encoding)
     refuse_inputs(out_dir, given)
     log, notes = ReadLog(), list[str]()
@@ -180,14 +177,25 @@ def run_store_report(db: str | os.PathLike, out_dir: str | os.PathLike, tagger: 
     use, else its latest); returns the run and how many papers have no tags yet."""
     from ..store.frame import counts, tagged_frame
 
-    if compare is not None and not is_tagged_table(compare):
-        raise TaxonomyError("is not a table written by 'taxonomy tag'; give an older tags "
-                            "file", compare)
+    _check_compare(compare)
     tagged = tagged_frame(db, taxonomy.ids, tagger.model.version)
     if tagged.empty:
         raise TaxonomyError("holds no tagged papers; run taxonomy tag --db first", db)
     untagged = counts(db)["papers"] - len(tagged)
-    older = pd.concat(list(read_table(compare)), ignore_index=True) if compare else None
+    log, notes = ReadLog(), list[str]()
+    older = checked_table(compare, taxonomy, log, notes, strict=False) if compare else None
     report = build_report(tagged, taxonomy, tagger.model.card["thresholds"],
                           label_support=label_support, compare=older, uncertain_top=review)
-    return CoverageRun(report, write_report(report, out_dir), ReadLog(), []), untagged
+    return CoverageRun(report, write_report(report, out_dir), log, notes), untagged
+
+
+def _check_compare(compare: str | os.PathLike | None) -> None:
+    """Refuse a --compare table that is missing or that 'taxonomy tag' did not write."""
+    if compare is None:
+        return
+    if not Path(compare).exists():
+        raise DumpError("no such file; check the path", compare)
+    if not is_tagged_table(compare):
+        raise DumpError("is not a table written by 'taxonomy tag' (.csv, .jsonl or "
+                        ".parquet with labels and score columns); give an older tags file",
+                        compare)
