@@ -7,6 +7,7 @@ import codecs
 import errno
 import gzip
 import io
+import itertools
 import json
 import os
 import re
@@ -15,10 +16,10 @@ import stat
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import AnyStr, BinaryIO, cast
 
 from ..errors import DumpError
 from .readlog import ReadLog
@@ -382,15 +383,25 @@ def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
 def _texts(handle: BinaryIO, path: Path, encoding: str
            ) -> Iterator[tuple[str, bool | None]]:
     """Each line's text, and whether it decoded (None for a line too long to read)."""
-    if "\n".encode(encoding) != b"\n":
-        for line in _wide_lines(handle, path, encoding):
-            if line is None:
-                yield "", None
-            else:
-                yield line, "\ufffd" not in line and "\x00" not in line
-        return
-    for number, raw in enumerate(_byte_lines(handle, path), 1):
-        yield ("", None) if raw is None else decode_line(raw, number, encoding)
+    wide = "\n".encode(encoding) != b"\n"
+    lines: Iterator[str | bytes | None]
+    if wide:  # UTF-16 or UTF-32: decoded as it comes, undecodable bytes as U+FFFD
+        lines = _lines(codecs.iterdecode(chunks(handle, path), encoding, "replace"),
+                       _split_text)
+    else:  # ASCII-compatible: split on bytes, so one bad byte spoils one line
+        blocks = chunks(handle, path)
+        first = next(blocks, b"")
+        # lines ending with a lone carriage return (old Mac files) have no newline at all
+        separator = b"\r" if b"\n" not in first and b"\r" in first[:-1] else b"\n"
+        lines = _lines(itertools.chain([first], blocks), lambda data: data.split(separator))
+    for number, line in enumerate(lines, 1):
+        if line is None:
+            yield "", None
+        elif isinstance(line, str):
+            text = line.removesuffix("\r")
+            yield text, "\ufffd" not in text and "\x00" not in text
+        else:
+            yield decode_line(line, number, encoding)
 
 
 def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
@@ -404,50 +415,29 @@ def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
         return raw.removesuffix(b"\r").decode(codec, "replace"), False
 
 
-def _byte_lines(handle: BinaryIO, path: Path) -> Iterator[bytes | None]:
-    """Lines of an ASCII-compatible text, split on bytes (so one bad byte spoils one line); a
-    line over ``MAX_LINE_BYTES`` is None, its bytes dropped block by block as they come."""
-    carry = b""
-    separator = b""
+def _split_text(text: str) -> list[str]:
+    held = "\r" if text.endswith("\r") else ""  # maybe the first half of a \r\n
+    parts = re.split(r"\r\n|\n|\r", text.removesuffix(held))
+    parts[-1] += held
+    return parts
+
+
+def _lines(pieces: Iterable[AnyStr], split: Callable[[AnyStr], list[AnyStr]]
+           ) -> Iterator[AnyStr | None]:
+    """The lines of text or bytes read in pieces, as ``split`` cuts them; a line over
+    ``MAX_LINE_BYTES`` is None, dropped piece by piece as it comes."""
+    carry: AnyStr | None = None
     too_long = False
-    for block in chunks(handle, path):
-        data = carry + block
-        if not separator:
-            # lines ending with a lone carriage return (old Mac files) have no newline at all
-            lone_cr = b"\n" not in data and b"\r" in data[:-1]
-            separator = b"\r" if lone_cr else b"\n"
-        parts: list[bytes | None] = list(data.split(separator))
-        carry = cast(bytes, parts.pop())
+    for piece in pieces:
+        parts = split(piece if carry is None else carry + piece)
+        carry = parts.pop()
         if parts and too_long:
-            parts[0], too_long = None, False
-        yield from (None if p is not None and len(p) > MAX_LINE_BYTES else p for p in parts)
+            yield None  # the rest of the over-long line
+            parts, too_long = parts[1:], False
+        yield from (None if len(p) > MAX_LINE_BYTES else p for p in parts)
         if len(carry) > MAX_LINE_BYTES or (too_long and carry):
-            carry, too_long = b"", True
-    if too_long or len(carry) > MAX_LINE_BYTES:
+            carry, too_long = carry[:0], True
+    if too_long:
         yield None
     elif carry:
         yield carry
-
-
-def _wide_lines(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str | None]:
-    """Lines of a UTF-16 or UTF-32 text, undecodable bytes as U+FFFD; a line over
-    ``MAX_LINE_BYTES`` characters is None, dropped as it comes."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    carry = ""
-    too_long = False
-    for block in chunks(handle, path):
-        text = carry + decoder.decode(block)
-        held = "\r" if text.endswith("\r") else ""  # maybe the first half of a \r\n
-        parts: list[str | None] = list(re.split(r"\r\n|\n|\r", text.removesuffix(held)))
-        carry = cast(str, parts.pop()) + held
-        if len(parts) and too_long:
-            parts[0], too_long = None, False
-        yield from (None if p is not None and len(p) > MAX_LINE_BYTES else p for p in parts)
-        if len(carry) > MAX_LINE_BYTES or (too_long and carry):
-            carry, too_long = "", True
-    carry += decoder.decode(b"", final=True)
-    if too_long:
-        yield None
-        carry = carry.partition("\n")[2]  # rest after the over-long line, if any
-    if carry:
-        yield from re.split(r"\r\n|\n|\r", carry.removesuffix("\r"))
