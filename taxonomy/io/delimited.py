@@ -15,12 +15,10 @@ from ..errors import DumpError
 from .fields import from_fields
 from .readlog import ReadLog
 from .records import Paper
-from .sniff import header_delimiter
+from .sniff import MAX_LINE_BYTES, header_delimiter
 
 # A multi-line quoted record longer than this is taken for broken quoting.
 _MAX_RECORD_LINES = 5_000
-# A quoted record longer than this (characters) is skipped: nothing holds more of it.
-_MAX_RECORD_CHARS = 8 << 20
 
 Line = tuple[int, str]
 
@@ -109,7 +107,7 @@ def _quoted(first: Line, source: _Lines, delimiter: str, width: int
         while (item := source.next()) is not None:
             pulled.append(item)
             size += len(item[1])
-            if len(pulled) > _MAX_RECORD_LINES or size > _MAX_RECORD_CHARS:
+            if len(pulled) > _MAX_RECORD_LINES or size > MAX_LINE_BYTES:  # a line's cap
                 raise _TooLong
             yield item[1] + "\n"
 
@@ -119,8 +117,8 @@ def _quoted(first: Line, source: _Lines, delimiter: str, width: int
     except csv.Error as exc:
         values, problem = [], f"malformed CSV ({exc})"
     except _TooLong:
-        values, problem = [], ("a quoted field that never ends" if len(pulled) >
-                               _MAX_RECORD_LINES else "a record longer than 8 MB")
+        values, problem = [], ("a quoted field that never ends" if len(pulled) > _MAX_RECORD_LINES
+                               else f"a record longer than {MAX_LINE_BYTES >> 20} MB")
     if problem is None:
         return values, None, pulled[-1][0] if pulled else first[0]
     source.push_back(pulled)  # resynchronize: the next record starts on the next line

@@ -14,7 +14,7 @@ from .delimited import Undecodable, missing_columns, read_csv, read_rows
 from .jsonl import read_jsonl
 from .listing import read_listing
 from .parquet import parquet_columns, read_parquet
-from .readlog import ReadLog
+from .readlog import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, ReadLog
 from .records import Deduplicator, Paper
 from .sniff import Source, decoded_lines, sniff
 
@@ -119,11 +119,6 @@ def read_file(
         yield _capped(paper, log)
     if not found:
         raise _nothing_read(source, log)
-
-
-# Longest title and abstract kept (characters); longer ones are cut there, and counted.
-MAX_TITLE_CHARS = 2_000
-MAX_ABSTRACT_CHARS = 1 << 20
 
 
 def _capped(paper: Paper, log: ReadLog) -> Paper:
