@@ -77,15 +77,17 @@ def read_papers(
     dedupe: Deduplicator | None = None,
 ) -> Iterator[Paper]:
     """Every paper in ``inputs`` (paths, or sources from :func:`check_inputs`), each unique
-    paper once, in first-seen order (see :class:`Deduplicator`)."""
+    paper once, in first-seen order (see :class:`Deduplicator`, whose new notes go to ``log``)."""
     log = log if log is not None else ReadLog()
     dedupe = dedupe if dedupe is not None else Deduplicator()
+    noted = len(dedupe.notes)  # a learned deduplicator holds the notes of its first read
     for given in inputs:
         for paper in dedupe(read_file(given, log=log, reference_date=reference_date, fmt=fmt,
                                       encoding=encoding)):
             log.papers += 1
             yield paper
     log.repeats = dedupe.repeats
+    log.notes += dedupe.notes[noted:]
 
 
 def read_file(
