@@ -16,14 +16,16 @@ import stat
 import sys
 import tempfile
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AnyStr, BinaryIO, cast
+from typing import AnyStr, BinaryIO, Generic, TypeVar, cast
 
 from ..errors import DumpError
 from .readlog import ReadLog
 
+_T = TypeVar("_T")
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _SNIFF_BYTES = 64 * 1024
@@ -378,6 +380,27 @@ def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
         advice = (", or give its encoding with --encoding (for example --encoding latin-1)"
                   if hint else "")
         raise DumpError(f"is not {name} text; re-save it as UTF-8{advice}", path, 1)
+
+
+class Lookahead(Generic[_T]):
+    """Items (lines, paragraphs) with push-back, so a reader can look ahead or undo a failed
+    multi-line read."""
+
+    def __init__(self, items: Iterable[_T]):
+        self._it = iter(items)
+        self._back: deque[_T] = deque()
+
+    def next(self) -> _T | None:
+        return self._back.popleft() if self._back else next(self._it, None)
+
+    def peek(self) -> _T | None:
+        item = self.next()
+        if item is not None:
+            self._back.appendleft(item)
+        return item
+
+    def push_back(self, items: list[_T]) -> None:
+        self._back.extendleft(reversed(items))
 
 
 def _texts(handle: BinaryIO, path: Path, encoding: str
