@@ -201,30 +201,27 @@ def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
                             "start the program that writes to it first", path)
         os.set_blocking(fd, True)
         handle = os.fdopen(fd, "rb", buffering=0)
-    head, ended = _peek(handle, _SNIFF_BYTES, path)
+    head, ended = _peek(handle, path)
+    stream = _Stream(handle, head, ended)
     compressed = head.startswith(_GZIP_MAGIC)
-    if compressed:
+    if compressed:  # a stream that ended is decompressed whole, else as far as it was peeked
         try:
-            if ended:
-                head = gzip.decompress(head)
-                stream = _Stream(handle, head, True)
-            else:  # the start of the stream, up to where the peeked bytes end
-                stream = _Stream(handle, head, False)
-                head = zlib.decompressobj(31).decompress(head, _SNIFF_BYTES)
+            head = gzip.decompress(head) if ended else \
+                zlib.decompressobj(31).decompress(head, _SNIFF_BYTES)
         except (EOFError, OSError, zlib.error):
             raise DumpError("gzip data is truncated or corrupt; re-download the dump",
                             path) from None
-    else:
-        stream = _Stream(handle, head, ended)
+        if ended:
+            stream.head = head  # read from there, as often as asked
     return _judged(path, head, compressed, encoding, fmt, stream)
 
 
-def _peek(handle: BinaryIO, size: int, path: Path) -> tuple[bytes, bool]:
-    """Up to ``size`` bytes from the start of a stream, and whether it ended there."""
+def _peek(handle: BinaryIO, path: Path) -> tuple[bytes, bool]:
+    """Up to 64 KiB from the start of a stream, and whether it ended there."""
     data = bytearray()
     try:
-        while len(data) < size:
-            block = handle.read(size - len(data))
+        while len(data) < _SNIFF_BYTES:
+            block = handle.read(_SNIFF_BYTES - len(data))
             if not block:
                 return bytes(data), True
             data += block
