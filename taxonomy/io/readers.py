@@ -13,7 +13,7 @@ from ..errors import DumpError
 from .delimited import Undecodable, missing_columns, read_csv, read_rows
 from .jsonl import read_jsonl
 from .listing import read_listing
-from .parquet import parquet_columns, read_parquet
+from .parquet import open_parquet, read_parquet
 from .readlog import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, ReadLog
 from .records import Deduplicator, Paper
 from .sniff import Source, decoded_lines, sniff
@@ -51,10 +51,9 @@ def _check(given: Input, fmt: str | None, encoding: str | None) -> Source:
                              log)
         missing_columns(names, source.path)
     elif source.format == "parquet":
-        parquet_columns(source.path)
+        open_parquet(source.path)  # checks its columns
     if source.whole and source.format != "parquet":
-        for _ in read_file(source, log=ReadLog()):
-            break
+        next(read_file(source, log=ReadLog()), None)
     return source
 
 
