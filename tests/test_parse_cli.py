@@ -221,3 +221,14 @@ def test_failed_run_leaves_an_existing_output_untouched(cli, inputs, tmp_path):
     assert result.stderr.startswith("taxonomy: error: ") and result.stderr.count("\n") == 1
     assert out.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_a_dump_whose_only_problem_is_a_cut_title_gets_its_warning(cli, tmp_path):
+    """The warning line once showed only with skipped records, so a cut alone went untold."""
+    dump = tmp_path / "long.jsonl"
+    dump.write_text(json.dumps({"id": "x1", "title": "T" * 2_001, "abstract": "An abstract."})
+                    + "\n", encoding="utf-8")
+    result = cli("parse", dump, "-o", tmp_path / "out.csv")
+    assert result.returncode == 0
+    assert result.stderr == ("warning: cut 1 over-long title(s) or abstract(s) to 2,000 and "
+                             f"1,048,576 characters: {dump}:1\n")

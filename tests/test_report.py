@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taxonomy.errors import TaxonomyError
+from taxonomy.io.records import title_hash
 from taxonomy.io.writers import read_table
 from taxonomy.labels.categories import parse_taxonomy
 from taxonomy.report.figures import build_report, month_of, paper_link, prepare, uncertain
@@ -409,3 +411,19 @@ def test_threshold_is_shown_so_that_assignment_can_be_read_off():
              _plain(threshold, Column("", "", "threshold"), {}))
     assert shown == ("0.6799", "0.6800")  # not assigned, and the page says why
     assert _plain(0.68, Column("", "", "threshold"), {}) == "0.6800"
+
+
+def test_report_of_a_dump_tells_what_tagging_it_cut_and_renamed(cli, tmp_path):
+    """The log of tagging a raw dump once reached the report without its cuts and notes."""
+    abstract = "We halve the memory of training large models with a new optimizer state."
+    rows = [{"id": "x1", "title": "T" * 2_001, "abstract": abstract},
+            {"id": "x1", "title": "Another paper", "abstract": abstract}]
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows),
+                                      encoding="utf-8")
+    result = cli("report", "d.jsonl", "-o", "out", "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "warning: d.jsonl:2: id x1 is also the id of a different paper at d.jsonl:1 (another "
+        f"title); this one is kept as {title_hash('Another paper')}",
+        "warning: cut 1 over-long title(s) or abstract(s) to 2,000 and 1,048,576 characters: "
+        "d.jsonl:1"]

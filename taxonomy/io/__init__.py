@@ -12,7 +12,7 @@ from __future__ import annotations
 from .._lazy import attach
 
 __all__, __getattr__, __dir__ = attach(__name__, {
-    "atomic_path": "atomic", "write_bytes": "atomic", "write_text": "atomic",
+    "atomic_path": "atomic", "write_text": "atomic",
     "papers_frame": "papers", "parse_papers": "papers", "parse_to_file": "papers",
     "FORMATS": "readers", "read_file": "readers", "read_papers": "readers",
     "ReadLog": "readlog",

@@ -28,17 +28,11 @@ _TEMP = ".tmp"  # suffix of this tool's temp files and folders: .<name>.<random>
 _OLD = ".old"  # a folder being swapped out: .<name>.<random>.old
 
 
-def _temp_names(path: Path) -> list[Path]:
-    return sorted(path.parent.glob(f".{path.name}.*{_TEMP}")) + \
-        sorted(path.parent.glob(f".{path.name}.*{_OLD}"))
-
-
-def clean_stale(path: str | os.PathLike) -> list[Path]:
+def clean_stale(path: Path) -> None:
     """Remove temp files and folders of ``path`` that runs which died left behind (their lock
-    is free); a folder swap cut short is completed or undone. Returns what was removed."""
-    path = Path(path)
-    removed = []
-    for temp in _temp_names(path):
+    is free); a folder swap cut short is completed or undone."""
+    for temp in [*sorted(path.parent.glob(f".{path.name}.*{_TEMP}")),
+                 *sorted(path.parent.glob(f".{path.name}.*{_OLD}"))]:
         try:
             fd = os.open(temp, os.O_RDONLY)
         except OSError:
@@ -53,10 +47,8 @@ def clean_stale(path: str | os.PathLike) -> list[Path]:
                 shutil.rmtree(temp, ignore_errors=True)
             else:
                 temp.unlink(missing_ok=True)
-            removed.append(temp)
         finally:
             os.close(fd)
-    return removed
 
 
 def _writable(path: Path, action: Callable[[], _T]) -> _T:
@@ -107,19 +99,18 @@ def _failed_write(exc: BaseException, temp: Path, shown: Path) -> BaseException:
 
 
 @contextlib.contextmanager
-def _locked_temp(path: Path, shown: Path, owner: Path, folder: bool) -> Iterator[Path]:
-    """A temp file or folder beside ``path`` named after ``owner``, locked while the block
-    runs; if the block fails, it is removed with the folders made for it, and the error told
-    about ``shown`` (see ``_failed_write``)."""
+def _locked_temp(path: Path, shown: Path, folder: bool) -> Iterator[Path]:
+    """A temp file or folder beside ``path``, locked while the block runs; if the block fails,
+    it is removed with the folders made for it, and the error told about ``shown``."""
     made = _make_parent(path)
     try:
         if folder:
             tmp = Path(_writable(shown, lambda: tempfile.mkdtemp(
-                prefix=f".{owner.name}.", suffix=_TEMP, dir=path.parent)))
+                prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent)))
             fd = os.open(tmp, os.O_RDONLY)
         else:
             fd, name = _writable(shown, lambda: tempfile.mkstemp(
-                prefix=f".{owner.name}.", suffix=_TEMP, dir=path.parent))
+                prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent))
             tmp = Path(name)
     except BaseException:
         _remove_made(made)
@@ -147,18 +138,15 @@ def _inside(name: str | os.PathLike, temp: Path) -> bool:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, temp_of: str | os.PathLike | None = None
-                ) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temp path beside ``path``, renamed onto it only if the block succeeds (a symbolic
-    link is written through). The temp is named after ``temp_of`` (default: ``path``), whose
-    next run cleans it up if this one dies; an OS error is an OutputError naming ``path``."""
+    link is written through); an OS error is an OutputError naming ``path``."""
     shown = Path(path)
     path = _resolved(shown)
-    owner = Path(temp_of) if temp_of is not None else path
     if path.is_dir():
         raise OutputError("is a directory; give a file name", shown)
-    clean_stale(owner)
-    with _locked_temp(path, shown, owner, folder=False) as tmp:
+    clean_stale(path)
+    with _locked_temp(path, shown, folder=False) as tmp:
         yield tmp
         _fsync(tmp)
         if path.exists():
@@ -185,7 +173,7 @@ def atomic_dir(path: str | os.PathLike, owned: Callable[[str], bool]) -> Iterato
             raise OutputError(f"holds files this command did not write ({', '.join(foreign[:3])}"
                               f"{', ...' if len(foreign) > 3 else ''}); give an empty or new "
                               "folder with -o", shown)
-    with _locked_temp(path, shown, path, folder=True) as tmp:
+    with _locked_temp(path, shown, folder=True) as tmp:
         yield tmp
         for file in tmp.iterdir():
             _fsync(file)
@@ -247,11 +235,7 @@ def _fsync(path: Path) -> None:
 def exclusive(path: str | os.PathLike, waiting: Callable[[], None] | None = None
               ) -> Iterator[None]:
     """Hold ``path`` (which may not exist yet) against other runs for a read-modify-write;
-    ``waiting`` is called once if another run holds it.
-
-    The lock file ``.<name>.lock`` is removed before release (a waiter then finds it gone and
-    ``filelock`` makes a new one), so no lock file outlives its run.
-    """
+    ``waiting`` is called once if another run holds it. No lock file outlives its run."""
     path = Path(path)
     if path.is_dir():
         raise OutputError("is a directory; give a file name", path)
@@ -271,15 +255,10 @@ def exclusive(path: str | os.PathLike, waiting: Callable[[], None] | None = None
     try:
         yield
     finally:
-        lock_path.unlink(missing_ok=True)
+        lock_path.unlink(missing_ok=True)  # first: a waiter finds it gone, filelock remakes it
         lock.release()
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-
-
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)

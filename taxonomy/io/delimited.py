@@ -8,35 +8,18 @@ import csv
 import datetime as dt
 import os
 import sys
-from collections import deque
 from collections.abc import Iterable, Iterator
 
 from ..errors import DumpError
 from .fields import from_fields
 from .readlog import ReadLog
 from .records import Paper
-from .sniff import header_delimiter
+from .sniff import MAX_LINE_BYTES, Lookahead, header_delimiter
 
 # A multi-line quoted record longer than this is taken for broken quoting.
 _MAX_RECORD_LINES = 5_000
-# A quoted record longer than this (characters) is skipped: nothing holds more of it.
-_MAX_RECORD_CHARS = 8 << 20
 
 Line = tuple[int, str]
-
-
-class _Lines:
-    """Numbered lines with push-back, so a failed multi-line read can be undone."""
-
-    def __init__(self, lines: Iterable[Line]):
-        self._it = iter(lines)
-        self._back: deque[Line] = deque()
-
-    def next(self) -> Line | None:
-        return self._back.popleft() if self._back else next(self._it, None)
-
-    def push_back(self, lines: list[Line]) -> None:
-        self._back.extendleft(reversed(lines))
 
 
 class _TooLong(Exception):
@@ -49,7 +32,7 @@ def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | N
     """The header (lower-cased names) and the records as (first line, values); bad records,
     and those with a line in ``undecodable`` (see ``decoded_lines``), are logged and skipped."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    source = _Lines(lines)
+    source = Lookahead(lines)
     first = source.next()
     while first is not None and not first[1].strip():
         first = source.next()
@@ -78,7 +61,7 @@ class Undecodable(set[int]):
         self.reason = reason
 
 
-def _records(source: _Lines, width: int, delimiter: str, path: str, log: ReadLog,
+def _records(source: Lookahead[Line], width: int, delimiter: str, path: str, log: ReadLog,
              undecodable: Undecodable) -> Iterator[tuple[int, list[str]]]:
     while (item := source.next()) is not None:
         number, text = item
@@ -97,7 +80,7 @@ def _records(source: _Lines, width: int, delimiter: str, path: str, log: ReadLog
             log.skip(path, number, problem)
 
 
-def _quoted(first: Line, source: _Lines, delimiter: str, width: int
+def _quoted(first: Line, source: Lookahead[Line], delimiter: str, width: int
             ) -> tuple[list[str], str | None, int]:
     """A record whose first line holds a quote: its values or a problem to report, and the
     number of its last line (see the module's docstring)."""
@@ -109,7 +92,7 @@ def _quoted(first: Line, source: _Lines, delimiter: str, width: int
         while (item := source.next()) is not None:
             pulled.append(item)
             size += len(item[1])
-            if len(pulled) > _MAX_RECORD_LINES or size > _MAX_RECORD_CHARS:
+            if len(pulled) > _MAX_RECORD_LINES or size > MAX_LINE_BYTES:  # a line's cap
                 raise _TooLong
             yield item[1] + "\n"
 
@@ -119,8 +102,8 @@ def _quoted(first: Line, source: _Lines, delimiter: str, width: int
     except csv.Error as exc:
         values, problem = [], f"malformed CSV ({exc})"
     except _TooLong:
-        values, problem = [], ("a quoted field that never ends" if len(pulled) >
-                               _MAX_RECORD_LINES else "a record longer than 8 MB")
+        values, problem = [], ("a quoted field that never ends" if len(pulled) > _MAX_RECORD_LINES
+                               else f"a record longer than {MAX_LINE_BYTES >> 20} MB")
     if problem is None:
         return values, None, pulled[-1][0] if pulled else first[0]
     source.push_back(pulled)  # resynchronize: the next record starts on the next line

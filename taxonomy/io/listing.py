@@ -6,13 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
-from itertools import islice
 
-from .dates import DATE_LINE as _DATE_LINE
-from .dates import MONTHS as _MONTHS
-from .dates import resolve_day
+from .dates import DATE_LINE, MONTHS, resolve_day
 from .readlog import ReadLog
 from .records import Paper, paper_id
+from .sniff import Lookahead
 
 # Counts are capped at 9 digits: a longer run is not metadata, and int() would refuse it.
 _AUTHORS_LINE = re.compile(r"^•\s*(\d{1,9})\s+authors?$")
@@ -58,8 +56,8 @@ def _kind(text: str) -> str:
         return "dot"
     if _AUTHORS_LINE.match(text):
         return "authors"
-    match = _DATE_LINE.match(text)
-    if match and match[1] in _MONTHS:
+    match = DATE_LINE.match(text)
+    if match and match[1] in MONTHS:
         return "date"
     if text in _PAGE_CHROME:
         return "chrome"
@@ -75,33 +73,15 @@ def _is_abstract(text: str, title: str) -> bool:
 _Para = tuple[int, str, str]
 
 
-class _Peekable:
-    """An iterator that can look one item ahead."""
-
-    def __init__(self, iterable: Iterable[_Para]):
-        self._it = iter(iterable)
-        self._held: list[_Para] = []
-
-    def peek(self) -> _Para | None:
-        if not self._held:
-            self._held.extend(islice(self._it, 1))
-        return self._held[0] if self._held else None
-
-    def pop(self) -> _Para | None:
-        item = self.peek()
-        self._held.clear()
-        return item
-
-
 def read_listing(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
                  reference: dt.date) -> Iterator[Paper]:
     """Papers of a copied listing page: title, abstract, then an optional metadata block (an
     authors line '• 9 authors' or organization 'nvidia NVIDIA', '·', 'Mon D[, YYYY] [votes]')."""
-    paras = _Peekable((n, t, k) for n, t in _paragraphs(lines) if (k := _kind(t)) != "chrome")
+    paras = Lookahead((n, t, k) for n, t in _paragraphs(lines) if (k := _kind(t)) != "chrome")
     title: tuple[int, str] | None = None
     current: Paper | None = None  # the last paper, held back until its metadata is read
     seen_paper = False  # lines before the first paper are the page's header
-    while (item := paras.pop()) is not None:
+    while (item := paras.next()) is not None:
         number, text, kind = item
         following = paras.peek()
         if (kind == "text" and following is not None and following[2] == "dot"
@@ -111,7 +91,7 @@ def read_listing(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
             block = [item]
             while (nxt := paras.peek()) is not None and nxt[2] in ("dot", "date"):
                 block.append(nxt)
-                paras.pop()
+                paras.next()
                 if nxt[2] == "date" or len(block) == 3:
                     break
             if current is None or title is not None:
@@ -150,8 +130,8 @@ def _with_metadata(paper: Paper, block: list[_Para], reference: dt.date) -> Pape
             handle, _, name = text.partition(" ")
             paper.organization = name.strip() or handle
         elif kind == "date":
-            match = _matched(_DATE_LINE, text)
-            paper.date = resolve_day(_MONTHS[match[1]], int(match[2]),
+            match = _matched(DATE_LINE, text)
+            paper.date = resolve_day(MONTHS[match[1]], int(match[2]),
                                      int(match[3]) if match[3] else None, reference)
             paper.upvotes = int(match[4]) if match[4] else None
     return paper

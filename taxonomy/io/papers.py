@@ -43,7 +43,6 @@ def learn_repeats(sources: list[Source], log: ReadLog, reference_date: dt.date |
     learned = Deduplicator()
     for _ in read_papers(sources, log=log, reference_date=reference_date, dedupe=learned):
         pass
-    log.notes.extend(learned.notes)
     return Deduplicator(learned=learned)
 
 
@@ -79,7 +78,6 @@ def parse_papers(
     sources = check_inputs(inputs, fmt=fmt, encoding=encoding)
     log, dedupe = ReadLog(), Deduplicator()
     papers = list(read_papers(sources, log=log, reference_date=reference_date, dedupe=dedupe))
-    log.notes.extend(dedupe.notes)
     if dedupe.updates:
         papers = [Paper(**dedupe.updated(paper.to_dict())) for paper in papers]
     return papers, log

@@ -26,7 +26,7 @@ def _readable(path: Path) -> Iterator[None]:
                         path) from None
 
 
-def _open(path: Path) -> Any:
+def open_parquet(path: Path) -> Any:
     """The Parquet file, checked to have 'title' and 'abstract' columns, and text columns
     that hold text (else every row would be skipped, see ``fields.wrong_type``)."""
     import pyarrow as pa
@@ -48,17 +48,12 @@ def _open(path: Path) -> Any:
     return parquet
 
 
-def parquet_columns(path: Path) -> list[str]:
-    """The column names of a Parquet dump (an error when it is unreadable or lacks some)."""
-    return list(_open(path).schema_arrow.names)
-
-
 def read_parquet(path: Path, log: ReadLog, reference: dt.date | None = None) -> Iterator[Paper]:
     """Papers of a Parquet file, in row order, read a row batch at a time and mapped row by
     row as every other format is."""
     row = 0
     with _readable(path):
-        for batch in _open(path).iter_batches(batch_size=10_000):
+        for batch in open_parquet(path).iter_batches(batch_size=10_000):
             for record in batch.to_pylist():
                 row += 1
                 paper = from_fields(record, str(path), row, log, reference)

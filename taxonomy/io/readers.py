@@ -13,8 +13,8 @@ from ..errors import DumpError
 from .delimited import Undecodable, missing_columns, read_csv, read_rows
 from .jsonl import read_jsonl
 from .listing import read_listing
-from .parquet import parquet_columns, read_parquet
-from .readlog import ReadLog
+from .parquet import open_parquet, read_parquet
+from .readlog import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, ReadLog
 from .records import Deduplicator, Paper
 from .sniff import Source, decoded_lines, sniff
 
@@ -51,10 +51,9 @@ def _check(given: Input, fmt: str | None, encoding: str | None) -> Source:
                              log)
         missing_columns(names, source.path)
     elif source.format == "parquet":
-        parquet_columns(source.path)
+        open_parquet(source.path)  # checks its columns
     if source.whole and source.format != "parquet":
-        for _ in read_file(source, log=ReadLog()):
-            break
+        next(read_file(source, log=ReadLog()), None)
     return source
 
 
@@ -77,15 +76,17 @@ def read_papers(
     dedupe: Deduplicator | None = None,
 ) -> Iterator[Paper]:
     """Every paper in ``inputs`` (paths, or sources from :func:`check_inputs`), each unique
-    paper once, in first-seen order (see :class:`Deduplicator`)."""
+    paper once, in first-seen order (see :class:`Deduplicator`, whose new notes go to ``log``)."""
     log = log if log is not None else ReadLog()
     dedupe = dedupe if dedupe is not None else Deduplicator()
+    noted = len(dedupe.notes)  # a learned deduplicator holds the notes of its first read
     for given in inputs:
         for paper in dedupe(read_file(given, log=log, reference_date=reference_date, fmt=fmt,
                                       encoding=encoding)):
             log.papers += 1
             yield paper
     log.repeats = dedupe.repeats
+    log.notes += dedupe.notes[noted:]
 
 
 def read_file(
@@ -119,11 +120,6 @@ def read_file(
         yield _capped(paper, log)
     if not found:
         raise _nothing_read(source, log)
-
-
-# Longest title and abstract kept (characters); longer ones are cut there, and counted.
-MAX_TITLE_CHARS = 2_000
-MAX_ABSTRACT_CHARS = 1 << 20
 
 
 def _capped(paper: Paper, log: ReadLog) -> Paper:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Longest title and abstract a read keeps (characters); longer ones are cut there, and counted.
+MAX_TITLE_CHARS = 2_000
+MAX_ABSTRACT_CHARS = 1 << 20
+
 
 @dataclass
 class ReadLog:
@@ -19,18 +23,27 @@ class ReadLog:
     def skip(self, path: str, line: int, reason: str) -> None:
         self.skipped.append((path, line, reason))
 
+    def merge(self, other: ReadLog) -> None:
+        """Add what another read logged (a run's inside a larger one)."""
+        self.skipped += other.skipped
+        self.truncated += other.truncated
+        self.notes += other.notes
+        self.papers += other.papers
+        self.repeats += other.repeats
+
     def summary(self, limit: int = 5) -> str:
         """One line per problem kind, e.g. 'skipped 2 records: a.jsonl:3 (not JSON), ...'."""
         parts = []
         if self.skipped:
-            shown = ", ".join(f"{p}:{n} ({why})" for p, n, why in self.skipped[:limit])
-            more = (f", and {len(self.skipped) - limit} more" if len(self.skipped) > limit
-                    else "")
-            parts.append(f"skipped {len(self.skipped)} bad record(s): {shown}{more}")
+            shown = [f"{p}:{n} ({why})" for p, n, why in self.skipped[:limit]]
+            parts.append(f"skipped {len(self.skipped)} bad record(s): "
+                         f"{_listed(shown, len(self.skipped))}")
         if self.truncated:
-            shown = ", ".join(self.truncated[:limit])
-            more = (f", and {len(self.truncated) - limit} more"
-                    if len(self.truncated) > limit else "")
             parts.append(f"cut {len(self.truncated)} over-long title(s) or abstract(s) to "
-                         f"2,000 and 1,048,576 characters: {shown}{more}")
+                         f"{MAX_TITLE_CHARS:,} and {MAX_ABSTRACT_CHARS:,} characters: "
+                         f"{_listed(self.truncated[:limit], len(self.truncated))}")
         return "; ".join(parts)
+
+
+def _listed(shown: list[str], total: int) -> str:
+    return ", ".join(shown) + (f", and {total - len(shown)} more" if total > len(shown) else "")

@@ -250,8 +250,7 @@ class Deduplicator:
         matches by id alone (rows another run wrote)."""
         if not self._updates:
             return row
-        id_key = _id_key(str(row.get("id")))
-        return self._apply(row, id_key, _title_key(str(row["title"])) if by_title else None)
+        return self._apply(row, *_keys(str(row.get("id")), str(row["title"]) if by_title else ""))
 
     def _apply(self, row: dict, id_key: int, title_key_: int | None) -> dict:
         """The row with the updates found under its keys, in the order they came."""
@@ -277,19 +276,12 @@ def _keys(paper_id: str, title: str) -> tuple[int, int | None]:
     """A paper's two dedupe keys: 90-bit hashes (a three-digit Python int) of its id and of its
     normalized title; no title key for a title that reduces to nothing."""
     key = title_key(title)  # normalized once: it is the costly part for non-ASCII titles
-    return _id_key(paper_id), _hash_title(key) if key else None
+    hashed = _hash(b"title\0" + key.encode("utf-8", "surrogatepass")) if key else None
+    return _id_key(paper_id), hashed
 
 
 def _id_key(paper_id: str) -> int:
     return _hash(b"id\0" + paper_id.encode("utf-8", "surrogatepass"))
-
-
-def _title_key(title: str) -> int:
-    return _hash_title(title_key(title))
-
-
-def _hash_title(key: str) -> int:
-    return _hash(b"title\0" + key.encode("utf-8", "surrogatepass"))
 
 
 def _hash(data: bytes) -> int:

@@ -7,6 +7,7 @@ import codecs
 import errno
 import gzip
 import io
+import itertools
 import json
 import os
 import re
@@ -15,14 +16,16 @@ import stat
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import AnyStr, BinaryIO, Generic, TypeVar, cast
 
 from ..errors import DumpError
 from .readlog import ReadLog
 
+_T = TypeVar("_T")
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _SNIFF_BYTES = 64 * 1024
@@ -198,30 +201,27 @@ def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
                             "start the program that writes to it first", path)
         os.set_blocking(fd, True)
         handle = os.fdopen(fd, "rb", buffering=0)
-    head, ended = _peek(handle, _SNIFF_BYTES, path)
+    head, ended = _peek(handle, path)
+    stream = _Stream(handle, head, ended)
     compressed = head.startswith(_GZIP_MAGIC)
-    if compressed:
+    if compressed:  # a stream that ended is decompressed whole, else as far as it was peeked
         try:
-            if ended:
-                head = gzip.decompress(head)
-                stream = _Stream(handle, head, True)
-            else:  # the start of the stream, up to where the peeked bytes end
-                stream = _Stream(handle, head, False)
-                head = zlib.decompressobj(31).decompress(head, _SNIFF_BYTES)
+            head = gzip.decompress(head) if ended else \
+                zlib.decompressobj(31).decompress(head, _SNIFF_BYTES)
         except (EOFError, OSError, zlib.error):
             raise DumpError("gzip data is truncated or corrupt; re-download the dump",
                             path) from None
-    else:
-        stream = _Stream(handle, head, ended)
+        if ended:
+            stream.head = head  # read from there, as often as asked
     return _judged(path, head, compressed, encoding, fmt, stream)
 
 
-def _peek(handle: BinaryIO, size: int, path: Path) -> tuple[bytes, bool]:
-    """Up to ``size`` bytes from the start of a stream, and whether it ended there."""
+def _peek(handle: BinaryIO, path: Path) -> tuple[bytes, bool]:
+    """Up to 64 KiB from the start of a stream, and whether it ended there."""
     data = bytearray()
     try:
-        while len(data) < size:
-            block = handle.read(size - len(data))
+        while len(data) < _SNIFF_BYTES:
+            block = handle.read(_SNIFF_BYTES - len(data))
             if not block:
                 return bytes(data), True
             data += block
@@ -379,18 +379,49 @@ def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
         raise DumpError(f"is not {name} text; re-save it as UTF-8{advice}", path, 1)
 
 
+class Lookahead(Generic[_T]):
+    """Items (lines, paragraphs) with push-back, so a reader can look ahead or undo a failed
+    multi-line read."""
+
+    def __init__(self, items: Iterable[_T]):
+        self._it = iter(items)
+        self._back: deque[_T] = deque()
+
+    def next(self) -> _T | None:
+        return self._back.popleft() if self._back else next(self._it, None)
+
+    def peek(self) -> _T | None:
+        item = self.next()
+        if item is not None:
+            self._back.appendleft(item)
+        return item
+
+    def push_back(self, items: list[_T]) -> None:
+        self._back.extendleft(reversed(items))
+
+
 def _texts(handle: BinaryIO, path: Path, encoding: str
            ) -> Iterator[tuple[str, bool | None]]:
     """Each line's text, and whether it decoded (None for a line too long to read)."""
-    if "\n".encode(encoding) != b"\n":
-        for line in _wide_lines(handle, path, encoding):
-            if line is None:
-                yield "", None
-            else:
-                yield line, "\ufffd" not in line and "\x00" not in line
-        return
-    for number, raw in enumerate(_byte_lines(handle, path), 1):
-        yield ("", None) if raw is None else decode_line(raw, number, encoding)
+    wide = "\n".encode(encoding) != b"\n"
+    lines: Iterator[str | bytes | None]
+    if wide:  # UTF-16 or UTF-32: decoded as it comes, undecodable bytes as U+FFFD
+        lines = _lines(codecs.iterdecode(chunks(handle, path), encoding, "replace"),
+                       _split_text)
+    else:  # ASCII-compatible: split on bytes, so one bad byte spoils one line
+        blocks = chunks(handle, path)
+        first = next(blocks, b"")
+        # lines ending with a lone carriage return (old Mac files) have no newline at all
+        separator = b"\r" if b"\n" not in first and b"\r" in first[:-1] else b"\n"
+        lines = _lines(itertools.chain([first], blocks), lambda data: data.split(separator))
+    for number, line in enumerate(lines, 1):
+        if line is None:
+            yield "", None
+        elif isinstance(line, str):
+            text = line.removesuffix("\r")
+            yield text, "\ufffd" not in text and "\x00" not in text
+        else:
+            yield decode_line(line, number, encoding)
 
 
 def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
@@ -404,50 +435,29 @@ def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
         return raw.removesuffix(b"\r").decode(codec, "replace"), False
 
 
-def _byte_lines(handle: BinaryIO, path: Path) -> Iterator[bytes | None]:
-    """Lines of an ASCII-compatible text, split on bytes (so one bad byte spoils one line); a
-    line over ``MAX_LINE_BYTES`` is None, its bytes dropped block by block as they come."""
-    carry = b""
-    separator = b""
+def _split_text(text: str) -> list[str]:
+    held = "\r" if text.endswith("\r") else ""  # maybe the first half of a \r\n
+    parts = re.split(r"\r\n|\n|\r", text.removesuffix(held))
+    parts[-1] += held
+    return parts
+
+
+def _lines(pieces: Iterable[AnyStr], split: Callable[[AnyStr], list[AnyStr]]
+           ) -> Iterator[AnyStr | None]:
+    """The lines of text or bytes read in pieces, as ``split`` cuts them; a line over
+    ``MAX_LINE_BYTES`` is None, dropped piece by piece as it comes."""
+    carry: AnyStr | None = None
     too_long = False
-    for block in chunks(handle, path):
-        data = carry + block
-        if not separator:
-            # lines ending with a lone carriage return (old Mac files) have no newline at all
-            lone_cr = b"\n" not in data and b"\r" in data[:-1]
-            separator = b"\r" if lone_cr else b"\n"
-        parts: list[bytes | None] = list(data.split(separator))
-        carry = cast(bytes, parts.pop())
+    for piece in pieces:
+        parts = split(piece if carry is None else carry + piece)
+        carry = parts.pop()
         if parts and too_long:
-            parts[0], too_long = None, False
-        yield from (None if p is not None and len(p) > MAX_LINE_BYTES else p for p in parts)
+            yield None  # the rest of the over-long line
+            parts, too_long = parts[1:], False
+        yield from (None if len(p) > MAX_LINE_BYTES else p for p in parts)
         if len(carry) > MAX_LINE_BYTES or (too_long and carry):
-            carry, too_long = b"", True
-    if too_long or len(carry) > MAX_LINE_BYTES:
+            carry, too_long = carry[:0], True
+    if too_long:
         yield None
     elif carry:
         yield carry
-
-
-def _wide_lines(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str | None]:
-    """Lines of a UTF-16 or UTF-32 text, undecodable bytes as U+FFFD; a line over
-    ``MAX_LINE_BYTES`` characters is None, dropped as it comes."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    carry = ""
-    too_long = False
-    for block in chunks(handle, path):
-        text = carry + decoder.decode(block)
-        held = "\r" if text.endswith("\r") else ""  # maybe the first half of a \r\n
-        parts: list[str | None] = list(re.split(r"\r\n|\n|\r", text.removesuffix(held)))
-        carry = cast(str, parts.pop()) + held
-        if len(parts) and too_long:
-            parts[0], too_long = None, False
-        yield from (None if p is not None and len(p) > MAX_LINE_BYTES else p for p in parts)
-        if len(carry) > MAX_LINE_BYTES or (too_long and carry):
-            carry, too_long = "", True
-    carry += decoder.decode(b"", final=True)
-    if too_long:
-        yield None
-        carry = carry.partition("\n")[2]  # rest after the over-long line, if any
-    if carry:
-        yield from re.split(r"\r\n|\n|\r", carry.removesuffix("\r"))

@@ -56,86 +56,6 @@ def write_frame(path: str | os.PathLike, frame: pd.DataFrame) -> None:
         writer.write(frame)
 
 
-class _Sink:
-    """Rows appended to one file in one format; the first rows fix the columns."""
-
-    def __init__(self, path: Path, fmt: str):
-        self.path, self.format = path, fmt
-        self.columns: list[str] | None = None
-        self._handle: TextIO | None = None
-        self._parquet: Any = None
-
-    def write(self, frame: Rows) -> None:
-        if self.columns is None:
-            self.columns = list(frame)
-        if isinstance(frame, dict):
-            self._write_columns([frame[c] for c in self.columns])
-        elif self.format == ".parquet":
-            import pyarrow as pa
-
-            self._write_table(pa.Table.from_pandas(frame.reindex(columns=self.columns),
-                                                   preserve_index=False))
-        else:
-            self._write_columns([_cells(frame[c]) if c in frame else [None] * len(frame)
-                                 for c in self.columns])
-
-    def _write_columns(self, columns: list[Any]) -> None:
-        """Columns (lists, or numpy arrays) as rows: None is an empty CSV cell and a JSON
-        null, a float is written by ``repr``."""
-        if self.format == ".parquet":
-            import pyarrow as pa
-
-            assert self.columns is not None
-            self._write_table(pa.table(dict(zip(self.columns, columns, strict=True))))
-            return
-        cells = [c.tolist() if hasattr(c, "tolist") else c for c in columns]
-        self._write_values(zip(*cells, strict=True))
-
-    def rows(self, rows: Iterable[dict]) -> None:
-        """Rows given as dicts by column name, in a text format."""
-        assert self.columns is not None
-        columns = self.columns
-        self._write_values([row.get(c) for c in columns] for row in rows)
-
-    def _write_values(self, rows: Iterable[Sequence[Any]]) -> None:
-        """Rows given as values in column order, in a text format."""
-        handle = self._open()
-        assert self.columns is not None
-        if self.format == ".csv":
-            csv.writer(handle, lineterminator="\n").writerows(
-                [neutralize(value) for value in values] for values in rows)
-        else:
-            columns = self.columns
-            handle.writelines(json.dumps(_plain(dict(zip(columns, values, strict=True))),
-                                         ensure_ascii=False) + "\n" for values in rows)
-
-    def text(self, text: str) -> None:
-        """Lines of a table in this format copied as they are (after its header, for CSV)."""
-        self._open().write(text)
-
-    def _open(self) -> TextIO:
-        if self._handle is None:
-            self._handle = open(self.path, "w", encoding="utf-8", newline="")
-            if self.format == ".csv":
-                csv.writer(self._handle).writerow(self.columns or [])
-        return self._handle
-
-    def _write_table(self, table: Any) -> None:
-        import pyarrow.parquet as pq
-
-        if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self.path, table.schema)
-        self._parquet.write_table(table.cast(self._parquet.schema))
-
-    def close(self) -> None:
-        if self.columns is None and self._handle is None and self._parquet is None:
-            self.path.write_text("", encoding="utf-8")
-        if self._handle is not None:
-            self._handle.close()
-        if self._parquet is not None:
-            self._parquet.close()
-
-
 def _cells(column: pd.Series) -> list:
     """A DataFrame column's values, with every kind of missing value (NaN, NA, NaT) as None."""
     return column.astype(object).where(column.notna(), None).tolist()
@@ -148,22 +68,26 @@ OnCopy = Callable[[list[str], list[dict]], dict[int, dict]]
 
 
 class TableWriter:
-    """Stream chunks of rows into one CSV / JSONL / Parquet file, renamed into place on close
-    (an OS error is an OutputError naming it). ``append_to`` starts the output with an existing
-    table's rows, copied as they are except those ``on_copy`` changes (``--only-new``)."""
+    """Stream chunks of rows into one CSV / JSONL / Parquet file (the first rows fix the
+    columns), renamed into place on close; an OS error is an OutputError naming it.
+    ``append_to`` starts the output with an existing table's rows, copied as they are except
+    those ``on_copy`` changes (``--only-new``)."""
 
     def __init__(self, path: str | os.PathLike, append_to: str | os.PathLike | None = None,
                  on_copy: OnCopy | None = None):
         self.path = Path(path)
         self.format = table_format(self.path)
         self.rows = 0
+        self.columns: list[str] | None = None
         self._ctx = atomic_path(self.path)
-        self._sink: _Sink | None = None
+        self._tmp: Path | None = None
+        self._handle: TextIO | None = None
+        self._parquet: Any = None
         self._append_to = Path(append_to) if append_to is not None else None
         self._on_copy = on_copy
 
     def __enter__(self) -> TableWriter:
-        self._sink = _Sink(self._ctx.__enter__(), self.format)
+        self._tmp = self._ctx.__enter__()
         try:
             if self._append_to is not None and self._append_to.exists():
                 self._copy(self._append_to)
@@ -173,43 +97,78 @@ class TableWriter:
         return self
 
     def _copy(self, path: Path) -> None:
-        sink = self.sink
         for columns, rows, text, table in _table_rows(path, self.format):
             changed = self._on_copy(columns, rows) if self._on_copy is not None else {}
-            if sink.columns is None:
-                sink.columns = columns
+            if self.columns is None:
+                self.columns = columns
             if table is not None:  # Parquet
                 if changed:
                     import pyarrow as pa
 
                     table = pa.Table.from_pylist([changed.get(i, row) for i, row in
                                                   enumerate(rows)], schema=table.schema)
-                sink._write_table(table)
-            elif not changed:
-                sink.text("".join(text))
+                self._write_table(table)
             else:
+                handle = self._open()  # a CSV's header even when it has no rows
                 for i, line in enumerate(text):
                     if i in changed:
-                        sink.rows([changed[i]])
+                        self._write_values([[changed[i].get(c) for c in columns]])
                     else:
-                        sink.text(line)
+                        handle.write(line)
             self.rows += len(rows)
 
-    @property
-    def sink(self) -> _Sink:
-        if self._sink is None:
-            raise RuntimeError("use TableWriter as a context manager")
-        return self._sink
-
     def write(self, frame: Rows) -> None:
-        self.sink.write(frame)
+        """Rows as a DataFrame, or as columns by name (see ``Rows``); None is an empty CSV
+        cell and a JSON null, a float is written by ``repr``."""
+        if self.columns is None:
+            self.columns = list(frame)
+        if self.format == ".parquet":
+            import pyarrow as pa
+
+            self._write_table(
+                pa.table({c: frame[c] for c in self.columns}) if isinstance(frame, dict)
+                else pa.Table.from_pandas(frame.reindex(columns=self.columns),
+                                          preserve_index=False))
+        elif isinstance(frame, dict):
+            self._write_values(zip(*(frame[c].tolist() if hasattr(frame[c], "tolist")
+                                     else frame[c] for c in self.columns), strict=True))
+        else:
+            self._write_values(zip(*(_cells(frame[c]) if c in frame else [None] * len(frame)
+                                     for c in self.columns), strict=True))
         self.rows += len(next(iter(frame.values()))) if isinstance(frame, dict) else len(frame)
+
+    def _write_values(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows given as values in column order, in a text format."""
+        handle = self._open()
+        if self.format == ".csv":
+            csv.writer(handle, lineterminator="\n").writerows(
+                [neutralize(value) for value in values] for values in rows)
+        else:
+            columns = self.columns or []
+            handle.writelines(json.dumps(_plain(dict(zip(columns, values, strict=True))),
+                                         ensure_ascii=False) + "\n" for values in rows)
+
+    def _open(self) -> TextIO:
+        if self._handle is None:
+            assert self._tmp is not None, "use TableWriter as a context manager"
+            self._handle = open(self._tmp, "w", encoding="utf-8", newline="")
+            if self.format == ".csv":
+                csv.writer(self._handle).writerow(self.columns or [])
+        return self._handle
+
+    def _write_table(self, table: Any) -> None:
+        import pyarrow.parquet as pq
+
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self._tmp, table.schema)
+        self._parquet.write_table(table.cast(self._parquet.schema))
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
-            if self._sink is not None:
-                self._sink.close()
+            for opened in (self._handle, self._parquet):
+                if opened is not None:
+                    opened.close()
         except BaseException as failed:
             self._ctx.__exit__(type(failed), failed, failed.__traceback__)
             raise

@@ -63,8 +63,7 @@ def load_tagged(inputs: Sequence[str | os.PathLike], tagger: Tagger, log: ReadLo
                 raise OutputError(f"no room to tag the dumps for the report ({reason}); "
                                   "free space there or set TMPDIR to a folder with room",
                                   tempfile.gettempdir()) from None
-            log.skipped.extend(result.log.skipped)
-            log.repeats += result.log.repeats
+            log.merge(result.log)
             frames.append(pd.concat(list(read_table(out)), ignore_index=True))
     frames = [f for f in frames if len(f)]
     if not frames:

@@ -36,7 +36,6 @@ def ingest(db: str | os.PathLike, inputs: Sequence[str | os.PathLike], log: Read
                     stored = store_papers(conn, (StoredPaper.from_paper(p) for p in chunk))
                 total.new += stored.new
                 total.updated += stored.updated
-            log.notes.extend(dedupe.notes)  # papers kept apart though they share an id
             if dedupe.updates:
                 _patch_repeats(conn, dedupe, first)
     finally:

@@ -15,7 +15,7 @@ import numpy as np
 from ..io.papers import chunked
 from ..io.readers import check_inputs, read_papers
 from ..io.readlog import ReadLog
-from ..io.records import Deduplicator, Paper
+from ..io.records import Paper
 from .hand import HandLabels
 
 if TYPE_CHECKING:  # the report and digest rank with informativeness() alone, without them
@@ -88,12 +88,8 @@ def review_queue(inputs: Sequence[str | os.PathLike], model: LoadedModel, hand: 
     """The ``top`` papers of ``inputs`` most worth labeling by hand, most informative first
     (papers with a hand label are skipped; with ``only``, papers whose ids it lacks too)."""
     check_inputs(inputs, fmt=fmt, encoding=encoding)
-    log = log if log is not None else ReadLog()
-    dedupe = Deduplicator()
-    papers = read_papers(inputs, log=log, fmt=fmt, encoding=encoding, dedupe=dedupe)
-    queued = queue_papers(papers, model, hand, top, only)
-    log.notes.extend(dedupe.notes)  # papers kept apart though they share an id
-    return queued
+    papers = read_papers(inputs, log=log, fmt=fmt, encoding=encoding)
+    return queue_papers(papers, model, hand, top, only)
 
 
 def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, top: int = 50,

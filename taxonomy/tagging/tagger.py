@@ -255,8 +255,6 @@ class Tagger:
                         bar.reset()
                     result = write(Deduplicator(learned=dedupe))  # and the key set goes
                     assert result is not None
-                if not only_new:
-                    log.notes.extend(dedupe.notes)
         finally:
             executor.close()
             if bar is not None:
