@@ -52,6 +52,11 @@ class Split:
             self._uniques = self.dictionary.to_pylist()
         return self._uniques
 
+    @property
+    def distinct(self) -> int:
+        """How many distinct pieces there are."""
+        return len(self.uniques if self.dictionary is None else self.dictionary)
+
     def owners(self) -> np.ndarray:
         """The document of each occurrence."""
         return np.repeat(np.arange(len(self.lengths), dtype=np.int64), self.lengths)
@@ -443,43 +448,31 @@ class CharBlock(_Block):
 
     def _word_grams(self, split: Split) -> sparse.csr_matrix:
         """Counts of each vocabulary n-gram in each distinct word (words x vocabulary)."""
-        shortest = self.ngram_range[0]
-        if split.dictionary is not None:
+        if split.dictionary is not None and self.ngram_range[1] <= _PACKED_BYTES:
             plain, data, offsets = _ascii_part(split.dictionary)
-            count_words = len(plain)
-        else:
-            words = split.uniques
-            count_words = len(words)
-            plain = np.fromiter(map(str.isascii, words), dtype=bool, count=count_words)
-            ascii_words = [words[i] for i in np.flatnonzero(plain)]
-            data = np.frombuffer("".join(ascii_words).encode("ascii"), dtype=np.uint8)
-            offsets = np.zeros(len(ascii_words) + 1, dtype=np.int64)
-            np.cumsum(np.fromiter(map(len, ascii_words), dtype=np.int64,
-                                  count=len(ascii_words)), out=offsets[1:])
-        if self.ngram_range[1] > _PACKED_BYTES:
-            plain[:] = False
+        else:  # split by Python (see ``tokenized``), or n-grams too long to pack
+            plain = np.zeros(split.distinct, dtype=bool)
         fast = np.flatnonzero(plain)
         # In Python: non-ASCII words, and words too short for any n-gram of the range
         # (scikit-learn then counts the padded word once).
         slow = np.flatnonzero(~plain)
-        if len(fast):
-            slow = np.union1d(slow, fast[np.diff(offsets) + 2 < shortest])
         rows, cols = [], []
         if len(fast):
+            slow = np.union1d(slow, fast[np.diff(offsets) + 2 < self.ngram_range[0]])
             at, found = self._ascii_grams(data, offsets)
             rows.append(fast[at])
             cols.append(found)
         if len(slow):
-            words = split.uniques if split.dictionary is None else \
-                split.dictionary.take(_arrow(slow)).to_pylist()
-            for k, i in enumerate(slow):
-                grams = self._grams(words[i] if split.dictionary is None else words[k])
+            words = ([split.uniques[i] for i in slow] if split.dictionary is None
+                     else split.dictionary.take(_arrow(slow)).to_pylist())
+            for i, word in zip(slow, words, strict=True):
+                grams = self._grams(word)
                 rows.append(np.full(len(grams), i, dtype=np.int64))
                 cols.append(grams)
         r, c = _joined(rows), _joined(cols)
         # Repeated (word, n-gram) entries are summed into counts.
         return sparse.coo_matrix((np.ones(len(r)), (r, c)),
-                                 shape=(count_words, len(self.vocabulary))).tocsr()
+                                 shape=(split.distinct, len(self.vocabulary))).tocsr()
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         parts = []
@@ -501,12 +494,11 @@ class CharBlock(_Block):
         and a slice of them stays small (and in cache) whatever the chunk size."""
         words = docs.words
         n_docs = len(words.lengths)
-        n_words = len(words.uniques if words.dictionary is None else words.dictionary)
         # One entry per word occurrence: the product below sums repeated words.
         indptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(words.lengths, out=indptr[1:])
         doc_words = sparse.csr_matrix((np.ones(len(words.codes)), words.codes, indptr),
-                                      shape=(n_docs, n_words))
+                                      shape=(n_docs, words.distinct))
         grams = self._word_grams(words)
         for start in range(0, max(n_docs, 1), self._ROWS):
             tf = (doc_words[start:start + self._ROWS] @ grams).tocsr()  # n-gram counts
