@@ -1,6 +1,5 @@
-"""The model's feature blocks (word n-grams, character n-grams, taxonomy terms), fitted by
-scikit-learn and scored without it, a whole chunk of documents at a time with numpy, scipy and
-Arrow lookups; each equals ``TfidfVectorizer.transform`` for its vocabulary and idf."""
+"""The model's feature blocks (word n-grams, character n-grams, taxonomy terms), scored a chunk
+at a time with numpy, scipy and Arrow; each equals ``TfidfVectorizer.transform``."""
 
 from __future__ import annotations
 
@@ -37,9 +36,8 @@ _WHITE_LOWER_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_
 
 @dataclass
 class Split:
-    """Pieces of a chunk's documents: each occurrence's number among the distinct pieces, and
-    how many belong to each document. Arrow's distinct pieces (``dictionary``) become Python
-    strings (``uniques``) only if asked."""
+    """Pieces of a chunk's documents: each occurrence's number among the distinct pieces
+    (Arrow's ``dictionary``, or Python's ``uniques``), and how many each document has."""
 
     codes: np.ndarray
     lengths: np.ndarray
@@ -75,9 +73,8 @@ class Docs:
 
 
 def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool = True) -> Docs:
-    """Lower-cased documents (strings or an Arrow string array) split into tokens and words.
-    Arrow splits the ASCII ones and Python the rest; Python splits all for another token
-    pattern than scikit-learn's default, a lone surrogate (JSON can carry one), or no ``arrow``."""
+    """Lower-cased documents (strings or an Arrow string array) split into tokens and words, by
+    Python for another token pattern, a lone surrogate (JSON can carry one) or no ``arrow``."""
     find = re.compile(token_pattern).findall
     columnar = not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist")
     if arrow and token_pattern == WORD_TOKENS:
@@ -135,9 +132,8 @@ def _ascii_part(texts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _arrow_split(texts: Any, table: bytes, shortest: int, split: Any) -> Split:
-    """Pieces of an Arrow array of texts: the ASCII ones translated with ``table`` and split
-    at spaces by Arrow, keeping pieces of at least ``shortest`` characters; the others split
-    by ``split`` in Python. Equal to ``split`` on every text for the two tables above."""
+    """Pieces of at least ``shortest`` characters of an Arrow array of texts, as ``split``
+    gives them: ASCII texts translated with ``table`` and split at spaces by Arrow."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -356,8 +352,7 @@ class WordBlock(_Block):
 
 class CharBlock(_Block):
     """Character n-grams inside word boundaries, as ``TfidfVectorizer(analyzer='char_wb')``:
-    the distinct words' n-grams (ASCII ones packed into integers by numpy, others in Python),
-    times the document-word counts, ``_ROWS`` documents at a time."""
+    the distinct words' n-grams times the document-word counts, ``_ROWS`` documents at a time."""
 
     kind = "char_wb"
     _CACHE_WORDS = 100_000
@@ -393,9 +388,8 @@ class CharBlock(_Block):
         return found
 
     def _packed_vocabulary(self) -> _Table:
-        """The feature id of each ASCII n-gram of the vocabulary, by its packed integer: the
-        length, then each byte (8 bits each; at most ``_PACKED_BYTES`` bytes), as
-        ``_ascii_grams`` packs a word's n-grams."""
+        """The feature id of each ASCII n-gram of the vocabulary by its packed integer: the
+        length, then each byte (at most ``_PACKED_BYTES``), as ``_ascii_grams`` packs them."""
         if self._packed is None:
             sizes = np.fromiter(map(len, self.vocabulary), dtype=np.int64,
                                 count=len(self.vocabulary))
@@ -417,8 +411,7 @@ class CharBlock(_Block):
     def _ascii_grams(self, data: np.ndarray, offsets: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
         """(word, feature id) of every n-gram occurrence of ASCII words (their bytes one after
-        the other, and where each starts), all at once. Words shorter than the shortest
-        n-gram once padded get none here (see ``_word_grams``)."""
+        the other, and where each starts); too short words get none (see ``_word_grams``)."""
         vocabulary = self._packed_vocabulary()
         count_words = len(offsets) - 1
         sizes = np.diff(offsets)
@@ -490,8 +483,7 @@ class CharBlock(_Block):
 
     def _unnormalized(self, docs: Docs) -> Iterator[tuple[sparse.csr_matrix, np.ndarray]]:
         """TF-IDF before the L2 normalization, and each document's norm (1 for an empty one),
-        for ``_ROWS`` documents at a time: their n-gram counts are the chunk's largest arrays,
-        and a slice of them stays small (and in cache) whatever the chunk size."""
+        ``_ROWS`` documents at a time, so the n-gram counts stay small whatever the chunk."""
         words = docs.words
         n_docs = len(words.lengths)
         # One entry per word occurrence: the product below sums repeated words.

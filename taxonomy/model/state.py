@@ -1,10 +1,6 @@
-"""A fitted model as plain, inspectable state, and scoring with it by numpy and scipy only
-(tagging never imports scikit-learn).
-
-A category is assigned when the margin min(logit - cutoff, gate logit - gate cutoff) is at
-least 0; its score is a sigmoid of that margin fitted on out-of-fold margins (Platt scaling),
-so a score reaches the category's threshold, sigmoid(offset), exactly when it is assigned.
-"""
+"""A fitted model as plain, inspectable state, scored by numpy and scipy only (tagging never
+imports scikit-learn). A category is assigned when its margin min(logit - cutoff, gate logit -
+gate cutoff) is at least 0, i.e. when its Platt-scaled score reaches sigmoid(offset)."""
 
 from __future__ import annotations
 
@@ -31,9 +27,8 @@ _ARRAYS = ("coef", "intercept", "cutoffs", "calibration", "gate")
 
 @dataclass
 class ScoringState:
-    """Feature blocks, one linear model per category over their concatenated features with
-    its cutoff, an optional relevance gate, and a calibration per category (slope, offset);
-    plus the estimator parameters that shaped them."""
+    """Feature blocks, a linear model, cutoff and calibration (slope, offset) per category,
+    an optional relevance gate, and the estimator parameters that shaped them."""
 
     params: dict[str, Any]
     category_ids: list[str]
