@@ -229,9 +229,5 @@ def _same(a: Any, b: Any, tolerance: float) -> bool:
             return bool(np.all(np.abs(a - b) <= tolerance))
         return bool(np.array_equal(a, b))
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        if len(a) != len(b):
-            return False
-        if all(isinstance(x, str | int | bool) for x in a):
-            return list(a) == list(b)
-        return all(_same(x, y, tolerance) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(_same(x, y, tolerance) for x, y in zip(a, b, strict=True))
     return bool(a == b)
