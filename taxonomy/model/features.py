@@ -81,17 +81,13 @@ def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool = True)
         try:
             texts = docs if columnar else _arrow_strings(docs)
         except UnicodeEncodeError:  # a lone surrogate, which Arrow cannot hold
-            texts = None
-        if texts is not None:
-            words = _arrow_split(texts, _WHITE_LOWER_BYTES, 1, _lower_split)
+            pass
+        else:
+            words = _arrow_split(texts, _WHITE_LOWER_BYTES, 1, lambda t: t.lower().split())
             return Docs(_tokens_of_words(words, find), words)
     strings: Sequence[str] = cast(Any, docs).to_pylist() if columnar else docs
     lower = [d.lower() for d in strings]
     return Docs(_python_split(lower, find), _python_split(lower, str.split))
-
-
-def _lower_split(text: str) -> list[str]:
-    return text.lower().split()
 
 
 def _tokens_of_words(words: Split, find: Any) -> Split:
