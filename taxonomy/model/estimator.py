@@ -189,9 +189,8 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
     # -- fitting ---------------------------------------------------------------------------
 
     def fit(self, X: Any, y: Any) -> EfficiencyClassifier:
-        """Fit the blocks and the per-category models, then the calibration and thresholds on
-        inner out-of-fold predictions. ``y`` may be a DataFrame with the category ids as
-        columns. The inner folds reuse the blocks (fitted on text, never labels)."""
+        """Fit the blocks and per-category models, then calibration and thresholds on inner
+        out-of-fold predictions; ``y`` may be a DataFrame with the category ids as columns."""
         self._validate_params()
         self._check_values()
         taxonomy = self.taxonomy if self.taxonomy is not None else load_taxonomy()
@@ -291,9 +290,8 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
 
     def _prior_shift(self, Y: np.ndarray, category_ids: Sequence[str]
                      ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Per category, what its cutoff moves by for ``label_shares`` (log-odds of its share
-        in ``Y`` minus those of the given one), and the calibration weights that give ``Y``
-        the given shares (None without ``label_shares``)."""
+        """Per category, the log-odds of its share in ``Y`` minus those of ``label_shares``
+        (its cutoff's shift), and calibration weights giving ``Y`` those shares (or None)."""
         shift = np.zeros(Y.shape[1])
         if not self.label_shares:
             return shift, None

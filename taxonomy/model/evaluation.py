@@ -1,6 +1,5 @@
 """Quality figures from repeated multilabel-stratified cross-validation and held-out labeled
-sets, beside two baselines (keyword rules, a plain TF-IDF + logistic pipeline). Every
-prediction comes from a model fitted without the paper, thresholds and calibration included."""
+sets, beside two baselines; every prediction comes from a model fitted without the paper."""
 
 from __future__ import annotations
 
@@ -151,29 +150,31 @@ def cross_validate(X: pd.DataFrame, Y: np.ndarray, category_ids: Sequence[str],
     splitter = RepeatedMultilabelStratifiedKFold(n_splits=folds, n_repeats=repeats,
                                                  random_state=seed)
     splits = list(splitter.split(np.zeros(len(Y)), Y))
-    runs: dict[str, list[np.ndarray]] = {name: [] for name in estimators}
-    scores: dict[str, list[np.ndarray]] = {name: [] for name in estimators}
-    for repeat in range(repeats):
-        for name, estimator in estimators.items():
+    found = []
+    for name, estimator in estimators.items():
+        runs, scores = [], []
+        for repeat in range(repeats):
             predicted, proba = np.zeros(Y.shape, dtype=np.int8), np.zeros(Y.shape)
             for train, test in splits[repeat * folds:(repeat + 1) * folds]:
-                fitted = clone(estimator).fit(X.iloc[train], Y[train])
-                predicted[test], found = _labels_and_scores(fitted, X.iloc[test])
-                if found is not None:
-                    proba[test] = found
-            runs[name].append(predicted)
+                predicted[test], fold_proba = _fit_and_label(estimator, X.iloc[train], Y[train],
+                                                             X.iloc[test])
+                if fold_proba is not None:
+                    proba[test] = fold_proba
+            runs.append(predicted)
             if isinstance(estimator, EfficiencyClassifier):
-                scores[name].append(proba)
-    return [summarize(name, Y, predicted, category_ids, scores[name] or None)
-            for name, predicted in runs.items()]
+                scores.append(proba)
+        found.append(summarize(name, Y, runs, category_ids, scores or None))
+    return found
 
 
-def _labels_and_scores(fitted: Any, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
-    """``predict`` and, for the model, ``predict_proba`` from one pass over the features (None
-    for the baselines, which have no calibrated scores)."""
+def _fit_and_label(estimator: Any, X: pd.DataFrame, Y: np.ndarray, test_X: pd.DataFrame
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+    """A clone of ``estimator`` fitted on ``X``: its labels of ``test_X`` and, for the model,
+    the calibrated scores from the same margins (None for the baselines)."""
+    fitted = clone(estimator).fit(X, Y)
     if not isinstance(fitted, EfficiencyClassifier):
-        return fitted.predict(X), None
-    margin = fitted.decision_function(X)
+        return fitted.predict(test_X), None
+    margin = fitted.decision_function(test_X)
     return (margin >= 0).astype(np.int8), calibrated(margin, fitted.calibration_)
 
 
@@ -182,8 +183,7 @@ def holdout(X: pd.DataFrame, Y: np.ndarray, test_X: pd.DataFrame, test_Y: np.nda
     """Each estimator fitted on all labeled papers and scored on a separate labeled set."""
     found = []
     for name, estimator in estimators.items():
-        fitted = clone(estimator).fit(X, np.asarray(Y))
-        predicted, proba = _labels_and_scores(fitted, test_X)
+        predicted, proba = _fit_and_label(estimator, X, np.asarray(Y), test_X)
         found.append(summarize(name, np.asarray(test_Y), [predicted], category_ids,
                                None if proba is None else [proba]))
     return found
@@ -248,9 +248,8 @@ def format_reliability(tables: dict[str, list[Bin]]) -> str:
 
 def summarize(name: str, Y: np.ndarray, runs: list[np.ndarray],
               category_ids: Sequence[str], scores: list[np.ndarray] | None = None) -> Scores:
-    """Per-category precision, recall and F1 (mean over runs), micro and macro F1 with their
-    spread over runs, labels per paper, the share of none papers tagged, and (given the
-    calibrated ``scores`` of each run) the reliability table."""
+    """Per-category P/R/F1 (mean over runs), micro and macro F1 with their spread, labels per
+    paper, the share of none papers tagged, and the reliability table of ``scores``."""
     per_run = [precision_recall_fscore_support(Y, p, average=None, zero_division=0)
                for p in runs]
 

@@ -1,6 +1,5 @@
-"""The model's feature blocks (word n-grams, character n-grams, taxonomy terms), fitted by
-scikit-learn and scored without it, a whole chunk of documents at a time with numpy, scipy and
-Arrow lookups; each equals ``TfidfVectorizer.transform`` for its vocabulary and idf."""
+"""The model's feature blocks (word n-grams, character n-grams, taxonomy terms), scored a chunk
+at a time with numpy, scipy and Arrow; each equals ``TfidfVectorizer.transform``."""
 
 from __future__ import annotations
 
@@ -37,9 +36,8 @@ _WHITE_LOWER_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_
 
 @dataclass
 class Split:
-    """Pieces of a chunk's documents: each occurrence's number among the distinct pieces, and
-    how many belong to each document. Arrow's distinct pieces (``dictionary``) become Python
-    strings (``uniques``) only if asked."""
+    """Pieces of a chunk's documents: each occurrence's number among the distinct pieces
+    (Arrow's ``dictionary``, or Python's ``uniques``), and how many each document has."""
 
     codes: np.ndarray
     lengths: np.ndarray
@@ -51,6 +49,11 @@ class Split:
         if self._uniques is None:
             self._uniques = self.dictionary.to_pylist()
         return self._uniques
+
+    @property
+    def distinct(self) -> int:
+        """How many distinct pieces there are."""
+        return len(self.uniques if self.dictionary is None else self.dictionary)
 
     def owners(self) -> np.ndarray:
         """The document of each occurrence."""
@@ -70,26 +73,21 @@ class Docs:
 
 
 def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool = True) -> Docs:
-    """Lower-cased documents (strings or an Arrow string array) split into tokens and words.
-    Arrow splits the ASCII ones and Python the rest; Python splits all for another token
-    pattern than scikit-learn's default, a lone surrogate (JSON can carry one), or no ``arrow``."""
+    """Lower-cased documents (strings or an Arrow string array) split into tokens and words, by
+    Python for another token pattern, a lone surrogate (JSON can carry one) or no ``arrow``."""
     find = re.compile(token_pattern).findall
     columnar = not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist")
     if arrow and token_pattern == WORD_TOKENS:
         try:
             texts = docs if columnar else _arrow_strings(docs)
         except UnicodeEncodeError:  # a lone surrogate, which Arrow cannot hold
-            texts = None
-        if texts is not None:
-            words = _arrow_split(texts, _WHITE_LOWER_BYTES, 1, _lower_split)
+            pass
+        else:
+            words = _arrow_split(texts, _WHITE_LOWER_BYTES, 1, lambda t: t.lower().split())
             return Docs(_tokens_of_words(words, find), words)
     strings: Sequence[str] = cast(Any, docs).to_pylist() if columnar else docs
     lower = [d.lower() for d in strings]
     return Docs(_python_split(lower, find), _python_split(lower, str.split))
-
-
-def _lower_split(text: str) -> list[str]:
-    return text.lower().split()
 
 
 def _tokens_of_words(words: Split, find: Any) -> Split:
@@ -130,9 +128,8 @@ def _ascii_part(texts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _arrow_split(texts: Any, table: bytes, shortest: int, split: Any) -> Split:
-    """Pieces of an Arrow array of texts: the ASCII ones translated with ``table`` and split
-    at spaces by Arrow, keeping pieces of at least ``shortest`` characters; the others split
-    by ``split`` in Python. Equal to ``split`` on every text for the two tables above."""
+    """Pieces of at least ``shortest`` characters of an Arrow array of texts, as ``split``
+    gives them: ASCII texts translated with ``table`` and split at spaces by Arrow."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -351,8 +348,7 @@ class WordBlock(_Block):
 
 class CharBlock(_Block):
     """Character n-grams inside word boundaries, as ``TfidfVectorizer(analyzer='char_wb')``:
-    the distinct words' n-grams (ASCII ones packed into integers by numpy, others in Python),
-    times the document-word counts, ``_ROWS`` documents at a time."""
+    the distinct words' n-grams times the document-word counts, ``_ROWS`` documents at a time."""
 
     kind = "char_wb"
     _CACHE_WORDS = 100_000
@@ -388,9 +384,8 @@ class CharBlock(_Block):
         return found
 
     def _packed_vocabulary(self) -> _Table:
-        """The feature id of each ASCII n-gram of the vocabulary, by its packed integer: the
-        length, then each byte (8 bits each; at most ``_PACKED_BYTES`` bytes), as
-        ``_ascii_grams`` packs a word's n-grams."""
+        """The feature id of each ASCII n-gram of the vocabulary by its packed integer: the
+        length, then each byte (at most ``_PACKED_BYTES``), as ``_ascii_grams`` packs them."""
         if self._packed is None:
             sizes = np.fromiter(map(len, self.vocabulary), dtype=np.int64,
                                 count=len(self.vocabulary))
@@ -412,8 +407,7 @@ class CharBlock(_Block):
     def _ascii_grams(self, data: np.ndarray, offsets: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
         """(word, feature id) of every n-gram occurrence of ASCII words (their bytes one after
-        the other, and where each starts), all at once. Words shorter than the shortest
-        n-gram once padded get none here (see ``_word_grams``)."""
+        the other, and where each starts); too short words get none (see ``_word_grams``)."""
         vocabulary = self._packed_vocabulary()
         count_words = len(offsets) - 1
         sizes = np.diff(offsets)
@@ -443,43 +437,31 @@ class CharBlock(_Block):
 
     def _word_grams(self, split: Split) -> sparse.csr_matrix:
         """Counts of each vocabulary n-gram in each distinct word (words x vocabulary)."""
-        shortest = self.ngram_range[0]
-        if split.dictionary is not None:
+        if split.dictionary is not None and self.ngram_range[1] <= _PACKED_BYTES:
             plain, data, offsets = _ascii_part(split.dictionary)
-            count_words = len(plain)
-        else:
-            words = split.uniques
-            count_words = len(words)
-            plain = np.fromiter(map(str.isascii, words), dtype=bool, count=count_words)
-            ascii_words = [words[i] for i in np.flatnonzero(plain)]
-            data = np.frombuffer("".join(ascii_words).encode("ascii"), dtype=np.uint8)
-            offsets = np.zeros(len(ascii_words) + 1, dtype=np.int64)
-            np.cumsum(np.fromiter(map(len, ascii_words), dtype=np.int64,
-                                  count=len(ascii_words)), out=offsets[1:])
-        if self.ngram_range[1] > _PACKED_BYTES:
-            plain[:] = False
+        else:  # split by Python (see ``tokenized``), or n-grams too long to pack
+            plain = np.zeros(split.distinct, dtype=bool)
         fast = np.flatnonzero(plain)
         # In Python: non-ASCII words, and words too short for any n-gram of the range
         # (scikit-learn then counts the padded word once).
         slow = np.flatnonzero(~plain)
-        if len(fast):
-            slow = np.union1d(slow, fast[np.diff(offsets) + 2 < shortest])
         rows, cols = [], []
         if len(fast):
+            slow = np.union1d(slow, fast[np.diff(offsets) + 2 < self.ngram_range[0]])
             at, found = self._ascii_grams(data, offsets)
             rows.append(fast[at])
             cols.append(found)
         if len(slow):
-            words = split.uniques if split.dictionary is None else \
-                split.dictionary.take(_arrow(slow)).to_pylist()
-            for k, i in enumerate(slow):
-                grams = self._grams(words[i] if split.dictionary is None else words[k])
+            words = ([split.uniques[i] for i in slow] if split.dictionary is None
+                     else split.dictionary.take(_arrow(slow)).to_pylist())
+            for i, word in zip(slow, words, strict=True):
+                grams = self._grams(word)
                 rows.append(np.full(len(grams), i, dtype=np.int64))
                 cols.append(grams)
         r, c = _joined(rows), _joined(cols)
         # Repeated (word, n-gram) entries are summed into counts.
         return sparse.coo_matrix((np.ones(len(r)), (r, c)),
-                                 shape=(count_words, len(self.vocabulary))).tocsr()
+                                 shape=(split.distinct, len(self.vocabulary))).tocsr()
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         parts = []
@@ -497,16 +479,14 @@ class CharBlock(_Block):
 
     def _unnormalized(self, docs: Docs) -> Iterator[tuple[sparse.csr_matrix, np.ndarray]]:
         """TF-IDF before the L2 normalization, and each document's norm (1 for an empty one),
-        for ``_ROWS`` documents at a time: their n-gram counts are the chunk's largest arrays,
-        and a slice of them stays small (and in cache) whatever the chunk size."""
+        ``_ROWS`` documents at a time, so the n-gram counts stay small whatever the chunk."""
         words = docs.words
         n_docs = len(words.lengths)
-        n_words = len(words.uniques if words.dictionary is None else words.dictionary)
         # One entry per word occurrence: the product below sums repeated words.
         indptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(words.lengths, out=indptr[1:])
         doc_words = sparse.csr_matrix((np.ones(len(words.codes)), words.codes, indptr),
-                                      shape=(n_docs, n_words))
+                                      shape=(n_docs, words.distinct))
         grams = self._word_grams(words)
         for start in range(0, max(n_docs, 1), self._ROWS):
             tf = (doc_words[start:start + self._ROWS] @ grams).tocsr()  # n-gram counts

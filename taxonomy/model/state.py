@@ -1,10 +1,6 @@
-"""A fitted model as plain, inspectable state, and scoring with it by numpy and scipy only
-(tagging never imports scikit-learn).
-
-A category is assigned when the margin min(logit - cutoff, gate logit - gate cutoff) is at
-least 0; its score is a sigmoid of that margin fitted on out-of-fold margins (Platt scaling),
-so a score reaches the category's threshold, sigmoid(offset), exactly when it is assigned.
-"""
+"""A fitted model as plain, inspectable state, scored by numpy and scipy only (tagging never
+imports scikit-learn). A category is assigned when its margin min(logit - cutoff, gate logit -
+gate cutoff) is at least 0, i.e. when its Platt-scaled score reaches sigmoid(offset)."""
 
 from __future__ import annotations
 
@@ -31,9 +27,8 @@ _ARRAYS = ("coef", "intercept", "cutoffs", "calibration", "gate")
 
 @dataclass
 class ScoringState:
-    """Feature blocks, one linear model per category over their concatenated features with
-    its cutoff, an optional relevance gate, and a calibration per category (slope, offset);
-    plus the estimator parameters that shaped them."""
+    """Feature blocks, a linear model, cutoff and calibration (slope, offset) per category,
+    an optional relevance gate, and the estimator parameters that shaped them."""
 
     params: dict[str, Any]
     category_ids: list[str]
@@ -185,8 +180,8 @@ class ScoringState:
     def top_words(self, words: sparse.csr_matrix, row: np.ndarray, category: np.ndarray,
                   k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each (paper, category) pair given (``row``: rows of the word features ``words``),
-        the k features that pushed the logit up most, ranked for all pairs at once: each pick's
-        pair (ascending), feature and contribution (largest first; ties in feature order)."""
+        the k features that pushed the logit up most: each pick's pair (ascending), feature and
+        contribution (largest first; ties in feature order)."""
         row, category = np.asarray(row, dtype=np.int64), np.asarray(category, dtype=np.int64)
         sizes = np.diff(words.indptr)[row]
         starts = np.cumsum(sizes) - sizes
@@ -194,24 +189,12 @@ class ScoringState:
                  + np.arange(int(sizes.sum()), dtype=np.int64))
         columns = words.indices[entry]
         contributions = words.data[entry] * self.coef[np.repeat(category, sizes), columns]
-        values = contributions.copy()  # what is left to pick from
         owners = np.repeat(np.arange(len(row), dtype=np.int64), sizes)
-        filled = np.flatnonzero(sizes > 0)
-        picked: list[np.ndarray] = []
-        for _ in range(k if len(filled) else 0):
-            best = np.full(len(row), np.nan)
-            best[filled] = np.maximum.reduceat(values, starts[filled])
-            best[best <= 0] = np.nan  # nothing (left) that pushes up
-            at = np.flatnonzero(values == np.repeat(best, sizes))
-            first = np.ones(len(at), dtype=bool)  # the first of equal ones in a pair
-            first[1:] = owners[at][1:] != owners[at][:-1]
-            at = at[first]
-            if not len(at):
-                break
-            picked.append(at)
-            values[at] = -np.inf
-        at = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
-        at = at[np.argsort(owners[at], kind="stable")]  # by pair, in the order picked
+        # By pair, then largest first (a stable sort keeps equal ones in feature order).
+        at = np.lexsort((-contributions, owners))
+        at = at[contributions[at] > 0]  # only what pushes up
+        rank = np.arange(len(at)) - np.searchsorted(owners[at], owners[at])
+        at = at[rank < k]
         return owners[at], columns[at], contributions[at]
 
 
@@ -246,9 +229,5 @@ def _same(a: Any, b: Any, tolerance: float) -> bool:
             return bool(np.all(np.abs(a - b) <= tolerance))
         return bool(np.array_equal(a, b))
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        if len(a) != len(b):
-            return False
-        if all(isinstance(x, str | int | bool) for x in a):
-            return list(a) == list(b)
-        return all(_same(x, y, tolerance) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(_same(x, y, tolerance) for x, y in zip(a, b, strict=True))
     return bool(a == b)

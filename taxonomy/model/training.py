@@ -121,9 +121,8 @@ class TrainResult:
 def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxonomy,
           model_path: str | os.PathLike, force: bool = False, folds: int = FOLDS,
           repeats: int = REPEATS, model: EfficiencyClassifier | None = None) -> TrainResult:
-    """Fit on every labeled paper, cross-validate, and write the model and its card. Leaves
-    an equivalent model from the same labels and taxonomy untouched; ModelError rather than
-    replace one with a higher cross-validated macro-F1, unless ``force``."""
+    """Fit on every labeled paper, cross-validate, and write the model and its card; keeps an
+    equivalent one of the same inputs, raises ModelError over a better one unless ``force``."""
     unlabeled = [cid for cid, n in support(papers, taxonomy).items() if n == 0]
     if unlabeled:
         raise LabelsError(f"cannot train: no paper is labeled {', '.join(unlabeled)}; label "
