@@ -226,21 +226,26 @@ class _Table:
 class _Pieces:
     """A block's tokens numbered 0, 1, ... in order, some of them dropped (stop words)."""
 
-    def __init__(self, ids: dict[str, int], dropped: frozenset[str] = frozenset()):
-        self.ids, self.dropped = ids, dropped
+    def __init__(self, pieces: list[str] | Any, dropped: frozenset[str] = frozenset()):
+        self.pieces, self.dropped = pieces, dropped  # a list or an Arrow string array
+        self._ids: dict[str, int] | None = None
         self._tables: tuple[_Table, _Table] | None = None
 
     def of(self, split: Split, missing: int) -> np.ndarray:
         """For each piece occurrence of ``split``: its number, else ``missing``; -1 if
         dropped. Each distinct piece is looked up once."""
         if split.dictionary is None:  # split by Python (see ``tokenized``)
-            ids, dropped = self.ids, self.dropped
+            if self._ids is None:
+                pieces = self.pieces if isinstance(self.pieces, list) else self.pieces.to_pylist()
+                self._ids = {t: i for i, t in enumerate(pieces)}
+            ids, dropped = self._ids, self.dropped
             out = np.array([-1 if t in dropped else ids.get(t, missing)
                             for t in split.uniques], dtype=np.int64)
         else:
             if self._tables is None:
-                self._tables = (_Table(_arrow_strings(list(self.ids))),
-                                _Table(_arrow_strings(sorted(self.dropped))))
+                pieces = (_arrow_strings(self.pieces) if isinstance(self.pieces, list)
+                          else self.pieces)
+                self._tables = (_Table(pieces), _Table(_arrow_strings(sorted(self.dropped))))
             known, stops = self._tables
             out = known.get(split.dictionary)
             out[out < 0] = missing
@@ -299,12 +304,14 @@ class WordBlock(_Block):
         self._lookup: Any = None
 
     def _build(self) -> None:
-        # Every term's tokens in one flat list (a term is one or two tokens).
-        flat = " ".join(self.vocabulary).split(" ")
-        tokens = {t: i for i, t in enumerate(dict.fromkeys(flat))}
-        ids = np.array([tokens[t] for t in flat], dtype=np.int64)
-        pair = np.fromiter((" " in t for t in self.vocabulary), dtype=bool,
-                           count=len(self.vocabulary))
+        import pyarrow.compute as pc
+
+        # Every term's tokens (a term is one or two), numbered by first appearance by Arrow:
+        # a Python dict of the vocabulary took most of a daily listing's scoring time.
+        terms = pc.split_pattern(_arrow_strings(self.vocabulary), " ")
+        encoded = terms.flatten().dictionary_encode()
+        tokens, ids = encoded.dictionary, _numpy(encoded.indices).astype(np.int64)
+        pair = _numpy(pc.list_value_length(terms)) == 2
         start = np.cumsum(pair + 1) - (pair + 1)  # where each term's tokens begin
         size = len(tokens) + 1  # the last id: a token outside the vocabulary
         unigram = np.full(size, -1, dtype=np.int64)
@@ -546,7 +553,7 @@ class TermBlock(_Block):
             distinct, first, count = np.unique(codes, return_index=True, return_counts=True)
             tables[n] = (_Table(distinct), first, count,
                          np.array([k for _, k in sorted(pairs)], dtype=np.int64))
-        self._lookup = (_Pieces(tokens), tables, bits)
+        self._lookup = (_Pieces(list(tokens)), tables, bits)
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         if self._lookup is None:
