@@ -99,6 +99,11 @@ def _interrupt(args: list, cwd: Path, signum: int, delay: float | str
         while process.poll() is None and len(_survivors(marker)) < 2:
             time.sleep(0.05)
     else:
+        # From the moment the run's first line has set its handlers: before it, the
+        # interpreter itself is starting, as for any Python program (a busy machine can
+        # take more than the shortest delay to get there).
+        while process.poll() is None and not _catches(process.pid, signal.SIGTERM):
+            time.sleep(0.01)
         time.sleep(float(delay))
     if process.poll() is None:
         if signum == signal.SIGINT:
@@ -107,6 +112,16 @@ def _interrupt(args: list, cwd: Path, signum: int, delay: float | str
             os.kill(process.pid, signum)  # as timeout, Slurm or the OOM killer: the parent
     _, stderr = process.communicate(timeout=120)
     return process.returncode, stderr, marker
+
+
+def _catches(pid: int, signum: int) -> bool:
+    """Whether process ``pid`` has a handler for ``signum`` (its SigCgt mask in /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt"))
+    return bool(int(caught, 16) >> (signum - 1) & 1)
 
 
 def _survivors(marker: str) -> list[int]:
