@@ -134,9 +134,9 @@ def evaluate(args: argparse.Namespace) -> int:
         print(show(format_table(results, taxonomy.ids)))
         if results[0].reliability:
             reliability["seed CV"] = results[0].reliability
-    for n, holdout in enumerate(holdouts):
-        test = load_labels(holdout, taxonomy)
-        results = holdout_all(papers, test, taxonomy)
+    tests = [load_labels(holdout, taxonomy) for holdout in holdouts]
+    held_out = holdout_all(papers, tests, taxonomy)
+    for n, (holdout, test, results) in enumerate(zip(holdouts, tests, held_out, strict=True)):
         print(("" if args.no_cv and not n else "\n")
               + f"Held out: fitted on all {len(papers)} labeled papers, scored on the "
               f"{len(test)} papers of {paths.shown(holdout)} (never trained on)")
@@ -172,8 +172,8 @@ def _ablations(args: argparse.Namespace, taxonomy: Any, papers: Any,
         if not args.no_cv:
             found.append(evaluate_all(papers, taxonomy, args.folds, args.repeats, model,
                                       baselines=False)[0])
-        found += [holdout_all(papers, test, taxonomy, model, baselines=False)[0]
-                  for _, test in tests]
+        found += [scores for scores, in holdout_all(papers, [test for _, test in tests],
+                                                     taxonomy, model, baselines=False)]
         row = [name]
         for scores in found:
             row += [f"{scores.macro_f1[0]:.3f}",

@@ -40,11 +40,11 @@ _BLANK = object()
 
 def _parsed(text: str) -> Any:
     """The line's JSON value as Python's json module reads it (``_BLANK`` for a blank line)."""
+    if not text or text.isspace():  # before orjson, whose refusal costs an exception
+        return _BLANK
     try:
         row = orjson.loads(text)
     except orjson.JSONDecodeError:
-        if not text.strip():
-            return _BLANK
         return json.loads(text)
     if type(row) is dict and float in map(type, row.values()) and any(
             type(value) is float and not -_BEYOND < value < _BEYOND for value in row.values()):

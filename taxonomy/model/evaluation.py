@@ -156,8 +156,8 @@ def cross_validate(X: pd.DataFrame, Y: np.ndarray, category_ids: Sequence[str],
         for repeat in range(repeats):
             predicted, proba = np.zeros(Y.shape, dtype=np.int8), np.zeros(Y.shape)
             for train, test in splits[repeat * folds:(repeat + 1) * folds]:
-                predicted[test], fold_proba = _fit_and_label(estimator, X.iloc[train], Y[train],
-                                                             X.iloc[test])
+                fitted = clone(estimator).fit(X.iloc[train], Y[train])
+                predicted[test], fold_proba = _labeled(fitted, X.iloc[test])
                 if fold_proba is not None:
                     proba[test] = fold_proba
             runs.append(predicted)
@@ -167,25 +167,26 @@ def cross_validate(X: pd.DataFrame, Y: np.ndarray, category_ids: Sequence[str],
     return found
 
 
-def _fit_and_label(estimator: Any, X: pd.DataFrame, Y: np.ndarray, test_X: pd.DataFrame
-                   ) -> tuple[np.ndarray, np.ndarray | None]:
-    """A clone of ``estimator`` fitted on ``X``: its labels of ``test_X`` and, for the model,
-    the calibrated scores from the same margins (None for the baselines)."""
-    fitted = clone(estimator).fit(X, Y)
+def _labeled(fitted: Any, test_X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """A fitted estimator's labels of ``test_X`` and, for the model, the calibrated scores
+    from the same margins (None for the baselines)."""
     if not isinstance(fitted, EfficiencyClassifier):
         return fitted.predict(test_X), None
     margin = fitted.decision_function(test_X)
     return (margin >= 0).astype(np.int8), calibrated(margin, fitted.calibration_)
 
 
-def holdout(X: pd.DataFrame, Y: np.ndarray, test_X: pd.DataFrame, test_Y: np.ndarray,
-            category_ids: Sequence[str], estimators: dict[str, Any]) -> list[Scores]:
-    """Each estimator fitted on all labeled papers and scored on a separate labeled set."""
-    found = []
-    for name, estimator in estimators.items():
-        predicted, proba = _fit_and_label(estimator, X, np.asarray(Y), test_X)
-        found.append(summarize(name, np.asarray(test_Y), [predicted], category_ids,
-                               None if proba is None else [proba]))
+def holdout(X: pd.DataFrame, Y: np.ndarray, tests: Sequence[tuple[pd.DataFrame, np.ndarray]],
+            category_ids: Sequence[str], estimators: dict[str, Any]) -> list[list[Scores]]:
+    """Each estimator fitted once on all labeled papers and scored on each separate labeled
+    set (``tests``: papers and labels): per set, the estimators' scores in order."""
+    found: list[list[Scores]] = [[] for _ in tests]
+    for name, estimator in estimators.items() if tests else ():
+        fitted = clone(estimator).fit(X, np.asarray(Y))
+        for scores, (test_X, test_Y) in zip(found, tests, strict=True):
+            predicted, proba = _labeled(fitted, test_X)
+            scores.append(summarize(name, np.asarray(test_Y), [predicted], category_ids,
+                                    None if proba is None else [proba]))
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,14 +85,15 @@ def evaluate_all(papers: LabeledPapers, taxonomy: Taxonomy, folds: int = FOLDS,
                           methods(taxonomy, model, baselines), folds=folds, repeats=repeats)
 
 
-def holdout_all(papers: LabeledPapers, test: LabeledPapers, taxonomy: Taxonomy,
+def holdout_all(papers: LabeledPapers, tests: Sequence[LabeledPapers], taxonomy: Taxonomy,
                 model: EfficiencyClassifier | None = None,
-                baselines: bool = True) -> list[Scores]:
-    """The model and both baselines fitted on ``papers``, scored on a separate labeled set."""
+                baselines: bool = True) -> list[list[Scores]]:
+    """The model and both baselines fitted once on ``papers``, scored on each separate
+    labeled set: per set, the model's scores first."""
     model = model or shipped_model(taxonomy)
-    return holdout(papers.frame(), papers.indicator(taxonomy.ids), test.frame(),
-                   test.indicator(taxonomy.ids), taxonomy.ids,
-                   methods(taxonomy, model, baselines))
+    return holdout(papers.frame(), papers.indicator(taxonomy.ids),
+                   [(test.frame(), test.indicator(taxonomy.ids)) for test in tests],
+                   taxonomy.ids, methods(taxonomy, model, baselines))
 
 
 def held_out_metrics(state: ScoringState, taxonomy: Taxonomy, path: Path) -> dict | None:
