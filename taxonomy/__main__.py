@@ -1,5 +1,5 @@
 """`python -m taxonomy` and the `taxonomy` command's entry point. The signal handlers go in
-before the CLI's imports (about a second): a Ctrl-C or SIGTERM in them ends in one line, too."""
+before the CLI's imports (about a second): a Ctrl-C or SIGTERM then ends in one line, too."""
 
 import signal
 import sys

@@ -1,14 +1,18 @@
-"""SIGTERM and SIGHUP unwind a run like Ctrl-C does, except inside a section that must not be
-cut in two (starting worker processes): there the signal waits for the section's end."""
+"""Ctrl-C, SIGTERM and SIGHUP unwind a run, except inside an import or a section that must not
+be cut in two (starting worker processes): there the signal waits until it is over."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
+from types import FrameType
 
-HANDLED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+HANDLED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                if hasattr(signal, name))
 _deferring = 0
 _pending: list[int] = []
 
@@ -22,18 +26,33 @@ class Terminated(BaseException):
         self.signum = signum
 
 
-def terminate(signum: int, frame: object) -> None:
-    """The handler for SIGTERM and SIGHUP."""
+def terminate(signum: int, frame: FrameType | None) -> None:
+    """The handler for SIGINT (KeyboardInterrupt), SIGTERM and SIGHUP (Terminated)."""
     if _deferring:
         _pending.append(signum)
         return
+    if _importing(frame):
+        # An extension module cut in the middle of its initialization can crash the
+        # interpreter later (numpy's does, with a segfault at exit): send it again soon.
+        threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+        return
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the clean-up short
     raise Terminated(signum)
 
 
+def _importing(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Hold SIGTERM and SIGHUP until the block ends, then act on them."""
+    """Hold the signals until the block ends, then act on them."""
     global _deferring
     _deferring += 1
     try:

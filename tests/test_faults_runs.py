@@ -11,6 +11,7 @@ Invariants, each checked on the real command in a subprocess:
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import random
@@ -194,6 +195,32 @@ def test_a_signal_while_the_command_line_imports_is_one_line(monkeypatch, capsys
     assert capsys.readouterr().err.splitlines() == [
         f"taxonomy: {'interrupted' if code == 130 else 'stopped by SIGTERM'}; existing "
         "outputs were left as they were"]
+
+
+@pytest.mark.parametrize("signum", HANDLED)
+def test_a_signal_inside_an_import_waits_until_it_is_done(tmp_path, monkeypatch, signum):
+    # Cut in the middle, an extension module's initialization can crash the interpreter at
+    # exit (numpy's segfaulted) or turn the interrupt into a RuntimeError traceback.
+    import threading
+
+    sent = []
+    monkeypatch.setattr("os.kill", lambda pid, sig: sent.append((pid, sig)))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    name = f"halfway_{signal.Signals(signum).name}"
+    (tmp_path / f"{name}.py").write_text(
+        "import sys\nfrom taxonomy._signals import terminate\n"
+        f"terminate({int(signum)}, sys._getframe())\nDONE = True\n")
+    assert importlib.import_module(name).DONE  # the handler returned: the import went on
+    for timer in [t for t in threading.enumerate() if isinstance(t, threading.Timer)]:
+        timer.join()
+    assert sent == [(os.getpid(), signum)]  # sent again, to land after the import
+    expected = KeyboardInterrupt if signum == signal.SIGINT else Terminated
+    previous = signal.getsignal(signum)
+    try:
+        with pytest.raises(expected):
+            terminate(signum, sys._getframe())
+    finally:
+        signal.signal(signum, previous)
 
 
 # When to send the signal: a random moment (reading, tagging in this process, writing), or
