@@ -180,8 +180,8 @@ class ScoringState:
     def top_words(self, words: sparse.csr_matrix, row: np.ndarray, category: np.ndarray,
                   k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each (paper, category) pair given (``row``: rows of the word features ``words``),
-        the k features that pushed the logit up most: each pick's pair (ascending), feature and
-        contribution (largest first; ties in feature order)."""
+        the k features that pushed the logit up most, ranked for all pairs at once: each pick's
+        pair (ascending), feature and contribution (largest first; ties in feature order)."""
         row, category = np.asarray(row, dtype=np.int64), np.asarray(category, dtype=np.int64)
         sizes = np.diff(words.indptr)[row]
         starts = np.cumsum(sizes) - sizes
@@ -189,12 +189,24 @@ class ScoringState:
                  + np.arange(int(sizes.sum()), dtype=np.int64))
         columns = words.indices[entry]
         contributions = words.data[entry] * self.coef[np.repeat(category, sizes), columns]
+        values = contributions.copy()  # what is left to pick from
         owners = np.repeat(np.arange(len(row), dtype=np.int64), sizes)
-        # By pair, then largest first (a stable sort keeps equal ones in feature order).
-        at = np.lexsort((-contributions, owners))
-        at = at[contributions[at] > 0]  # only what pushes up
-        rank = np.arange(len(at)) - np.searchsorted(owners[at], owners[at])
-        at = at[rank < k]
+        filled = np.flatnonzero(sizes > 0)
+        picked: list[np.ndarray] = []
+        for _ in range(k if len(filled) else 0):
+            best = np.full(len(row), np.nan)
+            best[filled] = np.maximum.reduceat(values, starts[filled])
+            best[best <= 0] = np.nan  # nothing (left) that pushes up
+            at = np.flatnonzero(values == np.repeat(best, sizes))
+            first = np.ones(len(at), dtype=bool)  # the first of equal ones in a pair
+            first[1:] = owners[at][1:] != owners[at][:-1]
+            at = at[first]
+            if not len(at):
+                break
+            picked.append(at)
+            values[at] = -np.inf
+        at = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+        at = at[np.argsort(owners[at], kind="stable")]  # by pair, in the order picked
         return owners[at], columns[at], contributions[at]
 
 
