@@ -51,11 +51,14 @@ def open_parquet(path: Path) -> Any:
 def read_parquet(path: Path, log: ReadLog, reference: dt.date | None = None) -> Iterator[Paper]:
     """Papers of a Parquet file, in row order, read a row batch at a time and mapped row by
     row as every other format is."""
-    row = 0
+    for row, record in enumerate(_records(path), start=1):
+        paper = from_fields(record, str(path), row, log, reference)
+        if paper is not None:
+            yield paper
+
+
+def _records(path: Path) -> Iterator[dict]:
+    """The file's rows as dicts; only pyarrow's errors say the file is damaged."""
     with _readable(path):
         for batch in open_parquet(path).iter_batches(batch_size=10_000):
-            for record in batch.to_pylist():
-                row += 1
-                paper = from_fields(record, str(path), row, log, reference)
-                if paper is not None:
-                    yield paper
+            yield from batch.to_pylist()

@@ -206,14 +206,24 @@ def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
     compressed = head.startswith(_GZIP_MAGIC)
     if compressed:  # a stream that ended is decompressed whole, else as far as it was peeked
         try:
-            head = gzip.decompress(head) if ended else \
-                zlib.decompressobj(31).decompress(head, _SNIFF_BYTES)
+            head = gzip.decompress(head) if ended else _gunzip_head(head)
         except (EOFError, OSError, zlib.error):
             raise DumpError("gzip data is truncated or corrupt; re-download the dump",
                             path) from None
         if ended:
             stream.head = head  # read from there, as often as asked
     return _judged(path, head, compressed, encoding, fmt, stream)
+
+
+def _gunzip_head(data: bytes) -> bytes:
+    """Up to 64 KiB decompressed from the start of gzip data, across its members (``cat
+    a.gz b.gz``), as ``gzip`` reads them."""
+    out = b""
+    while data and len(out) < _SNIFF_BYTES:
+        member = zlib.decompressobj(31)
+        out += member.decompress(data, _SNIFF_BYTES - len(out))
+        data = member.unused_data if member.eof else b""
+    return out
 
 
 def _peek(handle: BinaryIO, path: Path) -> tuple[bytes, bool]:

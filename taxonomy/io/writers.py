@@ -110,6 +110,10 @@ class TableWriter:
                 self._write_table(table)
             else:
                 handle = self._open()  # a CSV's header even when it has no rows
+                if not changed:  # the old lines as they are, in one write
+                    handle.write("".join(text))
+                    self.rows += len(rows)
+                    continue
                 for i, line in enumerate(text):
                     if i in changed:
                         self._write_values([[changed[i].get(c) for c in columns]])
