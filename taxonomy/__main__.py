@@ -4,14 +4,15 @@ before the CLI's imports (about a second): a Ctrl-C or SIGTERM then ends in one 
 import signal
 import sys
 
-from taxonomy._signals import HANDLED, Terminated, stopped, terminate
+from taxonomy._signals import HANDLED, Terminated, deferred, stopped, terminate
 
 
 def main() -> int:
     for signum in HANDLED:
         signal.signal(signum, terminate)
     try:
-        from taxonomy.cli import main as run
+        with deferred():  # a signal in these imports acts once they are done
+            from taxonomy.cli import main as run
     except (KeyboardInterrupt, Terminated) as exc:
         return stopped(exc)
     return run()

@@ -15,6 +15,7 @@ HANDLED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP"
                 if hasattr(signal, name))
 _deferring = 0
 _pending: list[int] = []
+_resending: set[int] = set()  # signals caught inside an import, to be sent again
 
 
 class Terminated(BaseException):
@@ -33,13 +34,23 @@ def terminate(signum: int, frame: FrameType | None) -> None:
         return
     if _importing(frame):
         # An extension module cut in the middle of its initialization can crash the
-        # interpreter later (numpy's does, with a segfault at exit): send it again soon.
-        threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+        # interpreter later (numpy's does, with a segfault at exit): send it again soon,
+        # once however often it came, and not at all if the run ends first.
+        if signum not in _resending:
+            _resending.add(signum)
+            timer = threading.Timer(0.05, _send_again, (signum,))
+            timer.daemon = True
+            timer.start()
         return
     if signum == signal.SIGINT:
         raise KeyboardInterrupt
     signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the clean-up short
     raise Terminated(signum)
+
+
+def _send_again(signum: int) -> None:
+    _resending.discard(signum)
+    os.kill(os.getpid(), signum)
 
 
 def _importing(frame: FrameType | None) -> bool:
