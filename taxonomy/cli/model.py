@@ -172,8 +172,8 @@ def _ablations(args: argparse.Namespace, taxonomy: Any, papers: Any,
         if not args.no_cv:
             found.append(evaluate_all(papers, taxonomy, args.folds, args.repeats, model,
                                       baselines=False)[0])
-        found += [scores for scores, in holdout_all(papers, [test for _, test in tests],
-                                                     taxonomy, model, baselines=False)]
+        found += [per_set[0] for per_set in holdout_all(papers, [test for _, test in tests],
+                                                         taxonomy, model, baselines=False)]
         row = [name]
         for scores in found:
             row += [f"{scores.macro_f1[0]:.3f}",

@@ -62,13 +62,14 @@ def run(args: argparse.Namespace) -> int:
     tagging = Tagger(load_model(args.model), HandLabels.from_papers(labeled))
     label_support = support(labeled, taxonomy) if labeled else None
     if in_store:
-        return store.report(args, out_dir, tagging, taxonomy, label_support)
-    run = run_report(inputs, out_dir, tagging, taxonomy, label_support=label_support,
-                     compare=args.compare, encoding=args.encoding, review=args.review)
-    say(args, summary_table(run.report))
-    say(args, f"wrote {len(run.files)} files to {out_dir}: "
-        + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html")) + " and "
-        + f"{sum(f.suffix == '.csv' for f in run.files)} CSV tables")
+        run = store.report(args, out_dir, tagging, taxonomy, label_support)
+    else:
+        run = run_report(inputs, out_dir, tagging, taxonomy, label_support=label_support,
+                         compare=args.compare, encoding=args.encoding, review=args.review)
+        say(args, summary_table(run.report))
+        say(args, f"wrote {len(run.files)} files to {out_dir}: "
+            + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html")) + " and "
+            + f"{sum(f.suffix == '.csv' for f in run.files)} CSV tables")
     report_skipped(run.log)
     for note in run.notes:
         print(f"warning: {note}", file=sys.stderr)

@@ -15,11 +15,9 @@ from ._common import (
     MODEL_HELP,
     Subparsers,
     add_read_options,
-    load_model,
     positive,
     report_skipped,
     say,
-    taxonomy_and_labels,
     waiting_for,
 )
 
@@ -77,8 +75,8 @@ def _tags_table_ids(path: str) -> set[str] | None:
 def review(args: argparse.Namespace) -> int:
     from ..io.readlog import ReadLog
     from ..io.writers import refuse_inputs
-    from ..tagging.hand import HandLabels
     from ..tagging.review import review_queue
+    from ..tagging.tagger import Tagger
 
     if args.db:
         if args.inputs:
@@ -86,8 +84,7 @@ def review(args: argparse.Namespace) -> int:
         return store.review(args)
     if not args.inputs:
         raise TaxonomyError("give the dumps to review, or a store with --db FILE")
-    model = load_model(args.model)
-    hand = HandLabels.from_papers(taxonomy_and_labels(args.labels)[1])
+    tagging = Tagger.load(args.model, args.labels)
     tables = {i: _tags_table_ids(i) for i in args.inputs}
     dumps = [i for i, ids in tables.items() if ids is None]
     wanted = set().union(*(ids for ids in tables.values() if ids is not None)) \
@@ -98,7 +95,7 @@ def review(args: argparse.Namespace) -> int:
     refuse_inputs(args.output, args.inputs)
     check_queue_name(args.output)
     log = ReadLog()
-    queue = review_queue(dumps, model, hand, args.top, log, fmt=args.fmt,
+    queue = review_queue(dumps, tagging.model, tagging.hand, args.top, log, fmt=args.fmt,
                          encoding=args.encoding, only=wanted)
     write_queue(args, queue)
     report_skipped(log)

@@ -4,7 +4,6 @@ handler parses nothing itself, calls the library and prints."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +48,9 @@ def tag(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace, out_dir: str | Path, tagging: Any, taxonomy: Any,
-           label_support: Any) -> int:
-    """`taxonomy report papers.db`, with what `report` loaded."""
+           label_support: Any) -> Any:
+    """`taxonomy report papers.db`, with what `report` loaded; the run, whose warnings
+    `report` prints."""
     from ..report.render import summary_table
     from ..report.run import run_store_report
 
@@ -62,23 +62,18 @@ def report(args: argparse.Namespace, out_dir: str | Path, tagging: Any, taxonomy
     if untagged:
         say(args, f"note: {untagged} papers of the store have no tags yet; run taxonomy tag "
             f"--db {args.inputs[0]}")
-    report_skipped(run.log)
-    for note in run.notes:
-        print(f"warning: {note}", file=sys.stderr)
-    return 0
+    return run
 
 
 def review(args: argparse.Namespace) -> int:
     """`taxonomy review --db papers.db`."""
     from ..store.frame import stored_papers
-    from ..tagging.hand import HandLabels
     from ..tagging.review import queue_papers
-    from ._common import load_model, taxonomy_and_labels
+    from ..tagging.tagger import Tagger
     from .review import check_queue_name, write_queue
 
     check_queue_name(args.output)
-    model = load_model(args.model)
-    hand = HandLabels.from_papers(taxonomy_and_labels(args.labels)[1])
-    queue = queue_papers(stored_papers(args.db), model, hand, args.top)
+    tagging = Tagger.load(args.model, args.labels)
+    queue = queue_papers(stored_papers(args.db), tagging.model, tagging.hand, args.top)
     write_queue(args, queue)
     return 0

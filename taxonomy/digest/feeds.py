@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from .. import __version__
-from ..report.figures import paper_link
+from ..io.records import arxiv_id
 from .figures import TITLE, Digest
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -21,7 +21,8 @@ TAG_AUTHORITY = "tag:efficiency-taxonomy.invalid,2026"
 
 
 def entry_id(paper_id: str) -> str:
-    return paper_link(paper_id, "") or f"{TAG_AUTHORITY}:paper/{paper_id}"
+    found = arxiv_id(paper_id)  # an entry's id never changes, whatever the page links to
+    return f"https://arxiv.org/abs/{found}" if found else f"{TAG_AUTHORITY}:paper/{paper_id}"
 
 
 def atom_time(text: str) -> str:

@@ -180,8 +180,10 @@ def holdout(X: pd.DataFrame, Y: np.ndarray, tests: Sequence[tuple[pd.DataFrame, 
             category_ids: Sequence[str], estimators: dict[str, Any]) -> list[list[Scores]]:
     """Each estimator fitted once on all labeled papers and scored on each separate labeled
     set (``tests``: papers and labels): per set, the estimators' scores in order."""
+    if not tests:
+        return []  # no fit for nothing to score
     found: list[list[Scores]] = [[] for _ in tests]
-    for name, estimator in estimators.items() if tests else ():
+    for name, estimator in estimators.items():
         fitted = clone(estimator).fit(X, np.asarray(Y))
         for scores, (test_X, test_Y) in zip(found, tests, strict=True):
             predicted, proba = _labeled(fitted, test_X)

@@ -3,6 +3,7 @@ at a time with numpy, scipy and Arrow; each equals ``TfidfVectorizer.transform``
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from collections.abc import Iterator, Sequence
@@ -226,8 +227,8 @@ class _Table:
 class _Pieces:
     """A block's tokens numbered 0, 1, ... in order, some of them dropped (stop words)."""
 
-    def __init__(self, pieces: list[str] | Any, dropped: frozenset[str] = frozenset()):
-        self.pieces, self.dropped = pieces, dropped  # a list or an Arrow string array
+    def __init__(self, pieces: Any, dropped: frozenset[str] = frozenset()):
+        self.pieces, self.dropped = pieces, dropped  # an Arrow string array
         self._ids: dict[str, int] | None = None
         self._tables: tuple[_Table, _Table] | None = None
 
@@ -236,16 +237,14 @@ class _Pieces:
         dropped. Each distinct piece is looked up once."""
         if split.dictionary is None:  # split by Python (see ``tokenized``)
             if self._ids is None:
-                pieces = self.pieces if isinstance(self.pieces, list) else self.pieces.to_pylist()
-                self._ids = {t: i for i, t in enumerate(pieces)}
+                self._ids = {t: i for i, t in enumerate(self.pieces.to_pylist())}
             ids, dropped = self._ids, self.dropped
             out = np.array([-1 if t in dropped else ids.get(t, missing)
                             for t in split.uniques], dtype=np.int64)
         else:
             if self._tables is None:
-                pieces = (_arrow_strings(self.pieces) if isinstance(self.pieces, list)
-                          else self.pieces)
-                self._tables = (_Table(pieces), _Table(_arrow_strings(sorted(self.dropped))))
+                self._tables = (_Table(self.pieces),
+                                _Table(_arrow_strings(sorted(self.dropped))))
             known, stops = self._tables
             out = known.get(split.dictionary)
             out[out < 0] = missing
@@ -444,9 +443,13 @@ class CharBlock(_Block):
 
     def _word_grams(self, split: Split) -> sparse.csr_matrix:
         """Counts of each vocabulary n-gram in each distinct word (words x vocabulary)."""
-        if split.dictionary is not None and self.ngram_range[1] <= _PACKED_BYTES:
-            plain, data, offsets = _ascii_part(split.dictionary)
-        else:  # split by Python (see ``tokenized``), or n-grams too long to pack
+        dictionary = split.dictionary
+        if dictionary is None:  # split by Python (see ``tokenized``)
+            with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate: all in Python
+                dictionary = _arrow_strings(split.uniques)
+        if dictionary is not None and self.ngram_range[1] <= _PACKED_BYTES:
+            plain, data, offsets = _ascii_part(dictionary)
+        else:  # n-grams too long to pack
             plain = np.zeros(split.distinct, dtype=bool)
         fast = np.flatnonzero(plain)
         # In Python: non-ASCII words, and words too short for any n-gram of the range
@@ -459,8 +462,8 @@ class CharBlock(_Block):
             rows.append(fast[at])
             cols.append(found)
         if len(slow):
-            words = ([split.uniques[i] for i in slow] if split.dictionary is None
-                     else split.dictionary.take(_arrow(slow)).to_pylist())
+            words = ([split.uniques[i] for i in slow] if dictionary is None
+                     else dictionary.take(_arrow(slow)).to_pylist())
             for i, word in zip(slow, words, strict=True):
                 grams = self._grams(word)
                 rows.append(np.full(len(grams), i, dtype=np.int64))
@@ -553,7 +556,7 @@ class TermBlock(_Block):
             distinct, first, count = np.unique(codes, return_index=True, return_counts=True)
             tables[n] = (_Table(distinct), first, count,
                          np.array([k for _, k in sorted(pairs)], dtype=np.int64))
-        self._lookup = (_Pieces(list(tokens)), tables, bits)
+        self._lookup = (_Pieces(_arrow_strings(list(tokens))), tables, bits)
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         if self._lookup is None:

@@ -81,7 +81,7 @@ class Existing:
                  allow_mixed_models: bool = False, dedupe: Deduplicator | None = None):
         self.path, self.model, self.allow_mixed = path, model, allow_mixed_models
         self.columns = tag_columns(model.state.category_ids)
-        self.ids: dict[str, str] = {}  # id -> normalized title
+        self.ids: set[str] = set()
         self.titles: set[str] = set()
         self.dedupe = dedupe
 
@@ -95,7 +95,7 @@ class Existing:
             raise OutputError(_schema_problem(columns, self.columns), self.path)
         for row in rows:
             key = title_key(str(row.get("title") or ""))
-            self.ids[str(row.get("id"))] = key
+            self.ids.add(str(row.get("id")))
             if key:
                 self.titles.add(key)
         if not self.allow_mixed:
