@@ -26,14 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
                f"directory in ${paths.HOME_VARIABLE} (holding models/, labels/) overrides "
                f"them, and --model / --labels override both.",
     )
-    parser.add_argument("--version", action=Version,
+    parser.add_argument("--version", action=Version, nargs=0,
                         help="show the version, where it runs from and the default model")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-q", "--quiet", action="store_true",
-                        help="print no progress bar and no summary; errors and warnings "
-                             "still go to stderr")
-    sub = Subparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"),
-                     common)
+    sub = Subparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     for module in (parse, labels, model, tag, report, review, fetch, digest):
         module.register(sub)
     return parser
