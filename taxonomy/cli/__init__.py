@@ -13,7 +13,7 @@ import threading
 from .. import paths
 from .._signals import HANDLED, Terminated, stopped, terminate
 from ..errors import TaxonomyError
-from . import digest, fetch, labels, model, parse, report, review, tag
+from . import digest, fetch, model, review, tag
 from ._common import Subparsers, Version
 
 
@@ -29,8 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=Version, nargs=0,
                         help="show the version, where it runs from and the default model")
     sub = Subparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    for module in (parse, labels, model, tag, report, review, fetch, digest):
-        module.register(sub)
+    for register in (tag.register_parse, review.register_labels, model.register,
+                     tag.register_tag, tag.register_report, review.register_review,
+                     fetch.register, digest.register):
+        register(sub)
     return parser
 
 
