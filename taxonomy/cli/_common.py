@@ -16,8 +16,9 @@ from ..errors import TaxonomyError
 FORMATTER = argparse.RawDescriptionHelpFormatter
 MODEL_HELP = ("model file (default: $TAXONOMY_HOME/models/efficiency.joblib when it exists, "
               "else the shipped model)")
-LABELS_HELP = ("labels CSV (default: $TAXONOMY_HOME/labels/seed.csv when it exists, else the "
-               "shipped hand labels)")
+LABELS_DEFAULT = ("(default: $TAXONOMY_HOME/labels/seed.csv when it exists, else the shipped "
+                  "hand labels)")
+LABELS_HELP = f"labels CSV {LABELS_DEFAULT}"
 
 
 class Subparsers:
@@ -92,9 +93,7 @@ def add_read_options(parser: argparse.ArgumentParser) -> None:
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help=MODEL_HELP)
-    parser.add_argument("--labels", help="hand labels that win over the model (default: "
-                                         "$TAXONOMY_HOME/labels/seed.csv when it exists, else "
-                                         "the shipped hand labels)")
+    parser.add_argument("--labels", help=f"hand labels that win over the model {LABELS_DEFAULT}")
     parser.add_argument("--no-hand-labels", "--model-only", dest="no_hand_labels",
                         action="store_true",
                         help="ignore hand labels: every row's labels come from the model")
