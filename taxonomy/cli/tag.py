@@ -101,9 +101,10 @@ def tag(args: argparse.Namespace) -> int:
 
     executor: Executor = Dask(args.scheduler) if args.scheduler else Processes(args.jobs)
     result = tagging.run(args.inputs, out, executor=executor, only_new=bool(args.only_new),
-                     allow_mixed_models=args.allow_mixed_models,
-                     progress=False if args.quiet else None, on_wait=waiting_for(out),
-                     reference_date=args.reference_date, fmt=args.fmt, encoding=args.encoding)
+                         allow_mixed_models=args.allow_mixed_models,
+                         progress=False if args.quiet else None, on_wait=waiting_for(out),
+                         reference_date=args.reference_date, fmt=args.fmt,
+                         encoding=args.encoding)
     model = tagging.model
     counts = ", ".join(f"{cid} {n}" for cid, n in result.counts.items())
     say(args, f"tagged {result.papers} papers ({result.by_hand} by hand label, "
