@@ -13,7 +13,7 @@ import threading
 from .. import paths
 from .._signals import HANDLED, Terminated, stopped, terminate
 from ..errors import TaxonomyError
-from . import digest, fetch, labels, model, parse, report, review, tag
+from . import digest, fetch, model, review, tag
 from ._common import Subparsers, Version
 
 
@@ -26,16 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
                f"directory in ${paths.HOME_VARIABLE} (holding models/, labels/) overrides "
                f"them, and --model / --labels override both.",
     )
-    parser.add_argument("--version", action=Version,
+    parser.add_argument("--version", action=Version, nargs=0,
                         help="show the version, where it runs from and the default model")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-q", "--quiet", action="store_true",
-                        help="print no progress bar and no summary; errors and warnings "
-                             "still go to stderr")
-    sub = Subparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"),
-                     common)
-    for module in (parse, labels, model, tag, report, review, fetch, digest):
-        module.register(sub)
+    sub = Subparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    for register in (tag.register_parse, review.register_labels, model.register,
+                     tag.register_tag, tag.register_report, review.register_review,
+                     fetch.register, digest.register):
+        register(sub)
     return parser
 
 

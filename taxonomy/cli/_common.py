@@ -16,40 +16,36 @@ from ..errors import TaxonomyError
 FORMATTER = argparse.RawDescriptionHelpFormatter
 MODEL_HELP = ("model file (default: $TAXONOMY_HOME/models/efficiency.joblib when it exists, "
               "else the shipped model)")
-LABELS_HELP = ("labels CSV (default: $TAXONOMY_HOME/labels/seed.csv when it exists, else the "
-               "shipped hand labels)")
+LABELS_DEFAULT = ("(default: $TAXONOMY_HOME/labels/seed.csv when it exists, else the shipped "
+                  "hand labels)")
+LABELS_HELP = f"labels CSV {LABELS_DEFAULT}"
 
 
 class Subparsers:
-    """Adds sub-commands, each with the options all commands share (-q/--quiet) and the
+    """Adds sub-commands, each with the option all commands share (-q/--quiet) and the
     handler that runs it."""
 
-    def __init__(self, action: Any, common: argparse.ArgumentParser):
-        self._action, self._common = action, common
+    def __init__(self, action: Any):
+        self._action = action
 
-    def add_parser(self, name: str, handler: Callable[[argparse.Namespace], int],
+    def add_parser(self, name: str, handler: Callable[[argparse.Namespace], int] | None = None,
                    **kwargs: Any) -> argparse.ArgumentParser:
-        parser = self._parser(name, **kwargs)
+        parser = self._action.add_parser(name, formatter_class=FORMATTER, **kwargs)
+        parser.add_argument("-q", "--quiet", action="store_true",
+                            help="print no progress bar and no summary; errors and warnings "
+                                 "still go to stderr")
         parser.set_defaults(handler=handler)
         return parser
 
     def group(self, name: str, dest: str, metavar: str, **kwargs: Any) -> Subparsers:
         """A command whose actions are sub-commands (`taxonomy labels check`): their adder."""
-        actions = self._parser(name, **kwargs).add_subparsers(dest=dest, required=True,
-                                                              metavar=metavar)
-        return Subparsers(actions, self._common)
-
-    def _parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
-        return self._action.add_parser(name, parents=[self._common], formatter_class=FORMATTER,
-                                       **kwargs)
+        return Subparsers(self.add_parser(name, **kwargs).add_subparsers(
+            dest=dest, required=True, metavar=metavar))
 
 
 class Version(argparse.Action):
-    """--version: the package's version and where it runs from, and the default model's."""
-
-    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
-                 default: Any = argparse.SUPPRESS, help: str | None = None):
-        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+    """--version (with nargs=0): the package's version and where it runs from, and the
+    default model's."""
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
@@ -97,9 +93,7 @@ def add_read_options(parser: argparse.ArgumentParser) -> None:
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help=MODEL_HELP)
-    parser.add_argument("--labels", help="hand labels that win over the model (default: "
-                                         "$TAXONOMY_HOME/labels/seed.csv when it exists, else "
-                                         "the shipped hand labels)")
+    parser.add_argument("--labels", help=f"hand labels that win over the model {LABELS_DEFAULT}")
     parser.add_argument("--no-hand-labels", "--model-only", dest="no_hand_labels",
                         action="store_true",
                         help="ignore hand labels: every row's labels come from the model")

@@ -162,27 +162,21 @@ def _ablations(args: argparse.Namespace, taxonomy: Any, papers: Any,
     from ..labels.labelfile import load_labels
     from ..model.training import ablations, evaluate_all, holdout_all
 
-    tests = [(holdout.stem, load_labels(holdout, taxonomy)) for holdout in holdouts]
-    header = ["variant"] + ([] if args.no_cv else ["seed CV macro-F1", "seed CV conv. P / R"])
-    for name, _ in tests:
-        header += [f"{name} macro-F1", f"{name} conv. P / R"]
-    rows = [header]
+    tests = [load_labels(holdout, taxonomy) for holdout in holdouts]
+    sets = ([] if args.no_cv else ["seed CV"]) + [holdout.stem for holdout in holdouts]
+    rows = [["variant"] + [f"{name} {what}" for name in sets
+                           for what in ("macro-F1", "conv. P / R")]]
     for name, model in ablations(taxonomy).items():
-        found = []
-        if not args.no_cv:
-            found.append(evaluate_all(papers, taxonomy, args.folds, args.repeats, model,
-                                      baselines=False)[0])
-        found += [per_set[0] for per_set in holdout_all(papers, [test for _, test in tests],
-                                                         taxonomy, model, baselines=False)]
-        row = [name]
-        for scores in found:
-            row += [f"{scores.macro_f1[0]:.3f}",
-                    f"{scores.precision[CONVERGENCE]:.2f} / {scores.recall[CONVERGENCE]:.2f}"]
-        rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
-              for r in rows]
-    return "\n".join(lines)
+        found = [] if args.no_cv else [evaluate_all(papers, taxonomy, args.folds, args.repeats,
+                                                    model, baselines=False)[0]]
+        found += [per_set[0] for per_set in holdout_all(papers, tests, taxonomy, model,
+                                                         baselines=False)]
+        rows.append([name] + [cell for scores in found for cell in (
+            f"{scores.macro_f1[0]:.3f}",
+            f"{scores.precision[CONVERGENCE]:.2f} / {scores.recall[CONVERGENCE]:.2f}")])
+    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+                     for r in rows)
 
 
 CONVERGENCE = "convergence_speed"

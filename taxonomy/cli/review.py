@@ -1,4 +1,5 @@
-"""`taxonomy review` and `taxonomy labels merge`: the loop that grows the hand labels."""
+"""`taxonomy labels check | agree | suspects | merge` and `taxonomy review`: the hand labels
+and the loop that grows them."""
 
 from __future__ import annotations
 
@@ -18,11 +19,88 @@ from ._common import (
     positive,
     report_skipped,
     say,
+    taxonomy_and_labels,
     waiting_for,
 )
 
 
-def register(sub: Subparsers) -> None:
+def register_labels(sub: Subparsers) -> None:
+    actions = sub.group("labels", "labels_command", "ACTION",
+                        help="check and review hand labels",
+                        description="Check and review hand labels.\n\nexample:\n"
+                                    "  taxonomy labels check")
+    q = actions.add_parser(
+        "check", check, help="validate a labels file and print category support",
+        description="Validate a labels file against the taxonomy and print per-category "
+                    "support.\n\nexamples:\n  taxonomy labels check\n"
+                    "  taxonomy labels check my-labels.csv")
+    q.add_argument("path", nargs="?", help=LABELS_HELP)
+    q = actions.add_parser(
+        "agree", agree, help="inter-annotator agreement of two label passes",
+        description="Per-category Cohen's kappa between two annotators' passes, and every "
+                    "paper they disagree on.\n\nexample:\n  taxonomy labels agree "
+                    "labels/passes/first_pass.csv labels/passes/second_pass.csv")
+    q.add_argument("first")
+    q.add_argument("second")
+    q = actions.add_parser(
+        "suspects", suspects,
+        help="papers whose cross-validated prediction disagrees with their hand label",
+        description="List hand-labeled papers whose out-of-fold prediction disagrees most "
+                    "with their label, most suspicious first.\n\nexample:\n"
+                    "  taxonomy labels suspects --top 20")
+    q.add_argument("path", nargs="?", help=LABELS_HELP)
+    q.add_argument("--top", type=int, default=20, help="how many to list (default: 20)")
+    q = actions.add_parser(
+        "merge", merge, help="merge a reviewed queue into the hand labels",
+        description="Validate a queue written by 'taxonomy review' whose 'labels' cells were "
+                    "filled in, and append its reviewed rows to the labels file. Rows still "
+                    "'?' are skipped; a paper the labels file holds already is never "
+                    "overwritten (other labels are reported as a conflict, and the exit "
+                    "status is 1). Then retrain: scripts/retrain in a clone, or 'taxonomy "
+                    "train --labels FILE -o DIR'.\n\nexamples:\n"
+                    "  taxonomy labels merge queue.csv\n"
+                    "  taxonomy labels merge queue.csv --into my-labels.csv")
+    q.add_argument("queue")
+    q.add_argument("--into", metavar="LABELS_CSV", help=LABELS_HELP)
+
+
+def check(args: argparse.Namespace) -> int:
+    from ..labels.categories import load_taxonomy
+    from ..labels.labelfile import check_labels, format_support
+
+    taxonomy = load_taxonomy()
+    path = paths.labels_file(args.path)
+    papers, problems = check_labels(path, taxonomy)
+    if problems:  # support of a file that does not load would mislead
+        print(*problems, f"taxonomy: error: {len(problems)} problem(s) in {path}; fix the lines "
+              "above", sep="\n", file=sys.stderr)
+        return 2
+    say(args, format_support(papers, taxonomy, paths.shown(path)))
+    return 0
+
+
+def agree(args: argparse.Namespace) -> int:
+    from ..labels.agreement import agreement, format_agreement
+    from ..labels.categories import load_taxonomy
+    from ..labels.labelfile import read_label_column
+
+    taxonomy = load_taxonomy()
+    result = agreement(read_label_column(args.first, taxonomy),
+                       read_label_column(args.second, taxonomy), taxonomy)
+    print(format_agreement(result, taxonomy))
+    return 0
+
+
+def suspects(args: argparse.Namespace) -> int:
+    from ..model.training import format_suspects
+    from ..model.training import suspects as find_suspects
+
+    taxonomy, papers = taxonomy_and_labels(args.path)
+    print(format_suspects(find_suspects(papers, taxonomy), len(papers), args.top))
+    return 0
+
+
+def register_review(sub: Subparsers) -> None:
     p = sub.add_parser(
         "review", review, help="the papers whose hand labels would teach the model most",
         description="Pick at most --top papers of the inputs that the model is least sure "
@@ -45,21 +123,6 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--labels", help="hand labels: their papers are never queued (default: "
                                     "the hand labels in use)")
     add_read_options(p)
-
-
-def register_merge(actions: Subparsers) -> None:
-    q = actions.add_parser(
-        "merge", merge, help="merge a reviewed queue into the hand labels",
-        description="Validate a queue written by 'taxonomy review' whose 'labels' cells were "
-                    "filled in, and append its reviewed rows to the labels file. Rows still "
-                    "'?' are skipped; a paper the labels file holds already is never "
-                    "overwritten (other labels are reported as a conflict, and the exit "
-                    "status is 1). Then retrain: scripts/retrain in a clone, or 'taxonomy "
-                    "train --labels FILE -o DIR'.\n\nexamples:\n"
-                    "  taxonomy labels merge queue.csv\n"
-                    "  taxonomy labels merge queue.csv --into my-labels.csv")
-    q.add_argument("queue")
-    q.add_argument("--into", metavar="LABELS_CSV", help=LABELS_HELP)
 
 
 def _tags_table_ids(path: str) -> set[str] | None:
@@ -87,8 +150,8 @@ def review(args: argparse.Namespace) -> int:
     tagging = Tagger.load(args.model, args.labels)
     tables = {i: _tags_table_ids(i) for i in args.inputs}
     dumps = [i for i, ids in tables.items() if ids is None]
-    wanted = set().union(*(ids for ids in tables.values() if ids is not None)) \
-        if len(dumps) < len(tables) else None
+    tagged = [ids for ids in tables.values() if ids is not None]
+    wanted = set().union(*tagged) if tagged else None
     if not dumps:
         raise TaxonomyError("a tags table holds no abstracts to review; give the dumps it was "
                             "tagged from too (taxonomy review tags.csv DUMP...)")

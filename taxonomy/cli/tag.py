@@ -1,27 +1,62 @@
-"""`taxonomy tag`: tag abstract dumps into a table."""
+"""`taxonomy parse`, `tag` and `report`: abstract dumps into one table of unique papers, into
+a table of their tags, and into the coverage report."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 
+from .. import paths
 from ..errors import TaxonomyError
 from . import store
 from ._common import (
     Subparsers,
     add_model_options,
     add_read_options,
+    load_model,
+    positive,
     report_skipped,
     say,
     tagger,
+    taxonomy_and_labels,
     waiting_for,
 )
 from .store import add_store_options
 
 
-def register(sub: Subparsers) -> None:
+def register_parse(sub: Subparsers) -> None:
     p = sub.add_parser(
-        "tag", run, help="tag abstract dumps with their categories",
+        "parse", parse, help="read abstract dumps into one table of unique papers",
+        description="Read abstract dumps (listing pages, JSONL, CSV, gzipped or not) and write "
+                    "one row per unique paper.\n\nexample:\n"
+                    "  taxonomy parse data/dumps/*.txt -o papers.jsonl")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("-o", "--output", help="write .csv, .jsonl or .parquet (default: a table "
+                                          "on the terminal)")
+    add_read_options(p)
+
+
+def parse(args: argparse.Namespace) -> int:
+    from ..io.papers import format_papers, parse_papers, parse_to_file
+
+    if args.output:
+        log = parse_to_file(args.inputs, args.output, reference_date=args.reference_date,
+                            fmt=args.fmt, encoding=args.encoding)
+        done = f"wrote {log.papers} papers to {args.output}"
+    else:
+        papers, log = parse_papers(args.inputs, reference_date=args.reference_date,
+                                   fmt=args.fmt, encoding=args.encoding)
+        print(format_papers(papers))
+        done = f"{len(papers)} papers"
+    say(args, done + (f" ({log.repeats} repeats merged)" if log.repeats else ""))
+    report_skipped(log)
+    return 0
+
+
+def register_tag(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "tag", tag, help="tag abstract dumps with their categories",
         description="Tag every unique paper of the inputs (listing pages, JSONL, CSV, Parquet,"
                     " gzipped or not). Hand-labeled papers keep their hand labels.\n\n"
                     "examples:\n  taxonomy tag data/dumps/*.txt -o tags.csv\n"
@@ -45,7 +80,7 @@ def register(sub: Subparsers) -> None:
     add_store_options(p, tag=True)
 
 
-def run(args: argparse.Namespace) -> int:
+def tag(args: argparse.Namespace) -> int:
     from ..io.writers import table_format
 
     if args.db:
@@ -61,19 +96,77 @@ def run(args: argparse.Namespace) -> int:
             args.only_new):
         raise TaxonomyError("--only-new appends to EXISTING itself; drop -o or make it the same")
     table_format(out)
-    tag = tagger(args)
+    tagging = tagger(args)
     from ..tagging.executors import Dask, Executor, Processes
 
     executor: Executor = Dask(args.scheduler) if args.scheduler else Processes(args.jobs)
-    result = tag.run(args.inputs, out, executor=executor, only_new=bool(args.only_new),
-                     allow_mixed_models=args.allow_mixed_models,
-                     progress=False if args.quiet else None, on_wait=waiting_for(out),
-                     reference_date=args.reference_date, fmt=args.fmt, encoding=args.encoding)
-    model = tag.model
+    result = tagging.run(args.inputs, out, executor=executor, only_new=bool(args.only_new),
+                         allow_mixed_models=args.allow_mixed_models,
+                         progress=False if args.quiet else None, on_wait=waiting_for(out),
+                         reference_date=args.reference_date, fmt=args.fmt,
+                         encoding=args.encoding)
+    model = tagging.model
     counts = ", ".join(f"{cid} {n}" for cid, n in result.counts.items())
     say(args, f"tagged {result.papers} papers ({result.by_hand} by hand label, "
         f"{result.papers - result.by_hand} by model {model.name} {model.version}) into "
         f"{out}" + (f"; {result.already} were already there" if result.already else ""))
     say(args, f"per category: {counts}")
     report_skipped(result.log)
+    return 0
+
+
+def register_report(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "report", report, help="coverage report per category",
+        description="Summarize coverage per category: counts and shares, hand vs model, "
+                    "uncovered and uncertain papers, co-occurrence, coverage by month, label "
+                    "support and reading lists. Writes coverage.md, CSV tables and a "
+                    "self-contained coverage.html into DIR. INPUTs are 'taxonomy tag' outputs "
+                    "or raw dumps (tagged on the fly); without INPUT, the bundled dumps."
+                    "\n\nexamples:\n  taxonomy report\n"
+                    "  taxonomy report tags.csv -o reports/ --compare tags-last-month.csv\n"
+                    "  taxonomy report papers.db")
+    p.add_argument("inputs", nargs="*", metavar="INPUT")
+    p.add_argument("-o", "--output", metavar="DIR", help="output directory (default: reports/)")
+    p.add_argument("--compare", metavar="OLD", help="an older tagged file to compare with")
+    p.add_argument("--encoding", metavar="NAME",
+                   help="text encoding of raw dumps among the INPUTs, e.g. latin-1")
+    p.add_argument("--review", type=positive, default=50, metavar="N",
+                   help="list at most N uncertain papers, the most worth a hand label "
+                        "(default: %(default)s)")
+    add_model_options(p)
+
+
+def report(args: argparse.Namespace) -> int:
+    from ..labels.categories import load_taxonomy
+    from ..labels.labelfile import support
+    from ..report.render import summary_table
+    from ..report.run import run_report
+    from ..store.schema import is_sqlite
+    from ..tagging.hand import HandLabels
+    from ..tagging.tagger import Tagger
+
+    in_store = any(is_sqlite(i) for i in args.inputs)
+    if in_store and len(args.inputs) > 1:
+        raise TaxonomyError("give a paper store alone (taxonomy report papers.db)")
+    taxonomy = load_taxonomy()
+    inputs = args.inputs or paths.bundled_dumps()
+    if not inputs:
+        raise TaxonomyError(f"no INPUT given and no bundled dumps in {paths.dumps_dir()}")
+    labeled = None if args.no_hand_labels else taxonomy_and_labels(args.labels)[1]
+    out_dir = args.output or paths.reports_dir()
+    tagging = Tagger(load_model(args.model), HandLabels.from_papers(labeled))
+    label_support = support(labeled, taxonomy) if labeled else None
+    if in_store:
+        run = store.report(args, out_dir, tagging, taxonomy, label_support)
+    else:
+        run = run_report(inputs, out_dir, tagging, taxonomy, label_support=label_support,
+                         compare=args.compare, encoding=args.encoding, review=args.review)
+        say(args, summary_table(run.report))
+        say(args, f"wrote {len(run.files)} files to {out_dir}: "
+            + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html")) + " and "
+            + f"{sum(f.suffix == '.csv' for f in run.files)} CSV tables")
+    report_skipped(run.log)
+    for note in run.notes:
+        print(f"warning: {note}", file=sys.stderr)
     return 0
