@@ -18,7 +18,7 @@ __all__, __getattr__, __dir__ = attach(__name__, {
     "ReadLog": "readlog",
     "PAPER_COLUMNS": "records", "Deduplicator": "records", "Paper": "records",
     "arxiv_id": "records", "paper_id": "records", "title_hash": "records",
-    "Source": "sniff", "sniff_format": "sniff",
+    "Source": "sniff",
     "TABLE_FORMATS": "writers", "TableWriter": "writers", "read_table": "writers",
     "table_format": "writers", "write_frame": "writers",
 })

@@ -270,11 +270,6 @@ def _binary(text: str) -> bool:
             or len(_CONTROL.findall(text)) > len(text) * 0.1)
 
 
-def sniff_format(path: str | os.PathLike) -> str:
-    """'parquet', 'jsonl', 'csv' or 'listing', judged from the content."""
-    return sniff(path).format
-
-
 def _format_of(text: str) -> str:
     lines = [ln.strip() for ln in text.removeprefix("\ufeff").splitlines() if ln.strip()]
     first = lines[0] if lines else ""
@@ -445,9 +440,12 @@ def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
         return raw.removesuffix(b"\r").decode(codec, "replace"), False
 
 
+_NEWLINE = re.compile(r"\r\n|\n|\r")
+
+
 def _split_text(text: str) -> list[str]:
     held = "\r" if text.endswith("\r") else ""  # maybe the first half of a \r\n
-    parts = re.split(r"\r\n|\n|\r", text.removesuffix(held))
+    parts = _NEWLINE.split(text.removesuffix(held))
     parts[-1] += held
     return parts
 
