@@ -43,52 +43,42 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
 DELIMITERS = (",", "\t", ";")
 
 
-class _Stream:
-    """A pipe, FIFO or standard input: the peeked bytes, then the rest, spooled to a temporary
-    file so that a command reading its inputs twice (``parse -o``) reads it again from there."""
+class _Stream(io.RawIOBase):
+    """A pipe, FIFO or standard input: the peeked bytes, then the rest. The first read takes
+    them as they come, each byte also spooled to a temporary file, so that a command reading
+    its inputs twice (``parse -o``) reads it again from there."""
 
     def __init__(self, handle: BinaryIO, head: bytes, ended: bool):
         self.handle, self.head, self.ended = handle, head, ended
-        self.joined: _Joined | None = None
+        self._unread = memoryview(head)
+        self.spool: BinaryIO | None = None
 
     def take(self) -> BinaryIO:
         if self.ended:  # all of it was peeked: read it as often as asked
             return io.BytesIO(self.head)
-        if self.joined is None:
-            self.joined = _Joined(self.head, self.handle, tempfile.TemporaryFile())
-            return cast(BinaryIO, io.BufferedReader(self.joined, _BLOCK))
-        spool = self.joined.finish()
-        return cast(BinaryIO, open(os.dup(spool.fileno()), "rb"))
-
-
-class _Joined(io.RawIOBase):
-    """The peeked bytes, then the rest of the stream; each byte also goes to ``spool``."""
-
-    def __init__(self, head: bytes, rest: BinaryIO, spool: BinaryIO):
-        self._head, self._rest, self.spool = memoryview(head), rest, spool
+        if self.spool is None:
+            self.spool = cast(BinaryIO, tempfile.TemporaryFile())
+            return cast(BinaryIO, io.BufferedReader(self, _BLOCK))
+        while self.readinto(bytearray(_BLOCK)):  # what the first read left is read now
+            pass
+        self.spool.flush()
+        self.spool.seek(0)
+        return cast(BinaryIO, open(os.dup(self.spool.fileno()), "rb"))
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
+        if self._unread:
+            n = min(len(buffer), len(self._unread))
+            buffer[:n] = self._unread[:n]
+            self._unread = self._unread[n:]
         else:
-            data = self._rest.read(len(buffer))
+            data = self.handle.read(len(buffer))
             n = len(data)
             buffer[:n] = data
-        self.spool.write(bytes(buffer[:n]))
+        cast(BinaryIO, self.spool).write(bytes(buffer[:n]))
         return n
-
-    def finish(self) -> BinaryIO:
-        """The spool holding all of the stream (what the first read left is read now)."""
-        while self.readinto(bytearray(_BLOCK)):
-            pass
-        self.spool.flush()
-        self.spool.seek(0)
-        return self.spool
 
     def close(self) -> None:
         pass  # the spool outlives a first read that stops early
