@@ -356,11 +356,12 @@ def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
     path, name = source.path, source.encoding_name
     decoded_any = False
     with (io.BytesIO(source.head) if head_only else source.open()) as handle:
-        for number, (text, ok) in enumerate(_texts(handle, path, source.encoding), 1):
-            if ok is None:
+        for number, line in enumerate(_lines_of(handle, path, source.encoding), 1):
+            if line is None:
                 log.skip(str(path), number, f"a line longer than {MAX_LINE_BYTES >> 20} MB")
                 decoded_any = True  # said so; nothing suggests another encoding
                 continue
+            text, ok = decode_line(line, number, source.encoding)
             if not ok:
                 if undecodable is None:
                     log.skip(str(path), number, f"not {name}")
@@ -395,33 +396,27 @@ class Lookahead(Generic[_T]):
         self._back.extendleft(reversed(items))
 
 
-def _texts(handle: BinaryIO, path: Path, encoding: str
-           ) -> Iterator[tuple[str, bool | None]]:
-    """Each line's text, and whether it decoded (None for a line too long to read)."""
-    wide = "\n".encode(encoding) != b"\n"
-    lines: Iterator[str | bytes | None]
-    if wide:  # UTF-16 or UTF-32: decoded as it comes, undecodable bytes as U+FFFD
-        lines = _lines(codecs.iterdecode(chunks(handle, path), encoding, "replace"),
-                       _split_text)
-    else:  # ASCII-compatible: split on bytes, so one bad byte spoils one line
-        blocks = chunks(handle, path)
-        first = next(blocks, b"")
-        # lines ending with a lone carriage return (old Mac files) have no newline at all
-        separator = b"\r" if b"\n" not in first and b"\r" in first[:-1] else b"\n"
-        lines = _lines(itertools.chain([first], blocks), lambda data: data.split(separator))
-    for number, line in enumerate(lines, 1):
-        if line is None:
-            yield "", None
-        elif isinstance(line, str):
-            text = line.removesuffix("\r")
-            yield text, "\ufffd" not in text and "\x00" not in text
-        else:
-            yield decode_line(line, number, encoding)
+def _lines_of(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str | bytes | None]:
+    """Each line of the file, as text for UTF-16 or UTF-32 (decoded as it comes, undecodable
+    bytes as U+FFFD), else as bytes, so one bad byte spoils one line; None for a line too
+    long to read."""
+    if "\n".encode(encoding) != b"\n":
+        return _lines(codecs.iterdecode(chunks(handle, path), encoding, "replace"),
+                      _split_text)
+    blocks = chunks(handle, path)
+    first = next(blocks, b"")
+    # lines ending with a lone carriage return (old Mac files) have no newline at all
+    separator = b"\r" if b"\n" not in first and b"\r" in first[:-1] else b"\n"
+    return _lines(itertools.chain([first], blocks), lambda data: data.split(separator))
 
 
-def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
-    """One line's bytes as text, and whether it decoded (else it holds replacement
-    characters); the first may start with a UTF-8 byte-order mark (Excel, Notepad)."""
+def decode_line(raw: str | bytes, number: int, encoding: str) -> tuple[str, bool]:
+    """One line as text without its line ending, and whether it decoded (else it holds
+    replacement characters or NUL bytes); the first line's bytes may start with a UTF-8
+    byte-order mark (Excel, Notepad)."""
+    if isinstance(raw, str):  # UTF-16 or UTF-32, decoded already
+        text = raw.removesuffix("\r")
+        return text, "\ufffd" not in text and "\x00" not in text
     codec = "utf-8-sig" if number == 1 and encoding == "utf-8" else encoding
     try:
         text = raw.removesuffix(b"\r").decode(codec)
