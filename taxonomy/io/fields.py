@@ -174,12 +174,12 @@ def read_jsonl(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
     refuses (``NaN``, lone surrogates, deep nesting) or may read wrong (integers beyond 64
     bits). Bad lines are logged and skipped."""
     for number, text in lines:
+        if not text or text.isspace():  # before orjson, whose refusal costs an exception
+            continue
         try:
             row = _parsed(text)
         except (ValueError, RecursionError):
             log.skip(path, number, "not valid JSON")
-            continue
-        if row is _BLANK:
             continue
         if not isinstance(row, dict):
             log.skip(path, number, "not a JSON object")
@@ -189,13 +189,8 @@ def read_jsonl(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
             yield paper
 
 
-_BLANK = object()
-
-
 def _parsed(text: str) -> Any:
-    """The line's JSON value as Python's json module reads it (``_BLANK`` for a blank line)."""
-    if not text or text.isspace():  # before orjson, whose refusal costs an exception
-        return _BLANK
+    """The line's JSON value as Python's json module reads it."""
     try:
         row = orjson.loads(text)
     except orjson.JSONDecodeError:
