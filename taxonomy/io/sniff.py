@@ -177,7 +177,6 @@ def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
     """Standard input, a pipe or a FIFO: its first bytes peeked and judged as a file's. A FIFO
     nobody writes to is refused after ``FIFO_WAIT_SECONDS`` rather than waited on for ever."""
     if str(path) == "-":
-        path = Path("-")
         handle = sys.stdin.buffer
     else:
         try:
@@ -190,8 +189,12 @@ def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
             raise DumpError(f"nothing was written to it within {FIFO_WAIT_SECONDS:g} s; "
                             "start the program that writes to it first", path)
         os.set_blocking(fd, True)
-        handle = os.fdopen(fd, "rb", buffering=0)
-    head, ended = _peek(handle, path)
+        handle = os.fdopen(fd, "rb")
+    try:  # a buffered read waits for all it asks for, or the end of the stream
+        head = handle.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise DumpError(f"cannot read ({exc.strerror})", path) from None
+    ended = len(head) < _SNIFF_BYTES
     stream = _Stream(handle, head, ended)
     compressed = head.startswith(_GZIP_MAGIC)
     if compressed:  # a stream that ended is decompressed whole, else as far as it was peeked
@@ -214,20 +217,6 @@ def _gunzip_head(data: bytes) -> bytes:
         out += member.decompress(data, _SNIFF_BYTES - len(out))
         data = member.unused_data if member.eof else b""
     return out
-
-
-def _peek(handle: BinaryIO, path: Path) -> tuple[bytes, bool]:
-    """Up to 64 KiB from the start of a stream, and whether it ended there."""
-    data = bytearray()
-    try:
-        while len(data) < _SNIFF_BYTES:
-            block = handle.read(_SNIFF_BYTES - len(data))
-            if not block:
-                return bytes(data), True
-            data += block
-    except OSError as exc:
-        raise DumpError(f"cannot read ({exc.strerror})", path) from None
-    return bytes(data), False
 
 
 def _has_json_object(text: str) -> bool:
