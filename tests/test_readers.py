@@ -18,10 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taxonomy.errors import DumpError, TaxonomyError
-from taxonomy.io import ReadLog, read_file, sniff_format
+from taxonomy.io import ReadLog, read_file
 from taxonomy.io.listing import to_listing_text
 from taxonomy.io.papers import parse_papers
 from taxonomy.io.records import PAPER_COLUMNS, Paper, arxiv_id, clean_text, paper_id, title_hash
+from taxonomy.io.sniff import sniff
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "readers"
@@ -207,7 +208,7 @@ def _as_expected(path: Path) -> dict:
         assert paper.source.startswith(f"{path}:")
         records.append(paper.to_dict() | {"source": f"{path.name}:{_line(paper)}"})
     assert {where for where, _, _ in log.skipped} <= {str(path)}
-    return {"format": sniff_format(path), "records": records,
+    return {"format": sniff(path).format, "records": records,
             "skipped": [[line, why] for _, line, why in log.skipped]}
 
 
@@ -241,7 +242,7 @@ def test_parquet_input_reads_the_same_records_as_the_csv(tmp_path):
     assert [p.to_dict() for p in papers] == [
         r | {"source": f"{target}:{row}"} for row, r in enumerate(expected, 1)]
     assert log.skipped == []
-    assert sniff_format(target) == "parquet"
+    assert sniff(target).format == "parquet"
 
 
 @pytest.mark.parametrize(("fmt", "message"), [
@@ -638,6 +639,6 @@ def test_a_json_line_whose_text_reads_like_a_csv_header_is_json_lines(tmp_path):
     path.write_text(json.dumps({"id": "x1", "title": "A title",
                                 "abstract": "Ablations, title, and more."}) + "\n",
                     encoding="utf-8")
-    assert sniff_format(path) == "jsonl"
+    assert sniff(path).format == "jsonl"
     assert [p.title for p in read_file(path, log=ReadLog())] == ["A title"]
 

@@ -1,9 +1,9 @@
 """Reading abstract dumps and writing tables: the bottom layer, which imports nothing above it.
 
 ``records`` is the paper record and its ids; ``sniff`` opens a dump once and judges its
-format; ``listing``, ``jsonl``, ``delimited`` and ``parquet`` read one format each, and
-``fields`` maps a record's fields to a paper for all but listing pages; ``readers`` reads any
-of them with repeats merged; ``writers`` and ``atomic`` write tables and files so that an
+format; ``listing`` and ``delimited`` read listing pages and CSV, ``fields`` maps a record's
+fields to a paper for all but listing pages and reads JSON Lines and Parquet; ``readers``
+reads any of them with repeats merged; ``writers`` and ``atomic`` write tables and files so that an
 interrupted run never leaves half a file.
 """
 
@@ -18,7 +18,7 @@ __all__, __getattr__, __dir__ = attach(__name__, {
     "ReadLog": "readlog",
     "PAPER_COLUMNS": "records", "Deduplicator": "records", "Paper": "records",
     "arxiv_id": "records", "paper_id": "records", "title_hash": "records",
-    "Source": "sniff", "sniff_format": "sniff",
+    "Source": "sniff",
     "TABLE_FORMATS": "writers", "TableWriter": "writers", "read_table": "writers",
     "table_format": "writers", "write_frame": "writers",
 })

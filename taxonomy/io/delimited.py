@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-import sys
 from collections.abc import Iterable, Iterator
 
 from ..errors import DumpError
@@ -31,7 +30,7 @@ def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | N
               ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header (lower-cased names) and the records as (first line, values); bad records,
     and those with a line in ``undecodable`` (see ``decoded_lines``), are logged and skipped."""
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    csv.field_size_limit(2**31 - 1)  # the largest every platform's C long holds
     source = Lookahead(lines)
     first = source.next()
     while first is not None and not first[1].strip():

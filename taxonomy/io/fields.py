@@ -1,12 +1,20 @@
-"""A paper from the fields of one record (a JSON object, a CSV row or a Parquet row)."""
+"""A paper from the fields of one record (a JSON object, a CSV row or a Parquet row), and the
+readers of JSON Lines and Parquet dumps, whose records are such fields as they are."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import numbers
 import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
+import orjson
+
+from ..errors import DumpError
 from .dates import parse_date
 from .readlog import ReadLog
 from .records import Paper, clean_text, paper_id
@@ -157,3 +165,90 @@ def _int_or_none(value: Any) -> int | None:
     if number != number or abs(number) > 1e12:
         return None
     return int(number)
+
+
+def read_jsonl(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
+               reference: dt.date | None = None) -> Iterator[Paper]:
+    """Papers from numbered JSON Lines (the arXiv metadata snapshot among them), parsed by
+    orjson; the records read are those Python's json module reads, which gets the lines orjson
+    refuses (``NaN``, lone surrogates, deep nesting) or may read wrong (integers beyond 64
+    bits). Bad lines are logged and skipped."""
+    for number, text in lines:
+        if not text or text.isspace():  # before orjson, whose refusal costs an exception
+            continue
+        try:
+            row = _parsed(text)
+        except (ValueError, RecursionError):
+            log.skip(path, number, "not valid JSON")
+            continue
+        if not isinstance(row, dict):
+            log.skip(path, number, "not a JSON object")
+            continue
+        paper = from_fields(row, path, number, log, reference)
+        if paper is not None:
+            yield paper
+
+
+def _parsed(text: str) -> Any:
+    """The line's JSON value as Python's json module reads it."""
+    try:
+        row = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+    if type(row) is dict and float in map(type, row.values()) and any(
+            type(value) is float and not -_BEYOND < value < _BEYOND for value in row.values()):
+        return json.loads(text)  # maybe an integer beyond 64 bits, which json keeps
+    return row
+
+
+_BEYOND = 2.0**63
+
+
+@contextlib.contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """pyarrow's errors on a damaged file (of many types) as one clear error."""
+    try:
+        yield
+    except DumpError:
+        raise
+    except Exception as exc:
+        raise DumpError(f"unreadable Parquet ({type(exc).__name__}); re-export the file",
+                        path) from None
+
+
+def open_parquet(path: Path) -> Any:
+    """The Parquet file, checked to have 'title' and 'abstract' columns, and text columns
+    that hold text (else every row would be skipped, see ``wrong_type``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with _readable(path):
+        parquet = pq.ParquetFile(path)
+    names = {n.lower() for n in parquet.schema_arrow.names}
+    if not {"title", "abstract"} <= names:
+        raise DumpError("Parquet file has no 'title' and 'abstract' columns; add them", path)
+    is_string_view = getattr(pa.types, "is_string_view", lambda _: False)  # pyarrow >= 16
+    for field in parquet.schema_arrow:
+        kind = field.type
+        text = (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                or pa.types.is_null(kind) or is_string_view(kind))
+        if field.name.strip().lower() in TEXT_FIELDS and not text:
+            raise DumpError(f"Parquet column '{field.name}' holds {field.type}, not text; "
+                            "re-export it as a string column", path)
+    return parquet
+
+
+def read_parquet(path: Path, log: ReadLog, reference: dt.date | None = None) -> Iterator[Paper]:
+    """Papers of a Parquet file, in row order, read a row batch at a time and mapped row by
+    row as every other format is."""
+    for row, record in enumerate(_records(path), start=1):
+        paper = from_fields(record, str(path), row, log, reference)
+        if paper is not None:
+            yield paper
+
+
+def _records(path: Path) -> Iterator[dict]:
+    """The file's rows as dicts; only pyarrow's errors say the file is damaged."""
+    with _readable(path):
+        for batch in open_parquet(path).iter_batches(batch_size=10_000):
+            yield from batch.to_pylist()

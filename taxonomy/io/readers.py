@@ -11,9 +11,8 @@ from pathlib import Path
 
 from ..errors import DumpError
 from .delimited import Undecodable, missing_columns, read_csv, read_rows
-from .jsonl import read_jsonl
+from .fields import open_parquet, read_jsonl, read_parquet
 from .listing import read_listing
-from .parquet import open_parquet, read_parquet
 from .readlog import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, ReadLog
 from .records import Deduplicator, Paper
 from .sniff import Source, decoded_lines, sniff

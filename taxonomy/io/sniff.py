@@ -43,52 +43,42 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
 DELIMITERS = (",", "\t", ";")
 
 
-class _Stream:
-    """A pipe, FIFO or standard input: the peeked bytes, then the rest, spooled to a temporary
-    file so that a command reading its inputs twice (``parse -o``) reads it again from there."""
+class _Stream(io.RawIOBase):
+    """A pipe, FIFO or standard input: the peeked bytes, then the rest. The first read takes
+    them as they come, each byte also spooled to a temporary file, so that a command reading
+    its inputs twice (``parse -o``) reads it again from there."""
 
     def __init__(self, handle: BinaryIO, head: bytes, ended: bool):
         self.handle, self.head, self.ended = handle, head, ended
-        self.joined: _Joined | None = None
+        self._unread = memoryview(head)
+        self.spool: BinaryIO | None = None
 
     def take(self) -> BinaryIO:
         if self.ended:  # all of it was peeked: read it as often as asked
             return io.BytesIO(self.head)
-        if self.joined is None:
-            self.joined = _Joined(self.head, self.handle, tempfile.TemporaryFile())
-            return cast(BinaryIO, io.BufferedReader(self.joined, _BLOCK))
-        spool = self.joined.finish()
-        return cast(BinaryIO, open(os.dup(spool.fileno()), "rb"))
-
-
-class _Joined(io.RawIOBase):
-    """The peeked bytes, then the rest of the stream; each byte also goes to ``spool``."""
-
-    def __init__(self, head: bytes, rest: BinaryIO, spool: BinaryIO):
-        self._head, self._rest, self.spool = memoryview(head), rest, spool
+        if self.spool is None:
+            self.spool = cast(BinaryIO, tempfile.TemporaryFile())
+            return cast(BinaryIO, io.BufferedReader(self, _BLOCK))
+        while self.readinto(bytearray(_BLOCK)):  # what the first read left is read now
+            pass
+        self.spool.flush()
+        self.spool.seek(0)
+        return cast(BinaryIO, open(os.dup(self.spool.fileno()), "rb"))
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
+        if self._unread:
+            n = min(len(buffer), len(self._unread))
+            buffer[:n] = self._unread[:n]
+            self._unread = self._unread[n:]
         else:
-            data = self._rest.read(len(buffer))
+            data = self.handle.read(len(buffer))
             n = len(data)
             buffer[:n] = data
-        self.spool.write(bytes(buffer[:n]))
+        cast(BinaryIO, self.spool).write(bytes(buffer[:n]))
         return n
-
-    def finish(self) -> BinaryIO:
-        """The spool holding all of the stream (what the first read left is read now)."""
-        while self.readinto(bytearray(_BLOCK)):
-            pass
-        self.spool.flush()
-        self.spool.seek(0)
-        return self.spool
 
     def close(self) -> None:
         pass  # the spool outlives a first read that stops early
@@ -187,7 +177,6 @@ def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
     """Standard input, a pipe or a FIFO: its first bytes peeked and judged as a file's. A FIFO
     nobody writes to is refused after ``FIFO_WAIT_SECONDS`` rather than waited on for ever."""
     if str(path) == "-":
-        path = Path("-")
         handle = sys.stdin.buffer
     else:
         try:
@@ -200,8 +189,12 @@ def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
             raise DumpError(f"nothing was written to it within {FIFO_WAIT_SECONDS:g} s; "
                             "start the program that writes to it first", path)
         os.set_blocking(fd, True)
-        handle = os.fdopen(fd, "rb", buffering=0)
-    head, ended = _peek(handle, path)
+        handle = os.fdopen(fd, "rb")
+    try:  # a buffered read waits for all it asks for, or the end of the stream
+        head = handle.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise DumpError(f"cannot read ({exc.strerror})", path) from None
+    ended = len(head) < _SNIFF_BYTES
     stream = _Stream(handle, head, ended)
     compressed = head.startswith(_GZIP_MAGIC)
     if compressed:  # a stream that ended is decompressed whole, else as far as it was peeked
@@ -224,20 +217,6 @@ def _gunzip_head(data: bytes) -> bytes:
         out += member.decompress(data, _SNIFF_BYTES - len(out))
         data = member.unused_data if member.eof else b""
     return out
-
-
-def _peek(handle: BinaryIO, path: Path) -> tuple[bytes, bool]:
-    """Up to 64 KiB from the start of a stream, and whether it ended there."""
-    data = bytearray()
-    try:
-        while len(data) < _SNIFF_BYTES:
-            block = handle.read(_SNIFF_BYTES - len(data))
-            if not block:
-                return bytes(data), True
-            data += block
-    except OSError as exc:
-        raise DumpError(f"cannot read ({exc.strerror})", path) from None
-    return bytes(data), False
 
 
 def _has_json_object(text: str) -> bool:
@@ -268,11 +247,6 @@ def _binary(text: str) -> bool:
     lines = [ln for ln in text.splitlines() if ln.strip(" \t\x00")] or [text]
     return (sum("\x00" in ln for ln in lines) > len(lines) / 2
             or len(_CONTROL.findall(text)) > len(text) * 0.1)
-
-
-def sniff_format(path: str | os.PathLike) -> str:
-    """'parquet', 'jsonl', 'csv' or 'listing', judged from the content."""
-    return sniff(path).format
 
 
 def _format_of(text: str) -> str:
@@ -371,11 +345,12 @@ def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
     path, name = source.path, source.encoding_name
     decoded_any = False
     with (io.BytesIO(source.head) if head_only else source.open()) as handle:
-        for number, (text, ok) in enumerate(_texts(handle, path, source.encoding), 1):
-            if ok is None:
+        for number, line in enumerate(_lines_of(handle, path, source.encoding), 1):
+            if line is None:
                 log.skip(str(path), number, f"a line longer than {MAX_LINE_BYTES >> 20} MB")
                 decoded_any = True  # said so; nothing suggests another encoding
                 continue
+            text, ok = decode_line(line, number, source.encoding)
             if not ok:
                 if undecodable is None:
                     log.skip(str(path), number, f"not {name}")
@@ -410,33 +385,27 @@ class Lookahead(Generic[_T]):
         self._back.extendleft(reversed(items))
 
 
-def _texts(handle: BinaryIO, path: Path, encoding: str
-           ) -> Iterator[tuple[str, bool | None]]:
-    """Each line's text, and whether it decoded (None for a line too long to read)."""
-    wide = "\n".encode(encoding) != b"\n"
-    lines: Iterator[str | bytes | None]
-    if wide:  # UTF-16 or UTF-32: decoded as it comes, undecodable bytes as U+FFFD
-        lines = _lines(codecs.iterdecode(chunks(handle, path), encoding, "replace"),
-                       _split_text)
-    else:  # ASCII-compatible: split on bytes, so one bad byte spoils one line
-        blocks = chunks(handle, path)
-        first = next(blocks, b"")
-        # lines ending with a lone carriage return (old Mac files) have no newline at all
-        separator = b"\r" if b"\n" not in first and b"\r" in first[:-1] else b"\n"
-        lines = _lines(itertools.chain([first], blocks), lambda data: data.split(separator))
-    for number, line in enumerate(lines, 1):
-        if line is None:
-            yield "", None
-        elif isinstance(line, str):
-            text = line.removesuffix("\r")
-            yield text, "\ufffd" not in text and "\x00" not in text
-        else:
-            yield decode_line(line, number, encoding)
+def _lines_of(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str | bytes | None]:
+    """Each line of the file, as text for UTF-16 or UTF-32 (decoded as it comes, undecodable
+    bytes as U+FFFD), else as bytes, so one bad byte spoils one line; None for a line too
+    long to read."""
+    if "\n".encode(encoding) != b"\n":
+        return _lines(codecs.iterdecode(chunks(handle, path), encoding, "replace"),
+                      _split_text)
+    blocks = chunks(handle, path)
+    first = next(blocks, b"")
+    # lines ending with a lone carriage return (old Mac files) have no newline at all
+    separator = b"\r" if b"\n" not in first and b"\r" in first[:-1] else b"\n"
+    return _lines(itertools.chain([first], blocks), lambda data: data.split(separator))
 
 
-def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
-    """One line's bytes as text, and whether it decoded (else it holds replacement
-    characters); the first may start with a UTF-8 byte-order mark (Excel, Notepad)."""
+def decode_line(raw: str | bytes, number: int, encoding: str) -> tuple[str, bool]:
+    """One line as text without its line ending, and whether it decoded (else it holds
+    replacement characters or NUL bytes); the first line's bytes may start with a UTF-8
+    byte-order mark (Excel, Notepad)."""
+    if isinstance(raw, str):  # UTF-16 or UTF-32, decoded already
+        text = raw.removesuffix("\r")
+        return text, "\ufffd" not in text and "\x00" not in text
     codec = "utf-8-sig" if number == 1 and encoding == "utf-8" else encoding
     try:
         text = raw.removesuffix(b"\r").decode(codec)
@@ -445,9 +414,12 @@ def decode_line(raw: bytes, number: int, encoding: str) -> tuple[str, bool]:
         return raw.removesuffix(b"\r").decode(codec, "replace"), False
 
 
+_NEWLINE = re.compile(r"\r\n|\n|\r")
+
+
 def _split_text(text: str) -> list[str]:
     held = "\r" if text.endswith("\r") else ""  # maybe the first half of a \r\n
-    parts = re.split(r"\r\n|\n|\r", text.removesuffix(held))
+    parts = _NEWLINE.split(text.removesuffix(held))
     parts[-1] += held
     return parts
 
