@@ -144,8 +144,6 @@ def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, f
     columns = ["id", "title", "category", "score", "threshold", "distance", "assigned",
                "also_near", "informativeness", "link"]
     model = tags[tags["source"] == "model"]
-    if model.empty:
-        return pd.DataFrame(columns=columns)
     ids = np.asarray(taxonomy.ids, dtype=object)
     scores = model[[f"score_{c}" for c in taxonomy.ids]].to_numpy(dtype=float)
     limits = np.array([float(thresholds[c]) for c in taxonomy.ids])
