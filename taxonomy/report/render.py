@@ -8,7 +8,6 @@ import dataclasses
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +20,6 @@ from ..labels.labelfile import MIN_SUPPORT
 from . import charts
 from .figures import TITLE, Report
 from .style import colour, environment, pct, stylesheet
-
-# Longer lists are cut in coverage.md and coverage.html; the CSV beside them has every row.
-_MD_ROWS = 50
-_PAGE_ROWS = 200
-
 
 # Each DataFrame field of ``Report`` is written to the CSV file of its name.
 _TABLES = [f.name for f in dataclasses.fields(Report) if f.type.startswith("pd.DataFrame")]
@@ -72,10 +66,9 @@ def _totals(report: Report) -> list[tuple[str, str]]:
 def summary_table(report: Report) -> str:
     """Plain-text summary for the terminal: totals, then one line per category."""
     lines = [", ".join(f"{n} {what}" for n, what in _totals(report))]
-    compare, new_papers = report.compare, report.new_papers
-    with_compare = compare is not None and new_papers is not None
+    compare = report.compare
     header = f"{'category':<24}{'papers':>7}{'share':>8}{'hand':>6}{'model':>7}{'mean score':>12}"
-    lines += ["", header + (f"{'then':>7}{'change':>8}" if with_compare else "")]
+    lines += ["", header + (f"{'then':>7}{'change':>8}" if compare is not None else "")]
     for i, row in report.categories.iterrows():
         line = (f"{row['name'][:23]:<24}{row['papers']:>7}{pct(row['share']):>8}"
                 f"{row['hand']:>6}{row['model']:>7}{_score(row['mean_score']):>12}")
@@ -83,8 +76,8 @@ def summary_table(report: Report) -> str:
             then = compare.iloc[i]
             line += f"{then['then']:>7}{_signed(then['change']):>8}"
         lines.append(line)
-    if new_papers is not None:
-        lines.append(f"\n{len(new_papers)} papers new since the older table "
+    if report.new_papers is not None:
+        lines.append(f"\n{len(report.new_papers)} papers new since the older table "
                      f"({report.papers_then} papers)")
     if report.label_support is not None:
         lines += [f"warning: {row['name']} has {row['hand_labels']} hand labels "
@@ -99,7 +92,7 @@ def summary_table(report: Report) -> str:
 NUMERIC = frozenset({"count", "percent", "score", "precise", "threshold", "signed"})
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Column:
     title: str
     key: str
@@ -110,7 +103,7 @@ class Column:
         return self.kind in NUMERIC
 
 
-@dataclass
+@dataclasses.dataclass
 class Table:
     """Rows under column headers; ``csv`` names the file with every row, when one exists."""
 
@@ -120,13 +113,13 @@ class Table:
     category: str | None = None  # the category a per-category table belongs to
 
 
-@dataclass
+@dataclasses.dataclass
 class Section:
     id: str
     title: str
     note: str = ""
     chart: Callable[[], str] | None = None  # an inline SVG, drawn only for the HTML page
-    tables: list[Table] = field(default_factory=list)
+    tables: list[Table] = dataclasses.field(default_factory=list)
     # How the tables show: "table"; "folded" (collapsed under ``summary``); "per category"
     # (one table per category); "lists" (per category, a numbered list of papers).
     layout: str = "table"
@@ -228,9 +221,7 @@ def _render(kind: str, report: Report) -> str:
     return env.get_template(f"coverage.{kind}.j2").render(
         title=TITLE, report=report, totals=_totals(report), sections=sections(report),
         names=names, colours={cid: colour(i) for i, cid in enumerate(names)},
-        plain=_plain,
-        limit=_MD_ROWS if kind == "md" else _PAGE_ROWS,
-        css=stylesheet(env) if kind == "html" else "")
+        plain=_plain, css=stylesheet(env) if kind == "html" else "")
 
 
 def markdown(report: Report) -> str:
