@@ -124,9 +124,9 @@ def uncovered(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.
     empty = ~matrix.any(axis=1)
     scores = tags.loc[empty, _score_columns(taxonomy)].to_numpy(dtype=float)
     out = tags.loc[empty, ["id", "title", "date", "source", "link"]].copy()
-    best = np.nanargmax(np.nan_to_num(scores, nan=-1.0), axis=1) if len(out) else []
+    best = np.argmax(np.nan_to_num(scores, nan=-1.0), axis=1)
     out["best_category"] = [taxonomy.ids[j] for j in best]
-    out["best_score"] = scores[np.arange(len(out)), best] if len(out) else []
+    out["best_score"] = scores[np.arange(len(out)), best]
     out = out.sort_values(["best_score", "id"], ascending=[False, True])
     return out.reset_index(drop=True)
 
@@ -145,7 +145,7 @@ def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, f
                "also_near", "informativeness", "link"]
     model = tags[tags["source"] == "model"]
     ids = np.asarray(taxonomy.ids, dtype=object)
-    scores = model[[f"score_{c}" for c in taxonomy.ids]].to_numpy(dtype=float)
+    scores = model[_score_columns(taxonomy)].to_numpy(dtype=float)
     limits = np.array([float(thresholds[c]) for c in taxonomy.ids])
     closeness = uncertainty(scores, limits)
     order = np.argsort(-closeness, axis=1, kind="stable")
