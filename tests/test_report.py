@@ -403,8 +403,7 @@ def test_a_row_is_kept_exactly_when_its_score_is_a_number_from_0_to_1(tmp_path_f
 
 
 def test_threshold_is_shown_so_that_assignment_can_be_read_off():
-    from taxonomy.report.render import _plain
-    from taxonomy.report.sections import Column
+    from taxonomy.report.render import Column, _plain
 
     score, threshold = 0.6799, 0.679912
     shown = (_plain(score, Column("", "", "precise"), {}),

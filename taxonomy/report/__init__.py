@@ -10,5 +10,5 @@ __all__, __getattr__, __dir__ = attach(__name__, {
     "html_page": "render", "markdown": "render", "summary_table": "render",
     "write_report": "render",
     "CoverageRun": "run", "run_report": "run",
-    "Section": "sections", "sections": "sections",
+    "Section": "render", "sections": "render",
 })

@@ -34,7 +34,6 @@ _RC: Any = {  # matplotlib types its keys as literals; these are checked at run 
     "axes.spines.right": False,
 }
 _PROLOGUE = re.compile(r"^.*?(?=<svg\b)", re.S)
-_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _NAMESPACES = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
 
 
@@ -134,8 +133,9 @@ def over_time_chart(over_time: pd.DataFrame, category_ids: list[str], names: lis
 
 def _svg(fig: Figure) -> str:
     """The figure as an ``<svg>`` element ready to inline in HTML: no XML prologue, DOCTYPE or
-    RDF metadata, so it names no external URL."""
+    RDF metadata (every default entry set to None), so it names no external URL."""
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    text = _METADATA.sub("", _PROLOGUE.sub("", buffer.getvalue(), count=1), count=1)
+    fig.savefig(buffer, format="svg", bbox_inches="tight",
+                metadata=dict.fromkeys(("Date", "Format", "Type", "Creator")))
+    text = _PROLOGUE.sub("", buffer.getvalue(), count=1)
     return _NAMESPACES.sub("", text, count=2).strip()

@@ -41,7 +41,6 @@ class Report:
     compare: pd.DataFrame | None = None
     new_papers: pd.DataFrame | None = None
     papers_then: int | None = None
-    thresholds: dict[str, float] = field(default_factory=dict)
     uncertain_top: int = 50
     top_n: int = 10
     models: list[str] = field(default_factory=list)
@@ -100,32 +99,24 @@ def _score_columns(taxonomy: Taxonomy) -> list[str]:
 
 def category_table(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
     """Per category: papers, share of all papers, hand vs model split, mean score of its papers."""
-    hand = (tags["source"] == "hand").to_numpy()
-    rows = []
-    for j, category in enumerate(taxonomy.categories):
-        members = matrix[:, j]
-        scores = tags.loc[members, f"score_{category.id}"]
-        rows.append({
-            "id": category.id, "name": category.name, "papers": int(members.sum()),
-            "share": float(members.sum() / len(tags)) if len(tags) else 0.0,
-            "hand": int((members & hand).sum()), "model": int((members & ~hand).sum()),
-            "mean_score": float(scores.mean()) if members.any() else float("nan"),
-        })
-    return pd.DataFrame(rows, columns=["id", "name", "papers", "share", "hand", "model",
-                                       "mean_score"])
+    papers = matrix.sum(axis=0)
+    hand = matrix[(tags["source"] == "hand").to_numpy()].sum(axis=0)
+    return pd.DataFrame({
+        "id": taxonomy.ids, "name": [c.name for c in taxonomy.categories], "papers": papers,
+        "share": papers / max(len(tags), 1), "hand": hand, "model": papers - hand,
+        "mean_score": tags[_score_columns(taxonomy)].where(matrix).mean().to_numpy(),
+    })
 
 
 def top_papers(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy,
                top_n: int = 10) -> pd.DataFrame:
     """The ``top_n`` highest-scoring papers of each category (ties by id), ranked from 1."""
-    parts = []
-    for j, cid in enumerate(taxonomy.ids):
-        members = tags.loc[matrix[:, j], ["id", "title", f"score_{cid}", "source", "link"]]
-        members = members.rename(columns={f"score_{cid}": "score"})
-        best = members.sort_values(["score", "id"], ascending=[False, True]).head(top_n)
-        parts.append(best.assign(category=cid, rank=range(1, len(best) + 1)))
-    columns = ["category", "rank", "id", "title", "score", "source", "link"]
-    return _concat(parts, columns)
+    members = _members(tags, matrix, taxonomy, ["id", "title", "source", "link"])
+    best = members.sort_values(["position", "score", "id"], ascending=[True, False, True])
+    best = best.groupby("position").head(top_n)
+    best.insert(1, "rank", best.groupby("position").cumcount() + 1)
+    return best[["category", "rank", "id", "title", "score", "source", "link"]].reset_index(
+        drop=True)
 
 
 def uncovered(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
@@ -133,9 +124,9 @@ def uncovered(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.
     empty = ~matrix.any(axis=1)
     scores = tags.loc[empty, _score_columns(taxonomy)].to_numpy(dtype=float)
     out = tags.loc[empty, ["id", "title", "date", "source", "link"]].copy()
-    best = np.nanargmax(np.nan_to_num(scores, nan=-1.0), axis=1) if len(out) else []
+    best = np.argmax(np.nan_to_num(scores, nan=-1.0), axis=1)
     out["best_category"] = [taxonomy.ids[j] for j in best]
-    out["best_score"] = scores[np.arange(len(out)), best] if len(out) else []
+    out["best_score"] = scores[np.arange(len(out)), best]
     out = out.sort_values(["best_score", "id"], ascending=[False, True])
     return out.reset_index(drop=True)
 
@@ -153,10 +144,8 @@ def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, f
     columns = ["id", "title", "category", "score", "threshold", "distance", "assigned",
                "also_near", "informativeness", "link"]
     model = tags[tags["source"] == "model"]
-    if model.empty:
-        return pd.DataFrame(columns=columns)
     ids = np.asarray(taxonomy.ids, dtype=object)
-    scores = model[[f"score_{c}" for c in taxonomy.ids]].to_numpy(dtype=float)
+    scores = model[_score_columns(taxonomy)].to_numpy(dtype=float)
     limits = np.array([float(thresholds[c]) for c in taxonomy.ids])
     closeness = uncertainty(scores, limits)
     order = np.argsort(-closeness, axis=1, kind="stable")
@@ -199,12 +188,8 @@ def over_time(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.
     frame["month"] = [month_of(d) for d in tags["date"]]
     frame["papers"] = 1
     frame["uncovered"] = (~matrix.any(axis=1)).astype(int)
-    columns = ["papers", "uncovered", *taxonomy.ids]
-    grouped = frame.groupby("month")[columns].sum()
-    months = sorted(m for m in grouped.index if m != UNDATED)
-    order = months + ([UNDATED] if UNDATED in grouped.index else [])
-    out = grouped.reindex(order).reset_index()
-    return out.astype({c: int for c in columns})[["month", *columns]]
+    # Grouped months sort as text: oldest first, and 'undated' after every digit.
+    return frame.groupby("month")[["papers", "uncovered", *taxonomy.ids]].sum().reset_index()
 
 
 def support_table(label_support: Mapping[str, int], taxonomy: Taxonomy) -> pd.DataFrame:
@@ -226,18 +211,11 @@ def paper_link(paper_id: str, url: str) -> str:
 
 def reading_list(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
     """Every paper of each category, newest first (undated last, then by score): what to read."""
-    parts = []
-    for j, cid in enumerate(taxonomy.ids):
-        members = tags.loc[matrix[:, j]]
-        part = pd.DataFrame({
-            "category": cid, "id": members["id"], "title": members["title"],
-            "date": members["date"], "link": members["link"], "score": members[f"score_{cid}"],
-        })
-        part = part.sort_values(["score", "id"], ascending=[False, True], kind="stable")
-        part = part.sort_values("date", ascending=False, kind="stable", na_position="last",
-                                key=lambda dates: dates.where(dates.map(month_of) != UNDATED))
-        parts.append(part)
-    return _concat(parts, ["category", "id", "title", "date", "link", "score"])
+    members = _members(tags, matrix, taxonomy, ["id", "title", "date", "link"])
+    members["dated"] = members["date"].where(members["date"].map(month_of) != UNDATED)
+    members = members.sort_values(["position", "dated", "score", "id"],
+                                  ascending=[True, False, False, True])
+    return members[["category", "id", "title", "date", "link", "score"]].reset_index(drop=True)
 
 
 def compare_counts(then: pd.DataFrame, now: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
@@ -258,11 +236,16 @@ def new_papers(then: pd.DataFrame, now: pd.DataFrame) -> pd.DataFrame:
     return fresh[["id", "title", "date", "labels", "source", "link"]].reset_index(drop=True)
 
 
-def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(parts, ignore_index=True)[columns]
+def _members(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy,
+             columns: list[str]) -> pd.DataFrame:
+    """One row per paper of each category (categories in taxonomy order, then table order):
+    its ``category``, the paper's ``columns`` and its ``score`` in that category; the index,
+    ``position``, is the category's place in the taxonomy."""
+    position, paper = np.nonzero(matrix.T)
+    out = tags[columns].iloc[paper].set_index(pd.Index(position, name="position"))
+    out.insert(0, "category", np.asarray(taxonomy.ids, dtype=object)[position])
+    out["score"] = tags[_score_columns(taxonomy)].to_numpy(dtype=float)[paper, position]
+    return out
 
 
 def build_report(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: dict[str, float],
@@ -288,6 +271,5 @@ def build_report(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: dict[str, f
         compare=None if then is None else compare_counts(then, matrix, taxonomy),
         new_papers=None if then is None else new_papers(then, tags),
         papers_then=None if then is None else len(then),
-        thresholds={cid: float(thresholds[cid]) for cid in taxonomy.ids},
         uncertain_top=uncertain_top, top_n=top_n, models=model_names(tags),
     )

@@ -1,5 +1,6 @@
-"""The written forms of a coverage report: CSV tables, coverage.md and coverage.html (Jinja2
-templates over the sections of ``sections.py``), and the terminal summary."""
+"""The written forms of a coverage report: CSV tables, the terminal summary, and coverage.md
+and coverage.html: the sections, each defined once here, and the Jinja2 templates
+(``templates/``) that say how each format shows them."""
 
 from __future__ import annotations
 
@@ -14,16 +15,11 @@ import pandas as pd
 
 from ..io.atomic import atomic_dir, write_text
 from ..io.writers import write_frame
+from ..labels.indicator import split_labels
 from ..labels.labelfile import MIN_SUPPORT
+from . import charts
 from .figures import TITLE, Report
-from .sections import Column, sections
 from .style import colour, environment, pct, stylesheet
-from .style import md as _md
-
-# Longer lists are cut in coverage.md and coverage.html; the CSV beside them has every row.
-_MD_ROWS = 50
-_PAGE_ROWS = 200
-
 
 # Each DataFrame field of ``Report`` is written to the CSV file of its name.
 _TABLES = [f.name for f in dataclasses.fields(Report) if f.type.startswith("pd.DataFrame")]
@@ -70,10 +66,9 @@ def _totals(report: Report) -> list[tuple[str, str]]:
 def summary_table(report: Report) -> str:
     """Plain-text summary for the terminal: totals, then one line per category."""
     lines = [", ".join(f"{n} {what}" for n, what in _totals(report))]
-    compare, new_papers = report.compare, report.new_papers
-    with_compare = compare is not None and new_papers is not None
+    compare = report.compare
     header = f"{'category':<24}{'papers':>7}{'share':>8}{'hand':>6}{'model':>7}{'mean score':>12}"
-    lines += ["", header + (f"{'then':>7}{'change':>8}" if with_compare else "")]
+    lines += ["", header + (f"{'then':>7}{'change':>8}" if compare is not None else "")]
     for i, row in report.categories.iterrows():
         line = (f"{row['name'][:23]:<24}{row['papers']:>7}{pct(row['share']):>8}"
                 f"{row['hand']:>6}{row['model']:>7}{_score(row['mean_score']):>12}")
@@ -81,14 +76,141 @@ def summary_table(report: Report) -> str:
             then = compare.iloc[i]
             line += f"{then['then']:>7}{_signed(then['change']):>8}"
         lines.append(line)
-    if new_papers is not None:
-        lines.append(f"\n{len(new_papers)} papers new since the older table "
+    if report.new_papers is not None:
+        lines.append(f"\n{len(report.new_papers)} papers new since the older table "
                      f"({report.papers_then} papers)")
     if report.label_support is not None:
         lines += [f"warning: {row['name']} has {row['hand_labels']} hand labels "
                   f"(fewer than {MIN_SUPPORT})"
                   for _, row in report.label_support.iterrows() if row["warning"]]
     return "\n".join(lines)
+
+
+# -- The sections: what each shows; the templates say how --------------------------------------
+
+# How a cell is shown; numeric kinds align right.
+NUMERIC = frozenset({"count", "percent", "score", "precise", "threshold", "signed"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    title: str
+    key: str
+    kind: str = "text"  # text, count, percent, score, precise, threshold, signed, paper, ...
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC
+
+
+@dataclasses.dataclass
+class Table:
+    """Rows under column headers; ``csv`` names the file with every row, when one exists."""
+
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    csv: str | None = None
+    category: str | None = None  # the category a per-category table belongs to
+
+
+@dataclasses.dataclass
+class Section:
+    id: str
+    title: str
+    note: str = ""
+    chart: Callable[[], str] | None = None  # an inline SVG, drawn only for the HTML page
+    tables: list[Table] = dataclasses.field(default_factory=list)
+    # How the tables show: "table"; "folded" (collapsed under ``summary``); "per category"
+    # (one table per category); "lists" (per category, a numbered list of papers).
+    layout: str = "table"
+    summary: str = ""
+
+
+def sections(report: Report) -> list[Section]:
+    """Every section this report has, in page order."""
+    ids, names = list(report.categories["id"]), list(report.categories["name"])
+    per_category = [(name, cid, "count") for cid, name in zip(ids, names, strict=True)]
+    found = [
+        Section("categories", "Coverage per category",
+                chart=lambda: charts.coverage_chart(report.categories),
+                tables=[_table(report.categories, "categories.csv",
+                               ("Category", "id", "category"), ("Papers", "papers", "count"),
+                               ("Share", "share", "percent"), ("Hand", "hand", "count"),
+                               ("Model", "model", "count"),
+                               ("Mean score", "mean_score", "score"))]),
+        Section("cooccurrence", "Co-occurrence",
+                "Papers in both categories; the diagonal is each category's own count.",
+                chart=lambda: charts.cooccurrence_chart(report.cooccurrence, names),
+                tables=[_table(report.cooccurrence.reset_index(), "cooccurrence.csv",
+                               ("", "category", "category"), *per_category)]),
+        Section("over-time", "Coverage over time",
+                "Category assignments per month (a paper in two categories counts in both); "
+                "the chart merges months into quarters or years over a long range.",
+                chart=lambda: charts.over_time_chart(report.over_time, ids, names),
+                tables=[_table(report.over_time, "over_time.csv", ("Month", "month"),
+                               ("Papers", "papers", "count"),
+                               ("Uncovered", "uncovered", "count"), *per_category)],
+                layout="folded", summary="Papers per month"),
+    ]
+    if report.label_support is not None:
+        found.append(Section(
+            "support", "Label support",
+            f"Hand labels per category; below {MIN_SUPPORT} a category cannot be trained or "
+            "evaluated reliably.",
+            tables=[_table(report.label_support, "label_support.csv",
+                           ("Category", "id", "category"),
+                           ("Hand labels", "hand_labels", "count"),
+                           ("Warning", "warning", "warning"))]))
+    if report.compare is not None and report.new_papers is not None:
+        new = report.new_papers.assign(categories=[
+            ", ".join(names[ids.index(c)] for c in split_labels(labels) if c in ids)
+            or "–" for labels in report.new_papers["labels"]])
+        found.append(Section(
+            "compare", "Change since the older table",
+            f"{report.papers_then} → {report.papers} papers; {len(report.new_papers)} new.",
+            tables=[_table(report.compare, "compare.csv", ("Category", "id", "category"),
+                           ("Then", "then", "count"), ("Now", "now", "count"),
+                           ("Change", "change", "signed")),
+                    _table(new, "new_papers.csv", ("Paper", "title", "paper"),
+                           ("Date", "date", "date"), ("Categories", "categories"))]))
+    found += [
+        Section("uncertain", f"Uncertain papers: the review queue ({len(report.uncertain)})",
+                f"The model-tagged papers (at most {report.uncertain_top}) whose hand label "
+                "would teach the model most: closest to a category's threshold or torn "
+                "between two categories, most informative first. 'taxonomy review' writes "
+                "such a queue as a labels file to fill in and merge.",
+                tables=[_table(report.uncertain, "uncertain.csv", ("Paper", "title", "paper"),
+                               ("Category", "category", "category"),
+                               ("Score", "score", "precise"),
+                               ("Threshold", "threshold", "threshold"),
+                               ("Assigned", "assigned", "yesno"),
+                               ("Also near", "also_near", "category"))]),
+        Section("uncovered", f"Papers in no category ({len(report.uncovered)})",
+                "With the category each came closest to.",
+                tables=[_table(report.uncovered, "uncovered.csv", ("Paper", "title", "paper"),
+                               ("Date", "date", "date"), ("Source", "source"),
+                               ("Closest category", "best_category", "category"),
+                               ("Score", "best_score", "score"))]),
+        Section("top", f"Top papers (up to {report.top_n} per category)",
+                "The highest-scoring papers of each category.",
+                tables=[_table(report.top_papers[report.top_papers["category"] == cid],
+                               "top_papers.csv", ("#", "rank", "count"),
+                               ("Paper", "title", "paper"), ("Score", "score", "score"),
+                               ("Source", "source"), category=cid) for cid in ids],
+                layout="per category"),
+        Section("reading", "Reading list", "The papers of each category, newest first.",
+                tables=[_table(report.reading_list[report.reading_list["category"] == cid],
+                               "reading_list.csv", ("Paper", "title", "paper"),
+                               ("Date", "date", "date"), category=cid) for cid in ids],
+                layout="lists"),
+    ]
+    return found
+
+
+def _table(frame: pd.DataFrame, csv: str, *columns: tuple[str, ...],
+           category: str | None = None) -> Table:
+    """A table of every row of ``frame`` under ``columns``, each (title, key[, kind])."""
+    return Table([Column(*c) for c in columns], frame.to_dict(orient="records"), csv, category)
 
 
 # -- Markdown and HTML from the templates ------------------------------------------------------
@@ -99,9 +221,7 @@ def _render(kind: str, report: Report) -> str:
     return env.get_template(f"coverage.{kind}.j2").render(
         title=TITLE, report=report, totals=_totals(report), sections=sections(report),
         names=names, colours={cid: colour(i) for i, cid in enumerate(names)},
-        cell=_html_cell if kind == "html" else _md_cell,
-        limit=_MD_ROWS if kind == "md" else _PAGE_ROWS,
-        css=stylesheet(env) if kind == "html" else "")
+        plain=_plain, css=stylesheet(env) if kind == "html" else "")
 
 
 def markdown(report: Report) -> str:
@@ -134,36 +254,3 @@ def _plain(value: Any, column: Column, names: dict[str, str]) -> str:
     if column.kind in _FORMATS:
         return _FORMATS[column.kind](value)
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
-
-
-def _web(link: Any) -> bool:
-    return isinstance(link, str) and link.startswith(("http://", "https://"))
-
-
-def _md_cell(row: dict[str, Any], column: Column, names: dict[str, str]) -> str:
-    text = _plain(row[column.key], column, names)
-    if column.kind == "paper" and _web(row.get("link")):
-        safe = row["link"].replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-        return f"[{_md(text)}]({safe})"
-    return _md(text) if column.kind in ("text", "paper", "category", "warning") else text
-
-
-def _html_cell(row: dict[str, Any], column: Column, names: dict[str, str],
-               colours: dict[str, str]) -> Any:
-    from markupsafe import Markup, escape
-
-    value = row[column.key]
-    text = escape(_plain(value, column, names))
-    if column.kind == "paper" and _web(row.get("link")):
-        return Markup(f'<a href="{escape(row["link"])}">{text}</a>')
-    if column.kind == "category":
-        return Markup(f'<span class="cat"><span class="chip" style="background:'
-                      f'{colours.get(value, "#7f7f7f")}"></span>{text}</span>')
-    if column.kind == "date":
-        return Markup(f'<span class="date">{escape(str(value))}</span>')
-    if column.kind == "warning":
-        return Markup(f'<span class="warn">{text}</span>')
-    if column.kind == "signed":
-        change = "up" if value > 0 else "down" if value < 0 else ""
-        return Markup(f'<span class="{change}">{text}</span>')
-    return text

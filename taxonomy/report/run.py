@@ -125,20 +125,14 @@ def _checked_dates(dates: pd.Series, lines: np.ndarray, path: str,
     latest = dt.date.today() + dt.timedelta(days=_FUTURE_DAYS)
     out, problems = [], []
     for value, line in zip(texts(dates), lines, strict=True):
-        if not value:
-            out.append("")
-            continue
         try:
-            day = dt.date.fromisoformat(value[:10])
+            late = bool(value) and dt.date.fromisoformat(value[:10]) > latest
+            problem = "is in the future" if late else ""
         except ValueError:
-            problems.append(f"{path}:{line} ({value!r} is not a date like 2024-03-15)")
-            out.append("")
-            continue
-        if day > latest:
-            problems.append(f"{path}:{line} ({value!r} is in the future)")
-            out.append("")
-        else:
-            out.append(value)
+            problem = "is not a date like 2024-03-15"
+        if problem:
+            problems.append(f"{path}:{line} ({value!r} {problem})")
+        out.append("" if problem else value)
     if problems:
         more = f", and {len(problems) - 3} more" if len(problems) > 3 else ""
         notes.append(f"treated {len(problems)} date(s) as undated: "
