@@ -143,19 +143,3 @@ def _matched(pattern: re.Pattern[str], text: str) -> re.Match[str]:
     assert match is not None
     return match
 
-
-def to_listing_text(papers: Iterable[Paper]) -> str:
-    """A listing page that :func:`read_file` reads back into the same papers."""
-    out = ["Daily Papers", ""]
-    for paper in papers:
-        out += [paper.title, "", paper.abstract, ""]
-        if paper.date:
-            who = (f"  • {paper.n_authors} authors" if paper.n_authors is not None
-                   else f"{paper.organization.split()[0]} {paper.organization}"
-                   if paper.organization else "")
-            date = dt.date.fromisoformat(paper.date)
-            shown = f"{date:%b} {date.day}, {date.year}"
-            if paper.upvotes is not None:
-                shown += f" {paper.upvotes}"
-            out += ([who] if who else []) + [_META_DOT, shown, ""]
-    return "\n".join(out) + "\n"
