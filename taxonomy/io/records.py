@@ -279,12 +279,11 @@ def _hash(data: bytes) -> int:
 def apply_update(row: dict, update: Paper) -> dict:
     """Fill a written row's empty metadata from a later repeat of the same paper."""
     merged = dict(row)
-    for name in (*_METADATA, "id"):
+    if update.id != row["id"] and arxiv_id(update.id) and not arxiv_id(str(row["id"])):
+        merged["id"] = update.id
+    for name in _METADATA:
         value = getattr(update, name)
-        if name == "id":
-            if value != row["id"] and arxiv_id(value) and not arxiv_id(str(row["id"])):
-                merged["id"] = value
-        elif _empty(row.get(name)) and value not in ("", None):
+        if _empty(row.get(name)) and value not in ("", None):
             merged[name] = value
     return merged
 
