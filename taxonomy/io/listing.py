@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 
-from .dates import DATE_LINE, MONTHS, resolve_day
+from .dates import DATE_LINE, MONTHS, parse_date
 from .readlog import ReadLog
 from .records import Paper, paper_id
 from .sniff import Lookahead
@@ -130,10 +130,9 @@ def _with_metadata(paper: Paper, block: list[_Para], reference: dt.date) -> Pape
             handle, _, name = text.partition(" ")
             paper.organization = name.strip() or handle
         elif kind == "date":
-            match = _matched(DATE_LINE, text)
-            paper.date = resolve_day(MONTHS[match[1]], int(match[2]),
-                                     int(match[3]) if match[3] else None, reference)
-            paper.upvotes = int(match[4]) if match[4] else None
+            paper.date = parse_date(text, reference)
+            upvotes = _matched(DATE_LINE, text)[4]
+            paper.upvotes = int(upvotes) if upvotes else None
     return paper
 
 
