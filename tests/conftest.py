@@ -7,10 +7,12 @@ Hypothesis runs with a fixed seed, so every run checks the same cases. ``cli`` r
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,3 +166,20 @@ def pytest_report_header(config) -> str:
 
     kind = "installed" if (paths.package_dir() / "_shipped").is_dir() else "source checkout"
     return f"taxonomy {taxonomy.__version__}: {paths.package_dir()} ({kind})"
+
+
+def to_listing_text(papers: Iterable) -> str:
+    """A listing page that ``read_file`` reads back into the same papers."""
+    out = ["Daily Papers", ""]
+    for paper in papers:
+        out += [paper.title, "", paper.abstract, ""]
+        if paper.date:
+            who = (f"  • {paper.n_authors} authors" if paper.n_authors is not None
+                   else f"{paper.organization.split()[0]} {paper.organization}"
+                   if paper.organization else "")
+            date = dt.date.fromisoformat(paper.date)
+            shown = f"{date:%b} {date.day}, {date.year}"
+            if paper.upvotes is not None:
+                shown += f" {paper.upvotes}"
+            out += ([who] if who else []) + ["·", shown, ""]
+    return "\n".join(out) + "\n"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SEED_LABELS, count_cases
+from conftest import SEED_LABELS, count_cases, to_listing_text
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +28,6 @@ from taxonomy.errors import DumpError, TaxonomyError
 from taxonomy.io import ReadLog, read_file
 from taxonomy.io import readers as readers_module
 from taxonomy.io import sniff as sniff_module
-from taxonomy.io.listing import to_listing_text
 from taxonomy.io.readers import check_inputs
 from taxonomy.io.records import Paper, clean_text
 from taxonomy.labels.categories import load_taxonomy

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import to_listing_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taxonomy.errors import DumpError, TaxonomyError
 from taxonomy.io import ReadLog, read_file
-from taxonomy.io.listing import to_listing_text
 from taxonomy.io.papers import parse_papers
 from taxonomy.io.records import PAPER_COLUMNS, Paper, arxiv_id, clean_text, paper_id, title_hash
 from taxonomy.io.sniff import sniff
@@ -573,7 +573,7 @@ def _reference_dedupe(papers: list[Paper]) -> list[dict]:
     """Repeats merged with exact keys (id, normalized title), the plain way."""
     from dataclasses import replace
 
-    from taxonomy.io.records import apply_update, arxiv_id, merge, own_id, title_key
+    from taxonomy.io.records import apply_update, arxiv_id, own_id, title_key
 
     # Same paper: the same arXiv id, or the same non-empty normalized title without
     # conflicting arXiv ids; a different paper under a taken id gets an id of its own.
@@ -593,7 +593,7 @@ def _reference_dedupe(papers: list[Paper]) -> list[dict]:
                 ids.setdefault(paper.id, emitted)
         if emitted is not None:
             pending = updates.get(emitted) or Paper(id=emitted, title="", abstract="")
-            updates[emitted] = merge(pending, paper)
+            updates[emitted] = Paper(**apply_update(pending.to_dict(), paper))
             continue
         if paper.id in ids:
             paper = replace(paper, id=own_id(paper, ids.__contains__))

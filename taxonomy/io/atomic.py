@@ -43,12 +43,16 @@ def clean_stale(path: Path) -> None:
             if temp.name.endswith(_OLD) and not path.exists():
                 os.replace(temp, path)  # the swap died between its two renames: undo it
                 continue
-            if temp.is_dir():
-                shutil.rmtree(temp, ignore_errors=True)
-            else:
-                temp.unlink(missing_ok=True)
+            _remove(temp)
         finally:
             os.close(fd)
+
+
+def _remove(temp: Path) -> None:
+    if temp.is_dir():
+        shutil.rmtree(temp, ignore_errors=True)
+    else:
+        temp.unlink(missing_ok=True)
 
 
 def _writable(path: Path, action: Callable[[], _T]) -> _T:
@@ -64,24 +68,25 @@ def _resolved(path: Path) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
-def _make_parent(path: Path) -> list[Path]:
-    """Create ``path``'s missing parent folders; returns those created, deepest first."""
+@contextlib.contextmanager
+def _parent_made(path: Path) -> Iterator[None]:
+    """Create ``path``'s missing parent folders; if the block fails, they are removed again
+    (deepest first, while empty)."""
     made = []
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         made.append(parent)
         parent = parent.parent
     _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
-    return made
-
-
-def _remove_made(made: list[Path]) -> None:
-    """Remove (while empty) the folders :func:`_make_parent` made for an output that failed."""
-    for folder in made:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
+    try:
+        yield
+    except BaseException:
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
 
 
 def _failed_write(exc: BaseException, temp: Path, shown: Path) -> BaseException:
@@ -102,8 +107,7 @@ def _failed_write(exc: BaseException, temp: Path, shown: Path) -> BaseException:
 def _locked_temp(path: Path, shown: Path, folder: bool) -> Iterator[Path]:
     """A temp file or folder beside ``path``, locked while the block runs; if the block fails,
     it is removed with the folders made for it, and the error told about ``shown``."""
-    made = _make_parent(path)
-    try:
+    with _parent_made(path):
         if folder:
             tmp = Path(_writable(shown, lambda: tempfile.mkdtemp(
                 prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent)))
@@ -112,24 +116,17 @@ def _locked_temp(path: Path, shown: Path, folder: bool) -> Iterator[Path]:
             fd, name = _writable(shown, lambda: tempfile.mkstemp(
                 prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent))
             tmp = Path(name)
-    except BaseException:
-        _remove_made(made)
-        raise
-    try:
-        filelock.lock_descriptor(fd, blocking=True)
-        yield tmp
-    except BaseException as exc:
-        if folder:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.unlink(missing_ok=True)
-        _remove_made(made)
-        told = _failed_write(exc, tmp, shown)
-        if told is exc:
-            raise
-        raise told from None
-    finally:
-        os.close(fd)
+        try:
+            filelock.lock_descriptor(fd, blocking=True)
+            yield tmp
+        except BaseException as exc:
+            _remove(tmp)
+            told = _failed_write(exc, tmp, shown)
+            if told is exc:
+                raise
+            raise told from None
+        finally:
+            os.close(fd)
 
 
 def _inside(name: str | os.PathLike, temp: Path) -> bool:

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 
-from .dates import DATE_LINE, MONTHS, resolve_day
+from .dates import DATE_LINE, MONTHS, parse_date
 from .readlog import ReadLog
 from .records import Paper, paper_id
 from .sniff import Lookahead
@@ -130,10 +130,9 @@ def _with_metadata(paper: Paper, block: list[_Para], reference: dt.date) -> Pape
             handle, _, name = text.partition(" ")
             paper.organization = name.strip() or handle
         elif kind == "date":
-            match = _matched(DATE_LINE, text)
-            paper.date = resolve_day(MONTHS[match[1]], int(match[2]),
-                                     int(match[3]) if match[3] else None, reference)
-            paper.upvotes = int(match[4]) if match[4] else None
+            paper.date = parse_date(text, reference)
+            upvotes = _matched(DATE_LINE, text)[4]
+            paper.upvotes = int(upvotes) if upvotes else None
     return paper
 
 
@@ -143,19 +142,3 @@ def _matched(pattern: re.Pattern[str], text: str) -> re.Match[str]:
     assert match is not None
     return match
 
-
-def to_listing_text(papers: Iterable[Paper]) -> str:
-    """A listing page that :func:`read_file` reads back into the same papers."""
-    out = ["Daily Papers", ""]
-    for paper in papers:
-        out += [paper.title, "", paper.abstract, ""]
-        if paper.date:
-            who = (f"  • {paper.n_authors} authors" if paper.n_authors is not None
-                   else f"{paper.organization.split()[0]} {paper.organization}"
-                   if paper.organization else "")
-            date = dt.date.fromisoformat(paper.date)
-            shown = f"{date:%b} {date.day}, {date.year}"
-            if paper.upvotes is not None:
-                shown += f" {paper.upvotes}"
-            out += ([who] if who else []) + [_META_DOT, shown, ""]
-    return "\n".join(out) + "\n"

@@ -9,12 +9,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 
 _NON_ALNUM = re.compile(r"[\W_]+")
-_ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
-_ARXIV_OLD = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
-_ARXIV_URL = re.compile(
-    r"(?:arxiv\.org/(?:abs|pdf)|huggingface\.co/papers)/"
-    r"(\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})"
-)
+_ARXIV_ID = r"\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"  # new style, old style
+# An arXiv id, with an optional version, as the whole text; else the first one in a link.
+_ARXIV = re.compile(rf"^({_ARXIV_ID})(?:v\d+)?$"
+                    rf"|(?:arxiv\.org/(?:abs|pdf)|huggingface\.co/papers)/({_ARXIV_ID})")
 
 # For ASCII text, what casefold() and _NON_ALNUM do: upper case to lower, and every byte but
 # a letter or a digit dropped.
@@ -75,12 +73,8 @@ def arxiv_id(text: str) -> str:
     text = text.strip()
     if not text:  # most often: a dump with no ids or no links
         return ""
-    for pattern in (_ARXIV_NEW, _ARXIV_OLD):
-        match = pattern.match(text)
-        if match:
-            return match.group(1)
-    match = _ARXIV_URL.search(text)
-    return match.group(1) if match else ""
+    match = _ARXIV.search(text)
+    return (match[1] or match[2]) if match else ""
 
 
 def paper_id(given: str, title: str, url: str = "") -> str:
@@ -97,11 +91,6 @@ def own_id(paper: Paper, taken: Callable[[str], bool]) -> str:
         new = hashlib.sha1(f"{paper.title}\0{paper.abstract}".encode(
             "utf-8", "surrogatepass")).hexdigest()[:12]
     return new
-
-
-def merge(first: Paper, other: Paper) -> Paper:
-    """Combine two records of the same paper, keeping every piece of metadata either one shows."""
-    return Paper(**apply_update(first.to_dict(), other))
 
 
 class Deduplicator:
@@ -245,12 +234,11 @@ class Deduplicator:
         return not self.learned and any(
             self._filled.get(key) != len(found) for key, found in self._updates.items())
 
-    def updated(self, row: dict, by_title: bool = True) -> dict:
-        """A row (or a paper's fields) with the metadata its repeats brought; ``by_title=False``
-        matches by id alone (rows another run wrote)."""
+    def updated(self, row: dict) -> dict:
+        """A row (or a paper's fields) with the metadata its repeats brought."""
         if not self._updates:
             return row
-        return self._apply(row, *_keys(str(row.get("id")), str(row["title"]) if by_title else ""))
+        return self._apply(row, *_keys(str(row.get("id")), str(row["title"])))
 
     def _apply(self, row: dict, id_key: int, title_key_: int | None) -> dict:
         """The row with the updates found under its keys, in the order they came."""
@@ -291,12 +279,11 @@ def _hash(data: bytes) -> int:
 def apply_update(row: dict, update: Paper) -> dict:
     """Fill a written row's empty metadata from a later repeat of the same paper."""
     merged = dict(row)
-    for name in (*_METADATA, "id"):
+    if update.id != row["id"] and arxiv_id(update.id) and not arxiv_id(str(row["id"])):
+        merged["id"] = update.id
+    for name in _METADATA:
         value = getattr(update, name)
-        if name == "id":
-            if value != row["id"] and arxiv_id(value) and not arxiv_id(str(row["id"])):
-                merged["id"] = value
-        elif _empty(row.get(name)) and value not in ("", None):
+        if _empty(row.get(name)) and value not in ("", None):
             merged[name] = value
     return merged
 

@@ -77,9 +77,8 @@ class TableWriter:
                  on_copy: OnCopy | None = None):
         self.path = Path(path)
         self.format = table_format(self.path)
-        self.rows = 0
         self.columns: list[str] | None = None
-        self._ctx = atomic_path(self.path)
+        self._stack = contextlib.ExitStack()  # the temp file, then the open handle or writer
         self._tmp: Path | None = None
         self._handle: TextIO | None = None
         self._parquet: Any = None
@@ -87,13 +86,11 @@ class TableWriter:
         self._on_copy = on_copy
 
     def __enter__(self) -> TableWriter:
-        self._tmp = self._ctx.__enter__()
-        try:
+        with self._stack as stack:  # all undone if copying the existing table fails
+            self._tmp = stack.enter_context(atomic_path(self.path))
             if self._append_to is not None and self._append_to.exists():
                 self._copy(self._append_to)
-        except BaseException as exc:
-            self.__exit__(type(exc), exc, exc.__traceback__)
-            raise
+            self._stack = stack.pop_all()
         return self
 
     def _copy(self, path: Path) -> None:
@@ -112,14 +109,12 @@ class TableWriter:
                 handle = self._open()  # a CSV's header even when it has no rows
                 if not changed:  # the old lines as they are, in one write
                     handle.write("".join(text))
-                    self.rows += len(rows)
                     continue
                 for i, line in enumerate(text):
                     if i in changed:
                         self._write_values([[changed[i].get(c) for c in columns]])
                     else:
                         handle.write(line)
-            self.rows += len(rows)
 
     def write(self, frame: Rows) -> None:
         """Rows as a DataFrame, or as columns by name (see ``Rows``); None is an empty CSV
@@ -139,7 +134,6 @@ class TableWriter:
         else:
             self._write_values(zip(*(_cells(frame[c]) if c in frame else [None] * len(frame)
                                      for c in self.columns), strict=True))
-        self.rows += len(next(iter(frame.values()))) if isinstance(frame, dict) else len(frame)
 
     def _write_values(self, rows: Iterable[Sequence[Any]]) -> None:
         """Rows given as values in column order, in a text format."""
@@ -155,7 +149,8 @@ class TableWriter:
     def _open(self) -> TextIO:
         if self._handle is None:
             assert self._tmp is not None, "use TableWriter as a context manager"
-            self._handle = open(self._tmp, "w", encoding="utf-8", newline="")
+            self._handle = self._stack.enter_context(
+                open(self._tmp, "w", encoding="utf-8", newline=""))
             if self.format == ".csv":
                 csv.writer(self._handle).writerow(self.columns or [])
         return self._handle
@@ -164,19 +159,12 @@ class TableWriter:
         import pyarrow.parquet as pq
 
         if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self._tmp, table.schema)
+            self._parquet = self._stack.enter_context(pq.ParquetWriter(self._tmp, table.schema))
         self._parquet.write_table(table.cast(self._parquet.schema))
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        try:
-            for opened in (self._handle, self._parquet):
-                if opened is not None:
-                    opened.close()
-        except BaseException as failed:
-            self._ctx.__exit__(type(failed), failed, failed.__traceback__)
-            raise
-        self._ctx.__exit__(exc_type, exc, tb)
+        self._stack.__exit__(exc_type, exc, tb)
 
 
 _COPY_CHUNK = 10_000
