@@ -44,7 +44,7 @@ def read_queue(path: str | os.PathLike, taxonomy: Taxonomy
     placeholder; any problem raises LabelsError naming the file and line."""
     path = Path(path)
     header, rows, log = read_records(path)
-    lacking = [c for c in ("id", "title", "abstract", "labels") if c not in header]
+    lacking = [c for c in LABEL_COLUMNS[:4] if c not in header]
     if lacking:
         raise LabelsError(f"is not a review queue or labels file (no {', '.join(lacking)} "
                           "column); give the file 'taxonomy review' wrote", path, 1)
