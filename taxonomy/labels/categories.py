@@ -42,10 +42,7 @@ class Taxonomy:
         return [c.id for c in self.categories]
 
     def __getitem__(self, category_id: str) -> Category:
-        for category in self.categories:
-            if category.id == category_id:
-                return category
-        raise KeyError(category_id)
+        return {c.id: c for c in self.categories}[category_id]
 
 
 def load_taxonomy(path: str | os.PathLike | None = None) -> Taxonomy:
@@ -69,9 +66,10 @@ def parse_taxonomy(data: bytes, source: str = "<taxonomy>") -> Taxonomy:
         document = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise TaxonomyFileError("is not UTF-8; re-save it as UTF-8", source) from None
-    except tomllib.TOMLDecodeError as exc:
-        line = _toml_line(str(exc))
-        raise TaxonomyFileError(f"not valid TOML ({exc}); fix the syntax", source, line) from None
+    except tomllib.TOMLDecodeError as exc:  # its message ends "(at line 3, column 5)"
+        line = re.search(r"line (\d+)", str(exc))
+        raise TaxonomyFileError(f"not valid TOML ({exc}); fix the syntax", source,
+                                int(line[1]) if line else None) from None
     unknown_top = set(document) - {"version", "category", "none"}
     if unknown_top:
         raise TaxonomyFileError(f"unknown top-level field(s) {sorted(unknown_top)}; only "
@@ -83,7 +81,7 @@ def parse_taxonomy(data: bytes, source: str = "<taxonomy>") -> Taxonomy:
     tables = document.get("category")
     if not isinstance(tables, list) or not tables:
         raise TaxonomyFileError("defines no [[category]] tables; add at least one", source)
-    categories, seen = [], set()
+    categories: dict[str, Category] = {}
     for index, table in enumerate(tables, 1):
         where = f"category #{index}"
         if not isinstance(table, dict):
@@ -101,25 +99,20 @@ def parse_taxonomy(data: bytes, source: str = "<taxonomy>") -> Taxonomy:
         if not _ID.match(category_id):
             raise TaxonomyFileError(f"{where}: id {category_id!r} must be lower-case letters, "
                                     "digits and underscores", source)
-        if category_id in seen:
+        if category_id in categories:
             raise TaxonomyFileError(f"duplicate category id {category_id!r}; ids must be "
                                     "unique", source)
-        seen.add(category_id)
         lists = {name: _string_list(table.get(name, []), f"{where} ({category_id}): {name!r}",
                                     source) for name in _LISTS}
-        categories.append(Category(
+        categories[category_id] = Category(
             id=category_id, name=table["name"].strip(),
             definition=" ".join(table["definition"].split()), **lists,
-        ))
-    return Taxonomy(tuple(categories), hashlib.sha256(data).hexdigest(), source, none_examples)
+        )
+    return Taxonomy(tuple(categories.values()), hashlib.sha256(data).hexdigest(), source,
+                    none_examples)
 
 
 def _string_list(value: object, what: str, source: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise TaxonomyFileError(f"{what} must be a list of non-empty strings", source)
     return tuple(" ".join(v.split()) for v in value)
-
-
-def _toml_line(message: str) -> int | None:
-    match = re.search(r"line (\d+)", message)
-    return int(match.group(1)) if match else None

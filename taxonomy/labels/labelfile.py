@@ -67,7 +67,7 @@ def check_labels(path: str | os.PathLike, taxonomy: Taxonomy) -> tuple[LabeledPa
     """The valid rows of a labels file and one message per problem (file:line: ...), in line
     order."""
     path = Path(path)
-    papers, problems = LabeledPapers(source=str(path)), []
+    papers = LabeledPapers(source=str(path))
     known = set(taxonomy.ids)
     header, rows, log = read_records(path)
     missing = [c for c in LABEL_COLUMNS[:4] if c not in header]

@@ -16,7 +16,7 @@ from ..io.cells import neutralize, restore
 from ..io.records import title_key
 from .categories import Taxonomy
 from .indicator import join_labels, split_labels
-from .labelfile import LABEL_COLUMNS, load_labels, read_records
+from .labelfile import LABEL_COLUMNS, LabeledPapers, load_labels, read_records
 
 PLACEHOLDER = "?"
 
@@ -44,7 +44,7 @@ def read_queue(path: str | os.PathLike, taxonomy: Taxonomy
     placeholder; any problem raises LabelsError naming the file and line."""
     path = Path(path)
     header, rows, log = read_records(path)
-    lacking = [c for c in ("id", "title", "abstract", "labels") if c not in header]
+    lacking = [c for c in LABEL_COLUMNS[:4] if c not in header]
     if lacking:
         raise LabelsError(f"is not a review queue or labels file (no {', '.join(lacking)} "
                           "column); give the file 'taxonomy review' wrote", path, 1)
@@ -92,24 +92,22 @@ def merge_queue(queue: str | os.PathLike, into: str | os.PathLike, taxonomy: Tax
     into = Path(into)
     result = MergeResult(unreviewed=unreviewed)
     with exclusive(into, on_wait):
-        existing = load_labels(into, taxonomy) if into.exists() else None
-        by_id = dict(zip(existing.ids, existing.labels, strict=True)) if existing else {}
-        by_title = ({title_key(t): (i, labels) for i, t, labels in
-                     zip(existing.ids, existing.titles, existing.labels, strict=True)}
-                    if existing else {})
+        existing = load_labels(into, taxonomy) if into.exists() else LabeledPapers()
+        # Each paper held as (id, labels) under its id and under its title's key.
+        held: dict[tuple[str, str], tuple[str, list[str]]] = {}
+        for paper_id, title, labels in zip(existing.ids, existing.titles, existing.labels,
+                                           strict=True):
+            held["id", paper_id] = held["title", title_key(title)] = (paper_id, labels)
         new_rows = []
         for line, row, labels in reviewed:
-            found = (row["id"], by_id[row["id"]]) if row["id"] in by_id else \
-                by_title.get(title_key(row["title"]))
+            found = held.get(("id", row["id"])) or held.get(("title", title_key(row["title"])))
             if found is not None:
                 if sorted(found[1]) == sorted(labels):
                     result.already += 1
                 else:
-                    result.conflicts.append(Conflict(line, row["id"], labels, found[0],
-                                                     found[1]))
+                    result.conflicts.append(Conflict(line, row["id"], labels, *found))
                 continue
-            by_id[row["id"]] = labels
-            by_title[title_key(row["title"])] = (row["id"], labels)
+            held["id", row["id"]] = held["title", title_key(row["title"])] = (row["id"], labels)
             # One line per row, whatever white space the spreadsheet left in a cell.
             new_rows.append([" ".join(row[name].split()) for name in ("id", "title", "abstract")]
                             + [join_labels(labels), " ".join(row.get("note", "").split())])
