@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import itertools
 import logging
 import os
 import re
@@ -63,21 +64,17 @@ class Processes:
 
     def map(self, model: LoadedModel, chunks: Iterable[Chunk]) -> Iterator[Scored]:
         chunks = iter(chunks)
-        here = InProcess()
-        for _ in range(self.warmup):
-            chunk = next(chunks, None)
-            if chunk is None:
-                return
-            yield from here.map(model, [chunk])
+        yield from InProcess().map(model, itertools.islice(chunks, self.warmup))
         n_jobs = resolve_jobs(self.jobs)
         if n_jobs == 1 or model.path is None:
-            yield from here.map(model, chunks)
+            yield from InProcess().map(model, chunks)
             return
-        with deferred():
-            self._pool = WorkerPool(n_jobs)
         path, sha = str(model.path), model.card["joblib_sha256"]
         pending: deque = deque()
         for chunk in chunks:
+            if self._pool is None:  # started at the first chunk left (once, for every map)
+                with deferred():
+                    self._pool = WorkerPool(n_jobs)
             pending.append(self._pool.submit(score_in_worker, path, sha, *chunk))
             if len(pending) >= 2 * n_jobs:
                 yield self._pool.result(pending.popleft())
