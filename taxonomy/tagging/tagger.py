@@ -77,8 +77,8 @@ class Existing:
     """What an ``--only-new`` target holds (learned while the writer copies it), checked to
     come from this model; its rows take the metadata this run's repeats bring."""
 
-    def __init__(self, path: str | os.PathLike, model: LoadedModel,
-                 allow_mixed_models: bool = False, dedupe: Deduplicator | None = None):
+    def __init__(self, path: str | os.PathLike, model: LoadedModel, allow_mixed_models: bool,
+                 dedupe: Deduplicator):
         self.path, self.model, self.allow_mixed = path, model, allow_mixed_models
         self.columns = tag_columns(model.state.category_ids)
         self.ids: set[str] = set()
@@ -106,7 +106,7 @@ class Existing:
                     f"holds rows tagged by model version {sorted(versions)[0]}, but this run "
                     f"uses {self.model.name} {self.model.version}; tag into a new file with "
                     "-o, or pass --allow-mixed-models to append anyway", self.path)
-        if self.dedupe is None or not self.dedupe.updates:
+        if not self.dedupe.updates:
             return {}
         fixed = {i: self.dedupe.updated(row) for i, row in enumerate(rows)}
         return {i: row for i, row in fixed.items() if row is not rows[i]}
