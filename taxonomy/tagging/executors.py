@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import itertools
 import logging
 import os
 import re
@@ -64,17 +63,21 @@ class Processes:
 
     def map(self, model: LoadedModel, chunks: Iterable[Chunk]) -> Iterator[Scored]:
         chunks = iter(chunks)
-        yield from InProcess().map(model, itertools.islice(chunks, self.warmup))
+        for _ in range(self.warmup):
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            yield from InProcess().map(model, [chunk])
         n_jobs = resolve_jobs(self.jobs)
         if n_jobs == 1 or model.path is None:
             yield from InProcess().map(model, chunks)
             return
+        if self._pool is None:  # started before the next chunk is read; one for every map
+            with deferred():
+                self._pool = WorkerPool(n_jobs)
         path, sha = str(model.path), model.card["joblib_sha256"]
         pending: deque = deque()
         for chunk in chunks:
-            if self._pool is None:  # started at the first chunk left (once, for every map)
-                with deferred():
-                    self._pool = WorkerPool(n_jobs)
             pending.append(self._pool.submit(score_in_worker, path, sha, *chunk))
             if len(pending) >= 2 * n_jobs:
                 yield self._pool.result(pending.popleft())
