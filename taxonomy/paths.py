@@ -9,6 +9,7 @@ a source checkout reads directly). Outputs go to the current directory or ``-o``
 
 from __future__ import annotations
 
+import functools
 import os
 from importlib import resources
 from pathlib import Path
@@ -52,7 +53,8 @@ def is_shipped(path: str | os.PathLike) -> bool:
     return Path(path).resolve().is_relative_to((package_dir() / "_shipped").resolve())
 
 
-def _project_or_shipped(relative: str, kind: str, option: str | os.PathLike | None = None) -> Path:
+def _project_or_shipped(kind: str, relative: str, option: str | os.PathLike | None = None
+                        ) -> Path:
     """The command-line ``option``, else ``relative`` in the project directory, else shipped."""
     if option:
         return Path(option)
@@ -62,34 +64,17 @@ def _project_or_shipped(relative: str, kind: str, option: str | os.PathLike | No
     return shipped(kind) / Path(relative).relative_to(_SHIPPED[kind])
 
 
-def model_file(override: str | os.PathLike | None = None) -> Path:
-    """``--model``, else ``$TAXONOMY_HOME/models/efficiency.joblib``, else the shipped model."""
-    return _project_or_shipped(f"models/{MODEL_NAME}.joblib", "models", override)
-
-
-def labels_file(override: str | os.PathLike | None = None) -> Path:
-    """``--labels``, else ``$TAXONOMY_HOME/labels/seed.csv``, else the shipped hand labels."""
-    return _project_or_shipped("labels/seed.csv", "labels", override)
-
-
-def stress_file() -> Path:
-    """The stress set ``taxonomy evaluate`` scores beside cross-validation."""
-    return _project_or_shipped("labels/stress.csv", "labels")
-
-
-def near_miss_file() -> Path:
-    """The near-miss set ``taxonomy evaluate`` scores beside the stress set."""
-    return _project_or_shipped("labels/near-miss.csv", "labels")
-
-
-def contrastive_file() -> Path:
-    """The contrastive examples training takes beside the hand labels."""
-    return _project_or_shipped("labels/contrastive.csv", "labels")
-
-
-def dumps_dir() -> Path:
-    """``$TAXONOMY_HOME/data/dumps`` when it exists, else the bundled dumps."""
-    return _project_or_shipped("data/dumps", "dumps")
+# ``--model``, else ``$TAXONOMY_HOME/models/efficiency.joblib``, else the shipped model.
+model_file = functools.partial(_project_or_shipped, "models", f"models/{MODEL_NAME}.joblib")
+# ``--labels``, else ``$TAXONOMY_HOME/labels/seed.csv``, else the shipped hand labels.
+labels_file = functools.partial(_project_or_shipped, "labels", "labels/seed.csv")
+# The stress and near-miss sets ``taxonomy evaluate`` scores beside cross-validation.
+stress_file = functools.partial(_project_or_shipped, "labels", "labels/stress.csv")
+near_miss_file = functools.partial(_project_or_shipped, "labels", "labels/near-miss.csv")
+# The contrastive examples training takes beside the hand labels.
+contrastive_file = functools.partial(_project_or_shipped, "labels", "labels/contrastive.csv")
+# ``$TAXONOMY_HOME/data/dumps`` when it exists, else the bundled dumps.
+dumps_dir = functools.partial(_project_or_shipped, "dumps", "data/dumps")
 
 
 def bundled_dumps() -> list[Path]:

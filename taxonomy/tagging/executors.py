@@ -63,18 +63,18 @@ class Processes:
 
     def map(self, model: LoadedModel, chunks: Iterable[Chunk]) -> Iterator[Scored]:
         chunks = iter(chunks)
-        here = InProcess()
         for _ in range(self.warmup):
             chunk = next(chunks, None)
             if chunk is None:
                 return
-            yield from here.map(model, [chunk])
+            yield from InProcess().map(model, [chunk])
         n_jobs = resolve_jobs(self.jobs)
         if n_jobs == 1 or model.path is None:
-            yield from here.map(model, chunks)
+            yield from InProcess().map(model, chunks)
             return
-        with deferred():
-            self._pool = WorkerPool(n_jobs)
+        if self._pool is None:  # started before the next chunk is read; one for every map
+            with deferred():
+                self._pool = WorkerPool(n_jobs)
         path, sha = str(model.path), model.card["joblib_sha256"]
         pending: deque = deque()
         for chunk in chunks:

@@ -48,6 +48,3 @@ class HandLabels:
                         labels = by_title[0]
             found.append(labels)
         return found
-
-    def __len__(self) -> int:
-        return len(self.by_id)

@@ -16,6 +16,7 @@ from ..io.papers import chunked
 from ..io.readers import check_inputs, read_papers
 from ..io.readlog import ReadLog
 from ..io.records import Paper
+from ..labels.indicator import from_indicator
 from .hand import HandLabels
 
 if TYPE_CHECKING:  # the report and digest rank with informativeness() alone, without them
@@ -118,12 +119,10 @@ def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, 
                                 [c.paper.abstract for c in chosen], [None] * len(chosen),
                                 model.feature_names)
     ids = state.category_ids
-    found = []
-    for c, row, why in zip(chosen, scored, terms, strict=True):
-        suggested = [ids[j] for j in np.flatnonzero(row >= state.thresholds)]
-        found.append(Queued(c.paper, {cid: float(row[j]) for j, cid in enumerate(ids)},
-                            suggested, why or _nearest_terms(state, c, model), c.value))
-    return found
+    suggested = from_indicator(scored >= state.thresholds, ids)
+    return [Queued(c.paper, {cid: float(row[j]) for j, cid in enumerate(ids)}, labels,
+                   why or _nearest_terms(state, c, model), c.value)
+            for c, row, labels, why in zip(chosen, scored, suggested, terms, strict=True)]
 
 
 def _nearest_terms(state: ScoringState, candidate: Candidate, model: LoadedModel) -> str:

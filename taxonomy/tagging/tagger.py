@@ -77,8 +77,8 @@ class Existing:
     """What an ``--only-new`` target holds (learned while the writer copies it), checked to
     come from this model; its rows take the metadata this run's repeats bring."""
 
-    def __init__(self, path: str | os.PathLike, model: LoadedModel,
-                 allow_mixed_models: bool = False, dedupe: Deduplicator | None = None):
+    def __init__(self, path: str | os.PathLike, model: LoadedModel, allow_mixed_models: bool,
+                 dedupe: Deduplicator):
         self.path, self.model, self.allow_mixed = path, model, allow_mixed_models
         self.columns = tag_columns(model.state.category_ids)
         self.ids: set[str] = set()
@@ -106,7 +106,7 @@ class Existing:
                     f"holds rows tagged by model version {sorted(versions)[0]}, but this run "
                     f"uses {self.model.name} {self.model.version}; tag into a new file with "
                     "-o, or pass --allow-mixed-models to append anyway", self.path)
-        if self.dedupe is None or not self.dedupe.updates:
+        if not self.dedupe.updates:
             return {}
         fixed = {i: self.dedupe.updated(row) for i, row in enumerate(rows)}
         return {i: row for i, row in fixed.items() if row is not rows[i]}
@@ -146,19 +146,17 @@ class Tagger:
         self.hand = hand if hand is not None else HandLabels()
 
     @classmethod
-    def default(cls) -> Tagger:
-        """The shipped (or ``$TAXONOMY_HOME``) model and hand labels."""
-        return cls.load()
-
-    @classmethod
     def load(cls, model: str | os.PathLike | None = None,
              labels: str | os.PathLike | None = None, hand_labels: bool = True) -> Tagger:
-        """A model file and a labels file, each resolved as ``taxonomy.paths`` says."""
+        """A model file and a labels file, each resolved as ``taxonomy.paths`` says; without
+        arguments, the shipped (or ``$TAXONOMY_HOME``) model and hand labels."""
         taxonomy = load_taxonomy()
         loaded = load_model(paths.model_file(model), taxonomy.ids)
         hand = (HandLabels.from_papers(load_labels(paths.labels_file(labels), taxonomy))
                 if hand_labels else HandLabels())
         return cls(loaded, hand)
+
+    default = load
 
     @property
     def columns(self) -> list[str]:
@@ -249,12 +247,12 @@ class Tagger:
                                           executor=executor, bar=bar, only_new=only_new,
                                           allow_mixed_models=allow_mixed_models,
                                           reference_date=reference_date, chunk_size=chunk_size)
-                result = write(dedupe)
-                if result is None:
+                try:
+                    result = write(dedupe)
+                except _Late:
                     if bar is not None:
                         bar.reset()
                     result = write(Deduplicator(learned=dedupe))  # and the key set goes
-                    assert result is not None
         finally:
             executor.close()
             if bar is not None:
@@ -264,9 +262,9 @@ class Tagger:
     def _write_once(self, sources: list[Source], out: str | os.PathLike, dedupe: Deduplicator,
                     log: ReadLog, executor: Executor, bar: Any, only_new: bool,
                     allow_mixed_models: bool, reference_date: dt.date | None,
-                    chunk_size: int) -> TagResult | None:
-        """Tag the inputs into ``out``; None (and ``out`` untouched) when a repeat brought
-        metadata to a row already written. ``log`` gets only the first read's skips."""
+                    chunk_size: int) -> TagResult:
+        """Tag the inputs into ``out``; :class:`_Late` (and ``out`` untouched) when a repeat
+        brought metadata to a row already written. ``log`` gets only the first read's skips."""
         result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0), log=log)
         papers = read_papers(sources, log=ReadLog() if dedupe.learned else log,
                              reference_date=reference_date, dedupe=dedupe)
@@ -293,21 +291,17 @@ class Tagger:
                 pending.append((chunk, rows))
                 yield (*chunk_texts(chunk["title"], chunk["abstract"]), rows)
 
-        try:
-            with TableWriter(out, append_to=out if only_new else None,
-                             on_copy=existing) as writer:
-                for scores, terms in executor.map(self.model, chunks()):
-                    chunk, hand_rows = pending.pop(0)
-                    rows = self.rows(chunk, scores, terms, hand_rows)
-                    dedupe.fill(rows)
-                    writer.write(rows)
-                    result.add(rows)
-                    if bar is not None:
-                        bar.update(len(hand_rows))
-                if dedupe.late:
-                    raise _Late
-        except _Late:
-            return None
+        with TableWriter(out, append_to=out if only_new else None, on_copy=existing) as writer:
+            for scores, terms in executor.map(self.model, chunks()):
+                chunk, hand_rows = pending.pop(0)
+                rows = self.rows(chunk, scores, terms, hand_rows)
+                dedupe.fill(rows)
+                writer.write(rows)
+                result.add(rows)
+                if bar is not None:
+                    bar.update(len(hand_rows))
+            if dedupe.late:
+                raise _Late
         return result
 
 
