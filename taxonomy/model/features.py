@@ -4,6 +4,7 @@ at a time with numpy, scipy and Arrow; each equals ``TfidfVectorizer.transform``
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import re
 from collections.abc import Iterator, Sequence
@@ -253,24 +254,6 @@ class _Pieces:
         return out[split.codes] if len(out) else np.zeros(0, dtype=np.int64)
 
 
-def _counted(rows: list[np.ndarray], cols: list[np.ndarray], n_docs: int, width: int,
-             idf: np.ndarray, sublinear: bool) -> sparse.csr_matrix:
-    """The L2-normalized TF-IDF matrix of (document, feature) occurrences."""
-    # Count each (document, feature) pair: unique keys come out sorted, i.e. in CSR order.
-    keys, counts = np.unique(_joined(rows) * width + _joined(cols), return_counts=True)
-    doc, feature = np.divmod(keys, width)
-    indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.bincount(doc, minlength=n_docs), out=indptr[1:])
-    data = counts.astype(np.float64)
-    if sublinear:
-        data = np.log(data) + 1.0
-    data *= idf[feature]
-    norms = np.sqrt(np.bincount(doc, weights=data ** 2, minlength=n_docs))
-    norms[norms == 0] = 1.0
-    data /= norms[doc]
-    return sparse.csr_matrix((data, feature, indptr), shape=(n_docs, width))
-
-
 class _Block:
     """What every block offers: its features' count (``width``) and their product with
     weights (``linear``), by default through the feature matrix."""
@@ -300,9 +283,9 @@ class WordBlock(_Block):
         self.sublinear, self.weight = bool(sublinear_tf), float(weight)
         if not 1 <= self.ngram_range[0] <= self.ngram_range[1] <= 2:
             raise ValueError("the word block handles uni- and bi-grams only")
-        self._lookup: Any = None
 
-    def _build(self) -> None:
+    @functools.cached_property
+    def _lookup(self) -> tuple[_Pieces, int, np.ndarray, _Table]:
         import pyarrow.compute as pc
 
         # Every term's tokens (a term is one or two), numbered by first appearance by Arrow:
@@ -318,11 +301,9 @@ class WordBlock(_Block):
         unigram[ids[start[single]]] = single
         bigrams = _Table(ids[start[pairs]].astype(np.uint64) * np.uint64(size)
                          + ids[start[pairs] + 1].astype(np.uint64), pairs)
-        self._lookup = (_Pieces(tokens, frozenset(self.stop_words)), size, unigram, bigrams)
+        return _Pieces(tokens, frozenset(self.stop_words)), size, unigram, bigrams
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
-        if self._lookup is None:
-            self._build()
         tokens, size, unigram, bigrams = self._lookup
         unknown = size - 1
         # Stop words (-1) are dropped before pairs are formed, as scikit-learn does.
@@ -343,8 +324,20 @@ class WordBlock(_Block):
             hit = feature >= 0
             rows.append(owner[:-1][valid][hit])
             cols.append(feature[hit])
-        return _counted(rows, cols, n_docs, len(self.vocabulary), self.idf,
-                        self.sublinear) * self.weight
+        # Count each (document, feature) pair: unique keys come out sorted, i.e. in CSR order.
+        width = len(self.vocabulary)
+        keys, counts = np.unique(_joined(rows) * width + _joined(cols), return_counts=True)
+        doc, feature = np.divmod(keys, width)
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(doc, minlength=n_docs), out=indptr[1:])
+        data = counts.astype(np.float64)
+        if self.sublinear:
+            data = np.log(data) + 1.0
+        data *= self.idf[feature]
+        norms = np.sqrt(np.bincount(doc, weights=data ** 2, minlength=n_docs))
+        norms[norms == 0] = 1.0
+        data /= norms[doc]
+        return sparse.csr_matrix((data, feature, indptr), shape=(n_docs, width)) * self.weight
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "vocabulary": _lines(self.vocabulary), "idf": self.idf,
@@ -365,8 +358,6 @@ class CharBlock(_Block):
         self.vocabulary, self.idf = list(vocabulary), np.asarray(idf, dtype=np.float64)
         self.ngram_range, self.sublinear = tuple(ngram_range), bool(sublinear_tf)
         self.weight = float(weight)
-        self._index: dict[str, int] | None = None
-        self._packed: _Table | None = None
         self._cache: dict[str, np.ndarray] = {}
 
     def _grams(self, word: str) -> np.ndarray:
@@ -375,8 +366,6 @@ class CharBlock(_Block):
         found = self._cache.get(word)
         if found is not None:
             return found
-        if self._index is None:
-            self._index = {g: j for j, g in enumerate(self.vocabulary)}
         w = f" {word} "
         ids = []
         for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
@@ -389,32 +378,36 @@ class CharBlock(_Block):
         self._cache[word] = found = np.asarray(ids, dtype=np.int64)
         return found
 
-    def _packed_vocabulary(self) -> _Table:
+    @functools.cached_property
+    def _index(self) -> dict[str, int]:
+        """The feature id of each n-gram of the vocabulary (what ``_grams`` looks up)."""
+        return {g: j for j, g in enumerate(self.vocabulary)}
+
+    @functools.cached_property
+    def _packed(self) -> _Table:
         """The feature id of each ASCII n-gram of the vocabulary by its packed integer: the
         length, then each byte (at most ``_PACKED_BYTES``), as ``_ascii_grams`` packs them."""
-        if self._packed is None:
-            sizes = np.fromiter(map(len, self.vocabulary), dtype=np.int64,
-                                count=len(self.vocabulary))
-            plain = np.fromiter(map(str.isascii, self.vocabulary), dtype=bool,
-                                count=len(self.vocabulary))
-            plain &= sizes <= _PACKED_BYTES
-            ids = np.flatnonzero(plain)
-            data = np.frombuffer("".join([self.vocabulary[j] for j in ids]).encode("ascii"),
-                                 dtype=np.uint8).astype(np.uint64)
-            starts = np.cumsum(sizes[ids]) - sizes[ids]
-            codes = sizes[ids].astype(np.uint64)
-            for k in range(int(sizes[ids].max(initial=0))):
-                # Byte k of every gram that has one, shifted in after the ones before it.
-                longer = sizes[ids] > k
-                codes[longer] = (codes[longer] << np.uint64(8)) | data[starts[longer] + k]
-            self._packed = _Table(codes, ids)
-        return self._packed
+        sizes = np.fromiter(map(len, self.vocabulary), dtype=np.int64,
+                            count=len(self.vocabulary))
+        plain = np.fromiter(map(str.isascii, self.vocabulary), dtype=bool,
+                            count=len(self.vocabulary))
+        plain &= sizes <= _PACKED_BYTES
+        ids = np.flatnonzero(plain)
+        data = np.frombuffer("".join([self.vocabulary[j] for j in ids]).encode("ascii"),
+                             dtype=np.uint8).astype(np.uint64)
+        starts = np.cumsum(sizes[ids]) - sizes[ids]
+        codes = sizes[ids].astype(np.uint64)
+        for k in range(int(sizes[ids].max(initial=0))):
+            # Byte k of every gram that has one, shifted in after the ones before it.
+            longer = sizes[ids] > k
+            codes[longer] = (codes[longer] << np.uint64(8)) | data[starts[longer] + k]
+        return _Table(codes, ids)
 
     def _ascii_grams(self, data: np.ndarray, offsets: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
         """(word, feature id) of every n-gram occurrence of ASCII words (their bytes one after
         the other, and where each starts); too short words get none (see ``_word_grams``)."""
-        vocabulary = self._packed_vocabulary()
+        vocabulary = self._packed
         count_words = len(offsets) - 1
         sizes = np.diff(offsets)
         padded = sizes + 2
@@ -531,9 +524,9 @@ class TermBlock(_Block):
     def __init__(self, terms: list[list[str]], token_pattern: str, weight: float = 1.0):
         self.terms = [list(t) for t in terms]
         self.token_pattern, self.weight = token_pattern, float(weight)
-        self._lookup: Any = None
 
-    def _build(self) -> None:
+    @functools.cached_property
+    def _lookup(self) -> tuple[_Pieces, dict[int, Any], int]:
         find = re.compile(self.token_pattern).findall
         tokens: dict[str, int] = {}
         sequences = [(category, [tokens.setdefault(t, len(tokens)) for t in find(term.lower())])
@@ -556,11 +549,9 @@ class TermBlock(_Block):
             distinct, first, count = np.unique(codes, return_index=True, return_counts=True)
             tables[n] = (_Table(distinct), first, count,
                          np.array([k for _, k in sorted(pairs)], dtype=np.int64))
-        self._lookup = (_Pieces(_arrow_strings(list(tokens))), tables, bits)
+        return _Pieces(_arrow_strings(list(tokens))), tables, bits
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
-        if self._lookup is None:
-            self._build()
         tokens, tables, bits = self._lookup
         tok = tokens.of(docs.tokens, -1)
         owner = docs.tokens.owners()
