@@ -3,7 +3,6 @@ at a time with numpy, scipy and Arrow; each equals ``TfidfVectorizer.transform``
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import re
@@ -39,23 +38,16 @@ _WHITE_LOWER_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_
 @dataclass
 class Split:
     """Pieces of a chunk's documents: each occurrence's number among the distinct pieces
-    (Arrow's ``dictionary``, or Python's ``uniques``), and how many each document has."""
+    (``dictionary``, an Arrow array as :func:`_arrow_strings` makes), and how many each
+    document has."""
 
     codes: np.ndarray
     lengths: np.ndarray
-    _uniques: list[str] | None = None
-    dictionary: Any = None
+    dictionary: Any
 
-    @property
+    @functools.cached_property
     def uniques(self) -> list[str]:
-        if self._uniques is None:
-            self._uniques = self.dictionary.to_pylist()
-        return self._uniques
-
-    @property
-    def distinct(self) -> int:
-        """How many distinct pieces there are."""
-        return len(self.uniques if self.dictionary is None else self.dictionary)
+        return _python_strings(self.dictionary)
 
     def owners(self) -> np.ndarray:
         """The document of each occurrence."""
@@ -77,14 +69,13 @@ class Docs:
 def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool = True) -> Docs:
     """Lower-cased documents (strings or an Arrow string array) split into tokens and words, by
     Python for another token pattern, a lone surrogate (JSON can carry one) or no ``arrow``."""
+    import pyarrow as pa
+
     find = re.compile(token_pattern).findall
     columnar = not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist")
     if arrow and token_pattern == WORD_TOKENS:
-        try:
-            texts = docs if columnar else _arrow_strings(docs)
-        except UnicodeEncodeError:  # a lone surrogate, which Arrow cannot hold
-            pass
-        else:
+        texts: Any = docs if columnar else _arrow_strings(docs)
+        if not pa.types.is_large_binary(texts.type):  # else a lone surrogate is among them
             words = _arrow_split(texts, _WHITE_LOWER_BYTES, 1, lambda t: t.lower().split())
             return Docs(_tokens_of_words(words, find), words)
     strings: Sequence[str] = cast(Any, docs).to_pylist() if columnar else docs
@@ -101,16 +92,14 @@ def _tokens_of_words(words: Split, find: Any) -> Split:
     at = (np.repeat(first[words.codes] - (np.cumsum(sizes) - sizes), sizes)
           + np.arange(int(sizes.sum()), dtype=np.int64))
     lengths = np.bincount(words.owners(), weights=sizes, minlength=len(words.lengths))
-    return Split(each.codes[at], lengths.astype(np.int64), dictionary=each.dictionary)
+    return Split(each.codes[at], lengths.astype(np.int64), each.dictionary)
 
 
 def _python_split(lower: Sequence[str], split: Any) -> Split:
     found = [split(d) for d in lower]
-    local: dict[str, int] = {}
-    slot = local.setdefault
-    codes = [slot(t, len(local)) for t in itertools.chain.from_iterable(found)]
-    return Split(np.asarray(codes, dtype=np.int64),
-                 np.fromiter(map(len, found), dtype=np.int64, count=len(found)), list(local))
+    owner = np.repeat(np.arange(len(found), dtype=np.int64), [len(f) for f in found])
+    return _numbered(_arrow_strings(list(itertools.chain.from_iterable(found))), owner,
+                     len(found), 0)
 
 
 def _ascii_part(texts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -149,17 +138,27 @@ def _arrow_split(texts: Any, table: bytes, shortest: int, split: Any) -> Split:
         flat = pa.concat_arrays([flat.cast(pa.large_string()),
                                  _arrow_strings(list(itertools.chain.from_iterable(found)))])
         owner = np.concatenate([owner, np.repeat(slow, [len(f) for f in found])])
-    encoded = flat.dictionary_encode()
+    # Arrow's split leaves empty and one-letter pieces the pattern would not match (ASCII:
+    # a letter a byte).
+    return _numbered(flat, owner, n, shortest)
+
+
+def _numbered(pieces: Any, owner: np.ndarray, n: int, shortest: int) -> Split:
+    """The Split of ``n`` documents from their pieces (an Arrow array) and the document of
+    each (``owner``), numbered by Arrow, without the pieces of fewer than ``shortest``
+    bytes."""
+    import pyarrow.compute as pc
+
+    encoded = pieces.dictionary_encode()
     codes = _numpy(encoded.indices).astype(np.int64)
-    # Arrow's split leaves empty and one-letter pieces the pattern would not match.
-    short = _numpy(pc.utf8_length(encoded.dictionary)) < shortest
+    short = _numpy(pc.binary_length(encoded.dictionary)) < shortest
     if short.any():
         kept = ~short[codes]
         codes, owner = codes[kept], owner[kept]
-    if len(slow):  # back in document order
+    if np.any(owner[1:] < owner[:-1]):  # back in document order
         order = np.argsort(owner, kind="stable")
         codes, owner = codes[order], owner[order]
-    return Split(codes, np.bincount(owner, minlength=n), dictionary=encoded.dictionary)
+    return Split(codes, np.bincount(owner, minlength=n), encoded.dictionary)
 
 
 def _arrow(values: np.ndarray) -> Any:
@@ -190,68 +189,58 @@ def _numpy(array: Any) -> np.ndarray:
 
 def _arrow_strings(strings: Sequence[str]) -> Any:
     """Python strings as an Arrow array, from their UTF-8 bytes (not by ``pa.array``: see
-    :func:`_arrow`). A lone surrogate raises UnicodeEncodeError."""
+    :func:`_arrow`); a binary array of "surrogatepass" bytes if a lone surrogate (JSON can
+    carry one), which Arrow strings cannot hold, is among them."""
     import pyarrow as pa
 
-    encoded = [t.encode("utf-8") for t in strings]
+    try:
+        encoded, kind = [t.encode("utf-8") for t in strings], pa.large_string()
+    except UnicodeEncodeError:
+        encoded, kind = [t.encode("utf-8", "surrogatepass") for t in strings], pa.large_binary()
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
               out=offsets[1:])
-    return pa.LargeStringArray.from_buffers(len(encoded), pa.py_buffer(offsets),
-                                            pa.py_buffer(b"".join(encoded)))
+    return pa.Array.from_buffers(kind, len(encoded), [None, pa.py_buffer(offsets),
+                                                      pa.py_buffer(b"".join(encoded))])
+
+
+def _python_strings(array: Any) -> list[str]:
+    """The inverse of :func:`_arrow_strings`."""
+    return [b.decode("utf-8", "surrogatepass") for b in _key(array).to_pylist()]
+
+
+def _key(values: Any) -> Any:
+    """Keys ``index_in`` compares: Arrow strings as binary (sharing their memory), which lone
+    surrogates' bytes are too, numpy integers as Arrow uint64."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.Array):
+        return values.cast(pa.large_binary())
+    return _arrow(values.astype(np.uint64))
 
 
 class _Table:
-    """A read-only map from keys (numpy integers or Arrow strings) to int64 values, queried an
-    array at a time by Arrow's ``index_in``: 2-3 times faster than a sorted search here."""
+    """A read-only map from keys (numpy integers or Arrow strings) to int64 values (by default
+    their positions; ``default`` for any other key), queried an array at a time by Arrow's
+    ``index_in``: 2-3 times faster than a sorted search here. A repeated key has its first
+    value."""
 
-    def __init__(self, keys: Any, values: np.ndarray | None = None):
-        import pyarrow as pa
-
-        self.keys = keys if isinstance(keys, pa.Array) else _arrow(keys.astype(np.uint64))
+    def __init__(self, keys: Any, values: np.ndarray | None = None, default: int = -1):
+        self.keys = _key(keys)
         values = np.arange(len(self.keys)) if values is None else values
-        # One more value, for queries the table lacks.
-        self.values = np.append(np.asarray(values, dtype=np.int64), -1)
+        self.values = np.append(np.asarray(values, dtype=np.int64), default)
 
     def get(self, queries: Any) -> np.ndarray:
-        """The value of each query, -1 where the table lacks it."""
-        import pyarrow as pa
+        """The value of each query."""
         import pyarrow.compute as pc
 
-        if not isinstance(queries, pa.Array):
-            queries = _arrow(queries.astype(np.uint64))
-        missing = _arrow(np.full(len(queries), len(self.keys), dtype=np.int32))
-        return self.values[_numpy(pc.coalesce(pc.index_in(queries, value_set=self.keys),
-                                              missing))]
+        found = pc.index_in(_key(queries), value_set=self.keys)
+        return self.values[_numpy(pc.fill_null(found, len(self.keys)))]
 
-
-class _Pieces:
-    """A block's tokens numbered 0, 1, ... in order, some of them dropped (stop words)."""
-
-    def __init__(self, pieces: Any, dropped: frozenset[str] = frozenset()):
-        self.pieces, self.dropped = pieces, dropped  # an Arrow string array
-        self._ids: dict[str, int] | None = None
-        self._tables: tuple[_Table, _Table] | None = None
-
-    def of(self, split: Split, missing: int) -> np.ndarray:
-        """For each piece occurrence of ``split``: its number, else ``missing``; -1 if
-        dropped. Each distinct piece is looked up once."""
-        if split.dictionary is None:  # split by Python (see ``tokenized``)
-            if self._ids is None:
-                self._ids = {t: i for i, t in enumerate(self.pieces.to_pylist())}
-            ids, dropped = self._ids, self.dropped
-            out = np.array([-1 if t in dropped else ids.get(t, missing)
-                            for t in split.uniques], dtype=np.int64)
-        else:
-            if self._tables is None:
-                self._tables = (_Table(self.pieces),
-                                _Table(_arrow_strings(sorted(self.dropped))))
-            known, stops = self._tables
-            out = known.get(split.dictionary)
-            out[out < 0] = missing
-            if self.dropped:
-                out[stops.get(split.dictionary) >= 0] = -1
-        return out[split.codes] if len(out) else np.zeros(0, dtype=np.int64)
+    def of(self, split: Split) -> np.ndarray:
+        """The value of each piece occurrence of ``split``, each distinct piece looked up
+        once."""
+        return self.get(split.dictionary)[split.codes]
 
 
 class _Block:
@@ -285,7 +274,8 @@ class WordBlock(_Block):
             raise ValueError("the word block handles uni- and bi-grams only")
 
     @functools.cached_property
-    def _lookup(self) -> tuple[_Pieces, int, np.ndarray, _Table]:
+    def _lookup(self) -> tuple[_Table, int, np.ndarray, _Table]:
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         # Every term's tokens (a term is one or two), numbered by first appearance by Arrow:
@@ -301,13 +291,17 @@ class WordBlock(_Block):
         unigram[ids[start[single]]] = single
         bigrams = _Table(ids[start[pairs]].astype(np.uint64) * np.uint64(size)
                          + ids[start[pairs] + 1].astype(np.uint64), pairs)
-        return _Pieces(tokens, frozenset(self.stop_words)), size, unigram, bigrams
+        # A token's id; -1 for a stop word (first: even one in the vocabulary), else unknown.
+        stops = _key(_arrow_strings(self.stop_words))
+        numbered = _Table(pa.concat_arrays([stops, _key(tokens)]),
+                          np.append(np.full(len(stops), -1), np.arange(len(tokens))), size - 1)
+        return numbered, size, unigram, bigrams
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         tokens, size, unigram, bigrams = self._lookup
         unknown = size - 1
         # Stop words (-1) are dropped before pairs are formed, as scikit-learn does.
-        tok = tokens.of(docs.tokens, unknown)
+        tok = tokens.of(docs.tokens)
         kept = tok >= 0
         tok, owner = tok[kept], docs.tokens.owners()[kept]
         n_docs = len(docs)
@@ -436,14 +430,13 @@ class CharBlock(_Block):
 
     def _word_grams(self, split: Split) -> sparse.csr_matrix:
         """Counts of each vocabulary n-gram in each distinct word (words x vocabulary)."""
+        import pyarrow as pa
+
         dictionary = split.dictionary
-        if dictionary is None:  # split by Python (see ``tokenized``)
-            with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate: all in Python
-                dictionary = _arrow_strings(split.uniques)
-        if dictionary is not None and self.ngram_range[1] <= _PACKED_BYTES:
+        if self.ngram_range[1] <= _PACKED_BYTES and not pa.types.is_large_binary(dictionary.type):
             plain, data, offsets = _ascii_part(dictionary)
-        else:  # n-grams too long to pack
-            plain = np.zeros(split.distinct, dtype=bool)
+        else:  # n-grams too long to pack, or a lone surrogate (see _arrow_strings)
+            plain = np.zeros(len(dictionary), dtype=bool)
         fast = np.flatnonzero(plain)
         # In Python: non-ASCII words, and words too short for any n-gram of the range
         # (scikit-learn then counts the padded word once).
@@ -455,8 +448,7 @@ class CharBlock(_Block):
             rows.append(fast[at])
             cols.append(found)
         if len(slow):
-            words = ([split.uniques[i] for i in slow] if dictionary is None
-                     else dictionary.take(_arrow(slow)).to_pylist())
+            words = _python_strings(dictionary.take(_arrow(slow)))
             for i, word in zip(slow, words, strict=True):
                 grams = self._grams(word)
                 rows.append(np.full(len(grams), i, dtype=np.int64))
@@ -464,7 +456,7 @@ class CharBlock(_Block):
         r, c = _joined(rows), _joined(cols)
         # Repeated (word, n-gram) entries are summed into counts.
         return sparse.coo_matrix((np.ones(len(r)), (r, c)),
-                                 shape=(split.distinct, len(self.vocabulary))).tocsr()
+                                 shape=(len(dictionary), len(self.vocabulary))).tocsr()
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         parts = []
@@ -489,7 +481,7 @@ class CharBlock(_Block):
         indptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(words.lengths, out=indptr[1:])
         doc_words = sparse.csr_matrix((np.ones(len(words.codes)), words.codes, indptr),
-                                      shape=(n_docs, words.distinct))
+                                      shape=(n_docs, len(words.dictionary)))
         grams = self._word_grams(words)
         for start in range(0, max(n_docs, 1), self._ROWS):
             tf = (doc_words[start:start + self._ROWS] @ grams).tocsr()  # n-gram counts
@@ -526,7 +518,7 @@ class TermBlock(_Block):
         self.token_pattern, self.weight = token_pattern, float(weight)
 
     @functools.cached_property
-    def _lookup(self) -> tuple[_Pieces, dict[int, Any], int]:
+    def _lookup(self) -> tuple[_Table, dict[int, Any], int]:
         find = re.compile(self.token_pattern).findall
         tokens: dict[str, int] = {}
         sequences = [(category, [tokens.setdefault(t, len(tokens)) for t in find(term.lower())])
@@ -549,11 +541,11 @@ class TermBlock(_Block):
             distinct, first, count = np.unique(codes, return_index=True, return_counts=True)
             tables[n] = (_Table(distinct), first, count,
                          np.array([k for _, k in sorted(pairs)], dtype=np.int64))
-        return _Pieces(_arrow_strings(list(tokens))), tables, bits
+        return _Table(_arrow_strings(list(tokens))), tables, bits
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         tokens, tables, bits = self._lookup
-        tok = tokens.of(docs.tokens, -1)
+        tok = tokens.of(docs.tokens)
         owner = docs.tokens.owners()
         n_docs, width = len(docs), len(self.terms)
         # A term can only start where a token of some term stands (few places), and a term
