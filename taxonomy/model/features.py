@@ -89,8 +89,7 @@ def _tokens_of_words(words: Split, find: Any) -> Split:
     each = _arrow_split(words.dictionary, _WORD_BYTES, 2, find)  # a distinct word per row
     first = np.cumsum(each.lengths) - each.lengths
     sizes = each.lengths[words.codes]
-    at = (np.repeat(first[words.codes] - (np.cumsum(sizes) - sizes), sizes)
-          + np.arange(int(sizes.sum()), dtype=np.int64))
+    at = ranges(first[words.codes], sizes)
     lengths = np.bincount(words.owners(), weights=sizes, minlength=len(words.lengths))
     return Split(each.codes[at], lengths.astype(np.int64), each.dictionary)
 
@@ -406,20 +405,17 @@ class CharBlock(_Block):
         sizes = np.diff(offsets)
         padded = sizes + 2
         # The words padded with a space each side: word i's bytes move 2 i + 1 places on.
-        buffer = np.full(int(padded.sum()), _SPACE, dtype=np.uint64)
-        buffer[np.arange(len(data)) + 2 * np.repeat(np.arange(count_words), sizes) + 1] = data
-        data = buffer
         starts = offsets[:-1] + 2 * np.arange(count_words)
+        buffer = np.full(int(padded.sum()), _SPACE, dtype=np.uint64)
+        buffer[ranges(starts + 1, sizes)] = data
+        data = buffer
         rows, cols = [], []
         for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
             # A word padded to length L has max(0, L - n + 1) n-grams, one per offset.
             count = np.maximum(padded - n + 1, 0)
-            total = int(count.sum())
-            if not total:
-                continue
             owner = np.repeat(np.arange(count_words, dtype=np.int64), count)
-            position = np.repeat(starts - (np.cumsum(count) - count), count) + np.arange(total)
-            code = np.full(total, n, dtype=np.uint64)
+            position = ranges(starts, count)
+            code = np.full(len(position), n, dtype=np.uint64)
             for k in range(n):
                 code = (code << np.uint64(8)) | data[position + k]
             feature = vocabulary.get(code)
@@ -503,6 +499,13 @@ class CharBlock(_Block):
                 "weight": self.weight}
 
 
+def ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """range(start, start + size) for each start and size, one after the other: where the
+    entries of rows of these sizes lie, given where each row starts."""
+    ends = np.cumsum(sizes)
+    return np.repeat(starts - (ends - sizes), sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
+
+
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
@@ -570,11 +573,8 @@ class TermBlock(_Block):
             lo = np.where(known, first[found], 0)
             hits = np.where(known, count[found], 0)
             matched = np.repeat(np.arange(len(code)), hits)
-            positions = np.repeat(lo, hits) + (np.arange(hits.sum()) - np.repeat(
-                np.cumsum(hits) - hits, hits))
-            keys.append(owner[start][matched] * width + categories[positions])
-        flat = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-        counts = np.bincount(flat, minlength=n_docs * width).reshape(n_docs, width)
+            keys.append(owner[start][matched] * width + categories[ranges(lo, hits)])
+        counts = np.bincount(_joined(keys), minlength=n_docs * width).reshape(n_docs, width)
         return sparse.csr_matrix(np.log1p(counts) * self.weight)
 
     @property

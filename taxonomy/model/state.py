@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from .features import Block, Docs, WordBlock, block_from_dict, tokenized
+from .features import Block, Docs, WordBlock, block_from_dict, ranges, tokenized
 from .text import compose, compose_arrays
 
 # Version of the plain-data layout a model file holds; 5 holds each vocabulary as one string
@@ -44,9 +44,6 @@ class ScoringState:
     def thresholds(self) -> np.ndarray:
         """Per category, the score at which it is assigned (the margin's zero)."""
         return np.asarray(sigmoid(self.calibration[:, 1]))
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_weights"}
 
     def to_dict(self) -> dict[str, Any]:
         """The state as plain data (arrays, strings, numbers), as a model file holds it: no
@@ -178,8 +175,7 @@ class ScoringState:
         row, category = np.asarray(row, dtype=np.int64), np.asarray(category, dtype=np.int64)
         sizes = np.diff(words.indptr)[row]
         starts = np.cumsum(sizes) - sizes
-        entry = (np.repeat(words.indptr[row] - starts, sizes)
-                 + np.arange(int(sizes.sum()), dtype=np.int64))
+        entry = ranges(words.indptr[row], sizes)
         columns = words.indices[entry]
         contributions = words.data[entry] * self.coef[np.repeat(category, sizes), columns]
         values = contributions.copy()  # what is left to pick from
