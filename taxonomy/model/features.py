@@ -521,7 +521,7 @@ class TermBlock(_Block):
         self.token_pattern, self.weight = token_pattern, float(weight)
 
     @functools.cached_property
-    def _lookup(self) -> tuple[_Table, dict[int, Any], int]:
+    def _lookup(self) -> tuple[_Table, dict[int, _Table], int, sparse.csr_matrix]:
         find = re.compile(self.token_pattern).findall
         tokens: dict[str, int] = {}
         sequences = [(category, [tokens.setdefault(t, len(tokens)) for t in find(term.lower())])
@@ -529,34 +529,34 @@ class TermBlock(_Block):
         bits = max(1, len(tokens).bit_length())  # a token id fits in this many bits
         if max((len(ids) for _, ids in sequences), default=0) * bits > 64:
             raise ValueError("a term has too many tokens to be matched")
-        by_length: dict[int, set[tuple[int, int]]] = {}
+        # Each distinct term (its length in tokens, and its tokens' ids packed in a code)
+        # numbered, and the categories it counts for (a term can belong to several).
+        numbered: dict[tuple[int, int], int] = {}
+        pairs = set()
         for category, ids in sequences:
             if ids:
                 code = 0
                 for i in ids:
                     code = (code << bits) | i
-                by_length.setdefault(len(ids), set()).add((code, category))
-        # Per length: which distinct code a window's code is, where that code's categories
-        # start among them, and how many it has (a term can belong to several).
-        tables = {}
-        for n, pairs in by_length.items():
-            codes = np.array([c for c, _ in sorted(pairs)], dtype=np.uint64)
-            distinct, first, count = np.unique(codes, return_index=True, return_counts=True)
-            tables[n] = (_Table(distinct), first, count,
-                         np.array([k for _, k in sorted(pairs)], dtype=np.int64))
-        return _Table(_arrow_strings(list(tokens))), tables, bits
+                pairs.add((numbered.setdefault((len(ids), code), len(numbered)), category))
+        keys = np.array(list(numbered), dtype=np.uint64).reshape(-1, 2)
+        tables = {int(n): _Table(keys[keys[:, 0] == n, 1], np.flatnonzero(keys[:, 0] == n))
+                  for n in np.unique(keys[:, 0])}
+        pair = np.array(list(pairs), dtype=np.int64).reshape(-1, 2)
+        categories = sparse.csr_matrix((np.ones(len(pair)), (pair[:, 0], pair[:, 1])),
+                                       shape=(len(numbered), len(self.terms)))
+        return _Table(_arrow_strings(list(tokens))), tables, bits, categories
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
-        tokens, tables, bits = self._lookup
+        tokens, tables, bits, categories = self._lookup
         tok = tokens.of(docs.tokens)
         owner = docs.tokens.owners()
-        n_docs, width = len(docs), len(self.terms)
         # A term can only start where a token of some term stands (few places), and a term
         # of n tokens only where one of n - 1 tokens could: windows grow from those starts,
         # dropping the ones that reach a token of no term or the next document.
         start = np.flatnonzero(tok >= 0)
         code = tok[start].astype(np.uint64)
-        keys: list[np.ndarray] = []
+        rows, cols = [], []
         for n in range(1, max(tables, default=0) + 1):
             if n > 1:
                 end = start + n - 1
@@ -565,17 +565,14 @@ class TermBlock(_Block):
                 grows = (tok[end] >= 0) & (owner[end] == owner[start])
                 start, code, end = start[grows], code[grows], end[grows]
                 code = (code << np.uint64(bits)) | tok[end].astype(np.uint64)
-            if n not in tables or not len(start):
-                continue
-            lookup, first, count, categories = tables[n]
-            found = lookup.get(code)
-            known = found >= 0
-            lo = np.where(known, first[found], 0)
-            hits = np.where(known, count[found], 0)
-            matched = np.repeat(np.arange(len(code)), hits)
-            keys.append(owner[start][matched] * width + categories[ranges(lo, hits)])
-        counts = np.bincount(_joined(keys), minlength=n_docs * width).reshape(n_docs, width)
-        return sparse.csr_matrix(np.log1p(counts) * self.weight)
+            if n in tables:
+                term = tables[n].get(code)
+                rows.append(owner[start][term >= 0])
+                cols.append(term[term >= 0])
+        r, c = _joined(rows), _joined(cols)
+        # Occurrences of each term (repeated entries summed), then of each category's terms.
+        found = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(docs), categories.shape[0]))
+        return sparse.csr_matrix(np.log1p((found @ categories).toarray()) * self.weight)
 
     @property
     def width(self) -> int:
