@@ -107,7 +107,7 @@ def _ascii_part(texts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    plain = _numpy(pc.or_kleene(pc.string_is_ascii(texts), pc.is_null(texts)))
+    plain = _numpy(pc.fill_null(pc.string_is_ascii(texts), True).cast(pa.uint8())) > 0
     part = texts.take(_arrow(np.flatnonzero(plain))).cast(pa.large_string())
     if not len(part):
         return plain, np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
@@ -171,17 +171,9 @@ def _arrow(values: np.ndarray) -> Any:
 
 
 def _numpy(array: Any) -> np.ndarray:
-    """An Arrow array of numbers or booleans without nulls as numpy, read from its buffers
-    without importing pandas (see :func:`_arrow`)."""
-    import pyarrow as pa
-
+    """An Arrow array of numbers without nulls as numpy, read from its buffers without
+    importing pandas (see :func:`_arrow`)."""
     data, start, end = array.buffers()[1], array.offset, array.offset + len(array)
-    if array.type == pa.bool_():
-        if not len(array):
-            return np.zeros(0, dtype=bool)
-        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=end,
-                             bitorder="little")
-        return bits[start:].astype(bool)
     dtype = np.dtype(array.type.to_pandas_dtype())
     return np.frombuffer(data, dtype=dtype)[start:end] if len(array) else np.zeros(0, dtype)
 
