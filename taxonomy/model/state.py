@@ -85,11 +85,9 @@ class ScoringState:
     def _docs(self, titles: Sequence[str] | Any, abstracts: Sequence[str] | Any) -> Docs:
         """The papers' documents split, from lists of strings or Arrow string arrays."""
         repeats = self.params["title_repeats"]
-        if hasattr(titles, "to_pylist"):
-            return tokenized(compose_arrays(titles, abstracts, repeats),
-                             self.params["token_pattern"])
-        return tokenized([compose(t, a, repeats) for t, a in zip(titles, abstracts, strict=True)],
-                         self.params["token_pattern"])
+        texts = (compose_arrays(titles, abstracts, repeats) if hasattr(titles, "to_pylist")
+                 else [compose(t, a, repeats) for t, a in zip(titles, abstracts, strict=True)])
+        return tokenized(texts, self.params["token_pattern"])
 
     def scores_and_words(self, titles: Sequence[str], abstracts: Sequence[str]
                          ) -> tuple[np.ndarray, sparse.csr_matrix]:
