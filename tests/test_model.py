@@ -96,7 +96,7 @@ def test_explanations_rank_equal_contributions_in_feature_order(fitted):
     coef = np.zeros_like(fitted.coef)
     coef[:, [3, 5, 7, 9]] = [2.0, 1.0, 2.0, 2.0]  # three equal, one smaller
     coef[1, 7] = -1.0
-    state = replace(fitted, coef=coef, _weights=None)
+    state = replace(fitted, coef=coef)
     words = sparse.csr_matrix((np.ones(5), [3, 4, 5, 7, 9], [0, 5, 5]), shape=(2, width))
     features = sparse.hstack([words, sparse.csr_matrix((2, coef.shape[1] - width))],
                              format="csr")

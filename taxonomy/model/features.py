@@ -3,7 +3,7 @@ at a time with numpy, scipy and Arrow; each equals ``TfidfVectorizer.transform``
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import itertools
 import re
 from collections.abc import Iterator, Sequence
@@ -38,23 +38,16 @@ _WHITE_LOWER_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_
 @dataclass
 class Split:
     """Pieces of a chunk's documents: each occurrence's number among the distinct pieces
-    (Arrow's ``dictionary``, or Python's ``uniques``), and how many each document has."""
+    (``dictionary``, an Arrow array as :func:`_arrow_strings` makes), and how many each
+    document has."""
 
     codes: np.ndarray
     lengths: np.ndarray
-    _uniques: list[str] | None = None
-    dictionary: Any = None
+    dictionary: Any
 
-    @property
+    @functools.cached_property
     def uniques(self) -> list[str]:
-        if self._uniques is None:
-            self._uniques = self.dictionary.to_pylist()
-        return self._uniques
-
-    @property
-    def distinct(self) -> int:
-        """How many distinct pieces there are."""
-        return len(self.uniques if self.dictionary is None else self.dictionary)
+        return _python_strings(self.dictionary)
 
     def owners(self) -> np.ndarray:
         """The document of each occurrence."""
@@ -76,14 +69,13 @@ class Docs:
 def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool = True) -> Docs:
     """Lower-cased documents (strings or an Arrow string array) split into tokens and words, by
     Python for another token pattern, a lone surrogate (JSON can carry one) or no ``arrow``."""
+    import pyarrow as pa
+
     find = re.compile(token_pattern).findall
     columnar = not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist")
     if arrow and token_pattern == WORD_TOKENS:
-        try:
-            texts = docs if columnar else _arrow_strings(docs)
-        except UnicodeEncodeError:  # a lone surrogate, which Arrow cannot hold
-            pass
-        else:
+        texts: Any = docs if columnar else _arrow_strings(docs)
+        if not pa.types.is_large_binary(texts.type):  # else a lone surrogate is among them
             words = _arrow_split(texts, _WHITE_LOWER_BYTES, 1, lambda t: t.lower().split())
             return Docs(_tokens_of_words(words, find), words)
     strings: Sequence[str] = cast(Any, docs).to_pylist() if columnar else docs
@@ -97,19 +89,16 @@ def _tokens_of_words(words: Split, find: Any) -> Split:
     each = _arrow_split(words.dictionary, _WORD_BYTES, 2, find)  # a distinct word per row
     first = np.cumsum(each.lengths) - each.lengths
     sizes = each.lengths[words.codes]
-    at = (np.repeat(first[words.codes] - (np.cumsum(sizes) - sizes), sizes)
-          + np.arange(int(sizes.sum()), dtype=np.int64))
+    at = ranges(first[words.codes], sizes)
     lengths = np.bincount(words.owners(), weights=sizes, minlength=len(words.lengths))
-    return Split(each.codes[at], lengths.astype(np.int64), dictionary=each.dictionary)
+    return Split(each.codes[at], lengths.astype(np.int64), each.dictionary)
 
 
 def _python_split(lower: Sequence[str], split: Any) -> Split:
     found = [split(d) for d in lower]
-    local: dict[str, int] = {}
-    slot = local.setdefault
-    codes = [slot(t, len(local)) for t in itertools.chain.from_iterable(found)]
-    return Split(np.asarray(codes, dtype=np.int64),
-                 np.fromiter(map(len, found), dtype=np.int64, count=len(found)), list(local))
+    owner = np.repeat(np.arange(len(found), dtype=np.int64), [len(f) for f in found])
+    return _numbered(_arrow_strings(list(itertools.chain.from_iterable(found))), owner,
+                     len(found), 0)
 
 
 def _ascii_part(texts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -118,7 +107,7 @@ def _ascii_part(texts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    plain = _numpy(pc.or_kleene(pc.string_is_ascii(texts), pc.is_null(texts)))
+    plain = _numpy(pc.fill_null(pc.string_is_ascii(texts), True).cast(pa.uint8())) > 0
     part = texts.take(_arrow(np.flatnonzero(plain))).cast(pa.large_string())
     if not len(part):
         return plain, np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
@@ -148,17 +137,27 @@ def _arrow_split(texts: Any, table: bytes, shortest: int, split: Any) -> Split:
         flat = pa.concat_arrays([flat.cast(pa.large_string()),
                                  _arrow_strings(list(itertools.chain.from_iterable(found)))])
         owner = np.concatenate([owner, np.repeat(slow, [len(f) for f in found])])
-    encoded = flat.dictionary_encode()
+    # Arrow's split leaves empty and one-letter pieces the pattern would not match (ASCII:
+    # a letter a byte).
+    return _numbered(flat, owner, n, shortest)
+
+
+def _numbered(pieces: Any, owner: np.ndarray, n: int, shortest: int) -> Split:
+    """The Split of ``n`` documents from their pieces (an Arrow array) and the document of
+    each (``owner``), numbered by Arrow, without the pieces of fewer than ``shortest``
+    bytes."""
+    import pyarrow.compute as pc
+
+    encoded = pieces.dictionary_encode()
     codes = _numpy(encoded.indices).astype(np.int64)
-    # Arrow's split leaves empty and one-letter pieces the pattern would not match.
-    short = _numpy(pc.utf8_length(encoded.dictionary)) < shortest
+    short = _numpy(pc.binary_length(encoded.dictionary)) < shortest
     if short.any():
         kept = ~short[codes]
         codes, owner = codes[kept], owner[kept]
-    if len(slow):  # back in document order
+    if np.any(owner[1:] < owner[:-1]):  # back in document order
         order = np.argsort(owner, kind="stable")
         codes, owner = codes[order], owner[order]
-    return Split(codes, np.bincount(owner, minlength=n), dictionary=encoded.dictionary)
+    return Split(codes, np.bincount(owner, minlength=n), encoded.dictionary)
 
 
 def _arrow(values: np.ndarray) -> Any:
@@ -172,103 +171,67 @@ def _arrow(values: np.ndarray) -> Any:
 
 
 def _numpy(array: Any) -> np.ndarray:
-    """An Arrow array of numbers or booleans without nulls as numpy, read from its buffers
-    without importing pandas (see :func:`_arrow`)."""
-    import pyarrow as pa
-
+    """An Arrow array of numbers without nulls as numpy, read from its buffers without
+    importing pandas (see :func:`_arrow`)."""
     data, start, end = array.buffers()[1], array.offset, array.offset + len(array)
-    if array.type == pa.bool_():
-        if not len(array):
-            return np.zeros(0, dtype=bool)
-        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=end,
-                             bitorder="little")
-        return bits[start:].astype(bool)
     dtype = np.dtype(array.type.to_pandas_dtype())
     return np.frombuffer(data, dtype=dtype)[start:end] if len(array) else np.zeros(0, dtype)
 
 
 def _arrow_strings(strings: Sequence[str]) -> Any:
     """Python strings as an Arrow array, from their UTF-8 bytes (not by ``pa.array``: see
-    :func:`_arrow`). A lone surrogate raises UnicodeEncodeError."""
+    :func:`_arrow`); a binary array of "surrogatepass" bytes if a lone surrogate (JSON can
+    carry one), which Arrow strings cannot hold, is among them."""
     import pyarrow as pa
 
-    encoded = [t.encode("utf-8") for t in strings]
+    try:
+        encoded, kind = [t.encode("utf-8") for t in strings], pa.large_string()
+    except UnicodeEncodeError:
+        encoded, kind = [t.encode("utf-8", "surrogatepass") for t in strings], pa.large_binary()
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
               out=offsets[1:])
-    return pa.LargeStringArray.from_buffers(len(encoded), pa.py_buffer(offsets),
-                                            pa.py_buffer(b"".join(encoded)))
+    return pa.Array.from_buffers(kind, len(encoded), [None, pa.py_buffer(offsets),
+                                                      pa.py_buffer(b"".join(encoded))])
+
+
+def _python_strings(array: Any) -> list[str]:
+    """The inverse of :func:`_arrow_strings`."""
+    return [b.decode("utf-8", "surrogatepass") for b in _key(array).to_pylist()]
+
+
+def _key(values: Any) -> Any:
+    """Keys ``index_in`` compares: Arrow strings as binary (sharing their memory), which lone
+    surrogates' bytes are too, numpy integers as Arrow uint64."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.Array):
+        return values.cast(pa.large_binary())
+    return _arrow(values.astype(np.uint64))
 
 
 class _Table:
-    """A read-only map from keys (numpy integers or Arrow strings) to int64 values, queried an
-    array at a time by Arrow's ``index_in``: 2-3 times faster than a sorted search here."""
+    """A read-only map from keys (numpy integers or Arrow strings) to int64 values (by default
+    their positions; ``default`` for any other key), queried an array at a time by Arrow's
+    ``index_in``: 2-3 times faster than a sorted search here. A repeated key has its first
+    value."""
 
-    def __init__(self, keys: Any, values: np.ndarray | None = None):
-        import pyarrow as pa
-
-        self.keys = keys if isinstance(keys, pa.Array) else _arrow(keys.astype(np.uint64))
+    def __init__(self, keys: Any, values: np.ndarray | None = None, default: int = -1):
+        self.keys = _key(keys)
         values = np.arange(len(self.keys)) if values is None else values
-        # One more value, for queries the table lacks.
-        self.values = np.append(np.asarray(values, dtype=np.int64), -1)
+        self.values = np.append(np.asarray(values, dtype=np.int64), default)
 
     def get(self, queries: Any) -> np.ndarray:
-        """The value of each query, -1 where the table lacks it."""
-        import pyarrow as pa
+        """The value of each query."""
         import pyarrow.compute as pc
 
-        if not isinstance(queries, pa.Array):
-            queries = _arrow(queries.astype(np.uint64))
-        missing = _arrow(np.full(len(queries), len(self.keys), dtype=np.int32))
-        return self.values[_numpy(pc.coalesce(pc.index_in(queries, value_set=self.keys),
-                                              missing))]
+        found = pc.index_in(_key(queries), value_set=self.keys)
+        return self.values[_numpy(pc.fill_null(found, len(self.keys)))]
 
-
-class _Pieces:
-    """A block's tokens numbered 0, 1, ... in order, some of them dropped (stop words)."""
-
-    def __init__(self, pieces: Any, dropped: frozenset[str] = frozenset()):
-        self.pieces, self.dropped = pieces, dropped  # an Arrow string array
-        self._ids: dict[str, int] | None = None
-        self._tables: tuple[_Table, _Table] | None = None
-
-    def of(self, split: Split, missing: int) -> np.ndarray:
-        """For each piece occurrence of ``split``: its number, else ``missing``; -1 if
-        dropped. Each distinct piece is looked up once."""
-        if split.dictionary is None:  # split by Python (see ``tokenized``)
-            if self._ids is None:
-                self._ids = {t: i for i, t in enumerate(self.pieces.to_pylist())}
-            ids, dropped = self._ids, self.dropped
-            out = np.array([-1 if t in dropped else ids.get(t, missing)
-                            for t in split.uniques], dtype=np.int64)
-        else:
-            if self._tables is None:
-                self._tables = (_Table(self.pieces),
-                                _Table(_arrow_strings(sorted(self.dropped))))
-            known, stops = self._tables
-            out = known.get(split.dictionary)
-            out[out < 0] = missing
-            if self.dropped:
-                out[stops.get(split.dictionary) >= 0] = -1
-        return out[split.codes] if len(out) else np.zeros(0, dtype=np.int64)
-
-
-def _counted(rows: list[np.ndarray], cols: list[np.ndarray], n_docs: int, width: int,
-             idf: np.ndarray, sublinear: bool) -> sparse.csr_matrix:
-    """The L2-normalized TF-IDF matrix of (document, feature) occurrences."""
-    # Count each (document, feature) pair: unique keys come out sorted, i.e. in CSR order.
-    keys, counts = np.unique(_joined(rows) * width + _joined(cols), return_counts=True)
-    doc, feature = np.divmod(keys, width)
-    indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.bincount(doc, minlength=n_docs), out=indptr[1:])
-    data = counts.astype(np.float64)
-    if sublinear:
-        data = np.log(data) + 1.0
-    data *= idf[feature]
-    norms = np.sqrt(np.bincount(doc, weights=data ** 2, minlength=n_docs))
-    norms[norms == 0] = 1.0
-    data /= norms[doc]
-    return sparse.csr_matrix((data, feature, indptr), shape=(n_docs, width))
+    def of(self, split: Split) -> np.ndarray:
+        """The value of each piece occurrence of ``split``, each distinct piece looked up
+        once."""
+        return self.get(split.dictionary)[split.codes]
 
 
 class _Block:
@@ -300,9 +263,10 @@ class WordBlock(_Block):
         self.sublinear, self.weight = bool(sublinear_tf), float(weight)
         if not 1 <= self.ngram_range[0] <= self.ngram_range[1] <= 2:
             raise ValueError("the word block handles uni- and bi-grams only")
-        self._lookup: Any = None
 
-    def _build(self) -> None:
+    @functools.cached_property
+    def _lookup(self) -> tuple[_Table, int, np.ndarray, _Table]:
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         # Every term's tokens (a term is one or two), numbered by first appearance by Arrow:
@@ -318,15 +282,17 @@ class WordBlock(_Block):
         unigram[ids[start[single]]] = single
         bigrams = _Table(ids[start[pairs]].astype(np.uint64) * np.uint64(size)
                          + ids[start[pairs] + 1].astype(np.uint64), pairs)
-        self._lookup = (_Pieces(tokens, frozenset(self.stop_words)), size, unigram, bigrams)
+        # A token's id; -1 for a stop word (first: even one in the vocabulary), else unknown.
+        stops = _key(_arrow_strings(self.stop_words))
+        numbered = _Table(pa.concat_arrays([stops, _key(tokens)]),
+                          np.append(np.full(len(stops), -1), np.arange(len(tokens))), size - 1)
+        return numbered, size, unigram, bigrams
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
-        if self._lookup is None:
-            self._build()
         tokens, size, unigram, bigrams = self._lookup
         unknown = size - 1
         # Stop words (-1) are dropped before pairs are formed, as scikit-learn does.
-        tok = tokens.of(docs.tokens, unknown)
+        tok = tokens.of(docs.tokens)
         kept = tok >= 0
         tok, owner = tok[kept], docs.tokens.owners()[kept]
         n_docs = len(docs)
@@ -343,8 +309,20 @@ class WordBlock(_Block):
             hit = feature >= 0
             rows.append(owner[:-1][valid][hit])
             cols.append(feature[hit])
-        return _counted(rows, cols, n_docs, len(self.vocabulary), self.idf,
-                        self.sublinear) * self.weight
+        # Count each (document, feature) pair: unique keys come out sorted, i.e. in CSR order.
+        width = len(self.vocabulary)
+        keys, counts = np.unique(_joined(rows) * width + _joined(cols), return_counts=True)
+        doc, feature = np.divmod(keys, width)
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(doc, minlength=n_docs), out=indptr[1:])
+        data = counts.astype(np.float64)
+        if self.sublinear:
+            data = np.log(data) + 1.0
+        data *= self.idf[feature]
+        norms = np.sqrt(np.bincount(doc, weights=data ** 2, minlength=n_docs))
+        norms[norms == 0] = 1.0
+        data /= norms[doc]
+        return sparse.csr_matrix((data, feature, indptr), shape=(n_docs, width)) * self.weight
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "vocabulary": _lines(self.vocabulary), "idf": self.idf,
@@ -365,8 +343,6 @@ class CharBlock(_Block):
         self.vocabulary, self.idf = list(vocabulary), np.asarray(idf, dtype=np.float64)
         self.ngram_range, self.sublinear = tuple(ngram_range), bool(sublinear_tf)
         self.weight = float(weight)
-        self._index: dict[str, int] | None = None
-        self._packed: _Table | None = None
         self._cache: dict[str, np.ndarray] = {}
 
     def _grams(self, word: str) -> np.ndarray:
@@ -375,8 +351,6 @@ class CharBlock(_Block):
         found = self._cache.get(word)
         if found is not None:
             return found
-        if self._index is None:
-            self._index = {g: j for j, g in enumerate(self.vocabulary)}
         w = f" {word} "
         ids = []
         for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
@@ -389,50 +363,51 @@ class CharBlock(_Block):
         self._cache[word] = found = np.asarray(ids, dtype=np.int64)
         return found
 
-    def _packed_vocabulary(self) -> _Table:
+    @functools.cached_property
+    def _index(self) -> dict[str, int]:
+        """The feature id of each n-gram of the vocabulary (what ``_grams`` looks up)."""
+        return {g: j for j, g in enumerate(self.vocabulary)}
+
+    @functools.cached_property
+    def _packed(self) -> _Table:
         """The feature id of each ASCII n-gram of the vocabulary by its packed integer: the
         length, then each byte (at most ``_PACKED_BYTES``), as ``_ascii_grams`` packs them."""
-        if self._packed is None:
-            sizes = np.fromiter(map(len, self.vocabulary), dtype=np.int64,
-                                count=len(self.vocabulary))
-            plain = np.fromiter(map(str.isascii, self.vocabulary), dtype=bool,
-                                count=len(self.vocabulary))
-            plain &= sizes <= _PACKED_BYTES
-            ids = np.flatnonzero(plain)
-            data = np.frombuffer("".join([self.vocabulary[j] for j in ids]).encode("ascii"),
-                                 dtype=np.uint8).astype(np.uint64)
-            starts = np.cumsum(sizes[ids]) - sizes[ids]
-            codes = sizes[ids].astype(np.uint64)
-            for k in range(int(sizes[ids].max(initial=0))):
-                # Byte k of every gram that has one, shifted in after the ones before it.
-                longer = sizes[ids] > k
-                codes[longer] = (codes[longer] << np.uint64(8)) | data[starts[longer] + k]
-            self._packed = _Table(codes, ids)
-        return self._packed
+        sizes = np.fromiter(map(len, self.vocabulary), dtype=np.int64,
+                            count=len(self.vocabulary))
+        plain = np.fromiter(map(str.isascii, self.vocabulary), dtype=bool,
+                            count=len(self.vocabulary))
+        plain &= sizes <= _PACKED_BYTES
+        ids = np.flatnonzero(plain)
+        data = np.frombuffer("".join([self.vocabulary[j] for j in ids]).encode("ascii"),
+                             dtype=np.uint8).astype(np.uint64)
+        starts = np.cumsum(sizes[ids]) - sizes[ids]
+        codes = sizes[ids].astype(np.uint64)
+        for k in range(int(sizes[ids].max(initial=0))):
+            # Byte k of every gram that has one, shifted in after the ones before it.
+            longer = sizes[ids] > k
+            codes[longer] = (codes[longer] << np.uint64(8)) | data[starts[longer] + k]
+        return _Table(codes, ids)
 
     def _ascii_grams(self, data: np.ndarray, offsets: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
         """(word, feature id) of every n-gram occurrence of ASCII words (their bytes one after
         the other, and where each starts); too short words get none (see ``_word_grams``)."""
-        vocabulary = self._packed_vocabulary()
+        vocabulary = self._packed
         count_words = len(offsets) - 1
         sizes = np.diff(offsets)
         padded = sizes + 2
         # The words padded with a space each side: word i's bytes move 2 i + 1 places on.
-        buffer = np.full(int(padded.sum()), _SPACE, dtype=np.uint64)
-        buffer[np.arange(len(data)) + 2 * np.repeat(np.arange(count_words), sizes) + 1] = data
-        data = buffer
         starts = offsets[:-1] + 2 * np.arange(count_words)
+        buffer = np.full(int(padded.sum()), _SPACE, dtype=np.uint64)
+        buffer[ranges(starts + 1, sizes)] = data
+        data = buffer
         rows, cols = [], []
         for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
             # A word padded to length L has max(0, L - n + 1) n-grams, one per offset.
             count = np.maximum(padded - n + 1, 0)
-            total = int(count.sum())
-            if not total:
-                continue
             owner = np.repeat(np.arange(count_words, dtype=np.int64), count)
-            position = np.repeat(starts - (np.cumsum(count) - count), count) + np.arange(total)
-            code = np.full(total, n, dtype=np.uint64)
+            position = ranges(starts, count)
+            code = np.full(len(position), n, dtype=np.uint64)
             for k in range(n):
                 code = (code << np.uint64(8)) | data[position + k]
             feature = vocabulary.get(code)
@@ -443,14 +418,13 @@ class CharBlock(_Block):
 
     def _word_grams(self, split: Split) -> sparse.csr_matrix:
         """Counts of each vocabulary n-gram in each distinct word (words x vocabulary)."""
+        import pyarrow as pa
+
         dictionary = split.dictionary
-        if dictionary is None:  # split by Python (see ``tokenized``)
-            with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate: all in Python
-                dictionary = _arrow_strings(split.uniques)
-        if dictionary is not None and self.ngram_range[1] <= _PACKED_BYTES:
+        if self.ngram_range[1] <= _PACKED_BYTES and not pa.types.is_large_binary(dictionary.type):
             plain, data, offsets = _ascii_part(dictionary)
-        else:  # n-grams too long to pack
-            plain = np.zeros(split.distinct, dtype=bool)
+        else:  # n-grams too long to pack, or a lone surrogate (see _arrow_strings)
+            plain = np.zeros(len(dictionary), dtype=bool)
         fast = np.flatnonzero(plain)
         # In Python: non-ASCII words, and words too short for any n-gram of the range
         # (scikit-learn then counts the padded word once).
@@ -462,8 +436,7 @@ class CharBlock(_Block):
             rows.append(fast[at])
             cols.append(found)
         if len(slow):
-            words = ([split.uniques[i] for i in slow] if dictionary is None
-                     else dictionary.take(_arrow(slow)).to_pylist())
+            words = _python_strings(dictionary.take(_arrow(slow)))
             for i, word in zip(slow, words, strict=True):
                 grams = self._grams(word)
                 rows.append(np.full(len(grams), i, dtype=np.int64))
@@ -471,7 +444,7 @@ class CharBlock(_Block):
         r, c = _joined(rows), _joined(cols)
         # Repeated (word, n-gram) entries are summed into counts.
         return sparse.coo_matrix((np.ones(len(r)), (r, c)),
-                                 shape=(split.distinct, len(self.vocabulary))).tocsr()
+                                 shape=(len(dictionary), len(self.vocabulary))).tocsr()
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         parts = []
@@ -496,7 +469,7 @@ class CharBlock(_Block):
         indptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(words.lengths, out=indptr[1:])
         doc_words = sparse.csr_matrix((np.ones(len(words.codes)), words.codes, indptr),
-                                      shape=(n_docs, words.distinct))
+                                      shape=(n_docs, len(words.dictionary)))
         grams = self._word_grams(words)
         for start in range(0, max(n_docs, 1), self._ROWS):
             tf = (doc_words[start:start + self._ROWS] @ grams).tocsr()  # n-gram counts
@@ -518,6 +491,13 @@ class CharBlock(_Block):
                 "weight": self.weight}
 
 
+def ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """range(start, start + size) for each start and size, one after the other: where the
+    entries of rows of these sizes lie, given where each row starts."""
+    ends = np.cumsum(sizes)
+    return np.repeat(starts - (ends - sizes), sizes) + np.arange(int(sizes.sum()), dtype=np.int64)
+
+
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
@@ -531,9 +511,9 @@ class TermBlock(_Block):
     def __init__(self, terms: list[list[str]], token_pattern: str, weight: float = 1.0):
         self.terms = [list(t) for t in terms]
         self.token_pattern, self.weight = token_pattern, float(weight)
-        self._lookup: Any = None
 
-    def _build(self) -> None:
+    @functools.cached_property
+    def _lookup(self) -> tuple[_Table, dict[int, _Table], int, sparse.csr_matrix]:
         find = re.compile(self.token_pattern).findall
         tokens: dict[str, int] = {}
         sequences = [(category, [tokens.setdefault(t, len(tokens)) for t in find(term.lower())])
@@ -541,36 +521,34 @@ class TermBlock(_Block):
         bits = max(1, len(tokens).bit_length())  # a token id fits in this many bits
         if max((len(ids) for _, ids in sequences), default=0) * bits > 64:
             raise ValueError("a term has too many tokens to be matched")
-        by_length: dict[int, set[tuple[int, int]]] = {}
+        # Each distinct term (its length in tokens, and its tokens' ids packed in a code)
+        # numbered, and the categories it counts for (a term can belong to several).
+        numbered: dict[tuple[int, int], int] = {}
+        pairs = set()
         for category, ids in sequences:
             if ids:
                 code = 0
                 for i in ids:
                     code = (code << bits) | i
-                by_length.setdefault(len(ids), set()).add((code, category))
-        # Per length: which distinct code a window's code is, where that code's categories
-        # start among them, and how many it has (a term can belong to several).
-        tables = {}
-        for n, pairs in by_length.items():
-            codes = np.array([c for c, _ in sorted(pairs)], dtype=np.uint64)
-            distinct, first, count = np.unique(codes, return_index=True, return_counts=True)
-            tables[n] = (_Table(distinct), first, count,
-                         np.array([k for _, k in sorted(pairs)], dtype=np.int64))
-        self._lookup = (_Pieces(_arrow_strings(list(tokens))), tables, bits)
+                pairs.add((numbered.setdefault((len(ids), code), len(numbered)), category))
+        keys = np.array(list(numbered), dtype=np.uint64).reshape(-1, 2)
+        tables = {int(n): _Table(keys[keys[:, 0] == n, 1], np.flatnonzero(keys[:, 0] == n))
+                  for n in np.unique(keys[:, 0])}
+        pair = np.array(list(pairs), dtype=np.int64).reshape(-1, 2)
+        categories = sparse.csr_matrix((np.ones(len(pair)), (pair[:, 0], pair[:, 1])),
+                                       shape=(len(numbered), len(self.terms)))
+        return _Table(_arrow_strings(list(tokens))), tables, bits, categories
 
     def transform(self, docs: Docs) -> sparse.csr_matrix:
-        if self._lookup is None:
-            self._build()
-        tokens, tables, bits = self._lookup
-        tok = tokens.of(docs.tokens, -1)
+        tokens, tables, bits, categories = self._lookup
+        tok = tokens.of(docs.tokens)
         owner = docs.tokens.owners()
-        n_docs, width = len(docs), len(self.terms)
         # A term can only start where a token of some term stands (few places), and a term
         # of n tokens only where one of n - 1 tokens could: windows grow from those starts,
         # dropping the ones that reach a token of no term or the next document.
         start = np.flatnonzero(tok >= 0)
         code = tok[start].astype(np.uint64)
-        keys: list[np.ndarray] = []
+        rows, cols = [], []
         for n in range(1, max(tables, default=0) + 1):
             if n > 1:
                 end = start + n - 1
@@ -579,20 +557,14 @@ class TermBlock(_Block):
                 grows = (tok[end] >= 0) & (owner[end] == owner[start])
                 start, code, end = start[grows], code[grows], end[grows]
                 code = (code << np.uint64(bits)) | tok[end].astype(np.uint64)
-            if n not in tables or not len(start):
-                continue
-            lookup, first, count, categories = tables[n]
-            found = lookup.get(code)
-            known = found >= 0
-            lo = np.where(known, first[found], 0)
-            hits = np.where(known, count[found], 0)
-            matched = np.repeat(np.arange(len(code)), hits)
-            positions = np.repeat(lo, hits) + (np.arange(hits.sum()) - np.repeat(
-                np.cumsum(hits) - hits, hits))
-            keys.append(owner[start][matched] * width + categories[positions])
-        flat = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-        counts = np.bincount(flat, minlength=n_docs * width).reshape(n_docs, width)
-        return sparse.csr_matrix(np.log1p(counts) * self.weight)
+            if n in tables:
+                term = tables[n].get(code)
+                rows.append(owner[start][term >= 0])
+                cols.append(term[term >= 0])
+        r, c = _joined(rows), _joined(cols)
+        # Occurrences of each term (repeated entries summed), then of each category's terms.
+        found = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(docs), categories.shape[0]))
+        return sparse.csr_matrix(np.log1p((found @ categories).toarray()) * self.weight)
 
     @property
     def width(self) -> int:

@@ -4,14 +4,15 @@ gate cutoff) is at least 0, i.e. when its Platt-scaled score reaches sigmoid(off
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
-from .features import Block, Docs, WordBlock, block_from_dict, tokenized
+from .features import Block, Docs, WordBlock, block_from_dict, ranges, tokenized
 from .text import compose, compose_arrays
 
 # Version of the plain-data layout a model file holds; 5 holds each vocabulary as one string
@@ -38,18 +39,11 @@ class ScoringState:
     cutoffs: np.ndarray  # (categories,), on the logit
     calibration: np.ndarray  # (categories, 2): slope and offset on the decision margin
     gate: np.ndarray | None = None  # (features + 2,): weights, intercept, cutoff
-    _names: Any = field(default=None, repr=False, compare=False)
-    _weights: Any = field(default=None, repr=False, compare=False)
 
     @property
     def thresholds(self) -> np.ndarray:
         """Per category, the score at which it is assigned (the margin's zero)."""
         return np.asarray(sigmoid(self.calibration[:, 1]))
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_names"] = state["_weights"] = None
-        return state
 
     def to_dict(self) -> dict[str, Any]:
         """The state as plain data (arrays, strings, numbers), as a model file holds it: no
@@ -91,18 +85,16 @@ class ScoringState:
     def _docs(self, titles: Sequence[str] | Any, abstracts: Sequence[str] | Any) -> Docs:
         """The papers' documents split, from lists of strings or Arrow string arrays."""
         repeats = self.params["title_repeats"]
-        if hasattr(titles, "to_pylist"):
-            return tokenized(compose_arrays(titles, abstracts, repeats),
-                             self.params["token_pattern"])
-        return tokenized([compose(t, a, repeats) for t, a in zip(titles, abstracts, strict=True)],
-                         self.params["token_pattern"])
+        texts = (compose_arrays(titles, abstracts, repeats) if hasattr(titles, "to_pylist")
+                 else [compose(t, a, repeats) for t, a in zip(titles, abstracts, strict=True)])
+        return tokenized(texts, self.params["token_pattern"])
 
     def scores_and_words(self, titles: Sequence[str], abstracts: Sequence[str]
                          ) -> tuple[np.ndarray, sparse.csr_matrix]:
         """Calibrated scores, and the word block's features (what explanations read); the
         other blocks only add their share of each logit, never a feature matrix."""
         docs = self._docs(titles, abstracts)
-        weights, bias = self._weights_and_bias()
+        weights, bias = self._weights
         linear, start = np.tile(bias, (len(docs), 1)), 0
         words = self.word_block.transform(docs)
         for i, block in enumerate(self.blocks):
@@ -120,19 +112,17 @@ class ScoringState:
         docs = self._docs(titles, abstracts)
         return sparse.hstack([b.transform(docs) for b in self.blocks], format="csr")
 
-    def _weights_and_bias(self) -> tuple[np.ndarray, np.ndarray]:
+    @functools.cached_property
+    def _weights(self) -> tuple[np.ndarray, np.ndarray]:
         """Every category's weights, then the gate's, as columns (features x columns), and
         their intercepts."""
-        if self._weights is None:
-            rows = [self.coef] if self.gate is None else [self.coef, self.gate[None, :-2]]
-            weights = np.ascontiguousarray(np.vstack(rows).T)
-            bias = np.append(self.intercept, [] if self.gate is None else self.gate[-2])
-            self._weights = weights, bias
-        return self._weights
+        rows = [self.coef] if self.gate is None else [self.coef, self.gate[None, :-2]]
+        bias = np.append(self.intercept, [] if self.gate is None else self.gate[-2])
+        return np.ascontiguousarray(np.vstack(rows).T), bias
 
     def decision(self, features: sparse.csr_matrix) -> np.ndarray:
         """The margin of each category's decision: assigned when it is at least 0."""
-        weights, bias = self._weights_and_bias()
+        weights, bias = self._weights
         return self._margins(np.asarray(features @ weights) + bias)
 
     def _margins(self, linear: np.ndarray) -> np.ndarray:
@@ -156,9 +146,7 @@ class ScoringState:
 
     def feature_names(self) -> np.ndarray:
         """The word block's terms (the features explanations show)."""
-        if self._names is None:
-            self._names = np.asarray(self.word_block.vocabulary, dtype=object)
-        return self._names
+        return np.asarray(self.word_block.vocabulary, dtype=object)
 
     def top_terms(self, k: int = 15) -> dict[str, list[str]]:
         """The k words or word pairs with the largest positive weight per category."""
@@ -185,8 +173,7 @@ class ScoringState:
         row, category = np.asarray(row, dtype=np.int64), np.asarray(category, dtype=np.int64)
         sizes = np.diff(words.indptr)[row]
         starts = np.cumsum(sizes) - sizes
-        entry = (np.repeat(words.indptr[row] - starts, sizes)
-                 + np.arange(int(sizes.sum()), dtype=np.int64))
+        entry = ranges(words.indptr[row], sizes)
         columns = words.indices[entry]
         contributions = words.data[entry] * self.coef[np.repeat(category, sizes), columns]
         values = contributions.copy()  # what is left to pick from
