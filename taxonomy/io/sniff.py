@@ -48,13 +48,18 @@ class _Stream(io.RawIOBase):
     them as they come, each byte also spooled to a temporary file, so that a command reading
     its inputs twice (``parse -o``) reads it again from there."""
 
-    def __init__(self, handle: BinaryIO, head: bytes, ended: bool):
-        self.handle, self.head, self.ended = handle, head, ended
-        self._unread = memoryview(head)
+    def __init__(self, handle: BinaryIO, head: bytes):
+        self.handle, self.head = handle, head
+        self._unread = io.BytesIO(head)
         self.spool: BinaryIO | None = None
 
+    @property
+    def ended(self) -> bool:
+        """Whether all of it was peeked (so it is read from ``head``, as often as asked)."""
+        return len(self.head) < _SNIFF_BYTES
+
     def take(self) -> BinaryIO:
-        if self.ended:  # all of it was peeked: read it as often as asked
+        if self.ended:
             return io.BytesIO(self.head)
         if self.spool is None:
             self.spool = cast(BinaryIO, tempfile.TemporaryFile())
@@ -69,16 +74,10 @@ class _Stream(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        if self._unread:
-            n = min(len(buffer), len(self._unread))
-            buffer[:n] = self._unread[:n]
-            self._unread = self._unread[n:]
-        else:
-            data = self.handle.read(len(buffer))
-            n = len(data)
-            buffer[:n] = data
-        cast(BinaryIO, self.spool).write(bytes(buffer[:n]))
-        return n
+        data = self._unread.read(len(buffer)) or self.handle.read(len(buffer))
+        buffer[:len(data)] = data
+        cast(BinaryIO, self.spool).write(data)
+        return len(data)
 
     def close(self) -> None:
         pass  # the spool outlives a first read that stops early
@@ -109,12 +108,11 @@ class Source:
 
     def open(self) -> BinaryIO:
         """The file's bytes, decompressed when it is gzipped."""
-        if self.stream is not None:
-            raw = self.stream.take()
-            return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb")) \
-                if self.gzip and not self.stream.ended else raw
-        return cast(BinaryIO, gzip.open(self.path, "rb")) if self.gzip else \
-            open(self.path, "rb")
+        if self.stream is None:
+            return cast(BinaryIO, gzip.open(self.path, "rb")) if self.gzip else \
+                open(self.path, "rb")
+        raw = self.stream.take()
+        return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb")) if self.gzip else raw
 
 
 def sniff(path: str | os.PathLike, encoding: str | None = None,
@@ -194,17 +192,14 @@ def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
         head = handle.read(_SNIFF_BYTES)
     except OSError as exc:
         raise DumpError(f"cannot read ({exc.strerror})", path) from None
-    ended = len(head) < _SNIFF_BYTES
-    stream = _Stream(handle, head, ended)
+    stream = _Stream(handle, head)
     compressed = head.startswith(_GZIP_MAGIC)
     if compressed:  # a stream that ended is decompressed whole, else as far as it was peeked
         try:
-            head = gzip.decompress(head) if ended else _gunzip_head(head)
+            head = gzip.decompress(head) if stream.ended else _gunzip_head(head)
         except (EOFError, OSError, zlib.error):
             raise DumpError("gzip data is truncated or corrupt; re-download the dump",
                             path) from None
-        if ended:
-            stream.head = head  # read from there, as often as asked
     return _judged(path, head, compressed, encoding, fmt, stream)
 
 
