@@ -12,7 +12,6 @@ import json
 import os
 import re
 import select
-import stat
 import sys
 import tempfile
 import zlib
@@ -120,7 +119,7 @@ def sniff(path: str | os.PathLike, encoding: str | None = None,
     """Check that ``path`` is a readable, non-empty dump and judge its format and encoding from
     its first 64 KiB (``encoding`` and ``fmt``, when given, win); raises DumpError."""
     path = Path(path)
-    if str(path) in STDIN_NAMES or _is_fifo(path):
+    if str(path) in STDIN_NAMES or path.is_fifo():
         return _sniff_stream(path, encoding, fmt)
     if path.is_dir():
         raise DumpError("is a directory; give the dump files inside it", path)
@@ -143,6 +142,8 @@ def sniff(path: str | os.PathLike, encoding: str | None = None,
 
 def _judged(path: Path, head: bytes, compressed: bool, encoding: str | None,
             fmt: str | None, stream: _Stream | None = None) -> Source:
+    """The source whose first bytes (decompressed) are ``head``; raises for an input that no
+    reader can read."""
     if head.startswith(_PARQUET_MAGIC) and fmt in (None, "parquet"):
         if stream is not None:
             raise DumpError("is Parquet, which cannot be read from a stream; save it to a "
@@ -150,9 +151,16 @@ def _judged(path: Path, head: bytes, compressed: bool, encoding: str | None,
         return Source(path, "parquet", "binary", compressed, head)
     if fmt == "parquet":
         raise DumpError("is not a Parquet file; check --format", path)
-    encoding, text = _text_head(head, encoding, path)
+    if not head.strip(b" \t\r\n\x00"):
+        raise DumpError("file is empty; give a dump with at least one paper", path)
+    encoding = detect_encoding(head, encoding, path)
+    text = head.decode(encoding, "replace")
+    if _binary(text):
+        raise DumpError("looks binary, not a text dump; give a listing page, JSONL or CSV",
+                        path)
     found = _format_of(text)
-    if fmt == "jsonl" and found != "jsonl" and not _has_json_object(text):
+    if fmt == "jsonl" and found != "jsonl" and not any(
+            line.lstrip().startswith("{") for line in text.splitlines()[:50]):
         raise DumpError("does not look like JSON Lines (no JSON object in its first lines); "
                         "check --format", path, 1)
     return Source(path, fmt or found, encoding, compressed, head, stream)
@@ -162,13 +170,6 @@ def _open_error(exc: OSError, path: Path) -> DumpError:
     if exc.errno == errno.ELOOP:
         return DumpError("is a symlink loop; point the link at a real file", path)
     return DumpError(f"cannot open ({exc.strerror}); check its permissions", path)
-
-
-def _is_fifo(path: Path) -> bool:
-    try:
-        return stat.S_ISFIFO(path.stat().st_mode)
-    except OSError:
-        return False
 
 
 def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
@@ -212,23 +213,6 @@ def _gunzip_head(data: bytes) -> bytes:
         out += member.decompress(data, _SNIFF_BYTES - len(out))
         data = member.unused_data if member.eof else b""
     return out
-
-
-def _has_json_object(text: str) -> bool:
-    return any(line.lstrip().startswith("{") for line in text.splitlines()[:50])
-
-
-def _text_head(head: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
-    """The encoding of a text dump and its first bytes decoded; raises for an empty or binary
-    file."""
-    if not head.strip(b" \t\r\n\x00"):
-        raise DumpError("file is empty; give a dump with at least one paper", path)
-    encoding = detect_encoding(head, encoding, path)
-    text = head.decode(encoding, "replace")
-    if _binary(text):
-        raise DumpError("looks binary, not a text dump; give a listing page, JSONL or CSV",
-                        path)
-    return encoding, text
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
