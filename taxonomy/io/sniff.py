@@ -95,10 +95,6 @@ class Source:
     stream: _Stream | None = field(default=None, repr=False, compare=False)
 
     @property
-    def encoding_name(self) -> str:
-        return "UTF-8" if self.encoding in ("utf-8", "utf-8-sig") else self.encoding
-
-    @property
     def whole(self) -> bool:
         """Whether ``head`` holds all of the input (a small file, or a stream that ended)."""
         if self.stream is not None:
@@ -314,14 +310,15 @@ def chunks(handle: BinaryIO, path: Path) -> Iterator[bytes]:
 
 
 def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
-                  undecodable: set[int] | None = None, head_only: bool = False
+                  undecodable: dict[int, str] | None = None, head_only: bool = False
                   ) -> Iterator[tuple[int, str]]:
     """(line number, text) pairs of a text dump, without line endings. A line that does not
     decode (or holds NUL bytes) is logged and dropped, or, given ``undecodable`` (records that
-    span lines), kept with its number added to it; a line over ``MAX_LINE_BYTES`` is logged and
-    dropped. ``hint``: suggest ``--encoding`` when nothing decodes; ``head_only``: only the
-    peeked bytes."""
-    path, name = source.path, source.encoding_name
+    span lines), kept, with why ('not UTF-8') put there under its number; a line over
+    ``MAX_LINE_BYTES`` is logged and dropped. ``hint``: suggest ``--encoding`` when nothing
+    decodes; ``head_only``: only the peeked bytes."""
+    path = source.path
+    name = "UTF-8" if source.encoding in ("utf-8", "utf-8-sig") else source.encoding
     decoded_any = False
     with (io.BytesIO(source.head) if head_only else source.open()) as handle:
         for number, line in enumerate(_lines_of(handle, path, source.encoding), 1):
@@ -334,7 +331,7 @@ def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
                 if undecodable is None:
                     log.skip(str(path), number, f"not {name}")
                     continue
-                undecodable.add(number)
+                undecodable[number] = f"not {name}"
             decoded_any = decoded_any or (ok and bool(text.strip()))
             yield number, text
     if not decoded_any:
