@@ -27,8 +27,7 @@ class _TooLong(Exception):
     pass
 
 
-def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | None = None,
-              undecodable: Undecodable | None = None
+def read_rows(lines: Iterable[Line], path: str, log: ReadLog, undecodable: Undecodable | None = None
               ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header (lower-cased names) and the records as (first line, values); bad records,
     and those with a line in ``undecodable`` (see ``decoded_lines``), are logged and skipped."""
@@ -39,7 +38,7 @@ def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | N
         first = source.next()
     if first is None:
         raise DumpError("file is empty; give a header row and records", path)
-    delimiter = delimiter or header_delimiter(first[1]) or ","
+    delimiter = header_delimiter(first[1]) or ","
     try:
         header = next(csv.reader([first[1]], delimiter=delimiter, strict=True), [])
     except csv.Error as exc:
