@@ -19,14 +19,15 @@ from .sniff import MAX_LINE_BYTES, Lookahead, header_delimiter
 _MAX_RECORD_LINES = 5_000
 
 Line = tuple[int, str]
+# The lines that did not decode, by number, with why ('not UTF-8'): see ``decoded_lines``.
+Undecodable = dict[int, str]
 
 
 class _TooLong(Exception):
     pass
 
 
-def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | None = None,
-              undecodable: Undecodable | None = None
+def read_rows(lines: Iterable[Line], path: str, log: ReadLog, undecodable: Undecodable | None = None
               ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header (lower-cased names) and the records as (first line, values); bad records,
     and those with a line in ``undecodable`` (see ``decoded_lines``), are logged and skipped."""
@@ -37,7 +38,7 @@ def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | N
         first = source.next()
     if first is None:
         raise DumpError("file is empty; give a header row and records", path)
-    delimiter = delimiter or header_delimiter(first[1]) or ","
+    delimiter = header_delimiter(first[1]) or ","
     try:
         header = next(csv.reader([first[1]], delimiter=delimiter, strict=True), [])
     except csv.Error as exc:
@@ -49,15 +50,7 @@ def read_rows(lines: Iterable[Line], path: str, log: ReadLog, delimiter: str | N
         raise DumpError(f"the header names column {twice!r} twice; rename or drop one of "
                         "them", path, first[0])
     return names, _records(source, len(names), delimiter, path, log,
-                           undecodable if undecodable is not None else Undecodable())
-
-
-class Undecodable(set[int]):
-    """Numbers of lines that did not decode, and how to say so ('not UTF-8')."""
-
-    def __init__(self, reason: str = "not UTF-8"):
-        super().__init__()
-        self.reason = reason
+                           undecodable if undecodable is not None else {})
 
 
 def _records(source: Lookahead[Line], width: int, delimiter: str, path: str, log: ReadLog,
@@ -71,8 +64,9 @@ def _records(source: Lookahead[Line], width: int, delimiter: str, path: str, log
             problem = _width_problem(values, width)
         else:
             values, problem, last = _quoted(item, source, delimiter, width)
-        if problem is None and not undecodable.isdisjoint(range(number, last + 1)):
-            problem = undecodable.reason  # the whole record: its lines stay together
+        if problem is None:  # the whole record: its lines stay together
+            problem = next((undecodable[n] for n in range(number, last + 1)
+                            if n in undecodable), None)
         if problem is None:
             yield number, values
         else:

@@ -108,7 +108,7 @@ def read_file(
     elif source.format == "jsonl":
         papers = read_jsonl(decoded_lines(source, log), name, log, reference)
     elif source.format == "csv":  # records span lines: a line that does not decode spoils it
-        bad = Undecodable(f"not {source.encoding_name}")
+        bad: Undecodable = {}
         papers = read_csv(decoded_lines(source, log, undecodable=bad), name, log, reference,
                           bad)
     else:

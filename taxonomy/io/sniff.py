@@ -12,7 +12,6 @@ import json
 import os
 import re
 import select
-import stat
 import sys
 import tempfile
 import zlib
@@ -48,13 +47,18 @@ class _Stream(io.RawIOBase):
     them as they come, each byte also spooled to a temporary file, so that a command reading
     its inputs twice (``parse -o``) reads it again from there."""
 
-    def __init__(self, handle: BinaryIO, head: bytes, ended: bool):
-        self.handle, self.head, self.ended = handle, head, ended
-        self._unread = memoryview(head)
+    def __init__(self, handle: BinaryIO, head: bytes):
+        self.handle, self.head = handle, head
+        self._unread = io.BytesIO(head)
         self.spool: BinaryIO | None = None
 
+    @property
+    def ended(self) -> bool:
+        """Whether all of it was peeked (so it is read from ``head``, as often as asked)."""
+        return len(self.head) < _SNIFF_BYTES
+
     def take(self) -> BinaryIO:
-        if self.ended:  # all of it was peeked: read it as often as asked
+        if self.ended:
             return io.BytesIO(self.head)
         if self.spool is None:
             self.spool = cast(BinaryIO, tempfile.TemporaryFile())
@@ -69,16 +73,10 @@ class _Stream(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        if self._unread:
-            n = min(len(buffer), len(self._unread))
-            buffer[:n] = self._unread[:n]
-            self._unread = self._unread[n:]
-        else:
-            data = self.handle.read(len(buffer))
-            n = len(data)
-            buffer[:n] = data
-        cast(BinaryIO, self.spool).write(bytes(buffer[:n]))
-        return n
+        data = self._unread.read(len(buffer)) or self.handle.read(len(buffer))
+        buffer[:len(data)] = data
+        cast(BinaryIO, self.spool).write(data)
+        return len(data)
 
     def close(self) -> None:
         pass  # the spool outlives a first read that stops early
@@ -97,10 +95,6 @@ class Source:
     stream: _Stream | None = field(default=None, repr=False, compare=False)
 
     @property
-    def encoding_name(self) -> str:
-        return "UTF-8" if self.encoding in ("utf-8", "utf-8-sig") else self.encoding
-
-    @property
     def whole(self) -> bool:
         """Whether ``head`` holds all of the input (a small file, or a stream that ended)."""
         if self.stream is not None:
@@ -109,12 +103,11 @@ class Source:
 
     def open(self) -> BinaryIO:
         """The file's bytes, decompressed when it is gzipped."""
-        if self.stream is not None:
-            raw = self.stream.take()
-            return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb")) \
-                if self.gzip and not self.stream.ended else raw
-        return cast(BinaryIO, gzip.open(self.path, "rb")) if self.gzip else \
-            open(self.path, "rb")
+        if self.stream is None:
+            return cast(BinaryIO, gzip.open(self.path, "rb")) if self.gzip else \
+                open(self.path, "rb")
+        raw = self.stream.take()
+        return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb")) if self.gzip else raw
 
 
 def sniff(path: str | os.PathLike, encoding: str | None = None,
@@ -122,7 +115,7 @@ def sniff(path: str | os.PathLike, encoding: str | None = None,
     """Check that ``path`` is a readable, non-empty dump and judge its format and encoding from
     its first 64 KiB (``encoding`` and ``fmt``, when given, win); raises DumpError."""
     path = Path(path)
-    if str(path) in STDIN_NAMES or _is_fifo(path):
+    if str(path) in STDIN_NAMES or path.is_fifo():
         return _sniff_stream(path, encoding, fmt)
     if path.is_dir():
         raise DumpError("is a directory; give the dump files inside it", path)
@@ -145,6 +138,8 @@ def sniff(path: str | os.PathLike, encoding: str | None = None,
 
 def _judged(path: Path, head: bytes, compressed: bool, encoding: str | None,
             fmt: str | None, stream: _Stream | None = None) -> Source:
+    """The source whose first bytes (decompressed) are ``head``; raises for an input that no
+    reader can read."""
     if head.startswith(_PARQUET_MAGIC) and fmt in (None, "parquet"):
         if stream is not None:
             raise DumpError("is Parquet, which cannot be read from a stream; save it to a "
@@ -152,9 +147,16 @@ def _judged(path: Path, head: bytes, compressed: bool, encoding: str | None,
         return Source(path, "parquet", "binary", compressed, head)
     if fmt == "parquet":
         raise DumpError("is not a Parquet file; check --format", path)
-    encoding, text = _text_head(head, encoding, path)
+    if not head.strip(b" \t\r\n\x00"):
+        raise DumpError("file is empty; give a dump with at least one paper", path)
+    encoding = detect_encoding(head, encoding, path)
+    text = head.decode(encoding, "replace")
+    if _binary(text):
+        raise DumpError("looks binary, not a text dump; give a listing page, JSONL or CSV",
+                        path)
     found = _format_of(text)
-    if fmt == "jsonl" and found != "jsonl" and not _has_json_object(text):
+    if fmt == "jsonl" and found != "jsonl" and not any(
+            line.lstrip().startswith("{") for line in text.splitlines()[:50]):
         raise DumpError("does not look like JSON Lines (no JSON object in its first lines); "
                         "check --format", path, 1)
     return Source(path, fmt or found, encoding, compressed, head, stream)
@@ -164,13 +166,6 @@ def _open_error(exc: OSError, path: Path) -> DumpError:
     if exc.errno == errno.ELOOP:
         return DumpError("is a symlink loop; point the link at a real file", path)
     return DumpError(f"cannot open ({exc.strerror}); check its permissions", path)
-
-
-def _is_fifo(path: Path) -> bool:
-    try:
-        return stat.S_ISFIFO(path.stat().st_mode)
-    except OSError:
-        return False
 
 
 def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
@@ -194,17 +189,14 @@ def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
         head = handle.read(_SNIFF_BYTES)
     except OSError as exc:
         raise DumpError(f"cannot read ({exc.strerror})", path) from None
-    ended = len(head) < _SNIFF_BYTES
-    stream = _Stream(handle, head, ended)
+    stream = _Stream(handle, head)
     compressed = head.startswith(_GZIP_MAGIC)
     if compressed:  # a stream that ended is decompressed whole, else as far as it was peeked
         try:
-            head = gzip.decompress(head) if ended else _gunzip_head(head)
+            head = gzip.decompress(head) if stream.ended else _gunzip_head(head)
         except (EOFError, OSError, zlib.error):
             raise DumpError("gzip data is truncated or corrupt; re-download the dump",
                             path) from None
-        if ended:
-            stream.head = head  # read from there, as often as asked
     return _judged(path, head, compressed, encoding, fmt, stream)
 
 
@@ -217,23 +209,6 @@ def _gunzip_head(data: bytes) -> bytes:
         out += member.decompress(data, _SNIFF_BYTES - len(out))
         data = member.unused_data if member.eof else b""
     return out
-
-
-def _has_json_object(text: str) -> bool:
-    return any(line.lstrip().startswith("{") for line in text.splitlines()[:50])
-
-
-def _text_head(head: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
-    """The encoding of a text dump and its first bytes decoded; raises for an empty or binary
-    file."""
-    if not head.strip(b" \t\r\n\x00"):
-        raise DumpError("file is empty; give a dump with at least one paper", path)
-    encoding = detect_encoding(head, encoding, path)
-    text = head.decode(encoding, "replace")
-    if _binary(text):
-        raise DumpError("looks binary, not a text dump; give a listing page, JSONL or CSV",
-                        path)
-    return encoding, text
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
@@ -335,14 +310,15 @@ def chunks(handle: BinaryIO, path: Path) -> Iterator[bytes]:
 
 
 def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
-                  undecodable: set[int] | None = None, head_only: bool = False
+                  undecodable: dict[int, str] | None = None, head_only: bool = False
                   ) -> Iterator[tuple[int, str]]:
     """(line number, text) pairs of a text dump, without line endings. A line that does not
     decode (or holds NUL bytes) is logged and dropped, or, given ``undecodable`` (records that
-    span lines), kept with its number added to it; a line over ``MAX_LINE_BYTES`` is logged and
-    dropped. ``hint``: suggest ``--encoding`` when nothing decodes; ``head_only``: only the
-    peeked bytes."""
-    path, name = source.path, source.encoding_name
+    span lines), kept, with why ('not UTF-8') put there under its number; a line over
+    ``MAX_LINE_BYTES`` is logged and dropped. ``hint``: suggest ``--encoding`` when nothing
+    decodes; ``head_only``: only the peeked bytes."""
+    path = source.path
+    name = "UTF-8" if source.encoding in ("utf-8", "utf-8-sig") else source.encoding
     decoded_any = False
     with (io.BytesIO(source.head) if head_only else source.open()) as handle:
         for number, line in enumerate(_lines_of(handle, path, source.encoding), 1):
@@ -355,7 +331,7 @@ def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
                 if undecodable is None:
                     log.skip(str(path), number, f"not {name}")
                     continue
-                undecodable.add(number)
+                undecodable[number] = f"not {name}"
             decoded_any = decoded_any or (ok and bool(text.strip()))
             yield number, text
     if not decoded_any:
