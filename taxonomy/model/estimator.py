@@ -4,8 +4,9 @@ per category); ``export()`` gives the plain scoring state tagging uses without s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import sparse
@@ -31,6 +32,7 @@ SOLVERS = ("liblinear", "lbfgs", "newton-cg", "newton-cholesky", "sag", "saga")
 IMPLIED_PARAMS = {"solver": "liblinear"}
 
 
+@dataclass(kw_only=True, eq=False, repr=False)
 class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
     """Multi-label classifier of papers into the taxonomy's categories.
 
@@ -87,7 +89,7 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
 
     # Types, checked by scikit-learn when fitting. Value ranges are checked in
     # ``_check_values``: scikit-learn's Interval and StrOptions are in a private module.
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "taxonomy": [Taxonomy, None],
         "title_repeats": [Integral],
         "ngram_range": [tuple],
@@ -117,64 +119,33 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         "random_state": [Integral],
     }
 
-    def __init__(
-        self,
-        *,
-        taxonomy: Taxonomy | None = None,
-        title_repeats: int = 2,
-        ngram_range: tuple[int, int] = (1, 2),
-        token_pattern: str = r"(?u)\b\w\w+\b",
-        min_df: int = 1,
-        max_df: float = 0.5,
-        sublinear_tf: bool = True,
-        stop_words: str | None = "english",
-        char_ngram_range: tuple[int, int] | None = (3, 5),
-        char_min_df: int = 2,
-        char_max_df: float = 0.5,
-        char_weight: float = 0.5,
-        term_weight: float = 0.1,
-        C: float = 10.0,
-        class_weight: str | None = "balanced",
-        max_iter: int = 2000,
-        solver: str = "liblinear",
-        prior_weight: float = 1.0,
-        prior_examples: bool = True,
-        contrastive: LabeledPapers | None = None,
-        contrastive_weight: float = 1.0,
-        label_shares: dict[str, float] | None = None,
-        threshold_folds: int = 5,
-        threshold_grid: tuple[float, ...] = GRID,
-        threshold_shrink: float = 0.5,
-        relevance_gate: float | None = 0.3,
-        random_state: int = 0,
-    ):
-        self.taxonomy = taxonomy
-        self.title_repeats = title_repeats
-        self.ngram_range = ngram_range
-        self.token_pattern = token_pattern
-        self.min_df = min_df
-        self.max_df = max_df
-        self.sublinear_tf = sublinear_tf
-        self.stop_words = stop_words
-        self.char_ngram_range = char_ngram_range
-        self.char_min_df = char_min_df
-        self.char_max_df = char_max_df
-        self.char_weight = char_weight
-        self.term_weight = term_weight
-        self.C = C
-        self.class_weight = class_weight
-        self.max_iter = max_iter
-        self.solver = solver
-        self.prior_weight = prior_weight
-        self.prior_examples = prior_examples
-        self.contrastive = contrastive
-        self.contrastive_weight = contrastive_weight
-        self.label_shares = label_shares
-        self.threshold_folds = threshold_folds
-        self.threshold_grid = threshold_grid
-        self.threshold_shrink = threshold_shrink
-        self.relevance_gate = relevance_gate
-        self.random_state = random_state
+    taxonomy: Taxonomy | None = None
+    title_repeats: int = 2
+    ngram_range: tuple[int, int] = (1, 2)
+    token_pattern: str = r"(?u)\b\w\w+\b"
+    min_df: int = 1
+    max_df: float = 0.5
+    sublinear_tf: bool = True
+    stop_words: str | None = "english"
+    char_ngram_range: tuple[int, int] | None = (3, 5)
+    char_min_df: int = 2
+    char_max_df: float = 0.5
+    char_weight: float = 0.5
+    term_weight: float = 0.1
+    C: float = 10.0
+    class_weight: str | None = "balanced"
+    max_iter: int = 2000
+    solver: str = "liblinear"
+    prior_weight: float = 1.0
+    prior_examples: bool = True
+    contrastive: LabeledPapers | None = None
+    contrastive_weight: float = 1.0
+    label_shares: dict[str, float] | None = None
+    threshold_folds: int = 5
+    threshold_grid: tuple[float, ...] = GRID
+    threshold_shrink: float = 0.5
+    relevance_gate: float | None = 0.3
+    random_state: int = 0
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -239,7 +210,7 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         n, gated = Y.shape[1], self.relevance_gate is not None
         # The gate is one more logistic regression, of "has any category" (the last column).
         targets = np.column_stack([Y, Y.max(axis=1)]) if gated else Y
-        if gated and prior_y is not None:
+        if gated:
             prior_y = np.column_stack([prior_y, prior_y.max(axis=1)])
         coef, intercept = self._fit_linear(papers, targets, prior, prior_y, prior_weights)
         self.coef_, self.intercept_ = coef[:n], intercept[:n]
@@ -268,11 +239,11 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         # Scores are calibrated margins: a category is assigned when its score reaches this.
         self.thresholds_ = sigmoid(self.calibration_[:, 1])
 
-    def _prior(self, taxonomy: Taxonomy
-               ) -> tuple[list[str], np.ndarray | None, np.ndarray | None]:
+    def _prior(self, taxonomy: Taxonomy) -> tuple[list[str], np.ndarray, np.ndarray]:
         """The taxonomy's and the contrastive pseudo-documents, their labels and weights."""
         docs: list[str] = []
-        labels, weights = [], []
+        labels = [np.zeros((0, len(taxonomy.ids)), dtype=np.int8)]
+        weights = [np.zeros(0)]
         if self.prior_weight > 0:
             found, found_y = prior_documents(taxonomy, self.prior_examples)
             docs += found
@@ -284,30 +255,24 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
                      for t, a in zip(extra.titles, extra.abstracts, strict=True)]
             labels.append(extra.indicator(taxonomy.ids))
             weights.append(np.full(len(extra), float(self.contrastive_weight)))
-        if not docs:
-            return [], None, None
         return docs, np.vstack(labels), np.concatenate(weights)
 
     def _prior_shift(self, Y: np.ndarray, category_ids: Sequence[str]
                      ) -> tuple[np.ndarray, np.ndarray | None]:
         """Per category, the log-odds of its share in ``Y`` minus those of ``label_shares``
         (its cutoff's shift), and calibration weights giving ``Y`` those shares (or None)."""
-        shift = np.zeros(Y.shape[1])
         if not self.label_shares:
-            return shift, None
+            return np.zeros(Y.shape[1]), None
         unknown = sorted(set(self.label_shares) - set(category_ids))
         if unknown:
             raise ValueError(f"label_shares names unknown categories: {', '.join(unknown)}")
-        weights = np.ones(Y.shape, dtype=float)
-        for j, cid in enumerate(category_ids):
-            if cid not in self.label_shares:
-                continue
-            here = float(Y[:, j].mean())
-            if not 0 < here < 1:
-                continue
-            there = float(self.label_shares[cid])
-            shift[j] = np.log(here / (1 - here)) - np.log(there / (1 - there))
-            weights[:, j] = np.where(Y[:, j] == 1, there / here, (1 - there) / (1 - here))
+        here = Y.mean(axis=0)
+        # Categories without a share, or all or none of whose papers have them, stay as they are.
+        there = np.array([self.label_shares.get(cid, np.nan) for cid in category_ids], dtype=float)
+        moved = ~np.isnan(there) & (here > 0) & (here < 1)
+        here, there = np.where(moved, here, 0.5), np.where(moved, there, 0.5)
+        shift = np.log(here / (1 - here)) - np.log(there / (1 - there))
+        weights = np.where(Y == 1, there / here, (1 - there) / (1 - here))
         return shift, weights
 
     def _fit_blocks(self, docs: list[str], taxonomy: Taxonomy) -> list[Block]:
@@ -333,16 +298,14 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         return blocks
 
     def _fit_linear(self, features: sparse.csr_matrix, Y: np.ndarray,
-                    prior: sparse.csr_matrix, prior_y: np.ndarray | None,
-                    prior_weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                    prior: sparse.csr_matrix, prior_y: np.ndarray,
+                    prior_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One logistic regression per category on papers plus weighted prior documents."""
         from sklearn.linear_model import LogisticRegression
 
-        weights = np.ones(features.shape[0])
-        if prior_y is not None and prior_weights is not None:
-            features = sparse.vstack([features, prior]).tocsr()
-            Y = np.vstack([Y, prior_y])
-            weights = np.concatenate([weights, prior_weights])
+        weights = np.concatenate([np.ones(features.shape[0]), prior_weights])
+        features = sparse.vstack([features, prior]).tocsr()
+        Y = np.vstack([Y, prior_y])
         coef = np.zeros((Y.shape[1], features.shape[1]))
         intercept = np.zeros(Y.shape[1])
         for j in range(Y.shape[1]):

@@ -107,13 +107,13 @@ class KeywordRules(ClassifierMixin, BaseEstimator):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        titles, abstracts = paper_texts(X)
-        return np.array([[int(bool(p and p.search(f"{t} {a}"))) for p in self.patterns_]
-                         for t, a in zip(titles, abstracts, strict=True)],
-                        dtype=np.int8).reshape(len(titles), len(self.patterns_))
+        texts = _joined(X)
+        return np.array([[int(bool(p and p.search(text))) for p in self.patterns_]
+                         for text in texts], dtype=np.int8).reshape(len(texts), len(self.patterns_))
 
 
 def _joined(X: Any) -> list[str]:
+    """Each paper's title and abstract as one text."""
     titles, abstracts = paper_texts(X)
     return [f"{t} {a}" for t, a in zip(titles, abstracts, strict=True)]
 
@@ -127,10 +127,10 @@ def plain_pipeline() -> Any:
     )
 
 
-def methods(taxonomy: Taxonomy, model: EfficiencyClassifier | None = None,
+def methods(taxonomy: Taxonomy, model: EfficiencyClassifier,
             baselines: bool = True) -> dict[str, Any]:
-    """The estimators ``taxonomy evaluate`` compares, by name."""
-    found: dict[str, Any] = {"model": model or EfficiencyClassifier(taxonomy=taxonomy)}
+    """The estimators ``taxonomy evaluate`` compares, by name: ``model`` and the baselines."""
+    found: dict[str, Any] = {"model": model}
     if baselines:
         found["keyword rules"] = KeywordRules(taxonomy)
         found["plain pipeline"] = plain_pipeline()

@@ -38,29 +38,26 @@ def real_shares(taxonomy: Taxonomy, categories: tuple[str, ...] = SHIFTED
     real listings), and where it comes from; None without held-out sets."""
     from ..labels.labelfile import load_labels
 
-    sets = [load_labels(p, taxonomy) for p in held_out_files()]
-    if not sets:
+    files = held_out_files()
+    if not files:
         return None
-    y = np.vstack([s.indicator(taxonomy.ids) for s in sets])
+    y = np.vstack([load_labels(p, taxonomy).indicator(taxonomy.ids) for p in files])
     shares = {c: round(float(y[:, taxonomy.ids.index(c)].mean()), 4) for c in categories
               if c in taxonomy.ids}
-    source = " + ".join(paths.shown(p) for p in held_out_files()) + f" ({len(y)} papers)"
+    source = " + ".join(paths.shown(p) for p in files) + f" ({len(y)} papers)"
     return shares, source
 
 
-def contrastive_examples(taxonomy: Taxonomy) -> LabeledPapers | None:
-    """The contrastive examples training takes (``labels/contrastive.csv``), if any."""
+def shipped_model(taxonomy: Taxonomy) -> EfficiencyClassifier:
+    """The estimator the shipped model is: default parameters, the contrastive examples
+    (``labels/contrastive.csv``, if any), and convergence speed's decision corrected for its
+    share on real listings."""
     from ..labels.labelfile import load_labels
 
     path = paths.contrastive_file()
-    return load_labels(path, taxonomy) if path.is_file() else None
-
-
-def shipped_model(taxonomy: Taxonomy) -> EfficiencyClassifier:
-    """The estimator the shipped model is: default parameters, the contrastive examples, and
-    convergence speed's decision corrected for its share on real listings."""
     shares = real_shares(taxonomy)
-    return EfficiencyClassifier(taxonomy=taxonomy, contrastive=contrastive_examples(taxonomy),
+    return EfficiencyClassifier(taxonomy=taxonomy,
+                                contrastive=load_labels(path, taxonomy) if path.is_file() else None,
                                 label_shares=None if shares is None else shares[0])
 
 
@@ -125,7 +122,8 @@ def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxon
           repeats: int = REPEATS, model: EfficiencyClassifier | None = None) -> TrainResult:
     """Fit on every labeled paper, cross-validate, and write the model and its card; keeps an
     equivalent one of the same inputs, raises ModelError over a better one unless ``force``."""
-    unlabeled = [cid for cid, n in support(papers, taxonomy).items() if n == 0]
+    hand = support(papers, taxonomy)
+    unlabeled = [cid for cid, n in hand.items() if n == 0]
     if unlabeled:
         raise LabelsError(f"cannot train: no paper is labeled {', '.join(unlabeled)}; label "
                           f"papers for every category (at least {MIN_SUPPORT} each)",
@@ -152,7 +150,7 @@ def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxon
         "taxonomy_sha256": taxonomy.sha256,
         "categories": taxonomy.ids,
         "training_papers": len(papers),
-        "support": support(papers, taxonomy),
+        "support": hand,
         "evaluation": {"method": "repeated multilabel-stratified k-fold (iterative "
                                  "stratification); thresholds tuned inside each training fold",
                        "folds": folds, "repeats": repeats},
@@ -165,7 +163,6 @@ def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxon
             "weight": model.contrastive_weight}
     if model.label_shares:
         shares = real_shares(taxonomy, tuple(model.label_shares))
-        hand = support(papers, taxonomy)
         card["label_shares"] = {
             "rule": "the decision of each category listed is moved by the log-odds of its "
                     "share in the hand labels minus those of its share on real listings",
@@ -238,10 +235,6 @@ def format_suspects(found: list[Suspect], total: int, top: int) -> str:
              f"{'strength':>8}  {'id':<14} {'hand label':<32} {'predicted':<32} title"]
     for s in found[:top]:
         lines.append(f"{s.strength:>8.2f}  {s.id:<14} {';'.join(s.hand) or '(none)':<32} "
-                     f"{';'.join(s.predicted) or '(none)':<32} {clip(s.title, 60)}")
+                     f"{';'.join(s.predicted) or '(none)':<32} "
+                     f"{s.title if len(s.title) <= 60 else s.title[:59] + '…'}")
     return "\n".join(lines)
-
-
-def clip(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters with an ellipsis."""
-    return text if len(text) <= width else text[: width - 1] + "…"
