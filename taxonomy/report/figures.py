@@ -232,7 +232,7 @@ def compare_counts(then: pd.DataFrame, now: np.ndarray, taxonomy: Taxonomy) -> p
 
 def new_papers(then: pd.DataFrame, now: pd.DataFrame) -> pd.DataFrame:
     """Papers in ``now`` whose id the older table does not have, in table order."""
-    fresh = now[~now["id"].isin(set(then["id"]))]
+    fresh = now[~now["id"].isin(then["id"])]
     return fresh[["id", "title", "date", "labels", "source", "link"]].reset_index(drop=True)
 
 
