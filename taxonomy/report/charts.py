@@ -16,6 +16,7 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
+from .figures import UNDATED
 from .style import colour
 
 __all__ = ["cooccurrence_chart", "coverage_chart", "over_time_chart"]
@@ -47,8 +48,8 @@ def coverage_chart(categories: pd.DataFrame) -> str:
     with mpl.rc_context(_RC):
         fig = Figure(figsize=(8, 0.45 * count + 1.3))
         ax = fig.subplots()
-        ax.barh(y, hand, color=colours, height=0.62, label="hand label")
-        ax.barh(y, model, left=hand, color=colours, alpha=0.45, height=0.62, label="model")
+        ax.barh(y, hand, color=colours, height=0.62)
+        ax.barh(y, model, left=hand, color=colours, alpha=0.45, height=0.62)
         for yi, n, share in zip(y, total, categories["share"], strict=True):
             ax.text(n, yi, f"  {n} ({share:.0%})", va="center", fontsize=9, color=_INK)
         ax.set_yticks(y, categories["name"])
@@ -71,7 +72,7 @@ def cooccurrence_chart(matrix: pd.DataFrame, names: list[str]) -> str:
     (each category's own count) is grey so that it does not wash out the pairs' colour scale."""
     values = matrix.to_numpy()
     pairs = np.ma.masked_array(values, mask=np.eye(len(values), dtype=bool))
-    top = max(1, int(pairs.max())) if pairs.count() else 1
+    top = max(1, int(pairs.filled(0).max()))
     with mpl.rc_context(_RC):
         size = 1.0 + 0.9 * len(names)
         fig = Figure(figsize=(size + 2.2, size))
@@ -82,11 +83,10 @@ def cooccurrence_chart(matrix: pd.DataFrame, names: list[str]) -> str:
         ax.set_yticks(range(len(names)), names)
         ax.spines[:].set_visible(False)
         ax.tick_params(length=0)
-        for i in range(values.shape[0]):
-            for j in range(values.shape[1]):
-                dark = i != j and values[i, j] > top * 0.6
-                ax.text(j, i, str(values[i, j]), ha="center", va="center", fontsize=9,
-                        color="white" if dark else _INK, weight="bold" if i == j else "normal")
+        for i, j in np.ndindex(values.shape):
+            dark = i != j and values[i, j] > top * 0.6
+            ax.text(j, i, str(values[i, j]), ha="center", va="center", fontsize=9,
+                    color="white" if dark else _INK, weight="bold" if i == j else "normal")
         bar = fig.colorbar(image, ax=ax, shrink=0.8, label="papers in both")
         bar.locator = MaxNLocator(integer=True)
         bar.update_ticks()
@@ -102,7 +102,7 @@ def _bin(months: pd.Series) -> tuple[str, str]:
 def over_time_chart(over_time: pd.DataFrame, category_ids: list[str], names: list[str]) -> str:
     """Stacked bars of category assignments over time, and a dot for the papers of each bar.
     Months are merged into quarters or years when the range is long, so bars stay visible."""
-    dated = over_time[over_time["month"] != "undated"]
+    dated = over_time[over_time["month"] != UNDATED]
     with mpl.rc_context(_RC):
         fig = Figure(figsize=(9, 3.6))
         ax = fig.subplots()

@@ -141,8 +141,6 @@ def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, f
     if missing:
         raise TaxonomyError(f"no threshold for category {missing[0]!r}; pass the 'thresholds' "
                             "of the model card the table was tagged with")
-    columns = ["id", "title", "category", "score", "threshold", "distance", "assigned",
-               "also_near", "informativeness", "link"]
     model = tags[tags["source"] == "model"]
     ids = np.asarray(taxonomy.ids, dtype=object)
     scores = model[_score_columns(taxonomy)].to_numpy(dtype=float)
@@ -162,7 +160,7 @@ def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, f
         "also_near": np.where(near, ids[second], ""),
         "informativeness": np.round(informativeness(scores, limits), 4),
         "link": model["link"].to_numpy(),
-    }, columns=columns)
+    })
     out = out.sort_values(["informativeness", "id"], ascending=[False, True], kind="stable")
     return out.head(top).reset_index(drop=True)
 
@@ -225,14 +223,13 @@ def compare_counts(then: pd.DataFrame, now: np.ndarray, taxonomy: Taxonomy) -> p
     after = now.sum(axis=0)
     return pd.DataFrame({
         "id": taxonomy.ids, "name": [c.name for c in taxonomy.categories],
-        "then": before.astype(int), "now": after.astype(int),
-        "change": (after - before).astype(int),
+        "then": before, "now": after, "change": after - before,
     })
 
 
 def new_papers(then: pd.DataFrame, now: pd.DataFrame) -> pd.DataFrame:
     """Papers in ``now`` whose id the older table does not have, in table order."""
-    fresh = now[~now["id"].isin(set(then["id"]))]
+    fresh = now[~now["id"].isin(then["id"])]
     return fresh[["id", "title", "date", "labels", "source", "link"]].reset_index(drop=True)
 
 

@@ -253,4 +253,4 @@ def _plain(value: Any, column: Column, names: dict[str, str]) -> str:
         return names.get(value, str(value))
     if column.kind in _FORMATS:
         return _FORMATS[column.kind](value)
-    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    return "" if pd.isna(value) else str(value)

@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import DumpError, OutputError, TaxonomyError
 from ..io.readers import ReadLog, check_inputs
 from ..io.writers import TABLE_FORMATS, read_table, refuse_inputs, table_format
-from ..labels.categories import Taxonomy, load_taxonomy
+from ..labels.categories import Taxonomy
 from ..labels.indicator import split_labels
 from ..tagging.tagger import Tagger
 from .figures import Report, build_report, texts
@@ -43,13 +43,11 @@ def is_tagged_table(path: str | os.PathLike) -> bool:
         str(c).startswith("score_") for c in first.columns)
 
 
-def load_tagged(inputs: Sequence[str | os.PathLike], tagger: Tagger, log: ReadLog,
-                encoding: str | None, notes: list[str]) -> pd.DataFrame:
-    """Tagged rows of every input: tagged tables checked row by row (see ``checked_table``),
-    raw dumps tagged now. A paper in several inputs keeps the first input's row."""
-    tables = [p for p in inputs if is_tagged_table(p)]
-    raw = [p for p in inputs if p not in tables]
-    taxonomy = load_taxonomy()
+def load_tagged(tables: Sequence[str | os.PathLike], raw: Sequence[str | os.PathLike],
+                tagger: Tagger, taxonomy: Taxonomy, log: ReadLog, encoding: str | None,
+                notes: list[str]) -> pd.DataFrame:
+    """Tagged ``tables`` checked row by row (see ``checked_table``) and ``raw`` dumps tagged
+    now, as one table. A paper in several inputs keeps the first input's row."""
     frames = [checked_table(p, taxonomy, log, notes) for p in tables]
     if raw:
         with tempfile.TemporaryDirectory() as tmp:
@@ -93,7 +91,7 @@ def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
         if column not in frame.columns:
             continue
         values = pd.to_numeric(frame[column], errors="coerce")
-        wrong = (values.isna() | (values < 0) | (values > 1)).to_numpy() & ~bad
+        wrong = ~values.between(0, 1).to_numpy() & ~bad  # NaN is not between
         for i in np.flatnonzero(wrong).tolist():
             value = frame[column].iloc[i]
             shown = "empty" if pd.isna(value) else f"{value!s:.40}".join("''")
@@ -102,11 +100,11 @@ def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
         frame[column] = values
     if "id" in frame.columns:
         ids = texts(frame["id"])[~bad]
-        repeats = ids.duplicated().to_numpy()
-        first = dict(zip(ids[~repeats], lines[~bad][~repeats].tolist(), strict=True))
+        repeats = ids.duplicated()
+        first = {paper: lines[row] for row, paper in ids[~repeats].items()}
         for row, paper in ids[repeats].items():
             log.skip(str(path), int(lines[row]), f"id {paper!r} repeats line {first[paper]}")
-        bad[ids.index[repeats]] = True
+        bad[ids[repeats].index] = True
     known = set(taxonomy.ids)
     for row, text in enumerate(texts(frame["labels"])):
         unknown = [c for c in split_labels(text) if c not in known]
@@ -152,10 +150,12 @@ def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
         if not Path(path).exists():
             raise DumpError("no such file; check the path", path)
     _check_compare(compare)
-    check_inputs([p for p in inputs if not is_tagged_table(p)], encoding=encoding)
+    tables = [p for p in inputs if is_tagged_table(p)]
+    raw = [p for p in inputs if p not in tables]
+    check_inputs(raw, encoding=encoding)
     refuse_inputs(out_dir, given)
     log, notes = ReadLog(), list[str]()
-    tagged = load_tagged(inputs, tagger, log, encoding, notes)
+    tagged = load_tagged(tables, raw, tagger, taxonomy, log, encoding, notes)
     older = checked_table(compare, taxonomy, log, notes, strict=False) if compare else None
     report = build_report(tagged, taxonomy, tagger.model.card["thresholds"],
                           label_support=label_support, compare=older, uncertain_top=review)
