@@ -178,14 +178,13 @@ class Deduplicator:
             yield paper
 
     def _place(self, source: str) -> int:
-        """A record's file:line packed in an int (the file as its number)."""
+        """A record's file:line packed in an int (the file as its number, its place in _paths)."""
         path, _, line = source.rpartition(":")
         number = self._paths.setdefault(path, len(self._paths))
         return number << 40 | (int(line) if line.isdigit() else 0)
 
     def _where(self, place: int) -> str:
-        paths = {number: path for path, number in self._paths.items()}
-        return f"{paths.get(place >> 40, '?')}:{place & (1 << 40) - 1}"
+        return f"{list(self._paths)[place >> 40]}:{place & (1 << 40) - 1}"
 
     def _renamed(self, paper: Paper, earlier: int) -> Paper:
         """A paper whose id an earlier, different paper holds, under an id of its own."""
