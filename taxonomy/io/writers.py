@@ -295,9 +295,10 @@ def _unreadable_table(path: Path, fmt: str) -> Iterator[None]:
     except OutputError:
         raise
     except (OSError, ValueError, csv.Error) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise OutputError(f"is not a {fmt.lstrip('.').upper()} table this tool can read "
-                          f"({_reason(exc)}); give a table written by 'taxonomy tag' or "
-                          "'taxonomy parse'", path) from None
+                          f"({reason if len(reason) <= 80 else reason[:79] + '…'}); give a "
+                          "table written by 'taxonomy tag' or 'taxonomy parse'", path) from None
     except Exception as exc:  # pyarrow raises its own types for damaged Parquet
         raise OutputError(f"is not a readable Parquet table ({type(exc).__name__}); give a "
                           "table written by 'taxonomy tag' or 'taxonomy parse'", path) from None
@@ -314,9 +315,4 @@ def _restored(chunk: pd.DataFrame) -> pd.DataFrame:
             if quoted.any():
                 chunk.loc[quoted, name] = column[quoted].map(restore)
     return chunk
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text if len(text) <= 80 else text[:79] + "…"
 
