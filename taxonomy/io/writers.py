@@ -310,7 +310,7 @@ def _restored(chunk: pd.DataFrame) -> pd.DataFrame:
 
     for name in chunk.columns:
         column = chunk[name]
-        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+        if pd.api.types.is_string_dtype(column.dtype):  # object columns included
             quoted = column.map(lambda v: isinstance(v, str) and v.startswith("'")).astype(bool)
             if quoted.any():
                 chunk.loc[quoted, name] = column[quoted].map(restore)
