@@ -88,7 +88,7 @@ def read_listing(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
                 and not (title is not None and _is_abstract(text, title[1]))):
             kind = "org"  # 'nvidia NVIDIA': an organization handle and its display name
         if kind in ("authors", "org", "dot"):
-            block = [item]
+            block = [(number, text, kind)]
             while (nxt := paras.peek()) is not None and nxt[2] in ("dot", "date"):
                 block.append(nxt)
                 paras.next()
@@ -126,7 +126,7 @@ def _with_metadata(paper: Paper, block: list[_Para], reference: dt.date) -> Pape
     for _, text, kind in block:
         if kind == "authors":
             paper.n_authors = int(_matched(_AUTHORS_LINE, text)[1])
-        elif kind in ("org", "text"):
+        elif kind == "org":
             handle, _, name = text.partition(" ")
             paper.organization = name.strip() or handle
         elif kind == "date":

@@ -31,9 +31,7 @@ def papers_frame(papers: list[Paper]) -> pd.DataFrame:
     import pandas as pd
 
     frame = pd.DataFrame([p.to_dict() for p in papers], columns=list(PAPER_COLUMNS))
-    for column in ("n_authors", "upvotes"):
-        frame[column] = frame[column].astype("Int64")
-    return frame
+    return frame.astype({"n_authors": "Int64", "upvotes": "Int64"})
 
 
 def learn_repeats(sources: list[Source], log: ReadLog, reference_date: dt.date | None

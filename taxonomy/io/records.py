@@ -178,21 +178,18 @@ class Deduplicator:
             yield paper
 
     def _place(self, source: str) -> int:
-        """A record's file:line packed in an int (the file as its number)."""
+        """A record's file:line packed in an int (the file as its number, its place in _paths)."""
         path, _, line = source.rpartition(":")
         number = self._paths.setdefault(path, len(self._paths))
         return number << 40 | (int(line) if line.isdigit() else 0)
 
-    def _where(self, place: int) -> str:
-        paths = {number: path for path, number in self._paths.items()}
-        return f"{paths.get(place >> 40, '?')}:{place & (1 << 40) - 1}"
-
     def _renamed(self, paper: Paper, earlier: int) -> Paper:
-        """A paper whose id an earlier, different paper holds, under an id of its own."""
+        """A paper whose id an earlier, different paper holds (read at ``earlier``, see
+        :meth:`_place`), under an id of its own."""
         new = own_id(paper, lambda candidate: _id_key(candidate) in self._ids)
+        where = f"{list(self._paths)[earlier >> 40]}:{earlier & (1 << 40) - 1}"
         self.notes.append(f"{paper.source}: id {paper.id} is also the id of a different paper "
-                          f"at {self._where(earlier)} (another title); this one is kept as "
-                          f"{new}")
+                          f"at {where} (another title); this one is kept as {new}")
         return replace(paper, id=new)
 
     def _replay(self, papers: Iterable[Paper], marks: bytearray) -> Iterator[Paper]:

@@ -213,8 +213,7 @@ def _csv_rows(handle: TextIO) -> Iterator[tuple[list[str], list[dict], list[str]
         if len(rows) == _COPY_CHUNK:
             yield header, rows, text, None
             rows, text = [], []
-    if rows or not text:  # a table of no rows still shows its columns
-        yield header, rows, text, None
+    yield header, rows, text, None  # even no rows: a table of no rows still shows its columns
 
 
 def _jsonl_rows(handle: TextIO) -> Iterator[tuple[list[str], list[dict], list[str], Any]]:
@@ -262,13 +261,29 @@ def _missing(value: Any) -> bool:
     return bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
-def read_table(path: str | os.PathLike, fmt: str | None = None,
-               chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
+def read_table(path: str | os.PathLike, chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
     """Chunks of a table this module wrote (CSV, JSONL or Parquet), ids as strings; raises
     OutputError for a file that is not such a table."""
-    fmt = fmt or table_format(path)
+    import pandas as pd
+
+    fmt = table_format(path)
     with _unreadable_table(Path(path), fmt):
-        yield from _chunks(Path(path), fmt, chunksize)
+        if fmt == ".parquet":
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize):
+                yield batch.to_pandas()
+        elif os.path.getsize(path) == 0:
+            return
+        elif fmt == ".csv":
+            with pd.read_csv(path, chunksize=chunksize, dtype={"id": str, "labels": str},
+                             keep_default_na=False, na_values=[""], encoding="utf-8") as reader:
+                for chunk in reader:
+                    yield _restored(chunk)
+        else:
+            with pd.read_json(path, lines=True, chunksize=chunksize, dtype=False,
+                              precise_float=True, encoding="utf-8") as reader:
+                yield from reader
 
 
 @contextlib.contextmanager
@@ -280,9 +295,10 @@ def _unreadable_table(path: Path, fmt: str) -> Iterator[None]:
     except OutputError:
         raise
     except (OSError, ValueError, csv.Error) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise OutputError(f"is not a {fmt.lstrip('.').upper()} table this tool can read "
-                          f"({_reason(exc)}); give a table written by 'taxonomy tag' or "
-                          "'taxonomy parse'", path) from None
+                          f"({reason if len(reason) <= 80 else reason[:79] + '…'}); give a "
+                          "table written by 'taxonomy tag' or 'taxonomy parse'", path) from None
     except Exception as exc:  # pyarrow raises its own types for damaged Parquet
         raise OutputError(f"is not a readable Parquet table ({type(exc).__name__}); give a "
                           "table written by 'taxonomy tag' or 'taxonomy parse'", path) from None
@@ -294,36 +310,9 @@ def _restored(chunk: pd.DataFrame) -> pd.DataFrame:
 
     for name in chunk.columns:
         column = chunk[name]
-        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+        if pd.api.types.is_string_dtype(column.dtype):  # object columns included
             quoted = column.map(lambda v: isinstance(v, str) and v.startswith("'")).astype(bool)
             if quoted.any():
                 chunk.loc[quoted, name] = column[quoted].map(restore)
     return chunk
 
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text if len(text) <= 80 else text[:79] + "…"
-
-
-def _chunks(path: Path, fmt: str, chunksize: int) -> Iterable[pd.DataFrame]:
-    import pandas as pd
-
-    if fmt == ".parquet":
-        import pyarrow.parquet as pq
-
-        parquet = pq.ParquetFile(path)
-        for batch in parquet.iter_batches(batch_size=chunksize):
-            yield batch.to_pandas()
-        return
-    if os.path.getsize(path) == 0:
-        return
-    if fmt == ".csv":
-        with pd.read_csv(path, chunksize=chunksize, dtype={"id": str, "labels": str},
-                         keep_default_na=False, na_values=[""], encoding="utf-8") as reader:
-            for chunk in reader:
-                yield _restored(chunk)
-    else:
-        with pd.read_json(path, lines=True, chunksize=chunksize, dtype=False,
-                          precise_float=True, encoding="utf-8") as reader:
-            yield from reader
