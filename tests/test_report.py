@@ -17,7 +17,14 @@ from taxonomy.errors import TaxonomyError
 from taxonomy.io.records import title_hash
 from taxonomy.io.writers import read_table
 from taxonomy.labels.categories import parse_taxonomy
-from taxonomy.report.figures import build_report, month_of, paper_link, prepare, uncertain
+from taxonomy.report.figures import (
+    build_report,
+    month_of,
+    over_time,
+    paper_link,
+    prepare,
+    uncertain,
+)
 from taxonomy.report.render import summary_table, write_report
 
 TAXONOMY = parse_taxonomy(b"""
@@ -154,6 +161,14 @@ def test_over_time(report):
         ["2024-01", 2, 0, 2, 1, 2],
         ["undated", 3, 1, 1, 1, 1],
     ]
+
+
+def test_over_time_puts_undated_last_whatever_the_digits():
+    # A year in non-ASCII digits is a month too, and sorts after 'undated' as text.
+    tags = pd.DataFrame({"date": ["\u0662\u0660\u0662\u0664-03-15", "", "2024-01-02"]})
+    matrix = np.zeros((3, len(TAXONOMY.ids)), dtype=bool)
+    assert list(over_time(tags, matrix, TAXONOMY)["month"]) == [
+        "2024-01", "\u0662\u0660\u0662\u0664-03", "undated"]
 
 
 @pytest.mark.parametrize(("date", "month"), [

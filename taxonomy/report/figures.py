@@ -104,7 +104,10 @@ def category_table(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -
     return pd.DataFrame({
         "id": taxonomy.ids, "name": [c.name for c in taxonomy.categories], "papers": papers,
         "share": papers / max(len(tags), 1), "hand": hand, "model": papers - hand,
-        "mean_score": tags[_score_columns(taxonomy)].where(matrix).mean().to_numpy(),
+        # Each category's mean over its own rows, summed in their order (a masked mean of the
+        # whole table adds in another order, and a mean on a rounding edge would round apart).
+        "mean_score": [tags.loc[matrix[:, j], column].mean()
+                       for j, column in enumerate(_score_columns(taxonomy))],
     })
 
 
@@ -186,8 +189,9 @@ def over_time(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.
     frame["month"] = [month_of(d) for d in tags["date"]]
     frame["papers"] = 1
     frame["uncovered"] = (~matrix.any(axis=1)).astype(int)
-    # Grouped months sort as text: oldest first, and 'undated' after every digit.
-    return frame.groupby("month")[["papers", "uncovered", *taxonomy.ids]].sum().reset_index()
+    grouped = frame.groupby("month")[["papers", "uncovered", *taxonomy.ids]].sum()
+    # Oldest month first and 'undated' last (a month's digits need not be ASCII ones).
+    return grouped.loc[sorted(grouped.index, key=lambda m: (m == UNDATED, m))].reset_index()
 
 
 def support_table(label_support: Mapping[str, int], taxonomy: Taxonomy) -> pd.DataFrame:
