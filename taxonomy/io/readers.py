@@ -116,18 +116,13 @@ def read_file(
     found = False
     for paper in papers:
         found = True
-        yield _capped(paper, log)
+        if len(paper.title) > MAX_TITLE_CHARS or len(paper.abstract) > MAX_ABSTRACT_CHARS:
+            paper.title = paper.title[:MAX_TITLE_CHARS]  # cut to the caps; the cut is logged
+            paper.abstract = paper.abstract[:MAX_ABSTRACT_CHARS]
+            log.truncated.append(paper.source or paper.id)
+        yield paper
     if not found:
         raise _nothing_read(source, log)
-
-
-def _capped(paper: Paper, log: ReadLog) -> Paper:
-    """The paper with its title and abstract cut to the caps (a cut is logged)."""
-    if len(paper.title) > MAX_TITLE_CHARS or len(paper.abstract) > MAX_ABSTRACT_CHARS:
-        paper.title = paper.title[:MAX_TITLE_CHARS]
-        paper.abstract = paper.abstract[:MAX_ABSTRACT_CHARS]
-        log.truncated.append(paper.source or paper.id)
-    return paper
 
 
 def _nothing_read(source: Source, log: ReadLog) -> DumpError:
