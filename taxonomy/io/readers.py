@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import DumpError
-from .delimited import Undecodable, missing_columns, read_csv, read_rows
+from .delimited import Undecodable, read_csv
 from .fields import open_parquet, read_jsonl, read_parquet
 from .listing import read_listing
 from .readlog import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, ReadLog
@@ -44,11 +44,9 @@ def _check(given: Input, fmt: str | None, encoding: str | None) -> Source:
     """The input as sniffed, its header checked; a small input is read whole now, so one
     without a single paper is refused before the long work on the others."""
     source = _source(given, fmt, encoding)
-    if source.format == "csv":
+    if source.format == "csv":  # its header, checked as its head's first paper is read
         log = ReadLog()
-        names, _ = read_rows(decoded_lines(source, log, head_only=True), str(source.path),
-                             log)
-        missing_columns(names, source.path)
+        next(read_csv(decoded_lines(source, log, head_only=True), str(source.path), log), None)
     elif source.format == "parquet":
         open_parquet(source.path)  # checks its columns
     if source.whole and source.format != "parquet":
