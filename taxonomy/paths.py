@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import os
-from importlib import resources
 from pathlib import Path
 
 from .errors import TaxonomyError
@@ -37,7 +36,7 @@ def home() -> Path | None:
 
 def package_dir() -> Path:
     """The installed (or checked-out) ``taxonomy`` package directory."""
-    return Path(str(resources.files("taxonomy")))
+    return Path(__file__).parent
 
 
 def shipped(kind: str) -> Path:
