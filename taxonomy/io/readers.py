@@ -15,7 +15,7 @@ from .fields import open_parquet, read_jsonl, read_parquet
 from .listing import read_listing
 from .readlog import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, ReadLog
 from .records import Deduplicator, Paper
-from .sniff import Source, decoded_lines, sniff
+from .sniff import ENCODING_ADVICE, Source, decoded_lines, sniff
 
 FORMATS = ("listing", "jsonl", "csv", "parquet")
 Input = str | os.PathLike | Source
@@ -129,8 +129,7 @@ def _nothing_read(source: Source, log: ReadLog) -> DumpError:
     own = [entry for entry in log.skipped if entry[0] == str(source.path)]
     if own:
         _, line, reason = own[0]
-        advice = ("re-save it as UTF-8, or give its encoding with --encoding (for example "
-                  "--encoding latin-1)" if reason.startswith("not ")
+        advice = (ENCODING_ADVICE if reason.startswith("not ")
                   else "fix the records or the file's format")
         return DumpError(f"no usable papers: {len(own)} record(s) skipped, the first at line "
                          f"{line} ({reason}); {advice}", source.path)

@@ -41,6 +41,9 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_BE, "utf-16"))
 # The delimiters a CSV header may use, by preference.
 DELIMITERS = (",", "\t", ";")
+# What to do about a dump whose text does not decode.
+ENCODING_ADVICE = ("re-save it as UTF-8, or give its encoding with --encoding (for example "
+                   "--encoding latin-1)")
 
 
 class _Stream(io.RawIOBase):
@@ -336,9 +339,8 @@ def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
             decoded_any = decoded_any or (ok and bool(text.strip()))
             yield number, text
     if not decoded_any:
-        advice = (", or give its encoding with --encoding (for example --encoding latin-1)"
-                  if hint else "")
-        raise DumpError(f"is not {name} text; re-save it as UTF-8{advice}", path, 1)
+        advice = ENCODING_ADVICE if hint else "re-save it as UTF-8"
+        raise DumpError(f"is not {name} text; {advice}", path, 1)
 
 
 class Lookahead(Generic[_T]):
