@@ -18,7 +18,8 @@ from .errors import TaxonomyError
 MODEL_NAME = "efficiency"
 HOME_VARIABLE = "TAXONOMY_HOME"
 
-# Where each kind of shipped file lives: inside the wheel, and in a source checkout.
+# Each kind of file: its folder in the wheel (``_shipped/<kind>``), and in a source checkout
+# or the project directory.
 _SHIPPED = {"models": "models", "labels": "labels", "dumps": "data/dumps"}
 
 
