@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import os
-from importlib import resources
 from pathlib import Path
 
 from .errors import TaxonomyError
@@ -19,7 +18,8 @@ from .errors import TaxonomyError
 MODEL_NAME = "efficiency"
 HOME_VARIABLE = "TAXONOMY_HOME"
 
-# Where each kind of shipped file lives: inside the wheel, and in a source checkout.
+# Each kind of file: its folder in the wheel (``_shipped/<kind>``), and in a source checkout
+# or the project directory.
 _SHIPPED = {"models": "models", "labels": "labels", "dumps": "data/dumps"}
 
 
@@ -37,7 +37,7 @@ def home() -> Path | None:
 
 def package_dir() -> Path:
     """The installed (or checked-out) ``taxonomy`` package directory."""
-    return Path(str(resources.files("taxonomy")))
+    return Path(__file__).parent
 
 
 def shipped(kind: str) -> Path:
@@ -53,28 +53,28 @@ def is_shipped(path: str | os.PathLike) -> bool:
     return Path(path).resolve().is_relative_to((package_dir() / "_shipped").resolve())
 
 
-def _project_or_shipped(kind: str, relative: str, option: str | os.PathLike | None = None
-                        ) -> Path:
-    """The command-line ``option``, else ``relative`` in the project directory, else shipped."""
+def _project_or_shipped(kind: str, name: str, option: str | os.PathLike | None = None) -> Path:
+    """The command-line ``option``, else ``name`` in the project directory's folder of ``kind``
+    files, else in the shipped one."""
     if option:
         return Path(option)
     project = home()
-    if project is not None and (project / relative).exists():
-        return project / relative
-    return shipped(kind) / Path(relative).relative_to(_SHIPPED[kind])
+    if project is not None and (project / _SHIPPED[kind] / name).exists():
+        return project / _SHIPPED[kind] / name
+    return shipped(kind) / name
 
 
 # ``--model``, else ``$TAXONOMY_HOME/models/efficiency.joblib``, else the shipped model.
-model_file = functools.partial(_project_or_shipped, "models", f"models/{MODEL_NAME}.joblib")
+model_file = functools.partial(_project_or_shipped, "models", f"{MODEL_NAME}.joblib")
 # ``--labels``, else ``$TAXONOMY_HOME/labels/seed.csv``, else the shipped hand labels.
-labels_file = functools.partial(_project_or_shipped, "labels", "labels/seed.csv")
+labels_file = functools.partial(_project_or_shipped, "labels", "seed.csv")
 # The stress and near-miss sets ``taxonomy evaluate`` scores beside cross-validation.
-stress_file = functools.partial(_project_or_shipped, "labels", "labels/stress.csv")
-near_miss_file = functools.partial(_project_or_shipped, "labels", "labels/near-miss.csv")
+stress_file = functools.partial(_project_or_shipped, "labels", "stress.csv")
+near_miss_file = functools.partial(_project_or_shipped, "labels", "near-miss.csv")
 # The contrastive examples training takes beside the hand labels.
-contrastive_file = functools.partial(_project_or_shipped, "labels", "labels/contrastive.csv")
+contrastive_file = functools.partial(_project_or_shipped, "labels", "contrastive.csv")
 # ``$TAXONOMY_HOME/data/dumps`` when it exists, else the bundled dumps.
-dumps_dir = functools.partial(_project_or_shipped, "dumps", "data/dumps")
+dumps_dir = functools.partial(_project_or_shipped, "dumps", "")
 
 
 def bundled_dumps() -> list[Path]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 from collections.abc import Iterable, Iterator
 
 from ..errors import DumpError
@@ -116,19 +115,14 @@ def read_csv(lines: Iterable[Line], path: str, log: ReadLog,
     """Papers from the numbered lines of a CSV, TSV or semicolon-separated file with a header
     naming at least 'title' and 'abstract'; bad records are logged and skipped."""
     names, rows = read_rows(lines, path, log, undecodable=undecodable)
-    missing_columns(names, path)
+    missing = [c for c in ("title", "abstract") if c not in names
+               and not (c == "abstract" and "summary" in names)]
+    if missing:
+        raise DumpError(f"CSV header has no {' or '.join(repr(m) for m in missing)} column; "
+                        "add a header row with title and abstract", path, 1)
     for number, values in rows:
         if not any(v.strip() for v in values):
             continue
         paper = from_fields(dict(zip(names, values, strict=True)), path, number, log, reference)
         if paper is not None:
             yield paper
-
-
-def missing_columns(names: list[str], path: str | os.PathLike) -> None:
-    """An error when a dump's header lacks 'title' or 'abstract' (or 'summary')."""
-    missing = [c for c in ("title", "abstract") if c not in names
-               and not (c == "abstract" and "summary" in names)]
-    if missing:
-        raise DumpError(f"CSV header has no {' or '.join(repr(m) for m in missing)} column; "
-                        "add a header row with title and abstract", path, 1)

@@ -10,12 +10,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import DumpError
-from .delimited import Undecodable, missing_columns, read_csv, read_rows
+from .delimited import Undecodable, read_csv
 from .fields import open_parquet, read_jsonl, read_parquet
 from .listing import read_listing
 from .readlog import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, ReadLog
 from .records import Deduplicator, Paper
-from .sniff import Source, decoded_lines, sniff
+from .sniff import ENCODING_ADVICE, Source, decoded_lines, sniff
 
 FORMATS = ("listing", "jsonl", "csv", "parquet")
 Input = str | os.PathLike | Source
@@ -44,11 +44,9 @@ def _check(given: Input, fmt: str | None, encoding: str | None) -> Source:
     """The input as sniffed, its header checked; a small input is read whole now, so one
     without a single paper is refused before the long work on the others."""
     source = _source(given, fmt, encoding)
-    if source.format == "csv":
+    if source.format == "csv":  # its header, checked as its head's first paper is read
         log = ReadLog()
-        names, _ = read_rows(decoded_lines(source, log, head_only=True), str(source.path),
-                             log)
-        missing_columns(names, source.path)
+        next(read_csv(decoded_lines(source, log, head_only=True), str(source.path), log), None)
     elif source.format == "parquet":
         open_parquet(source.path)  # checks its columns
     if source.whole and source.format != "parquet":
@@ -116,18 +114,13 @@ def read_file(
     found = False
     for paper in papers:
         found = True
-        yield _capped(paper, log)
+        if len(paper.title) > MAX_TITLE_CHARS or len(paper.abstract) > MAX_ABSTRACT_CHARS:
+            paper.title = paper.title[:MAX_TITLE_CHARS]  # cut to the caps; the cut is logged
+            paper.abstract = paper.abstract[:MAX_ABSTRACT_CHARS]
+            log.truncated.append(paper.source or paper.id)
+        yield paper
     if not found:
         raise _nothing_read(source, log)
-
-
-def _capped(paper: Paper, log: ReadLog) -> Paper:
-    """The paper with its title and abstract cut to the caps (a cut is logged)."""
-    if len(paper.title) > MAX_TITLE_CHARS or len(paper.abstract) > MAX_ABSTRACT_CHARS:
-        paper.title = paper.title[:MAX_TITLE_CHARS]
-        paper.abstract = paper.abstract[:MAX_ABSTRACT_CHARS]
-        log.truncated.append(paper.source or paper.id)
-    return paper
 
 
 def _nothing_read(source: Source, log: ReadLog) -> DumpError:
@@ -136,8 +129,7 @@ def _nothing_read(source: Source, log: ReadLog) -> DumpError:
     own = [entry for entry in log.skipped if entry[0] == str(source.path)]
     if own:
         _, line, reason = own[0]
-        advice = ("re-save it as UTF-8, or give its encoding with --encoding (for example "
-                  "--encoding latin-1)" if reason.startswith("not ")
+        advice = (ENCODING_ADVICE if reason.startswith("not ")
                   else "fix the records or the file's format")
         return DumpError(f"no usable papers: {len(own)} record(s) skipped, the first at line "
                          f"{line} ({reason}); {advice}", source.path)

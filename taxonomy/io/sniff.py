@@ -4,6 +4,7 @@ decoded line by line, so one bad byte costs one line."""
 from __future__ import annotations
 
 import codecs
+import contextlib
 import errno
 import gzip
 import io
@@ -40,6 +41,9 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_BE, "utf-16"))
 # The delimiters a CSV header may use, by preference.
 DELIMITERS = (",", "\t", ";")
+# What to do about a dump whose text does not decode.
+ENCODING_ADVICE = ("re-save it as UTF-8, or give its encoding with --encoding (for example "
+                   "--encoding latin-1)")
 
 
 class _Stream(io.RawIOBase):
@@ -129,8 +133,8 @@ def sniff(path: str | os.PathLike, encoding: str | None = None,
         compressed = handle.read(2) == _GZIP_MAGIC
         handle.seek(0)
         if compressed:
-            with gzip.open(handle, "rb") as unzipped:
-                head = read_bytes(cast(BinaryIO, unzipped), path, _SNIFF_BYTES)
+            with gzip.open(handle, "rb") as unzipped, _gzip_checked(path):
+                head = unzipped.read(_SNIFF_BYTES)
         else:
             head = handle.read(_SNIFF_BYTES)
     return _judged(path, head, compressed, encoding, fmt)
@@ -192,11 +196,8 @@ def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
     stream = _Stream(handle, head)
     compressed = head.startswith(_GZIP_MAGIC)
     if compressed:  # a stream that ended is decompressed whole, else as far as it was peeked
-        try:
+        with _gzip_checked(path):
             head = gzip.decompress(head) if stream.ended else _gunzip_head(head)
-        except (EOFError, OSError, zlib.error):
-            raise DumpError("gzip data is truncated or corrupt; re-download the dump",
-                            path) from None
     return _judged(path, head, compressed, encoding, fmt, stream)
 
 
@@ -297,16 +298,19 @@ def detect_encoding(head: bytes, given: str | None, path: Path) -> str:
     return "utf-8"
 
 
-def read_bytes(handle: BinaryIO, path: Path, size: int) -> bytes:
+@contextlib.contextmanager
+def _gzip_checked(path: Path) -> Iterator[None]:
+    """A read that fails (gzip data cut short or damaged) as one clear error."""
     try:
-        return handle.read(size)
+        yield
     except (EOFError, OSError, zlib.error):
         raise DumpError("gzip data is truncated or corrupt; re-download the dump", path) from None
 
 
 def chunks(handle: BinaryIO, path: Path) -> Iterator[bytes]:
-    while block := read_bytes(handle, path, _BLOCK):
-        yield block
+    with _gzip_checked(path):
+        while block := handle.read(_BLOCK):
+            yield block
 
 
 def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
@@ -335,9 +339,8 @@ def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
             decoded_any = decoded_any or (ok and bool(text.strip()))
             yield number, text
     if not decoded_any:
-        advice = (", or give its encoding with --encoding (for example --encoding latin-1)"
-                  if hint else "")
-        raise DumpError(f"is not {name} text; re-save it as UTF-8{advice}", path, 1)
+        advice = ENCODING_ADVICE if hint else "re-save it as UTF-8"
+        raise DumpError(f"is not {name} text; {advice}", path, 1)
 
 
 class Lookahead(Generic[_T]):
