@@ -323,6 +323,23 @@ def test_parquet_on_standard_input_is_refused_with_the_reason(monkeypatch):
         check_inputs(["-"])
 
 
+class _NothingYet(io.RawIOBase):
+    """A non-blocking pipe with nothing written to it yet: each read returns None."""
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        return None
+
+
+def test_a_non_blocking_empty_standard_input_is_refused_in_one_line(monkeypatch):
+    stdin = io.TextIOWrapper(io.BufferedReader(_NothingYet()))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    with pytest.raises(DumpError, match=r"^-: file is empty"):
+        check_inputs(["-"])
+
+
 DAMAGE = st.binary(min_size=0, max_size=12).map(
     lambda b: bytes(c for c in b if c not in b'\n\r",') + b"\x00")
 

@@ -190,7 +190,7 @@ def _sniff_stream(path: Path, encoding: str | None, fmt: str | None) -> Source:
         os.set_blocking(fd, True)
         handle = os.fdopen(fd, "rb")
     try:  # a buffered read waits for all it asks for, or the end of the stream
-        head = handle.read(_SNIFF_BYTES)
+        head = handle.read(_SNIFF_BYTES) or b""  # None: a non-blocking stream, nothing yet
     except OSError as exc:
         raise DumpError(f"cannot read ({exc.strerror})", path) from None
     stream = _Stream(handle, head)
