@@ -66,7 +66,7 @@ class TagResult:
     def add(self, rows: dict[str, Any]) -> None:
         """Count tagged rows that were written (columns by name)."""
         self.papers += len(rows["id"])
-        self.by_hand += list(rows["source"]).count("hand")
+        self.by_hand += rows["source"].count("hand")
         # A chunk holds few distinct label sets: each is split once.
         for labels, times in Counter(rows["labels"]).items():
             for label in labels.split(";") if labels else ():
@@ -106,10 +106,8 @@ class Existing:
                     f"holds rows tagged by model version {sorted(versions)[0]}, but this run "
                     f"uses {self.model.name} {self.model.version}; tag into a new file with "
                     "-o, or pass --allow-mixed-models to append anyway", self.path)
-        if not self.dedupe.updates:
-            return {}
-        fixed = {i: self.dedupe.updated(row) for i, row in enumerate(rows)}
-        return {i: row for i, row in fixed.items() if row is not rows[i]}
+        return {i: fixed for i, row in enumerate(rows)
+                if (fixed := self.dedupe.updated(row)) is not row}
 
 
 def _schema_problem(found: list[str], expected: list[str]) -> str:
