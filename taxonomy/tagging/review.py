@@ -88,8 +88,7 @@ def review_queue(inputs: Sequence[str | os.PathLike], model: LoadedModel, hand: 
                  encoding: str | None = None, only: set[str] | None = None) -> list[Queued]:
     """The ``top`` papers of ``inputs`` most worth labeling by hand, most informative first
     (papers with a hand label are skipped; with ``only``, papers whose ids it lacks too)."""
-    check_inputs(inputs, fmt=fmt, encoding=encoding)
-    papers = read_papers(inputs, log=log, fmt=fmt, encoding=encoding)
+    papers = read_papers(check_inputs(inputs, fmt=fmt, encoding=encoding), log=log)
     return queue_papers(papers, model, hand, top, only)
 
 
