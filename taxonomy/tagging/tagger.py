@@ -356,18 +356,14 @@ def _as_papers(papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
     """Papers from a DataFrame, dicts or Paper records, normalized as the readers do."""
     import pandas as pd
 
-    records = (papers.to_dict(orient="records") if isinstance(papers, pd.DataFrame)
-               else list(papers))
+    records = papers.to_dict(orient="records") if isinstance(papers, pd.DataFrame) else papers
     out: list[Paper] = []
     log = ReadLog()
     for i, record in enumerate(records, 1):
-        if isinstance(record, Paper):
-            out.append(record)
-            continue
-        if not isinstance(record, dict):
+        if not isinstance(record, Paper | dict):
             raise TypeError(f"row {i} is a {type(record).__name__}; give a DataFrame, dicts "
                             "with 'title' and 'abstract', or Paper records")
-        paper = from_fields(record, "papers", i, log)
+        paper = record if isinstance(record, Paper) else from_fields(record, "papers", i, log)
         if paper is None:
             _, line, reason = log.skipped[-1]
             raise ValueError(f"row {line} has {reason}; every paper needs a title and an "
