@@ -28,7 +28,7 @@ def explain(paper: Paper, model: LoadedModel, k: int = 8) -> str:
         threshold = state.thresholds[j]
         verdict = "ASSIGNED" if scores[j] >= threshold else "not assigned"
         lines.append(f"{cid:<20} score {scores[j]:.3f}  threshold {threshold:.2f}  {verdict}")
-        top = state.contributions(features, 0, j, k)
+        top = state.contributions(features, 0, j, k, model.feature_names)
         if top:
             lines.append("    " + ", ".join(f"{term} (+{weight:.2f})" for term, weight in top))
     return "\n".join(lines)
