@@ -43,7 +43,7 @@ class InProcess:
 
     def map(self, model: LoadedModel, chunks: Iterable[Chunk]) -> Iterator[Scored]:
         for titles, abstracts, hand in chunks:
-            yield score_chunk(model.state, titles, abstracts, hand)
+            yield score_chunk(model.state, titles, abstracts, hand, model.feature_names)
 
     def close(self) -> None:
         pass

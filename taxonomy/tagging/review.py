@@ -114,14 +114,15 @@ def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, 
     picked = mmr(words, np.array([c.value for c in pool]), top)
     chosen = [pool[i] for i in picked]
     scored, terms = score_chunk(state, [c.paper.title for c in chosen],
-                                [c.paper.abstract for c in chosen], [None] * len(chosen))
+                                [c.paper.abstract for c in chosen], [None] * len(chosen),
+                                model.feature_names)
     ids = state.category_ids
     suggested = from_indicator(scored >= state.thresholds, ids)
     # For a paper the model gives no label: the terms behind its most likely category (none
     # when no term pushed it up: explain then gives the category alone, 'id: ').
     nearest = explain(state, words[picked], np.arange(len(chosen)),
                       np.argmax([c.scores for c in chosen], axis=1), TOP_TERMS,
-                      state.feature_names())
+                      model.feature_names)
     return [Queued(c.paper, {cid: float(row[j]) for j, cid in enumerate(ids)}, labels,
                    why or (near if not near.endswith(": ") else ""), c.value)
             for c, row, labels, why, near in zip(chosen, scored, suggested, terms, nearest,

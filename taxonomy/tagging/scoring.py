@@ -21,7 +21,8 @@ Chunk = tuple[Any, Any, list[list[str] | None]]
 
 
 def score_chunk(state: ScoringState, titles: Any, abstracts: Any,
-                hand_rows: list[list[str] | None]) -> tuple[np.ndarray, list[str]]:
+                hand_rows: list[list[str] | None],
+                names: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
     """Scores (papers x categories) and 'category: term, term' per paper, for the model's
     labels or, where a paper has them, its hand labels."""
     scores, words = state.scores_and_words(titles, abstracts)
@@ -36,7 +37,8 @@ def score_chunk(state: ScoringState, titles: Any, abstracts: Any,
         category = np.concatenate([category, np.array([j for _, j in listed], dtype=np.int64)])
         order = np.argsort(row, kind="stable")
         row, category = row[order], category[order]
-    return scores, explain(state, words, row, category, TOP_TERMS, state.feature_names())
+    names = state.feature_names() if names is None else names
+    return scores, explain(state, words, row, category, TOP_TERMS, names)
 
 
 def explain(state: ScoringState, words: sparse.csr_matrix, row: np.ndarray,
@@ -56,17 +58,18 @@ def explain(state: ScoringState, words: sparse.csr_matrix, row: np.ndarray,
 
 
 @functools.lru_cache(maxsize=2)
-def _model_in_worker(path: str, sha256: str) -> ScoringState:
+def _model_in_worker(path: str, sha256: str) -> tuple[ScoringState, np.ndarray]:
     """The model at ``path``, loaded once per process, if its sha256 is still the one the run
     started with (else rows would be stamped with the old version)."""
     model = load_model(path)  # checks the file against the sha256 in its card
     if model.card.get("joblib_sha256") != sha256:
         raise ModelError("changed while this run was tagging (retrained or replaced); run "
                          "again to tag everything with the model now in place", path)
-    return model.state
+    return model.state, model.state.feature_names()
 
 
 def score_in_worker(path: str, sha256: str, titles: Any, abstracts: Any,
                     hand_rows: list[list[str] | None]) -> tuple[np.ndarray, list[str]]:
     """:func:`score_chunk` in a worker process, with the model file whose sha256 is given."""
-    return score_chunk(_model_in_worker(path, sha256), titles, abstracts, hand_rows)
+    state, names = _model_in_worker(path, sha256)
+    return score_chunk(state, titles, abstracts, hand_rows, names)

@@ -170,7 +170,7 @@ class Tagger:
         columns = {name: [getattr(p, name) for p in listed] for name in _TAGGED}
         hand_rows = self.hand.lookup(columns["id"], columns["title"])
         scores, terms = score_chunk(self.model.state, columns["title"], columns["abstract"],
-                                    hand_rows)
+                                    hand_rows, self.model.feature_names)
         tagged = pd.DataFrame(self.rows(columns, scores, terms, hand_rows),
                               columns=self.columns)
         if isinstance(papers, pd.DataFrame):
