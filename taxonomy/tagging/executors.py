@@ -51,10 +51,13 @@ class InProcess:
 
 class Processes:
     """Scores the first ``warmup`` chunks here (workers take a second to start), the rest on
-    a :class:`WorkerPool` (at once if more are expected); ``close`` stops it."""
+    a :class:`WorkerPool` (at once if more are expected); ``close`` stops it. ``jobs``
+    workers if positive (at most the cores), else cores + 1 + ``jobs``."""
 
     def __init__(self, jobs: int = -1, warmup: int = 4):
-        self.jobs, self.warmup = jobs, warmup
+        cores = os.cpu_count() or 1
+        self.jobs = max(1, cores + 1 + jobs if jobs < 0 else min(jobs, cores))
+        self.warmup = warmup
         self._pool: Any = None
 
     def expect(self, chunks: int) -> None:
@@ -68,18 +71,17 @@ class Processes:
             if chunk is None:
                 return
             yield from InProcess().map(model, [chunk])
-        n_jobs = resolve_jobs(self.jobs)
-        if n_jobs == 1 or model.path is None:
+        if self.jobs == 1 or model.path is None:
             yield from InProcess().map(model, chunks)
             return
         if self._pool is None:  # started before the next chunk is read; one for every map
             with deferred():
-                self._pool = WorkerPool(n_jobs)
+                self._pool = WorkerPool(self.jobs)
         path, sha = str(model.path), model.card["joblib_sha256"]
         pending: deque = deque()
         for chunk in chunks:
             pending.append(self._pool.submit(score_in_worker, path, sha, *chunk))
-            if len(pending) >= 2 * n_jobs:
+            if len(pending) >= 2 * self.jobs:
                 yield self._pool.result(pending.popleft())
         while pending:
             yield self._pool.result(pending.popleft())
@@ -88,12 +90,6 @@ class Processes:
         if self._pool is not None:
             self._pool.terminate()
             self._pool = None
-
-
-def resolve_jobs(jobs: int) -> int:
-    """Worker count: ``jobs`` if positive (at most the cores), else cores + 1 + jobs."""
-    cores = os.cpu_count() or 1
-    return max(1, cores + 1 + jobs if jobs < 0 else min(jobs, cores))
 
 
 _PR_SET_PDEATHSIG = 1

@@ -39,7 +39,7 @@ class HandLabels:
             if hit is not None and arxiv_id(paper_id):
                 labels = hit[0]
             else:
-                key = title_key(title) if hit is not None or self.by_title else ""
+                key = title_key(title)
                 if hit is not None and key and hit[1] == key:
                     labels = hit[0]
                 elif key and (by_title := self.by_title.get(key)) is not None:

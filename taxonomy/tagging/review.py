@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # the report and digest rank with informativeness() alone, wi
     from scipy import sparse
 
     from ..model.artifact import LoadedModel
-    from ..model.state import ScoringState
 
 # The weight of the second category's uncertainty in a paper's informativeness.
 DISAGREEMENT_WEIGHT = 0.5
@@ -88,15 +87,14 @@ def review_queue(inputs: Sequence[str | os.PathLike], model: LoadedModel, hand: 
                  encoding: str | None = None, only: set[str] | None = None) -> list[Queued]:
     """The ``top`` papers of ``inputs`` most worth labeling by hand, most informative first
     (papers with a hand label are skipped; with ``only``, papers whose ids it lacks too)."""
-    check_inputs(inputs, fmt=fmt, encoding=encoding)
-    papers = read_papers(inputs, log=log, fmt=fmt, encoding=encoding)
+    papers = read_papers(check_inputs(inputs, fmt=fmt, encoding=encoding), log=log)
     return queue_papers(papers, model, hand, top, only)
 
 
 def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, top: int = 50,
                  only: set[str] | None = None) -> list[Queued]:
     """:func:`review_queue` for papers from anywhere (a dump's, a store's)."""
-    from .scoring import score_chunk
+    from .scoring import TOP_TERMS, explain, score_chunk
 
     state = model.state
     unlabeled = (p for p in papers
@@ -120,17 +118,12 @@ def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, 
                                 model.feature_names)
     ids = state.category_ids
     suggested = from_indicator(scored >= state.thresholds, ids)
+    # For a paper the model gives no label: the terms behind its most likely category (none
+    # when no term pushed it up: explain then gives the category alone, 'id: ').
+    nearest = explain(state, words[picked], np.arange(len(chosen)),
+                      np.argmax([c.scores for c in chosen], axis=1), TOP_TERMS,
+                      model.feature_names)
     return [Queued(c.paper, {cid: float(row[j]) for j, cid in enumerate(ids)}, labels,
-                   why or _nearest_terms(state, c, model), c.value)
-            for c, row, labels, why in zip(chosen, scored, suggested, terms, strict=True)]
-
-
-def _nearest_terms(state: ScoringState, candidate: Candidate, model: LoadedModel) -> str:
-    """For a paper the model gives no label: the terms behind its most likely category."""
-    from .scoring import TOP_TERMS
-
-    j = int(np.argmax(candidate.scores))
-    features = state.transform([candidate.paper.title], [candidate.paper.abstract])
-    top = state.contributions(features, 0, j, TOP_TERMS, model.feature_names)
-    ids = state.category_ids
-    return f"{ids[j]}: {', '.join(t for t, _ in top)}" if top else ""
+                   why or (near if not near.endswith(": ") else ""), c.value)
+            for c, row, labels, why, near in zip(chosen, scored, suggested, terms, nearest,
+                                                 strict=True)]

@@ -47,15 +47,13 @@ def explain(state: ScoringState, words: sparse.csr_matrix, row: np.ndarray,
     (``row`` sorted): the k word-block terms that pushed each score up most (``top_words``)."""
     pair, columns, _ = state.top_words(words, row, category, k)
     terms = names[columns].tolist()
-    ends = np.cumsum(np.bincount(pair, minlength=len(row))).tolist()
+    bounds = [0, *np.cumsum(np.bincount(pair, minlength=len(row))).tolist()]
     ids = state.category_ids
     out = [""] * words.shape[0]
-    start = 0
-    for i, (paper, j) in enumerate(zip(np.asarray(row).tolist(), np.asarray(category).tolist(),
-                                       strict=True)):
-        part = f"{ids[j]}: {', '.join(terms[start:ends[i]])}"
+    for paper, j, start, end in zip(row.tolist(), category.tolist(), bounds[:-1], bounds[1:],
+                                    strict=True):
+        part = f"{ids[j]}: {', '.join(terms[start:end])}"
         out[paper] = f"{out[paper]}; {part}" if out[paper] else part
-        start = ends[i]
     return out
 
 

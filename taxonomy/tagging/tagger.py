@@ -66,7 +66,7 @@ class TagResult:
     def add(self, rows: dict[str, Any]) -> None:
         """Count tagged rows that were written (columns by name)."""
         self.papers += len(rows["id"])
-        self.by_hand += list(rows["source"]).count("hand")
+        self.by_hand += rows["source"].count("hand")
         # A chunk holds few distinct label sets: each is split once.
         for labels, times in Counter(rows["labels"]).items():
             for label in labels.split(";") if labels else ():
@@ -106,10 +106,8 @@ class Existing:
                     f"holds rows tagged by model version {sorted(versions)[0]}, but this run "
                     f"uses {self.model.name} {self.model.version}; tag into a new file with "
                     "-o, or pass --allow-mixed-models to append anyway", self.path)
-        if not self.dedupe.updates:
-            return {}
-        fixed = {i: self.dedupe.updated(row) for i, row in enumerate(rows)}
-        return {i: row for i, row in fixed.items() if row is not rows[i]}
+        return {i: fixed for i, row in enumerate(rows)
+                if (fixed := self.dedupe.updated(row)) is not row}
 
 
 def _schema_problem(found: list[str], expected: list[str]) -> str:
@@ -358,18 +356,14 @@ def _as_papers(papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
     """Papers from a DataFrame, dicts or Paper records, normalized as the readers do."""
     import pandas as pd
 
-    records = (papers.to_dict(orient="records") if isinstance(papers, pd.DataFrame)
-               else list(papers))
+    records = papers.to_dict(orient="records") if isinstance(papers, pd.DataFrame) else papers
     out: list[Paper] = []
     log = ReadLog()
     for i, record in enumerate(records, 1):
-        if isinstance(record, Paper):
-            out.append(record)
-            continue
-        if not isinstance(record, dict):
+        if not isinstance(record, Paper | dict):
             raise TypeError(f"row {i} is a {type(record).__name__}; give a DataFrame, dicts "
                             "with 'title' and 'abstract', or Paper records")
-        paper = from_fields(record, "papers", i, log)
+        paper = record if isinstance(record, Paper) else from_fields(record, "papers", i, log)
         if paper is None:
             _, line, reason = log.skipped[-1]
             raise ValueError(f"row {line} has {reason}; every paper needs a title and an "
