@@ -6,29 +6,19 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 from ..tagging.executors import Executor, Processes
 from ..tagging.scoring import Chunk
-from ..tagging.tagger import Tagger, chunk_texts
+from ..tagging.tagger import Tagger, TagResult, chunk_texts, progress_bar
 from .papers import now
 from .schema import connect, guard, score_columns, transaction
 
 BATCH = 4_000
 
 
-@dataclass
-class StoreTagResult:
-    """What a run tagged: papers, how many by hand label, papers per category."""
-
-    papers: int = 0
-    by_hand: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
-
+StoreTagResult = TagResult  # what a run tagged: papers, by hand label, per category
 
 def _candidates(retag: bool) -> str:
     """Papers to tag: those without a fresh tag from the model in use; with ``retag``, all
@@ -68,7 +58,7 @@ def tag_store(db: str | os.PathLike, tagger: Tagger, executor: Executor | None =
     executor = executor if executor is not None else Processes()
     result = StoreTagResult(counts=dict.fromkeys(ids_, 0))
     conn = connect(db, create=False)
-    bar = _progress_bar(progress)
+    bar = progress_bar(progress)
     try:
         with guard(db):
             with transaction(conn):
@@ -100,11 +90,7 @@ def tag_store(db: str | os.PathLike, tagger: Tagger, executor: Executor | None =
                              *(rows[c].tolist() for c in scores_at), strict=True)
                 with transaction(conn):
                     conn.executemany(insert, values)
-                result.papers += n
-                result.by_hand += sum(h is not None for h in hand)
-                for labels, times in Counter(rows["labels"]).items():
-                    for label in labels.split(";") if labels else ():
-                        result.counts[label] = result.counts.get(label, 0) + times
+                result.add(rows)
                 if bar is not None:
                     bar.update(n)
                 if on_batch is not None:
@@ -115,11 +101,3 @@ def tag_store(db: str | os.PathLike, tagger: Tagger, executor: Executor | None =
         if bar is not None:
             bar.close()
     return result
-
-
-def _progress_bar(progress: bool | None) -> Any:
-    if not (sys.stderr.isatty() if progress is None else progress):
-        return None
-    from tqdm import tqdm
-
-    return tqdm(unit=" papers", file=sys.stderr, desc="tagging", dynamic_ncols=True)

@@ -231,7 +231,7 @@ class Tagger:
         if expect is not None:
             expect(_expected_papers(sources) // chunk_size)
         log = ReadLog()
-        bar = _progress_bar(progress)
+        bar = progress_bar(progress)
         try:
             with exclusive(out, on_wait):
                 # Write once. --only-new copies the old rows first, so what repeats bring
@@ -384,9 +384,9 @@ def _in_memory(estimator: EfficiencyClassifier) -> LoadedModel:
     return LoadedModel(state, card, None)
 
 
-def _progress_bar(progress: bool | None) -> Any:
-    show = sys.stderr.isatty() if progress is None else progress
-    if not show:
+def progress_bar(progress: bool | None) -> Any:
+    """A tqdm bar on stderr when ``progress`` (None: when stderr is a terminal), else None."""
+    if not (sys.stderr.isatty() if progress is None else progress):
         return None
     from tqdm import tqdm
 
