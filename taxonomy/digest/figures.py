@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..labels.categories import Taxonomy
 from ..labels.indicator import split_labels
-from ..report.figures import indicator, model_names, prepare, uncertain
+from ..report.figures import _score_columns, indicator, model_names, prepare, uncertain
 
 TITLE = "Training-efficiency digest"
 PERIODS = 8  # windows compared: this one and the seven before it
@@ -75,27 +75,19 @@ class Digest:
 def paper_rows(frame: pd.DataFrame, taxonomy: Taxonomy, cid: str | None) -> list[dict]:
     """Papers as the digest lists them, by ``cid``'s score (else the best score), strongest
     first, ties by id."""
-    if frame.empty:
-        return []
     names = {c.id: c.name for c in taxonomy.categories}
-    scores = frame[[f"score_{c}" for c in taxonomy.ids]].to_numpy(dtype=float)
-    best = np.nanmax(np.nan_to_num(scores, nan=-1.0), axis=1)
-    key = frame[f"score_{cid}"].to_numpy(dtype=float) if cid else best
-    columns = {name: frame[name].tolist() for name in (
-        "id", "title", "link", "date", "updated", "authors", "abstract", "labels",
-        "top_terms", "source")}
-    ids = columns["id"]
-    order = sorted(range(len(frame)), key=lambda i: (-key[i], ids[i]))
+    scores = frame[_score_columns(taxonomy)].to_numpy(dtype=float)
+    key = (frame[f"score_{cid}"].to_numpy(dtype=float) if cid
+           else np.nan_to_num(scores, nan=-1.0).max(axis=1))
+    rows = frame[["id", "title", "link", "date", "updated", "authors", "abstract", "source"]
+                 ].to_dict(orient="records")
+    labels, terms = frame["labels"].tolist(), frame["top_terms"].tolist()
     out = []
-    for i in order:
-        labels = split_labels(columns["labels"][i])
-        out.append({
-            **{name: columns[name][i] for name in ("id", "title", "link", "date", "updated",
-                                                    "authors", "abstract", "source")},
-            "labels": labels, "label_names": [names.get(c, c) for c in labels],
-            "score": float(key[i]), "terms": _terms(columns["top_terms"][i], cid),
-            "scores": dict(zip(taxonomy.ids, scores[i].tolist(), strict=True)),
-        })
+    for i in sorted(range(len(rows)), key=lambda i: (-key[i], rows[i]["id"])):
+        cids = split_labels(labels[i])
+        out.append({**rows[i], "labels": cids, "label_names": [names.get(c, c) for c in cids],
+                    "score": float(key[i]), "terms": _terms(terms[i], cid),
+                    "scores": dict(zip(taxonomy.ids, scores[i].tolist(), strict=True))})
     return out
 
 
