@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..labels.categories import Taxonomy
 from ..labels.indicator import split_labels
-from ..report.figures import _score_columns, indicator, model_names, prepare, uncertain
+from ..report.figures import _score_columns, indicator, model_names, prepare, texts, uncertain
 
 TITLE = "Training-efficiency digest"
 PERIODS = 8  # windows compared: this one and the seven before it
@@ -109,7 +109,7 @@ def build_digest(frame: pd.DataFrame, history: pd.DataFrame, taxonomy: Taxonomy,
     ``window.first`` on (to compare the window with the ones before)."""
     frame = prepare(frame, taxonomy)
     for name in ("abstract", "authors", "updated"):
-        frame[name] = frame[name].fillna("").astype(str)
+        frame[name] = texts(frame[name])
     day = history["date"].astype(str).to_numpy()
     past = indicator(history, taxonomy, strict=False).astype(bool)
     matrix = indicator(frame, taxonomy).astype(bool)
