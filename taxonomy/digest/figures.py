@@ -113,9 +113,8 @@ def build_digest(frame: pd.DataFrame, history: pd.DataFrame, taxonomy: Taxonomy,
     day = history["date"].astype(str).to_numpy()
     past = indicator(history, taxonomy, strict=False).astype(bool)
     matrix = indicator(frame, taxonomy).astype(bool)
-    queue = uncertain(frame, taxonomy, thresholds, top=REVIEW_TOP) if len(frame) else None
-    if queue is not None:
-        queue = queue[queue["informativeness"] >= UNCERTAIN_FROM]
+    queue = uncertain(frame, taxonomy, thresholds, top=REVIEW_TOP)
+    queue = queue[queue["informativeness"] >= UNCERTAIN_FROM]
     categories = []
     for j, category in enumerate(taxonomy.categories):
         periods = []
@@ -126,10 +125,9 @@ def build_digest(frame: pd.DataFrame, history: pd.DataFrame, taxonomy: Taxonomy,
             periods.append({"since": part.since.isoformat(), "until": part.until.isoformat(),
                             "papers": count, "all": total,
                             "share": count / total if total else 0.0})
-        unsure = [] if queue is None else [
-            {**row, "suggested": row["assigned"]}
-            for row in queue[queue["category"] == category.id].head(UNCERTAIN)
-            .to_dict(orient="records")]
+        unsure = [{**row, "suggested": row["assigned"]}
+                  for row in queue[queue["category"] == category.id].head(UNCERTAIN)
+                  .to_dict(orient="records")]
         categories.append(CategoryDigest(
             category.id, category.name,
             paper_rows(frame[matrix[:, j]], taxonomy, category.id),
