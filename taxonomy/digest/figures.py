@@ -115,23 +115,21 @@ def build_digest(frame: pd.DataFrame, history: pd.DataFrame, taxonomy: Taxonomy,
     matrix = indicator(frame, taxonomy).astype(bool)
     queue = uncertain(frame, taxonomy, thresholds, top=REVIEW_TOP)
     queue = queue[queue["informativeness"] >= UNCERTAIN_FROM]
+    parts = [window.earlier(n) for n in range(PERIODS - 1, -1, -1)]
+    since, until = [p.since.isoformat() for p in parts], [p.until.isoformat() for p in parts]
+    inside = np.array([(day >= s) & (day <= u) for s, u in zip(since, until, strict=True)])
+    totals, counts = inside.sum(axis=1), inside.astype(int) @ past  # per window (x category)
     categories = []
     for j, category in enumerate(taxonomy.categories):
-        periods = []
-        for n in range(PERIODS - 1, -1, -1):
-            part = window.earlier(n)
-            mask = (day >= part.since.isoformat()) & (day <= part.until.isoformat())
-            total, count = int(mask.sum()), int((mask & past[:, j]).sum())
-            periods.append({"since": part.since.isoformat(), "until": part.until.isoformat(),
-                            "papers": count, "all": total,
-                            "share": count / total if total else 0.0})
+        periods = pd.DataFrame({"since": since, "until": until, "papers": counts[:, j],
+                                "all": totals, "share": counts[:, j] / np.maximum(totals, 1)})
         unsure = [{**row, "suggested": row["assigned"]}
                   for row in queue[queue["category"] == category.id].head(UNCERTAIN)
                   .to_dict(orient="records")]
         categories.append(CategoryDigest(
             category.id, category.name,
             paper_rows(frame[matrix[:, j]], taxonomy, category.id),
-            pd.DataFrame(periods), unsure))
+            periods, unsure))
     covered = matrix.any(axis=1)
     return Digest(window, len(frame), int(covered.sum()), untagged, categories,
                   paper_rows(frame[covered], taxonomy, None), model_names(frame))
