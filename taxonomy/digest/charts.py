@@ -12,11 +12,11 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
 
-from ..report.style import colour
+from ..report.style import INK, colour
 
 _WIDTH, _HEIGHT = 300, 110
 _TOP, _BOTTOM, _SIDE = 16, 20, 4  # room for the share labels above, the dates below
-_INK, _MUTED = "#333333", "#616e7c"
+_MUTED = "#616e7c"
 
 
 def periods_chart(periods: pd.DataFrame, index: int, unit: str = "window") -> str:
@@ -45,7 +45,7 @@ def periods_chart(periods: pd.DataFrame, index: int, unit: str = "window") -> st
                      f'height="{height:.1f}" fill="{fill}" fill-opacity="{opacity}"/>')
         middle = x + slot * 0.35
         parts.append(f'<text x="{middle:.1f}" y="{y - 3:.1f}" font-size="9" '
-                     f'text-anchor="middle" fill="{_INK}">{count}'
+                     f'text-anchor="middle" fill="{INK}">{count}'
                      f'<tspan fill="{_MUTED}" font-size="8"> {share:.0%}</tspan></text>')
         parts.append(f'<text x="{middle:.1f}" y="{_HEIGHT - 6}" font-size="8" '
                      f'text-anchor="middle" fill="{_MUTED}">{escape(str(since)[5:])}</text>')

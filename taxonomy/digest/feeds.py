@@ -46,12 +46,11 @@ def _feed(title: str, name: str, papers: list[dict[str, Any]], digest: Digest) -
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     _sub(feed, "id", f"{TAG_AUTHORITY}:feed/{name}")
     _sub(feed, "title", title)
-    stamps = [_updated(p) for p in papers]
+    stamps = [atom_time(p["updated"] or p["date"]) for p in papers]
     _sub(feed, "updated", max(stamps) if stamps else f"{digest.window.until}T00:00:00Z")
     author = _sub(feed, "author")
     _sub(author, "name", "taxonomy digest")
-    generator = _sub(feed, "generator", "efficiency-taxonomy")
-    generator.set("version", __version__)
+    _sub(feed, "generator", "efficiency-taxonomy", version=__version__)
     for paper, stamp in zip(papers, stamps, strict=True):
         entry = _sub(feed, "entry")
         _sub(entry, "id", entry_id(paper["id"]))
@@ -63,14 +62,9 @@ def _feed(title: str, name: str, papers: list[dict[str, Any]], digest: Digest) -
         for who in names or ["unknown"]:
             _sub(_sub(entry, "author"), "name", who)
         if paper["link"]:
-            link = _sub(entry, "link")
-            link.set("rel", "alternate")
-            link.set("type", "text/html")
-            link.set("href", paper["link"])
+            _sub(entry, "link", rel="alternate", type="text/html", href=paper["link"])
         for cid, label in zip(paper["labels"], paper["label_names"], strict=True):
-            category = _sub(entry, "category")
-            category.set("term", cid)
-            category.set("label", label)
+            _sub(entry, "category", term=cid, label=label)
         why = f"Score {paper['score']:.2f} ({paper['source']})"
         if paper["terms"]:
             why += f"; terms: {paper['terms']}"
@@ -79,17 +73,14 @@ def _feed(title: str, name: str, papers: list[dict[str, Any]], digest: Digest) -
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def _updated(paper: dict[str, Any]) -> str:
-    return atom_time(paper["updated"] or paper["date"])
-
-
 # What XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE and U+FFFF): a
 # dump may hold them, a feed must not, or readers reject the whole feed.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}")
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes: str
+         ) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attributes)
     if text is not None:
         element.text = _NOT_XML.sub("", text)
     return element

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..labels.categories import Taxonomy
 from ..labels.indicator import split_labels
-from ..report.figures import indicator, model_names, prepare, uncertain
+from ..report.figures import _score_columns, indicator, model_names, prepare, texts, uncertain
 
 TITLE = "Training-efficiency digest"
 PERIODS = 8  # windows compared: this one and the seven before it
@@ -75,27 +75,19 @@ class Digest:
 def paper_rows(frame: pd.DataFrame, taxonomy: Taxonomy, cid: str | None) -> list[dict]:
     """Papers as the digest lists them, by ``cid``'s score (else the best score), strongest
     first, ties by id."""
-    if frame.empty:
-        return []
     names = {c.id: c.name for c in taxonomy.categories}
-    scores = frame[[f"score_{c}" for c in taxonomy.ids]].to_numpy(dtype=float)
-    best = np.nanmax(np.nan_to_num(scores, nan=-1.0), axis=1)
-    key = frame[f"score_{cid}"].to_numpy(dtype=float) if cid else best
-    columns = {name: frame[name].tolist() for name in (
-        "id", "title", "link", "date", "updated", "authors", "abstract", "labels",
-        "top_terms", "source")}
-    ids = columns["id"]
-    order = sorted(range(len(frame)), key=lambda i: (-key[i], ids[i]))
+    scores = frame[_score_columns(taxonomy)].to_numpy(dtype=float)
+    key = (frame[f"score_{cid}"].to_numpy(dtype=float) if cid
+           else np.nan_to_num(scores, nan=-1.0).max(axis=1))
+    rows = frame[["id", "title", "link", "date", "updated", "authors", "abstract", "source"]
+                 ].to_dict(orient="records")
+    labels, terms = frame["labels"].tolist(), frame["top_terms"].tolist()
     out = []
-    for i in order:
-        labels = split_labels(columns["labels"][i])
-        out.append({
-            **{name: columns[name][i] for name in ("id", "title", "link", "date", "updated",
-                                                    "authors", "abstract", "source")},
-            "labels": labels, "label_names": [names.get(c, c) for c in labels],
-            "score": float(key[i]), "terms": _terms(columns["top_terms"][i], cid),
-            "scores": dict(zip(taxonomy.ids, scores[i].tolist(), strict=True)),
-        })
+    for i in sorted(range(len(rows)), key=lambda i: (-key[i], rows[i]["id"])):
+        cids = split_labels(labels[i])
+        out.append({**rows[i], "labels": cids, "label_names": [names.get(c, c) for c in cids],
+                    "score": float(key[i]), "terms": _terms(terms[i], cid),
+                    "scores": dict(zip(taxonomy.ids, scores[i].tolist(), strict=True))})
     return out
 
 
@@ -117,31 +109,27 @@ def build_digest(frame: pd.DataFrame, history: pd.DataFrame, taxonomy: Taxonomy,
     ``window.first`` on (to compare the window with the ones before)."""
     frame = prepare(frame, taxonomy)
     for name in ("abstract", "authors", "updated"):
-        frame[name] = frame[name].fillna("").astype(str)
+        frame[name] = texts(frame[name])
     day = history["date"].astype(str).to_numpy()
     past = indicator(history, taxonomy, strict=False).astype(bool)
     matrix = indicator(frame, taxonomy).astype(bool)
-    queue = uncertain(frame, taxonomy, thresholds, top=REVIEW_TOP) if len(frame) else None
-    if queue is not None:
-        queue = queue[queue["informativeness"] >= UNCERTAIN_FROM]
+    queue = uncertain(frame, taxonomy, thresholds, top=REVIEW_TOP)
+    queue = queue[queue["informativeness"] >= UNCERTAIN_FROM]
+    parts = [window.earlier(n) for n in range(PERIODS - 1, -1, -1)]
+    since, until = [p.since.isoformat() for p in parts], [p.until.isoformat() for p in parts]
+    inside = np.array([(day >= s) & (day <= u) for s, u in zip(since, until, strict=True)])
+    totals, counts = inside.sum(axis=1), inside.astype(int) @ past  # per window (x category)
     categories = []
     for j, category in enumerate(taxonomy.categories):
-        periods = []
-        for n in range(PERIODS - 1, -1, -1):
-            part = window.earlier(n)
-            mask = (day >= part.since.isoformat()) & (day <= part.until.isoformat())
-            total, count = int(mask.sum()), int((mask & past[:, j]).sum())
-            periods.append({"since": part.since.isoformat(), "until": part.until.isoformat(),
-                            "papers": count, "all": total,
-                            "share": count / total if total else 0.0})
-        unsure = [] if queue is None else [
-            {**row, "suggested": row["assigned"]}
-            for row in queue[queue["category"] == category.id].head(UNCERTAIN)
-            .to_dict(orient="records")]
+        periods = pd.DataFrame({"since": since, "until": until, "papers": counts[:, j],
+                                "all": totals, "share": counts[:, j] / np.maximum(totals, 1)})
+        unsure = [{**row, "suggested": row["assigned"]}
+                  for row in queue[queue["category"] == category.id].head(UNCERTAIN)
+                  .to_dict(orient="records")]
         categories.append(CategoryDigest(
             category.id, category.name,
             paper_rows(frame[matrix[:, j]], taxonomy, category.id),
-            pd.DataFrame(periods), unsure))
+            periods, unsure))
     covered = matrix.any(axis=1)
     return Digest(window, len(frame), int(covered.sum()), untagged, categories,
                   paper_rows(frame[covered], taxonomy, None), model_names(frame))

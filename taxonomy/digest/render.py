@@ -28,32 +28,23 @@ def _render(kind: str, digest: Digest) -> str:
         charts=charts, css=stylesheet(env, "digest.css") if kind == "html" else "")
 
 
-def markdown(digest: Digest) -> str:
-    return _render("md", digest)
-
-
-def html_page(digest: Digest) -> str:
-    return _render("html", digest)
-
-
 def write_digest(digest: Digest, out_dir: str | os.PathLike) -> list[Path]:
     """Write the digest's files into ``out_dir`` as a whole (a temp folder swapped in), so a
     reader or a web server never sees half a digest. Returns the paths written."""
     out_dir = Path(out_dir)
-    written = []
     with atomic_dir(out_dir, owned=DIGEST_FILES.__contains__) as tmp:
-        _write(tmp / "digest.md", markdown(digest).encode("utf-8"))
-        _write(tmp / "digest.html", html_page(digest).encode("utf-8"))
-        written += [out_dir / "digest.md", out_dir / "digest.html"]
+        files = {"digest.md": _render("md", digest).encode("utf-8"),
+                 "digest.html": _render("html", digest).encode("utf-8"),
+                 **{f"feeds/{name}": data for name, data in feeds(digest).items()}}
         (tmp / "feeds").mkdir()
-        for name, data in feeds(digest).items():
-            _write(tmp / "feeds" / name, data)
-            written.append(out_dir / "feeds" / name)
-    return written
+        for name, data in files.items():
+            _write(tmp / name, data)
+    return [out_dir / name for name in files]
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write and flush to disk (the folder swap then never exposes an empty file)."""
+    """Write and flush to disk (the folder swap then never exposes an empty file); atomic_dir
+    flushes only the folder's own files, not those in feeds/."""
     with open(path, "wb") as handle:
         handle.write(data)
         handle.flush()

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import TaxonomyError
 from ..io.dates import today
 from ..labels.categories import Taxonomy
 from ..store.frame import labels_by_day, tagged_frame, untagged_between
@@ -28,8 +29,6 @@ def window(since: dt.date | None, until: dt.date | None, days: int | None) -> Wi
     end = until or today()
     start = since or end - dt.timedelta(days=(days or DAYS) - 1)
     if start > end:
-        from ..errors import TaxonomyError
-
         raise TaxonomyError(f"--since {start} is after --until {end}; swap them")
     return Window(start, end)
 

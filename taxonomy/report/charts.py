@@ -17,20 +17,20 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from .figures import UNDATED
-from .style import colour
+from .style import INK, colour
 
 __all__ = ["cooccurrence_chart", "coverage_chart", "over_time_chart"]
 
-_INK, _GRID = "#333333", "#e5e5e5"
+_GRID = "#e5e5e5"
 _RC: Any = {  # matplotlib types its keys as literals; these are checked at run time
     "svg.fonttype": "none",
     "svg.hashsalt": "taxonomy-report",  # stable element ids: same data, same SVG
     "font.family": "sans-serif",
     "font.size": 10,
     "axes.edgecolor": "#bbbbbb",
-    "axes.labelcolor": _INK,
-    "xtick.color": _INK,
-    "ytick.color": _INK,
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
@@ -51,7 +51,7 @@ def coverage_chart(categories: pd.DataFrame) -> str:
         ax.barh(y, hand, color=colours, height=0.62)
         ax.barh(y, model, left=hand, color=colours, alpha=0.45, height=0.62)
         for yi, n, share in zip(y, total, categories["share"], strict=True):
-            ax.text(n, yi, f"  {n} ({share:.0%})", va="center", fontsize=9, color=_INK)
+            ax.text(n, yi, f"  {n} ({share:.0%})", va="center", fontsize=9, color=INK)
         ax.set_yticks(y, categories["name"])
         ax.set_xlim(0, max(1, int(total.max(initial=0))) * 1.18)
         ax.set_xlabel("papers")
@@ -86,7 +86,7 @@ def cooccurrence_chart(matrix: pd.DataFrame, names: list[str]) -> str:
         for i, j in np.ndindex(values.shape):
             dark = i != j and values[i, j] > top * 0.6
             ax.text(j, i, str(values[i, j]), ha="center", va="center", fontsize=9,
-                    color="white" if dark else _INK, weight="bold" if i == j else "normal")
+                    color="white" if dark else INK, weight="bold" if i == j else "normal")
         bar = fig.colorbar(image, ax=ax, shrink=0.8, label="papers in both")
         bar.locator = MaxNLocator(integer=True)
         bar.update_ticks()
@@ -122,7 +122,7 @@ def over_time_chart(over_time: pd.DataFrame, category_ids: list[str], names: lis
             counts = binned[cid].to_numpy()
             ax.bar(middle, counts, bottom=bottom, width=width, color=colour(index), label=name)
             bottom += counts
-        ax.plot(middle, binned["papers"], "o", color=_INK, markersize=3.5, label="papers")
+        ax.plot(middle, binned["papers"], "o", color=INK, markersize=3.5, label="papers")
         ax.set_ylabel(f"per {unit}")
         ax.yaxis.grid(True, color=_GRID)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))

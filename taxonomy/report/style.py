@@ -10,6 +10,7 @@ from typing import Any
 # One colour per category, in taxonomy order (matplotlib's tab10, so hues are distinct).
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+INK = "#333333"  # the charts' text and marks
 
 
 def colour(index: int) -> str:
