@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from taxonomy.errors import OutputError
-from taxonomy.io.atomic import exclusive, write_text
+from taxonomy.io import atomic
+from taxonomy.io.atomic import atomic_dir, exclusive, write_text
 
 
 def _add(path: str, times: int) -> None:
@@ -66,3 +67,15 @@ def test_a_lock_file_a_killed_run_left_is_taken_and_removed(tmp_path):
 def test_a_folder_is_refused(tmp_path):
     with pytest.raises(OutputError, match="is a directory"), exclusive(tmp_path):
         pass
+
+
+def test_a_folder_is_flushed_to_disk_with_its_subfolders_before_it_is_swapped_in(
+        tmp_path, monkeypatch):
+    flushed = []
+    monkeypatch.setattr(atomic, "_fsync", lambda path: flushed.append(path.name))
+    with atomic_dir(tmp_path / "out", owned=lambda name: True) as tmp:
+        (tmp / "feeds").mkdir()
+        (tmp / "feeds" / "all.xml").write_text("<feed/>")
+        (tmp / "digest.md").write_text("# digest")
+    assert {"feeds", "all.xml", "digest.md"} <= set(flushed)
+    assert (tmp_path / "out" / "feeds" / "all.xml").read_text() == "<feed/>"

@@ -38,14 +38,5 @@ def write_digest(digest: Digest, out_dir: str | os.PathLike) -> list[Path]:
                  **{f"feeds/{name}": data for name, data in feeds(digest).items()}}
         (tmp / "feeds").mkdir()
         for name, data in files.items():
-            _write(tmp / name, data)
+            (tmp / name).write_bytes(data)
     return [out_dir / name for name in files]
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Write and flush to disk (the folder swap then never exposes an empty file); atomic_dir
-    flushes only the folder's own files, not those in feeds/."""
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())

@@ -172,7 +172,7 @@ def atomic_dir(path: str | os.PathLike, owned: Callable[[str], bool]) -> Iterato
                               "folder with -o", shown)
     with _locked_temp(path, shown, folder=True) as tmp:
         yield tmp
-        for file in tmp.iterdir():
+        for file in tmp.rglob("*"):  # the files of its subfolders too
             _fsync(file)
         os.chmod(tmp, 0o755)
         _swap(tmp, path)
