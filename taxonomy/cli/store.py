@@ -1,4 +1,4 @@
-"""The store (--db) as input and output of `taxonomy tag`, `report` and `review`: each
+"""The store (--db) as input and output of `taxonomy tag` and `report`: each
 handler parses nothing itself, calls the library and prints."""
 
 from __future__ import annotations
@@ -63,17 +63,3 @@ def report(args: argparse.Namespace, out_dir: str | Path, tagging: Any, taxonomy
         say(args, f"note: {untagged} papers of the store have no tags yet; run taxonomy tag "
             f"--db {args.inputs[0]}")
     return run
-
-
-def review(args: argparse.Namespace) -> int:
-    """`taxonomy review --db papers.db`."""
-    from ..store.frame import stored_papers
-    from ..tagging.review import queue_papers
-    from ..tagging.tagger import Tagger
-    from .review import check_queue_name, write_queue
-
-    check_queue_name(args.output)
-    tagging = Tagger.load(args.model, args.labels)
-    queue = queue_papers(stored_papers(args.db), tagging.model, tagging.hand, args.top)
-    write_queue(args, queue)
-    return 0
