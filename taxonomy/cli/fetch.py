@@ -67,14 +67,14 @@ def oai(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace, fetch: Callable[..., Any], query: str,
            url: str | None) -> int:
     """Run ``fetch`` into --db, its progress shown on a terminal, and summarize it."""
-    show = None
-    if not args.quiet and sys.stderr.isatty():
-        def show(result: Any) -> None:
-            total = f" of {result.total}" if result.total is not None else ""
-            print(f"\rfetched {result.seen}{total}", end="", file=sys.stderr, flush=True)
+    def show(result: Any) -> None:
+        total = f" of {result.total}" if result.total is not None else ""
+        print(f"\rfetched {result.seen}{total}", end="", file=sys.stderr, flush=True)
+
+    on_tty = not args.quiet and sys.stderr.isatty()
     result = fetch(args.db, query, args.since, args.until, url, on_wait=waiting_for(args.db),
-                   on_page=show)
-    if show is not None:
+                   on_page=show if on_tty else None)
+    if on_tty:
         print(file=sys.stderr)
     say(args, f"fetched {result.seen} records of {result.query} from {result.since} to "
         f"{result.until} into {args.db}: {result.new} new papers, {result.updated} new "
