@@ -135,7 +135,7 @@ def say(args: argparse.Namespace, text: str) -> None:
 
 
 def report_skipped(log: Any) -> None:
-    for note in getattr(log, "notes", ()):
+    for note in log.notes:
         print(f"warning: {note}", file=sys.stderr)
     if summary := log.summary():  # skipped records, cut ones, or both
         print(f"warning: {summary}", file=sys.stderr)

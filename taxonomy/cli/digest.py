@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
+from .. import paths
+from ..errors import ModelError, TaxonomyError
 from ._common import Subparsers, add_model_options, date, positive, say, tagger, waiting_for
 
 if TYPE_CHECKING:
@@ -64,14 +67,13 @@ def _written(args: argparse.Namespace, run: DigestRun) -> None:
 
 def model_card(path: str | None) -> dict:
     """The card of the model in use: all a digest needs (not the model's weights)."""
-    from .. import paths
-    from ..errors import ModelError
     from ..model.artifact import read_card
 
-    card = read_card(paths.model_file(path))
+    model = paths.model_file(path)
+    card = read_card(model)
     if card is None or "thresholds" not in card:
         raise ModelError("no model card with thresholds beside the model; give --model with "
-                         "a model that 'taxonomy train' wrote", paths.model_file(path))
+                         "a model that 'taxonomy train' wrote", model)
     return card
 
 
@@ -80,8 +82,6 @@ def digest(args: argparse.Namespace) -> int:
     from ..labels.categories import load_taxonomy
 
     if args.since and args.days:
-        from ..errors import TaxonomyError
-
         raise TaxonomyError("give --since or --days, not both")
     span = window(args.since, args.until, args.days)
     run = run_digest(args.db, args.output, model_card(args.model), load_taxonomy(), span)
@@ -102,8 +102,6 @@ def update(args: argparse.Namespace) -> int:
         f"{fetched.until}: {fetched.new} new papers, {fetched.updated} new versions; tagged "
         f"{tagged.papers} papers")
     if fetched.skipped:
-        import sys
-
         print(f"warning: skipped {len(fetched.skipped)} malformed record(s): "
               + "; ".join(fetched.skipped[:3]), file=sys.stderr)
     _written(args, result.digest)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from ._common import Subparsers, date, say, waiting_for
@@ -51,18 +52,29 @@ def add_range(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", required=True, metavar="FILE", help="the store, e.g. papers.db")
 
 
-def progress(args: argparse.Namespace) -> Any:
-    if args.quiet or not sys.stderr.isatty():
-        return None
+def arxiv(args: argparse.Namespace) -> int:
+    from ..fetch.run import fetch_arxiv
 
+    return _fetch(args, fetch_arxiv, args.category, args.api_url)
+
+
+def oai(args: argparse.Namespace) -> int:
+    from ..fetch.run import fetch_oai
+
+    return _fetch(args, fetch_oai, args.set_spec, args.oai_url)
+
+
+def _fetch(args: argparse.Namespace, fetch: Callable[..., Any], query: str,
+           url: str | None) -> int:
+    """Run ``fetch`` into --db, its progress shown on a terminal, and summarize it."""
     def show(result: Any) -> None:
         total = f" of {result.total}" if result.total is not None else ""
         print(f"\rfetched {result.seen}{total}", end="", file=sys.stderr, flush=True)
-    return show
 
-
-def summary(args: argparse.Namespace, result: Any) -> None:
-    if progress(args) is not None:
+    on_tty = not args.quiet and sys.stderr.isatty()
+    result = fetch(args.db, query, args.since, args.until, url, on_wait=waiting_for(args.db),
+                   on_page=show if on_tty else None)
+    if on_tty:
         print(file=sys.stderr)
     say(args, f"fetched {result.seen} records of {result.query} from {result.since} to "
         f"{result.until} into {args.db}: {result.new} new papers, {result.updated} new "
@@ -71,21 +83,4 @@ def summary(args: argparse.Namespace, result: Any) -> None:
         shown = "; ".join(result.skipped[:3]) + ("; ..." if len(result.skipped) > 3 else "")
         print(f"warning: skipped {len(result.skipped)} malformed record(s): {shown}",
               file=sys.stderr)
-
-
-def arxiv(args: argparse.Namespace) -> int:
-    from ..fetch.run import fetch_arxiv
-
-    result = fetch_arxiv(args.db, args.category, args.since, args.until, args.api_url,
-                         on_wait=waiting_for(args.db), on_page=progress(args))
-    summary(args, result)
-    return 0
-
-
-def oai(args: argparse.Namespace) -> int:
-    from ..fetch.run import fetch_oai
-
-    result = fetch_oai(args.db, args.set_spec, args.since, args.until, args.oai_url,
-                       on_wait=waiting_for(args.db), on_page=progress(args))
-    summary(args, result)
     return 0

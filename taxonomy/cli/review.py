@@ -10,7 +10,6 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import TaxonomyError
-from . import store
 from ._common import (
     LABELS_HELP,
     MODEL_HELP,
@@ -136,47 +135,39 @@ def _tags_table_ids(path: str) -> set[str] | None:
 
 
 def review(args: argparse.Namespace) -> int:
-    from ..io.readlog import ReadLog
-    from ..io.writers import refuse_inputs
-    from ..tagging.review import review_queue
-    from ..tagging.tagger import Tagger
-
-    if args.db:
-        if args.inputs:
-            raise TaxonomyError("give DUMP_OR_TAGS or --db, not both")
-        return store.review(args)
-    if not args.inputs:
-        raise TaxonomyError("give the dumps to review, or a store with --db FILE")
-    tagging = Tagger.load(args.model, args.labels)
-    tables = {i: _tags_table_ids(i) for i in args.inputs}
-    dumps = [i for i, ids in tables.items() if ids is None]
-    tagged = [ids for ids in tables.values() if ids is not None]
-    wanted = set().union(*tagged) if tagged else None
-    if not dumps:
-        raise TaxonomyError("a tags table holds no abstracts to review; give the dumps it was "
-                            "tagged from too (taxonomy review tags.csv DUMP...)")
-    refuse_inputs(args.output, args.inputs)
-    check_queue_name(args.output)
-    log = ReadLog()
-    queue = review_queue(dumps, tagging.model, tagging.hand, args.top, log, fmt=args.fmt,
-                         encoding=args.encoding, only=wanted)
-    write_queue(args, queue)
-    report_skipped(log)
-    return 0
-
-
-def check_queue_name(output: str) -> None:
-    if not output.endswith(".csv"):
-        raise TaxonomyError(f"{output}: the queue is a labels file; name it .csv")
-
-
-def write_queue(args: argparse.Namespace, queue: list) -> None:
-    """Write the queue in the labels-file format and say what to do next."""
     import pandas as pd
 
-    from ..io.writers import write_frame
+    from ..io.readlog import ReadLog
+    from ..io.writers import refuse_inputs, write_frame
+    from ..tagging.review import queue_papers, review_queue
+    from ..tagging.tagger import Tagger
 
-    frame = pd.DataFrame({
+    log = ReadLog()
+    if args.db:
+        from ..store.frame import stored_papers
+
+        if args.inputs:
+            raise TaxonomyError("give DUMP_OR_TAGS or --db, not both")
+        check_queue_name(args.output)
+        tagging = Tagger.load(args.model, args.labels)
+        queue = queue_papers(stored_papers(args.db), tagging.model, tagging.hand, args.top)
+    else:
+        if not args.inputs:
+            raise TaxonomyError("give the dumps to review, or a store with --db FILE")
+        tagging = Tagger.load(args.model, args.labels)
+        tables = {i: _tags_table_ids(i) for i in args.inputs}
+        dumps = [i for i, ids in tables.items() if ids is None]
+        tagged = [ids for ids in tables.values() if ids is not None]
+        wanted = set().union(*tagged) if tagged else None
+        if not dumps:
+            raise TaxonomyError("a tags table holds no abstracts to review; give the dumps it "
+                                "was tagged from too (taxonomy review tags.csv DUMP...)")
+        refuse_inputs(args.output, args.inputs)
+        check_queue_name(args.output)
+        queue = review_queue(dumps, tagging.model, tagging.hand, args.top, log, fmt=args.fmt,
+                             encoding=args.encoding, only=wanted)
+    # The queue in the labels-file format.
+    write_frame(args.output, pd.DataFrame({
         "id": [q.paper.id for q in queue],
         "title": [q.paper.title for q in queue],
         "abstract": [q.paper.abstract for q in queue],
@@ -187,11 +178,17 @@ def write_queue(args: argparse.Namespace, queue: list) -> None:
         "terms": [q.terms for q in queue],
         "informativeness": [round(q.value, 3) for q in queue],
         "url": [q.paper.url for q in queue],
-    })
-    write_frame(args.output, frame)
+    }))
     say(args, f"wrote {len(queue)} papers to review into {args.output} (most informative "
         "first); fill in each 'labels' cell, then: taxonomy labels merge "
         f"{args.output}")
+    report_skipped(log)
+    return 0
+
+
+def check_queue_name(output: str) -> None:
+    if not output.endswith(".csv"):
+        raise TaxonomyError(f"{output}: the queue is a labels file; name it .csv")
 
 
 def merge(args: argparse.Namespace) -> int:

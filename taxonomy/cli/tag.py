@@ -1,15 +1,16 @@
 """`taxonomy parse`, `tag` and `report`: abstract dumps into one table of unique papers, into
-a table of their tags, and into the coverage report."""
+a table of their tags, and into the coverage report; `tag` and `report` also into and from a
+paper store (--db)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from .. import paths
 from ..errors import TaxonomyError
-from . import store
 from ._common import (
     Subparsers,
     add_model_options,
@@ -22,7 +23,9 @@ from ._common import (
     taxonomy_and_labels,
     waiting_for,
 )
-from .store import add_store_options
+
+if TYPE_CHECKING:
+    from ..tagging.executors import Executor
 
 
 def register_parse(sub: Subparsers) -> None:
@@ -77,7 +80,12 @@ def register_tag(sub: Subparsers) -> None:
                    help="score on dask: 'local' starts a local cluster, tcp://host:8786 joins "
                         "one (needs the [dask] extra)")
     add_read_options(p)
-    add_store_options(p, tag=True)
+    p.add_argument("--db", metavar="FILE",
+                   help="a paper store (SQLite, see 'taxonomy fetch'): INPUTs are added to it, "
+                        "then every paper it holds without tags from the model in use is "
+                        "tagged in it")
+    p.add_argument("--retag", action="store_true",
+                   help="with --db, tag every paper again (e.g. after a change of hand labels)")
 
 
 def tag(args: argparse.Namespace) -> int:
@@ -86,7 +94,7 @@ def tag(args: argparse.Namespace) -> int:
     if args.db:
         if args.output or args.only_new:
             raise TaxonomyError("--db tags into the store; drop -o/--only-new, or drop --db")
-        return store.tag(args)
+        return _tag_store(args)
     if not args.inputs:
         raise TaxonomyError("give the INPUT files to tag, or a store with --db FILE")
     out = args.output or args.only_new
@@ -97,10 +105,7 @@ def tag(args: argparse.Namespace) -> int:
         raise TaxonomyError("--only-new appends to EXISTING itself; drop -o or make it the same")
     table_format(out)
     tagging = tagger(args)
-    from ..tagging.executors import Dask, Executor, Processes
-
-    executor: Executor = Dask(args.scheduler) if args.scheduler else Processes(args.jobs)
-    result = tagging.run(args.inputs, out, executor=executor, only_new=bool(args.only_new),
+    result = tagging.run(args.inputs, out, executor=_executor(args), only_new=bool(args.only_new),
                          allow_mixed_models=args.allow_mixed_models,
                          progress=False if args.quiet else None, on_wait=waiting_for(out),
                          reference_date=args.reference_date, fmt=args.fmt,
@@ -113,6 +118,37 @@ def tag(args: argparse.Namespace) -> int:
     say(args, f"per category: {counts}")
     report_skipped(result.log)
     return 0
+
+
+def _tag_store(args: argparse.Namespace) -> int:
+    """`taxonomy tag [INPUT...] --db FILE`."""
+    from ..io.readlog import ReadLog
+    from ..store.ingest import ingest
+    from ..store.tagging import tag_store
+
+    log = ReadLog()
+    tagging = tagger(args)
+    if args.inputs:
+        stored = ingest(args.db, args.inputs, log, reference_date=args.reference_date,
+                        fmt=args.fmt, encoding=args.encoding)
+        say(args, f"stored {stored.new} new papers and {stored.updated} new versions in "
+            f"{args.db}")
+    result = tag_store(args.db, tagging, _executor(args), retag=args.retag,
+                       progress=False if args.quiet else None)
+    model = tagging.model
+    say(args, f"tagged {result.papers} papers in {args.db} ({result.by_hand} by hand label, "
+        f"{result.papers - result.by_hand} by model {model.name} {model.version})")
+    if result.papers:
+        say(args, "per category: " + ", ".join(f"{c} {n}" for c, n in result.counts.items()))
+    report_skipped(log)
+    return 0
+
+
+def _executor(args: argparse.Namespace) -> Executor:
+    """Where --scheduler and --jobs say to score."""
+    from ..tagging.executors import Dask, Processes
+
+    return Dask(args.scheduler) if args.scheduler else Processes(args.jobs)
 
 
 def register_report(sub: Subparsers) -> None:
@@ -141,7 +177,7 @@ def report(args: argparse.Namespace) -> int:
     from ..labels.categories import load_taxonomy
     from ..labels.labelfile import support
     from ..report.render import summary_table
-    from ..report.run import run_report
+    from ..report.run import run_report, run_store_report
     from ..store.schema import is_sqlite
     from ..tagging.hand import HandLabels
     from ..tagging.tagger import Tagger
@@ -158,14 +194,21 @@ def report(args: argparse.Namespace) -> int:
     tagging = Tagger(load_model(args.model), HandLabels.from_papers(labeled))
     label_support = support(labeled, taxonomy) if labeled else None
     if in_store:
-        run = store.report(args, out_dir, tagging, taxonomy, label_support)
+        run, untagged = run_store_report(inputs[0], out_dir, tagging, taxonomy,
+                                         label_support=label_support, compare=args.compare,
+                                         review=args.review)
+        written = ""
     else:
         run = run_report(inputs, out_dir, tagging, taxonomy, label_support=label_support,
                          compare=args.compare, encoding=args.encoding, review=args.review)
-        say(args, summary_table(run.report))
-        say(args, f"wrote {len(run.files)} files to {out_dir}: "
-            + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html")) + " and "
-            + f"{sum(f.suffix == '.csv' for f in run.files)} CSV tables")
+        untagged = 0
+        written = (": " + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html"))
+                   + f" and {sum(f.suffix == '.csv' for f in run.files)} CSV tables")
+    say(args, summary_table(run.report))
+    say(args, f"wrote {len(run.files)} files to {out_dir}{written}")
+    if untagged:
+        say(args, f"note: {untagged} papers of the store have no tags yet; run taxonomy tag "
+            f"--db {inputs[0]}")
     report_skipped(run.log)
     for note in run.notes:
         print(f"warning: {note}", file=sys.stderr)

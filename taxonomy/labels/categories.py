@@ -12,9 +12,9 @@ from pathlib import Path
 
 from ..errors import TaxonomyFileError
 
-_FIELDS = {"id", "name", "definition", "include", "exclude", "terms", "examples"}
-_LISTS = ("include", "exclude", "terms", "examples")
 _REQUIRED = ("id", "name", "definition")
+_LISTS = ("include", "exclude", "terms", "examples")
+_FIELDS = {*_REQUIRED, *_LISTS}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
