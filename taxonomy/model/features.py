@@ -335,7 +335,6 @@ class CharBlock(_Block):
     the distinct words' n-grams times the document-word counts, ``_ROWS`` documents at a time."""
 
     kind = "char_wb"
-    _CACHE_WORDS = 100_000
     _ROWS = 1_000
 
     def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_range: tuple[int, int],
@@ -343,30 +342,27 @@ class CharBlock(_Block):
         self.vocabulary, self.idf = list(vocabulary), np.asarray(idf, dtype=np.float64)
         self.ngram_range, self.sublinear = tuple(ngram_range), bool(sublinear_tf)
         self.weight = float(weight)
-        self._cache: dict[str, np.ndarray] = {}
 
-    def _grams(self, word: str) -> np.ndarray:
-        """The vocabulary ids of a word's n-grams, once per occurrence (scikit-learn's char_wb
-        rule: the word padded with one space each side; a short word counted once)."""
-        found = self._cache.get(word)
-        if found is not None:
-            return found
-        w = f" {word} "
-        ids = []
-        for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
-            last = max(1, len(w) - n + 1)
-            ids += [j for i in range(last) if (j := self._index.get(w[i:i + n])) is not None]
-            if len(w) <= n:
-                break
-        if len(self._cache) >= self._CACHE_WORDS:
-            self._cache.clear()
-        self._cache[word] = found = np.asarray(ids, dtype=np.int64)
-        return found
+    def _python_grams(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(word, feature id) of every n-gram occurrence of words, by scikit-learn's char_wb
+        rule: each word padded with one space each side; a short word counted once."""
+        owner: list[int] = []
+        grams: list[str] = []
+        for i, word in enumerate(words):
+            w = f" {word} "
+            for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
+                grams += [w[k:k + n] for k in range(max(1, len(w) - n + 1))]
+                if len(w) <= n:
+                    break
+            owner += [i] * (len(grams) - len(owner))
+        feature = self._strings.get(_arrow_strings(grams))
+        hit = feature >= 0
+        return np.asarray(owner, dtype=np.int64)[hit], feature[hit]
 
     @functools.cached_property
-    def _index(self) -> dict[str, int]:
-        """The feature id of each n-gram of the vocabulary (what ``_grams`` looks up)."""
-        return {g: j for j, g in enumerate(self.vocabulary)}
+    def _strings(self) -> _Table:
+        """The feature id of each n-gram of the vocabulary (what ``_python_grams`` looks up)."""
+        return _Table(_arrow_strings(self.vocabulary))
 
     @functools.cached_property
     def _packed(self) -> _Table:
@@ -436,11 +432,9 @@ class CharBlock(_Block):
             rows.append(fast[at])
             cols.append(found)
         if len(slow):
-            words = _python_strings(dictionary.take(_arrow(slow)))
-            for i, word in zip(slow, words, strict=True):
-                grams = self._grams(word)
-                rows.append(np.full(len(grams), i, dtype=np.int64))
-                cols.append(grams)
+            at, found = self._python_grams(_python_strings(dictionary.take(_arrow(slow))))
+            rows.append(slow[at])
+            cols.append(found)
         r, c = _joined(rows), _joined(cols)
         # Repeated (word, n-gram) entries are summed into counts.
         return sparse.coo_matrix((np.ones(len(r)), (r, c)),
