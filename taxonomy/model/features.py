@@ -45,10 +45,6 @@ class Split:
     lengths: np.ndarray
     dictionary: Any
 
-    @functools.cached_property
-    def uniques(self) -> list[str]:
-        return _python_strings(self.dictionary)
-
     def owners(self) -> np.ndarray:
         """The document of each occurrence."""
         return np.repeat(np.arange(len(self.lengths), dtype=np.int64), self.lengths)
