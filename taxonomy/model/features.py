@@ -68,7 +68,7 @@ def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool = True)
     import pyarrow as pa
 
     find = re.compile(token_pattern).findall
-    columnar = not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist")
+    columnar = hasattr(docs, "to_pylist")
     if arrow and token_pattern == WORD_TOKENS:
         texts: Any = docs if columnar else _arrow_strings(docs)
         if not pa.types.is_large_binary(texts.type):  # else a lone surrogate is among them
