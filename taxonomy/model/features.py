@@ -15,24 +15,16 @@ from scipy import sparse
 
 # The token pattern scikit-learn uses by default, which the Arrow split reproduces.
 WORD_TOKENS = r"(?u)\b\w\w+\b"
-# Python's ``str.split()`` separators among ASCII characters (\x1c-\x1f included).
-_ASCII_SPACES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _SPACE = ord(" ")
 # The longest character n-gram packed into one integer, beside its length.
 _PACKED_BYTES = 7
-
-
-def _byte_table(keep: bytes) -> bytes:
-    """A ``bytes.translate`` table: the bytes in ``keep`` stay, the others become spaces."""
-    return bytes(c if c in keep else _SPACE for c in range(256))
-
-
-# For ASCII text: word characters (what ``\w`` matches there) stay, the rest become spaces.
-_WORD_BYTES = _byte_table(bytes(c for c in range(128) if chr(c).isalnum() or chr(c) == "_"))
-# ASCII white space becomes a plain space, capitals lower case, the rest stays.
-_WHITE_LOWER_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_SPACES)
-                                 ).translate(bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                                                             b"abcdefghijklmnopqrstuvwxyz"))
+# ``bytes.translate`` tables for ASCII text. Word characters (what ``\w`` matches there) stay,
+# the rest become spaces:
+_WORD_BYTES = bytes(c if c < 128 and (chr(c).isalnum() or chr(c) == "_") else _SPACE
+                    for c in range(256))
+# White space (where ``str.split()`` splits) becomes a plain space, capitals lower case:
+_WHITE_LOWER_BYTES = bytes(c if c >= 128 else _SPACE if chr(c).isspace() else ord(chr(c).lower())
+                           for c in range(256))
 
 
 @dataclass
