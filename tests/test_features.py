@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from taxonomy.model.features import CharBlock, TermBlock, WordBlock, tokenized
+from taxonomy.model.features import CharBlock, TermBlock, WordBlock, _python_strings, tokenized
 
 TOKENS = r"(?u)\b\w\w+\b"
 ODD = st.lists(st.text(alphabet=st.sampled_from(list("ab memory training GPU-_.é\n\t'\"")),
@@ -60,8 +60,9 @@ def _equal(block, vectorizer, texts: list[str]) -> None:
 
 
 def _pieces(split) -> list[list[str]]:
+    uniques = _python_strings(split.dictionary)
     ends = np.cumsum(split.lengths)
-    return [[split.uniques[c] for c in split.codes[e - n:e]]
+    return [[uniques[c] for c in split.codes[e - n:e]]
             for n, e in zip(split.lengths, ends, strict=True)]
 
 

@@ -15,24 +15,16 @@ from scipy import sparse
 
 # The token pattern scikit-learn uses by default, which the Arrow split reproduces.
 WORD_TOKENS = r"(?u)\b\w\w+\b"
-# Python's ``str.split()`` separators among ASCII characters (\x1c-\x1f included).
-_ASCII_SPACES = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _SPACE = ord(" ")
 # The longest character n-gram packed into one integer, beside its length.
 _PACKED_BYTES = 7
-
-
-def _byte_table(keep: bytes) -> bytes:
-    """A ``bytes.translate`` table: the bytes in ``keep`` stay, the others become spaces."""
-    return bytes(c if c in keep else _SPACE for c in range(256))
-
-
-# For ASCII text: word characters (what ``\w`` matches there) stay, the rest become spaces.
-_WORD_BYTES = _byte_table(bytes(c for c in range(128) if chr(c).isalnum() or chr(c) == "_"))
-# ASCII white space becomes a plain space, capitals lower case, the rest stays.
-_WHITE_LOWER_BYTES = _byte_table(bytes(c for c in range(256) if c not in _ASCII_SPACES)
-                                 ).translate(bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                                                             b"abcdefghijklmnopqrstuvwxyz"))
+# ``bytes.translate`` tables for ASCII text. Word characters (what ``\w`` matches there) stay,
+# the rest become spaces:
+_WORD_BYTES = bytes(c if c < 128 and (chr(c).isalnum() or chr(c) == "_") else _SPACE
+                    for c in range(256))
+# White space (where ``str.split()`` splits) becomes a plain space, capitals lower case:
+_WHITE_LOWER_BYTES = bytes(c if c >= 128 else _SPACE if chr(c).isspace() else ord(chr(c).lower())
+                           for c in range(256))
 
 
 @dataclass
@@ -44,10 +36,6 @@ class Split:
     codes: np.ndarray
     lengths: np.ndarray
     dictionary: Any
-
-    @functools.cached_property
-    def uniques(self) -> list[str]:
-        return _python_strings(self.dictionary)
 
     def owners(self) -> np.ndarray:
         """The document of each occurrence."""
@@ -72,7 +60,7 @@ def tokenized(docs: Sequence[str] | Any, token_pattern: str, arrow: bool = True)
     import pyarrow as pa
 
     find = re.compile(token_pattern).findall
-    columnar = not isinstance(docs, list | tuple) and hasattr(docs, "to_pylist")
+    columnar = hasattr(docs, "to_pylist")
     if arrow and token_pattern == WORD_TOKENS:
         texts: Any = docs if columnar else _arrow_strings(docs)
         if not pa.types.is_large_binary(texts.type):  # else a lone surrogate is among them
@@ -335,7 +323,6 @@ class CharBlock(_Block):
     the distinct words' n-grams times the document-word counts, ``_ROWS`` documents at a time."""
 
     kind = "char_wb"
-    _CACHE_WORDS = 100_000
     _ROWS = 1_000
 
     def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_range: tuple[int, int],
@@ -343,30 +330,27 @@ class CharBlock(_Block):
         self.vocabulary, self.idf = list(vocabulary), np.asarray(idf, dtype=np.float64)
         self.ngram_range, self.sublinear = tuple(ngram_range), bool(sublinear_tf)
         self.weight = float(weight)
-        self._cache: dict[str, np.ndarray] = {}
 
-    def _grams(self, word: str) -> np.ndarray:
-        """The vocabulary ids of a word's n-grams, once per occurrence (scikit-learn's char_wb
-        rule: the word padded with one space each side; a short word counted once)."""
-        found = self._cache.get(word)
-        if found is not None:
-            return found
-        w = f" {word} "
-        ids = []
-        for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
-            last = max(1, len(w) - n + 1)
-            ids += [j for i in range(last) if (j := self._index.get(w[i:i + n])) is not None]
-            if len(w) <= n:
-                break
-        if len(self._cache) >= self._CACHE_WORDS:
-            self._cache.clear()
-        self._cache[word] = found = np.asarray(ids, dtype=np.int64)
-        return found
+    def _python_grams(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(word, feature id) of every n-gram occurrence of words, by scikit-learn's char_wb
+        rule: each word padded with one space each side; a short word counted once."""
+        owner: list[int] = []
+        grams: list[str] = []
+        for i, word in enumerate(words):
+            w = f" {word} "
+            for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
+                grams += [w[k:k + n] for k in range(max(1, len(w) - n + 1))]
+                if len(w) <= n:
+                    break
+            owner += [i] * (len(grams) - len(owner))
+        feature = self._strings.get(_arrow_strings(grams))
+        hit = feature >= 0
+        return np.asarray(owner, dtype=np.int64)[hit], feature[hit]
 
     @functools.cached_property
-    def _index(self) -> dict[str, int]:
-        """The feature id of each n-gram of the vocabulary (what ``_grams`` looks up)."""
-        return {g: j for j, g in enumerate(self.vocabulary)}
+    def _strings(self) -> _Table:
+        """The feature id of each n-gram of the vocabulary (what ``_python_grams`` looks up)."""
+        return _Table(_arrow_strings(self.vocabulary))
 
     @functools.cached_property
     def _packed(self) -> _Table:
@@ -436,11 +420,9 @@ class CharBlock(_Block):
             rows.append(fast[at])
             cols.append(found)
         if len(slow):
-            words = _python_strings(dictionary.take(_arrow(slow)))
-            for i, word in zip(slow, words, strict=True):
-                grams = self._grams(word)
-                rows.append(np.full(len(grams), i, dtype=np.int64))
-                cols.append(grams)
+            at, found = self._python_grams(_python_strings(dictionary.take(_arrow(slow))))
+            rows.append(slow[at])
+            cols.append(found)
         r, c = _joined(rows), _joined(cols)
         # Repeated (word, n-gram) entries are summed into counts.
         return sparse.coo_matrix((np.ones(len(r)), (r, c)),

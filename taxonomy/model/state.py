@@ -139,9 +139,6 @@ class ScoringState:
     def scores(self, titles: Sequence[str], abstracts: Sequence[str]) -> np.ndarray:
         return self.scores_from_features(self.transform(titles, abstracts))
 
-    def predict(self, titles: Sequence[str], abstracts: Sequence[str]) -> np.ndarray:
-        return (self.scores(titles, abstracts) >= self.thresholds).astype(np.int8)
-
     # -- explanations ----------------------------------------------------------------------
 
     def feature_names(self) -> np.ndarray:
