@@ -211,13 +211,12 @@ def suspects(papers: LabeledPapers, taxonomy: Taxonomy,
     """Papers whose out-of-fold prediction disagrees with their hand label, most first."""
     model = model or shipped_model(taxonomy)
     X, y = papers.frame(), papers.indicator(taxonomy.ids)
-    thresholds = clone(model).fit(X, y).thresholds_
+    t = clone(model).fit(X, y).thresholds_
     untuned = clone(model).set_params(threshold_folds=0)
     scores = cross_val_predict(untuned, X, y, cv=stratified_folds(y, folds, seed),
                                method="predict_proba")
-    predicted = scores >= thresholds
-    # Distance from the wrong side of the threshold, scaled to 0..1 per direction.
-    t = thresholds
+    predicted = scores >= t
+    # Distance from the wrong side of the threshold t, scaled to 0..1 per direction.
     missed = np.where((y == 1) & ~predicted, (t - scores) / t, 0.0)
     extra = np.where((y == 0) & predicted, (scores - t) / (1 - t), 0.0)
     strength = np.maximum(missed, extra).max(axis=1)
