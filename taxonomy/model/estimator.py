@@ -208,11 +208,7 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         features = sparse.hstack([b.transform(both) for b in self.blocks_], format="csr")
         papers, prior = features[: len(docs)], features[len(docs):]
         n, gated = Y.shape[1], self.relevance_gate is not None
-        # The gate is one more logistic regression, of "has any category" (the last column).
-        targets = np.column_stack([Y, Y.max(axis=1)]) if gated else Y
-        if gated:
-            prior_y = np.column_stack([prior_y, prior_y.max(axis=1)])
-        coef, intercept = self._fit_linear(papers, targets, prior, prior_y, prior_weights)
+        coef, intercept = self._fit_linear(papers, Y, prior, prior_y, prior_weights)
         self.coef_, self.intercept_ = coef[:n], intercept[:n]
         self.gate_coef_: np.ndarray | None = coef[n] if gated else None
         self.gate_intercept_: float | None = float(intercept[n]) if gated else None
@@ -223,9 +219,9 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         self.cutoffs_ = np.zeros(n)  # probability 0.5
         self.calibration_ = np.tile([1.0, 0.0], (n, 1))
         if self.threshold_folds > 0:
-            oof = np.zeros(targets.shape, dtype=float)
+            oof = np.zeros((len(Y), len(coef)))
             for train, test in stratified_folds(Y, self.threshold_folds, self.random_state):
-                coef, intercept = self._fit_linear(papers[train], targets[train], prior, prior_y,
+                coef, intercept = self._fit_linear(papers[train], Y[train], prior, prior_y,
                                                    prior_weights)
                 oof[test] = papers[test] @ coef.T + intercept
             gate_oof = oof[:, n] if gated else None
@@ -300,12 +296,15 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
     def _fit_linear(self, features: sparse.csr_matrix, Y: np.ndarray,
                     prior: sparse.csr_matrix, prior_y: np.ndarray,
                     prior_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One logistic regression per category on papers plus weighted prior documents."""
+        """One logistic regression per category on papers plus weighted prior documents; with a
+        gate, one more of "has any category" (the last row of the weights)."""
         from sklearn.linear_model import LogisticRegression
 
         weights = np.concatenate([np.ones(features.shape[0]), prior_weights])
         features = sparse.vstack([features, prior]).tocsr()
         Y = np.vstack([Y, prior_y])
+        if self.relevance_gate is not None:
+            Y = np.column_stack([Y, Y.max(axis=1)])
         coef = np.zeros((Y.shape[1], features.shape[1]))
         intercept = np.zeros(Y.shape[1])
         for j in range(Y.shape[1]):

@@ -15,7 +15,6 @@ def stratified_folds(y: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.nd
     stratification)."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
-    y = np.asarray(y)
     n_folds = max(2, min(n_folds, len(y)))
     splitter = MultilabelStratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(y)), y))

@@ -14,7 +14,7 @@ from sklearn.model_selection import cross_val_predict
 from .. import paths
 from ..errors import LabelsError, ModelError
 from ..labels.categories import Taxonomy
-from ..labels.labelfile import MIN_SUPPORT, LabeledPapers, support
+from ..labels.labelfile import MIN_SUPPORT, LabeledPapers, load_labels, support
 from .artifact import load_model, read_card, save_model, sha256_file
 from .estimator import IMPLIED_PARAMS, EfficiencyClassifier
 from .evaluation import FOLDS, REPEATS, Scores, cross_validate, holdout, methods, summarize
@@ -36,8 +36,6 @@ def real_shares(taxonomy: Taxonomy, categories: tuple[str, ...] = SHIFTED
                 ) -> tuple[dict[str, float], str] | None:
     """The share of each of ``categories`` in the held-out sets pooled (written to look like
     real listings), and where it comes from; None without held-out sets."""
-    from ..labels.labelfile import load_labels
-
     files = held_out_files()
     if not files:
         return None
@@ -52,8 +50,6 @@ def shipped_model(taxonomy: Taxonomy) -> EfficiencyClassifier:
     """The estimator the shipped model is: default parameters, the contrastive examples
     (``labels/contrastive.csv``, if any), and convergence speed's decision corrected for its
     share on real listings."""
-    from ..labels.labelfile import load_labels
-
     path = paths.contrastive_file()
     shares = real_shares(taxonomy)
     return EfficiencyClassifier(taxonomy=taxonomy,
@@ -95,8 +91,6 @@ def holdout_all(papers: LabeledPapers, tests: Sequence[LabeledPapers], taxonomy:
 
 def held_out_metrics(state: ScoringState, taxonomy: Taxonomy, path: Path) -> dict | None:
     """The fitted model scored on a held-out set, for the card; None without the file."""
-    from ..labels.labelfile import load_labels
-
     if not path.is_file():
         return None
     test = load_labels(path, taxonomy)
@@ -211,13 +205,12 @@ def suspects(papers: LabeledPapers, taxonomy: Taxonomy,
     """Papers whose out-of-fold prediction disagrees with their hand label, most first."""
     model = model or shipped_model(taxonomy)
     X, y = papers.frame(), papers.indicator(taxonomy.ids)
-    thresholds = clone(model).fit(X, y).thresholds_
+    t = clone(model).fit(X, y).thresholds_
     untuned = clone(model).set_params(threshold_folds=0)
     scores = cross_val_predict(untuned, X, y, cv=stratified_folds(y, folds, seed),
                                method="predict_proba")
-    predicted = scores >= thresholds
-    # Distance from the wrong side of the threshold, scaled to 0..1 per direction.
-    t = thresholds
+    predicted = scores >= t
+    # Distance from the wrong side of the threshold t, scaled to 0..1 per direction.
     missed = np.where((y == 1) & ~predicted, (t - scores) / t, 0.0)
     extra = np.where((y == 0) & predicted, (scores - t) / (1 - t), 0.0)
     strength = np.maximum(missed, extra).max(axis=1)
