@@ -301,8 +301,9 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.linear_model import LogisticRegression
 
         weights = np.concatenate([np.ones(features.shape[0]), prior_weights])
-        features = sparse.vstack([features, prior]).tocsr()
-        Y = np.vstack([Y, prior_y])
+        if len(prior_weights):  # a stacked copy of the papers alone would fit a hair apart
+            features = sparse.vstack([features, prior]).tocsr()
+            Y = np.vstack([Y, prior_y])
         if self.relevance_gate is not None:
             Y = np.column_stack([Y, Y.max(axis=1)])
         coef = np.zeros((Y.shape[1], features.shape[1]))
