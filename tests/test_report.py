@@ -417,6 +417,19 @@ def test_a_row_is_kept_exactly_when_its_score_is_a_number_from_0_to_1(tmp_path_f
     assert [line for _, line, _ in log.skipped] == ([] if good else [3])
 
 
+def test_a_missing_score_in_a_nullable_parquet_column_skips_its_row(tmp_path):
+    from taxonomy.io.readlog import ReadLog
+    from taxonomy.report.run import checked_table
+
+    rows = _tags(ROWS[:2])
+    rows["score_data"] = pd.array([0.5, None], dtype="Float64")
+    rows.to_parquet(tmp_path / "t.parquet")
+    log = ReadLog()
+    assert len(checked_table(tmp_path / "t.parquet", TAXONOMY, log, [])) == 1
+    assert log.skipped == [(str(tmp_path / "t.parquet"), 2, "score_data is empty, not a number "
+                                                           "from 0 to 1")]
+
+
 def test_threshold_is_shown_so_that_assignment_can_be_read_off():
     from taxonomy.report.render import Column, _plain
 

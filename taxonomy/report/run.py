@@ -91,7 +91,7 @@ def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
         if column not in frame.columns:
             continue
         values = pd.to_numeric(frame[column], errors="coerce")
-        wrong = ~values.between(0, 1).to_numpy() & ~bad  # NaN is not between
+        wrong = (values.isna() | (values < 0) | (values > 1)).to_numpy(bool) & ~bad
         for i in np.flatnonzero(wrong).tolist():
             value = frame[column].iloc[i]
             shown = "empty" if pd.isna(value) else f"{value!s:.40}".join("''")

@@ -108,7 +108,7 @@ def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, 
 
     # Only the best few are kept while reading; ties keep reading order.
     pool = heapq.nlargest(max(20 * top, 1_000), ranked(), key=lambda c: c.value)
-    if not pool:
+    if not pool or top < 1:
         return []
     words = state.words([c.paper.title for c in pool], [c.paper.abstract for c in pool])
     picked = mmr(words, np.array([c.value for c in pool]), top)
