@@ -253,24 +253,27 @@ def summarize(name: str, Y: np.ndarray, runs: list[np.ndarray],
               category_ids: Sequence[str], scores: list[np.ndarray] | None = None) -> Scores:
     """Per-category P/R/F1 (mean over runs), micro and macro F1 with their spread, labels per
     paper, the share of none papers tagged, and the reliability table of ``scores``."""
-    Y, runs = np.asarray(Y), [np.asarray(p) for p in runs]
-    # Per run, category-wise precision, recall and F1 (runs x 3 x categories).
-    per_run = np.array([precision_recall_fscore_support(Y, p, average=None, zero_division=0)[:3]
-                        for p in runs])
-    precision, recall, f1 = ({cid: float(v) for cid, v in zip(category_ids, m, strict=False)}
-                             for m in per_run.mean(axis=0))
+    per_run = [precision_recall_fscore_support(Y, p, average=None, zero_division=0)
+               for p in runs]
+
+    def mean(index: int) -> dict[str, float]:
+        return {cid: float(np.mean([r[index][j] for r in per_run]))
+                for j, cid in enumerate(category_ids)}
+
     micro = [float(f1_score(Y, p, average="micro", zero_division=0)) for p in runs]
-    macro = per_run[:, 2].mean(axis=1)
+    macro = [float(np.mean(r[2])) for r in per_run]
+    Y = np.asarray(Y)
     none = Y.sum(axis=1) == 0
-    predicted = float(np.mean([p.sum(axis=1).mean() for p in runs]))
-    none_tagged = (float(np.mean([(p[none].sum(axis=1) > 0).mean() for p in runs]))
+    predicted = float(np.mean([np.asarray(p).sum(axis=1).mean() for p in runs]))
+    none_tagged = (float(np.mean([(np.asarray(p)[none].sum(axis=1) > 0).mean() for p in runs]))
                    if none.any() else None)
     table = (reliability(np.concatenate([Y] * len(scores)), np.concatenate(scores))
              if scores else None)
-    return Scores(name, precision, recall, f1,
+    return Scores(name, mean(0), mean(1), mean(2),
                   (float(np.mean(micro)), float(np.std(micro))),
                   (float(np.mean(macro)), float(np.std(macro))),
-                  (predicted, float(Y.sum(axis=1).mean())), none_tagged, table, runs)
+                  (predicted, float(Y.sum(axis=1).mean())), none_tagged, table,
+                  [np.asarray(p) for p in runs])
 
 
 def format_table(results: list[Scores], category_ids: Sequence[str]) -> str:
