@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import DUMPS
 
 import taxonomy
 
@@ -79,6 +80,20 @@ def test_scoring_and_reading_import_neither_pandas_nor_scikit_learn(module):
              "print(sorted(m for m in ('pandas', 'sklearn', 'matplotlib') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_tagging_a_daily_listing_imports_neither_pandas_nor_scikit_learn(tmp_path):
+    """Start-up is most of a 50-paper run: importing pandas would add a third to it."""
+    dump = DUMPS[0]
+    probe = ("import runpy, sys\n"
+             f"sys.argv = ['taxonomy', 'tag', {str(dump)!r}, '-o', {str(tmp_path / 't.csv')!r}, "
+             "'-q', '--jobs', '1']\n"
+             "try:\n    runpy.run_module('taxonomy', run_name='__main__')\n"
+             "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
+             "print(sorted(m for m in ('pandas', 'sklearn', 'matplotlib') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
+    assert (tmp_path / "t.csv").exists()
 
 
 def test_tag_a_dataframe_in_one_line():

@@ -95,7 +95,9 @@ def _ascii_part(texts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    plain = _numpy(pc.fill_null(pc.string_is_ascii(texts), True).cast(pa.uint8())) > 0
+    # (Nulls are ASCII; filling them with a Python scalar would import pandas, see _arrow.)
+    plain = _numpy(pc.or_kleene(pc.string_is_ascii(texts), pc.is_null(texts))
+                   .cast(pa.uint8())) > 0
     part = texts.take(_arrow(np.flatnonzero(plain))).cast(pa.large_string())
     if not len(part):
         return plain, np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
@@ -214,7 +216,9 @@ class _Table:
         import pyarrow.compute as pc
 
         found = pc.index_in(_key(queries), value_set=self.keys)
-        return self.values[_numpy(pc.fill_null(found, len(self.keys)))]
+        # The default as an array: a Python scalar would import pandas (see _arrow).
+        default = _arrow(np.full(len(found), len(self.keys), dtype=np.int32))
+        return self.values[_numpy(pc.coalesce(found, default))]
 
     def of(self, split: Split) -> np.ndarray:
         """The value of each piece occurrence of ``split``, each distinct piece looked up
