@@ -338,18 +338,19 @@ class CharBlock(_Block):
     def _python_grams(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(word, feature id) of every n-gram occurrence of words, by scikit-learn's char_wb
         rule: each word padded with one space each side; a short word counted once."""
-        owner: list[int] = []
         grams: list[str] = []
+        counts = np.zeros(len(words), dtype=np.int64)  # each word's n-grams
         for i, word in enumerate(words):
-            w = f" {word} "
+            w, before = f" {word} ", len(grams)
             for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
                 grams += [w[k:k + n] for k in range(max(1, len(w) - n + 1))]
                 if len(w) <= n:
                     break
-            owner += [i] * (len(grams) - len(owner))
+            counts[i] = len(grams) - before
+        owner = np.repeat(np.arange(len(words), dtype=np.int64), counts)
         feature = self._strings.get(_arrow_strings(grams))
         hit = feature >= 0
-        return np.asarray(owner, dtype=np.int64)[hit], feature[hit]
+        return owner[hit], feature[hit]
 
     @functools.cached_property
     def _strings(self) -> _Table:

@@ -20,6 +20,7 @@ BATCH = 4_000
 
 StoreTagResult = TagResult  # what a run tagged: papers, by hand label, per category
 
+
 def _candidates(retag: bool) -> str:
     """Papers to tag: those without a fresh tag from the model in use; with ``retag``, all
     (after a change of hand labels, which leaves the model version as it was)."""
