@@ -18,9 +18,7 @@ class TaxonomyError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = self.path or ""
-        if where and self.line is not None:
-            where = f"{where}:{self.line}"
+        where = f"{self.path}:{self.line}" if self.path and self.line is not None else self.path
         return f"{where}: {self.message}" if where else self.message
 
 

@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except OSError as exc:  # anything the library did not turn into a TaxonomyError
-        print(f"taxonomy: error: {os_error(exc)}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        advice = _ADVICE.get(exc.errno or 0, "check the file and the disk, then run again")
+        print(f"taxonomy: error: {where}{(exc.strerror or str(exc)).lower()}; {advice}",
+              file=sys.stderr)
         return 2
     finally:
         for signum, handler in previous.items():
@@ -70,11 +73,3 @@ _ADVICE = {
     errno.ENOENT: "check the path", errno.EISDIR: "give a file, not a folder",
     errno.ENOTDIR: "check the path",
 }
-
-
-def os_error(exc: OSError) -> str:
-    """One line for an OS error: the file, what went wrong, and what to do."""
-    where = f"{exc.filename}: " if exc.filename else ""
-    what = exc.strerror or str(exc)
-    advice = _ADVICE.get(exc.errno or 0, "check the file and the disk, then run again")
-    return f"{where}{what.lower()}; {advice}"

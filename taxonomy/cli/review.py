@@ -124,22 +124,14 @@ def register_review(sub: Subparsers) -> None:
     add_read_options(p)
 
 
-def _tags_table_ids(path: str) -> set[str] | None:
-    """The ids of a table written by 'taxonomy tag', or None when ``path`` is not one."""
-    from ..io.writers import read_table
-    from ..report.run import is_tagged_table
-
-    if not is_tagged_table(path):
-        return None
-    return {str(i) for chunk in read_table(path) for i in chunk["id"]}
-
-
 def review(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from ..io.readers import check_inputs, read_papers
     from ..io.readlog import ReadLog
-    from ..io.writers import refuse_inputs, write_frame
-    from ..tagging.review import queue_papers, review_queue
+    from ..io.writers import read_table, refuse_inputs, write_frame
+    from ..report.run import is_tagged_table
+    from ..tagging.review import queue_papers
     from ..tagging.tagger import Tagger
 
     log = ReadLog()
@@ -150,22 +142,23 @@ def review(args: argparse.Namespace) -> int:
             raise TaxonomyError("give DUMP_OR_TAGS or --db, not both")
         check_queue_name(args.output)
         tagging = Tagger.load(args.model, args.labels)
-        queue = queue_papers(stored_papers(args.db), tagging.model, tagging.hand, args.top)
+        papers, wanted = stored_papers(args.db), None
     else:
         if not args.inputs:
             raise TaxonomyError("give the dumps to review, or a store with --db FILE")
         tagging = Tagger.load(args.model, args.labels)
-        tables = {i: _tags_table_ids(i) for i in args.inputs}
-        dumps = [i for i, ids in tables.items() if ids is None]
-        tagged = [ids for ids in tables.values() if ids is not None]
-        wanted = set().union(*tagged) if tagged else None
+        # A tags table ('taxonomy tag' output) narrows the queue to its ids.
+        tables = [i for i in dict.fromkeys(args.inputs) if is_tagged_table(i)]
+        dumps = [i for i in dict.fromkeys(args.inputs) if i not in tables]
+        wanted = ({str(i) for table in tables for chunk in read_table(table) for i in chunk["id"]}
+                  if tables else None)
         if not dumps:
             raise TaxonomyError("a tags table holds no abstracts to review; give the dumps it "
                                 "was tagged from too (taxonomy review tags.csv DUMP...)")
         refuse_inputs(args.output, args.inputs)
         check_queue_name(args.output)
-        queue = review_queue(dumps, tagging.model, tagging.hand, args.top, log, fmt=args.fmt,
-                             encoding=args.encoding, only=wanted)
+        papers = read_papers(check_inputs(dumps, fmt=args.fmt, encoding=args.encoding), log=log)
+    queue = queue_papers(papers, tagging.model, tagging.hand, args.top, wanted)
     # The queue in the labels-file format.
     write_frame(args.output, pd.DataFrame({
         "id": [q.paper.id for q in queue],

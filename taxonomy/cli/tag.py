@@ -15,7 +15,6 @@ from ._common import (
     Subparsers,
     add_model_options,
     add_read_options,
-    load_model,
     positive,
     report_skipped,
     say,
@@ -91,10 +90,29 @@ def register_tag(sub: Subparsers) -> None:
 def tag(args: argparse.Namespace) -> int:
     from ..io.writers import table_format
 
-    if args.db:
+    if args.db:  # tag [INPUT...] --db FILE
+        from ..io.readlog import ReadLog
+        from ..store.ingest import ingest
+        from ..store.tagging import tag_store
+
         if args.output or args.only_new:
             raise TaxonomyError("--db tags into the store; drop -o/--only-new, or drop --db")
-        return _tag_store(args)
+        log = ReadLog()
+        tagging = tagger(args)
+        if args.inputs:
+            stored = ingest(args.db, args.inputs, log, reference_date=args.reference_date,
+                            fmt=args.fmt, encoding=args.encoding)
+            say(args, f"stored {stored.new} new papers and {stored.updated} new versions in "
+                f"{args.db}")
+        result = tag_store(args.db, tagging, _executor(args), retag=args.retag,
+                           progress=False if args.quiet else None)
+        model = tagging.model
+        say(args, f"tagged {result.papers} papers in {args.db} ({result.by_hand} by hand "
+            f"label, {result.papers - result.by_hand} by model {model.name} {model.version})")
+        if result.papers:
+            say(args, "per category: " + ", ".join(f"{c} {n}" for c, n in result.counts.items()))
+        report_skipped(log)
+        return 0
     if not args.inputs:
         raise TaxonomyError("give the INPUT files to tag, or a store with --db FILE")
     out = args.output or args.only_new
@@ -117,30 +135,6 @@ def tag(args: argparse.Namespace) -> int:
         f"{out}" + (f"; {result.already} were already there" if result.already else ""))
     say(args, f"per category: {counts}")
     report_skipped(result.log)
-    return 0
-
-
-def _tag_store(args: argparse.Namespace) -> int:
-    """`taxonomy tag [INPUT...] --db FILE`."""
-    from ..io.readlog import ReadLog
-    from ..store.ingest import ingest
-    from ..store.tagging import tag_store
-
-    log = ReadLog()
-    tagging = tagger(args)
-    if args.inputs:
-        stored = ingest(args.db, args.inputs, log, reference_date=args.reference_date,
-                        fmt=args.fmt, encoding=args.encoding)
-        say(args, f"stored {stored.new} new papers and {stored.updated} new versions in "
-            f"{args.db}")
-    result = tag_store(args.db, tagging, _executor(args), retag=args.retag,
-                       progress=False if args.quiet else None)
-    model = tagging.model
-    say(args, f"tagged {result.papers} papers in {args.db} ({result.by_hand} by hand label, "
-        f"{result.papers - result.by_hand} by model {model.name} {model.version})")
-    if result.papers:
-        say(args, "per category: " + ", ".join(f"{c} {n}" for c, n in result.counts.items()))
-    report_skipped(log)
     return 0
 
 
@@ -191,7 +185,7 @@ def report(args: argparse.Namespace) -> int:
         raise TaxonomyError(f"no INPUT given and no bundled dumps in {paths.dumps_dir()}")
     labeled = None if args.no_hand_labels else taxonomy_and_labels(args.labels)[1]
     out_dir = args.output or paths.reports_dir()
-    tagging = Tagger(load_model(args.model), HandLabels.from_papers(labeled))
+    tagging = Tagger(paths.model_file(args.model), HandLabels.from_papers(labeled))
     label_support = support(labeled, taxonomy) if labeled else None
     if in_store:
         run, untagged = run_store_report(inputs[0], out_dir, tagging, taxonomy,

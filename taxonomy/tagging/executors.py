@@ -105,7 +105,7 @@ class WorkerPool:
         with _quiet_children():
             self._executor = ProcessPoolExecutor(processes, initializer=_start,
                                                  initargs=(os.getpid(),))
-            self._executor.submit(_ready)  # the first task starts every worker
+            self._executor.submit(int)  # the first task, doing nothing, starts every worker
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         with _one_line_if_a_worker_died():
@@ -130,10 +130,6 @@ def _one_line_if_a_worker_died() -> Iterator[None]:
     except BrokenProcessPool:
         raise TaxonomyError("a worker process died (killed by the system, out of memory?); "
                             "run again, with --jobs 1 or more memory") from None
-
-
-def _ready() -> None:
-    """A first task that only makes the pool start its workers."""
 
 
 @contextlib.contextmanager
@@ -200,20 +196,14 @@ class Dask:
         for chunk in chunks:
             pending.append(self.client.submit(score_chunk, state, *chunk, pure=False))
             if len(pending) >= window:
-                yield _result(pending.popleft())
+                yield pending.popleft().result()  # a future dropped is released
         while pending:
-            yield _result(pending.popleft())
+            yield pending.popleft().result()
 
     def close(self) -> None:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
-
-
-def _result(future: Any) -> Scored:
-    scores, terms = future.result()
-    future.release()
-    return scores, terms
 
 
 _ADDRESS = re.compile(r"^(?:(tcp|tls)://)?(\[[0-9a-fA-F:]+\]|[^:/\s]+):(\d{1,5})$")

@@ -5,16 +5,13 @@ diverse few of them (maximal marginal relevance). Memory stays flat on any dump.
 from __future__ import annotations
 
 import heapq
-import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..io.papers import chunked
-from ..io.readers import check_inputs, read_papers
-from ..io.readlog import ReadLog
 from ..io.records import Paper
 from ..labels.indicator import from_indicator
 from .hand import HandLabels
@@ -82,18 +79,10 @@ def mmr(features: sparse.csr_matrix, values: np.ndarray, top: int,
     return picked
 
 
-def review_queue(inputs: Sequence[str | os.PathLike], model: LoadedModel, hand: HandLabels,
-                 top: int = 50, log: ReadLog | None = None, fmt: str | None = None,
-                 encoding: str | None = None, only: set[str] | None = None) -> list[Queued]:
-    """The ``top`` papers of ``inputs`` most worth labeling by hand, most informative first
-    (papers with a hand label are skipped; with ``only``, papers whose ids it lacks too)."""
-    papers = read_papers(check_inputs(inputs, fmt=fmt, encoding=encoding), log=log)
-    return queue_papers(papers, model, hand, top, only)
-
-
 def queue_papers(papers: Iterable[Paper], model: LoadedModel, hand: HandLabels, top: int = 50,
                  only: set[str] | None = None) -> list[Queued]:
-    """:func:`review_queue` for papers from anywhere (a dump's, a store's)."""
+    """The ``top`` papers (a dump's, a store's) most worth labeling by hand, most informative
+    first (papers with a hand label are skipped; with ``only``, papers whose ids it lacks too)."""
     from .scoring import TOP_TERMS, explain, score_chunk
 
     state = model.state

@@ -117,10 +117,9 @@ def _schema_problem(found: list[str], expected: list[str]) -> str:
                 "tags file, or tag into a new file with -o")
     extra = [c for c in found if c not in expected]
     lacking = [c for c in expected if c not in found]
-    detail = "; ".join(part for part in (
-        f"it has {', '.join(extra)}" if extra else "",
-        f"it lacks {', '.join(lacking)}" if lacking else "",
-        "its columns are in another order" if not extra and not lacking else "") if part)
+    parts = ([f"it has {', '.join(extra)}"] if extra else []) + (
+        [f"it lacks {', '.join(lacking)}"] if lacking else [])
+    detail = "; ".join(parts) or "its columns are in another order"
     return (f"has other columns than this model writes ({detail}), as after a change of "
             "categories; tag into a new file with -o (or re-tag its papers)")
 
