@@ -224,14 +224,11 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
                 coef, intercept = self._fit_linear(papers[train], Y[train], prior, prior_y,
                                                    prior_weights)
                 oof[test] = papers[test] @ coef.T + intercept
-            gate_oof = oof[:, n] if gated else None
-            oof = oof[:, :n]
-            best = best_thresholds(sigmoid(oof), Y, self.threshold_grid)
+            best = best_thresholds(sigmoid(oof[:, :n]), Y, self.threshold_grid)
             shrunk = best + self.threshold_shrink * (0.5 - best)
             shift, weights = self._prior_shift(Y, taxonomy.ids)
             self.cutoffs_ = np.log(shrunk / (1 - shrunk)) + shift
-            self.calibration_ = platt(margins(oof, self.cutoffs_, gate_oof, self.gate_cutoff_), Y,
-                                      weights)
+            self.calibration_ = platt(margins(oof, self.cutoffs_, self.gate_cutoff_), Y, weights)
         # Scores are calibrated margins: a category is assigned when its score reaches this.
         self.thresholds_ = sigmoid(self.calibration_[:, 1])
 

@@ -126,11 +126,7 @@ class ScoringState:
         return self._margins(np.asarray(features @ weights) + bias)
 
     def _margins(self, linear: np.ndarray) -> np.ndarray:
-        """``margins`` of every category's logit and the gate's (the last column)."""
-        width = len(self.category_ids)
-        return margins(linear[:, :width], self.cutoffs,
-                       None if self.gate is None else linear[:, width],
-                       None if self.gate is None else float(self.gate[-1]))
+        return margins(linear, self.cutoffs, None if self.gate is None else float(self.gate[-1]))
 
     def scores_from_features(self, features: sparse.csr_matrix) -> np.ndarray:
         """Calibrated probability per paper and category."""
@@ -203,14 +199,15 @@ def calibrated(margin: np.ndarray, calibration: np.ndarray) -> np.ndarray:
     return sigmoid(margin * calibration[:, 0] + calibration[:, 1])
 
 
-def margins(logits: np.ndarray, cutoffs: np.ndarray, gate: np.ndarray | None = None,
-            gate_cutoff: float | None = None) -> np.ndarray:
-    """min(logit - cutoff, gate logit - gate cutoff) per paper and category: a category is
+def margins(linear: np.ndarray, cutoffs: np.ndarray, gate_cutoff: float | None = None
+            ) -> np.ndarray:
+    """min(logit - cutoff, gate logit - gate cutoff) per paper and category, from each
+    category's logit and, with a ``gate_cutoff``, the gate's (the last column): a category is
     assigned when it is at least 0 (both its model and the gate agree)."""
-    margin = logits - cutoffs
-    if gate is not None and gate_cutoff is not None:
-        margin = np.minimum(margin, (np.asarray(gate) - gate_cutoff)[:, None])
-    return np.asarray(margin)
+    margin = linear[:, :len(cutoffs)] - cutoffs
+    if gate_cutoff is not None:
+        margin = np.minimum(margin, (linear[:, len(cutoffs)] - gate_cutoff)[:, None])
+    return margin
 
 
 def _same(a: Any, b: Any, tolerance: float) -> bool:
