@@ -192,40 +192,19 @@ def holdout(X: pd.DataFrame, Y: np.ndarray, tests: Sequence[tuple[pd.DataFrame, 
     return found
 
 
-@dataclass
-class Mode:
-    """How a method did on the held-out papers of one kind (the stress set's ``mode``)."""
-
-    name: str
-    papers: int
-    gold_per_paper: float
-    predicted_per_paper: float
-    exact: float  # share of papers whose predicted labels equal the gold ones
-    false_positives: int
-    false_negatives: int
-
-
-def by_mode(Y: np.ndarray, predicted: np.ndarray, modes: Sequence[str]) -> list[Mode]:
-    """Per kind of paper: labels per paper, exact matches and errors."""
+def format_modes(Y: np.ndarray, predicted: np.ndarray, modes: Sequence[str]) -> str:
+    """Per kind of paper: labels per paper, exact matches (predicted labels equal the gold
+    ones) and errors."""
     Y, predicted, modes_ = np.asarray(Y), np.asarray(predicted), np.asarray(modes, dtype=object)
-    found = []
-    for mode in dict.fromkeys(modes):
-        rows = modes_ == mode
-        y, p = Y[rows], predicted[rows]
-        found.append(Mode(str(mode), int(rows.sum()), float(y.sum(axis=1).mean()),
-                          float(p.sum(axis=1).mean()), float((y == p).all(axis=1).mean()),
-                          int(((p == 1) & (y == 0)).sum()), int(((p == 0) & (y == 1)).sum())))
-    return found
-
-
-def format_modes(modes: list[Mode]) -> str:
     lines = [f"{'kind of paper':<20}{'papers':>7}{'labels/paper':>16}{'exact':>8}"
              f"{'false +':>9}{'false -':>9}",
              f"{'':<20}{'':>7}{'pred / gold':>16}"]
-    for m in modes:
-        lines.append(f"{m.name:<20}{m.papers:>7}"
-                     f"{f'{m.predicted_per_paper:.2f} / {m.gold_per_paper:.2f}':>16}"
-                     f"{m.exact:>8.2f}{m.false_positives:>9}{m.false_negatives:>9}")
+    for mode in dict.fromkeys(modes):
+        rows = modes_ == mode
+        y, p = Y[rows], predicted[rows]
+        per_paper = f"{p.sum(axis=1).mean():.2f} / {y.sum(axis=1).mean():.2f}"
+        lines.append(f"{mode:<20}{rows.sum():>7}{per_paper:>16}{(y == p).all(axis=1).mean():>8.2f}"
+                     f"{((p == 1) & (y == 0)).sum():>9}{((p == 0) & (y == 1)).sum():>9}")
     return "\n".join(lines)
 
 
