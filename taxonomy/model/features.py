@@ -381,15 +381,13 @@ class CharBlock(_Block):
                      ) -> tuple[np.ndarray, np.ndarray]:
         """(word, feature id) of every n-gram occurrence of ASCII words (their bytes one after
         the other, and where each starts); too short words get none (see ``_word_grams``)."""
-        vocabulary = self._packed
         count_words = len(offsets) - 1
         sizes = np.diff(offsets)
         padded = sizes + 2
         # The words padded with a space each side: word i's bytes move 2 i + 1 places on.
         starts = offsets[:-1] + 2 * np.arange(count_words)
-        buffer = np.full(int(padded.sum()), _SPACE, dtype=np.uint64)
-        buffer[ranges(starts + 1, sizes)] = data
-        data = buffer
+        spaced = np.full(int(padded.sum()), _SPACE, dtype=np.uint64)
+        spaced[ranges(starts + 1, sizes)] = data
         rows, cols = [], []
         for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
             # A word padded to length L has max(0, L - n + 1) n-grams, one per offset.
@@ -398,8 +396,8 @@ class CharBlock(_Block):
             position = ranges(starts, count)
             code = np.full(len(position), n, dtype=np.uint64)
             for k in range(n):
-                code = (code << np.uint64(8)) | data[position + k]
-            feature = vocabulary.get(code)
+                code = (code << np.uint64(8)) | spaced[position + k]
+            feature = self._packed.get(code)
             hit = feature >= 0
             rows.append(owner[hit])
             cols.append(feature[hit])
