@@ -43,15 +43,12 @@ class Scores:
     runs: list[np.ndarray] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        found: dict[str, Any] = {
-            "precision": _rounded(self.precision), "recall": _rounded(self.recall),
-            "f1": _rounded(self.f1),
-            "micro_f1": {"mean": round(self.micro_f1[0], 4), "std": round(self.micro_f1[1], 4)},
-            "macro_f1": {"mean": round(self.macro_f1[0], 4), "std": round(self.macro_f1[1], 4)},
-            "labels_per_paper": {"predicted": round(self.labels_per_paper[0], 4),
-                                 "gold": round(self.labels_per_paper[1], 4)},
-            "none_tagged": None if self.none_tagged is None else round(self.none_tagged, 4),
-        }
+        found: dict[str, Any] = {key: {cid: round(v, 4) for cid, v in getattr(self, key).items()}
+                                 for key in ("precision", "recall", "f1")}
+        for key, names in (("micro_f1", ("mean", "std")), ("macro_f1", ("mean", "std")),
+                           ("labels_per_paper", ("predicted", "gold"))):
+            found[key] = dict(zip(names, (round(v, 4) for v in getattr(self, key)), strict=True))
+        found["none_tagged"] = None if self.none_tagged is None else round(self.none_tagged, 4)
         if self.reliability is not None:
             found["reliability"] = [b.to_dict() for b in self.reliability]
         return found
@@ -84,10 +81,6 @@ def reliability(Y: np.ndarray, scores: np.ndarray, bins: int = 10) -> list[Bin]:
             found.append(Bin(round(b / bins, 2), round((b + 1) / bins, 2), int(inside.sum()),
                              float(s[inside].mean()), float(y[inside].mean())))
     return found
-
-
-def _rounded(values: dict[str, float]) -> dict[str, float]:
-    return {k: round(v, 4) for k, v in values.items()}
 
 
 # -- the baselines ---------------------------------------------------------------------------
