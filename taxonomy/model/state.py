@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from .features import Block, Docs, WordBlock, block_from_dict, ranges, tokenized
+from .features import Block, Docs, WordBlock, block_from_dict, owners, ranges, tokenized
 from .text import compose, compose_arrays
 
 # Version of the plain-data layout a model file holds; 5 holds each vocabulary as one string
@@ -170,7 +170,7 @@ class ScoringState:
         columns = words.indices[entry]
         contributions = words.data[entry] * self.coef[np.repeat(category, sizes), columns]
         values = contributions.copy()  # what is left to pick from
-        owners = np.repeat(np.arange(len(row), dtype=np.int64), sizes)
+        owner = owners(sizes)
         filled = np.flatnonzero(sizes > 0)
         picked: list[np.ndarray] = []
         for _ in range(k if len(filled) else 0):
@@ -179,15 +179,15 @@ class ScoringState:
             best[best <= 0] = np.nan  # nothing (left) that pushes up
             at = np.flatnonzero(values == np.repeat(best, sizes))
             first = np.ones(len(at), dtype=bool)  # the first of equal ones in a pair
-            first[1:] = owners[at][1:] != owners[at][:-1]
+            first[1:] = owner[at][1:] != owner[at][:-1]
             at = at[first]
             if not len(at):
                 break
             picked.append(at)
             values[at] = -np.inf
         at = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
-        at = at[np.argsort(owners[at], kind="stable")]  # by pair, in the order picked
-        return owners[at], columns[at], contributions[at]
+        at = at[np.argsort(owner[at], kind="stable")]  # by pair, in the order picked
+        return owner[at], columns[at], contributions[at]
 
 
 def sigmoid(logits: Any) -> np.ndarray:
