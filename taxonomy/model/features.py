@@ -507,9 +507,7 @@ class TermBlock(_Block):
         pairs = set()
         for category, ids in sequences:
             if ids:
-                code = 0
-                for i in ids:
-                    code = (code << bits) | i
+                code = functools.reduce(lambda packed, i: (packed << bits) | i, ids, 0)
                 pairs.add((numbered.setdefault((len(ids), code), len(numbered)), category))
         keys = np.array(list(numbered), dtype=np.uint64).reshape(-1, 2)
         tables = {int(n): _Table(keys[keys[:, 0] == n, 1], np.flatnonzero(keys[:, 0] == n))
