@@ -562,12 +562,6 @@ def _lines(strings: list[str]) -> str | list[str]:
     return strings if any("\n" in s for s in strings) else "\n".join(strings)
 
 
-def _unlines(stored: str | list[str]) -> list[str]:
-    if isinstance(stored, str):
-        return stored.split("\n") if stored else []
-    return list(stored)
-
-
 def block_from_dict(data: dict[str, Any]) -> Block:
     """The inverse of each block's ``to_dict``, whose keys are its constructor's parameters."""
     params = dict(data)
@@ -575,6 +569,7 @@ def block_from_dict(data: dict[str, Any]) -> Block:
     classes: dict[str, type[Block]] = {b.kind: b for b in (WordBlock, CharBlock, TermBlock)}
     if kind not in classes:
         raise ValueError(f"unknown feature block {kind!r}")
-    if "vocabulary" in params:
-        params["vocabulary"] = _unlines(params["vocabulary"])
+    stored = params.get("vocabulary")
+    if isinstance(stored, str):  # one string of lines (see _lines); a list stays one
+        params["vocabulary"] = stored.split("\n") if stored else []
     return classes[kind](**params)
