@@ -109,7 +109,7 @@ def train(args: argparse.Namespace) -> int:
 
 def evaluate(args: argparse.Namespace) -> int:
     from ..labels.labelfile import load_labels, read_column
-    from ..model.evaluation import by_mode, format_modes, format_reliability, format_table
+    from ..model.evaluation import format_modes, format_reliability, format_table
     from ..model.training import evaluate_all, held_out_files, holdout_all
 
     taxonomy, papers = taxonomy_and_labels(args.labels)
@@ -144,8 +144,8 @@ def evaluate(args: argparse.Namespace) -> int:
         modes = read_column(holdout, "mode")
         if modes:
             print("\nHeld-out papers by kind (the file's 'mode' column), model:")
-            print(show(format_modes(by_mode(test.indicator(taxonomy.ids), results[0].runs[0],
-                                            [modes.get(i, "") for i in test.ids]))))
+            print(show(format_modes(test.indicator(taxonomy.ids), results[0].runs[0],
+                                    [modes.get(i, "") for i in test.ids])))
         if results[0].reliability:
             reliability[f"held out: {holdout.stem}"] = results[0].reliability
     if reliability:

@@ -19,7 +19,7 @@ from ..labels.categories import Taxonomy, load_taxonomy
 from ..labels.labelfile import LabeledPapers
 from .features import Block, CharBlock, TermBlock, WordBlock, tokenized
 from .state import ScoringState, calibrated, margins, sigmoid
-from .text import compose, prior_documents
+from .text import compose
 from .thresholds import GRID, best_thresholds, stratified_folds
 
 # Threads BLAS may use while fitting. More threads sum floating point in another order, which
@@ -224,14 +224,11 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
                 coef, intercept = self._fit_linear(papers[train], Y[train], prior, prior_y,
                                                    prior_weights)
                 oof[test] = papers[test] @ coef.T + intercept
-            gate_oof = oof[:, n] if gated else None
-            oof = oof[:, :n]
-            best = best_thresholds(sigmoid(oof), Y, self.threshold_grid)
+            best = best_thresholds(sigmoid(oof[:, :n]), Y, self.threshold_grid)
             shrunk = best + self.threshold_shrink * (0.5 - best)
             shift, weights = self._prior_shift(Y, taxonomy.ids)
             self.cutoffs_ = np.log(shrunk / (1 - shrunk)) + shift
-            self.calibration_ = platt(margins(oof, self.cutoffs_, gate_oof, self.gate_cutoff_), Y,
-                                      weights)
+            self.calibration_ = platt(margins(oof, self.cutoffs_, self.gate_cutoff_), Y, weights)
         # Scores are calibrated margins: a category is assigned when its score reaches this.
         self.thresholds_ = sigmoid(self.calibration_[:, 1])
 
@@ -371,6 +368,25 @@ def platt(margin: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) 
         if fit.coef_[0, 0] > 0:
             out[j] = (fit.coef_[0, 0], fit.intercept_[0])
     return out
+
+
+def prior_documents(taxonomy: Taxonomy, examples: bool) -> tuple[list[str], np.ndarray]:
+    """Pseudo-documents from the taxonomy file: each category's definition, rules, terms and
+    examples are positive for that category only; the [none] examples for no category."""
+    docs, rows = [], []
+    for j, category in enumerate(taxonomy.categories):
+        texts = [f"{category.name}. {category.definition}", *category.include]
+        if category.terms:
+            texts.append(", ".join(category.terms))
+        if examples:
+            texts.extend(category.examples)
+        docs.extend(texts)
+        rows.extend([j] * len(texts))
+    if examples:
+        docs.extend(taxonomy.none_examples)
+        rows.extend([-1] * len(taxonomy.none_examples))
+    matrix = np.array(rows)[:, None] == np.arange(len(taxonomy.categories))
+    return docs, matrix.astype(np.int8)
 
 
 def paper_texts(X: Any) -> tuple[list[str], list[str]]:

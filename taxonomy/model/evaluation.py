@@ -43,15 +43,12 @@ class Scores:
     runs: list[np.ndarray] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        found: dict[str, Any] = {
-            "precision": _rounded(self.precision), "recall": _rounded(self.recall),
-            "f1": _rounded(self.f1),
-            "micro_f1": {"mean": round(self.micro_f1[0], 4), "std": round(self.micro_f1[1], 4)},
-            "macro_f1": {"mean": round(self.macro_f1[0], 4), "std": round(self.macro_f1[1], 4)},
-            "labels_per_paper": {"predicted": round(self.labels_per_paper[0], 4),
-                                 "gold": round(self.labels_per_paper[1], 4)},
-            "none_tagged": None if self.none_tagged is None else round(self.none_tagged, 4),
-        }
+        found: dict[str, Any] = {key: {cid: round(v, 4) for cid, v in getattr(self, key).items()}
+                                 for key in ("precision", "recall", "f1")}
+        for key, names in (("micro_f1", ("mean", "std")), ("macro_f1", ("mean", "std")),
+                           ("labels_per_paper", ("predicted", "gold"))):
+            found[key] = dict(zip(names, (round(v, 4) for v in getattr(self, key)), strict=True))
+        found["none_tagged"] = None if self.none_tagged is None else round(self.none_tagged, 4)
         if self.reliability is not None:
             found["reliability"] = [b.to_dict() for b in self.reliability]
         return found
@@ -84,10 +81,6 @@ def reliability(Y: np.ndarray, scores: np.ndarray, bins: int = 10) -> list[Bin]:
             found.append(Bin(round(b / bins, 2), round((b + 1) / bins, 2), int(inside.sum()),
                              float(s[inside].mean()), float(y[inside].mean())))
     return found
-
-
-def _rounded(values: dict[str, float]) -> dict[str, float]:
-    return {k: round(v, 4) for k, v in values.items()}
 
 
 # -- the baselines ---------------------------------------------------------------------------
@@ -192,40 +185,19 @@ def holdout(X: pd.DataFrame, Y: np.ndarray, tests: Sequence[tuple[pd.DataFrame, 
     return found
 
 
-@dataclass
-class Mode:
-    """How a method did on the held-out papers of one kind (the stress set's ``mode``)."""
-
-    name: str
-    papers: int
-    gold_per_paper: float
-    predicted_per_paper: float
-    exact: float  # share of papers whose predicted labels equal the gold ones
-    false_positives: int
-    false_negatives: int
-
-
-def by_mode(Y: np.ndarray, predicted: np.ndarray, modes: Sequence[str]) -> list[Mode]:
-    """Per kind of paper: labels per paper, exact matches and errors."""
+def format_modes(Y: np.ndarray, predicted: np.ndarray, modes: Sequence[str]) -> str:
+    """Per kind of paper: labels per paper, exact matches (predicted labels equal the gold
+    ones) and errors."""
     Y, predicted, modes_ = np.asarray(Y), np.asarray(predicted), np.asarray(modes, dtype=object)
-    found = []
-    for mode in dict.fromkeys(modes):
-        rows = modes_ == mode
-        y, p = Y[rows], predicted[rows]
-        found.append(Mode(str(mode), int(rows.sum()), float(y.sum(axis=1).mean()),
-                          float(p.sum(axis=1).mean()), float((y == p).all(axis=1).mean()),
-                          int(((p == 1) & (y == 0)).sum()), int(((p == 0) & (y == 1)).sum())))
-    return found
-
-
-def format_modes(modes: list[Mode]) -> str:
     lines = [f"{'kind of paper':<20}{'papers':>7}{'labels/paper':>16}{'exact':>8}"
              f"{'false +':>9}{'false -':>9}",
              f"{'':<20}{'':>7}{'pred / gold':>16}"]
-    for m in modes:
-        lines.append(f"{m.name:<20}{m.papers:>7}"
-                     f"{f'{m.predicted_per_paper:.2f} / {m.gold_per_paper:.2f}':>16}"
-                     f"{m.exact:>8.2f}{m.false_positives:>9}{m.false_negatives:>9}")
+    for mode in dict.fromkeys(modes):
+        rows = modes_ == mode
+        y, p = Y[rows], predicted[rows]
+        per_paper = f"{p.sum(axis=1).mean():.2f} / {y.sum(axis=1).mean():.2f}"
+        lines.append(f"{mode:<20}{rows.sum():>7}{per_paper:>16}{(y == p).all(axis=1).mean():>8.2f}"
+                     f"{((p == 1) & (y == 0)).sum():>9}{((p == 0) & (y == 1)).sum():>9}")
     return "\n".join(lines)
 
 

@@ -37,10 +37,6 @@ class Split:
     lengths: np.ndarray
     dictionary: Any
 
-    def owners(self) -> np.ndarray:
-        """The document of each occurrence."""
-        return np.repeat(np.arange(len(self.lengths), dtype=np.int64), self.lengths)
-
 
 @dataclass
 class Docs:
@@ -78,15 +74,14 @@ def _tokens_of_words(words: Split, find: Any) -> Split:
     first = np.cumsum(each.lengths) - each.lengths
     sizes = each.lengths[words.codes]
     at = ranges(first[words.codes], sizes)
-    lengths = np.bincount(words.owners(), weights=sizes, minlength=len(words.lengths))
+    lengths = np.bincount(owners(words.lengths), weights=sizes, minlength=len(words.lengths))
     return Split(each.codes[at], lengths.astype(np.int64), each.dictionary)
 
 
 def _python_split(lower: Sequence[str], split: Any) -> Split:
     found = [split(d) for d in lower]
-    owner = np.repeat(np.arange(len(found), dtype=np.int64), [len(f) for f in found])
-    return _numbered(_arrow_strings(list(itertools.chain.from_iterable(found))), owner,
-                     len(found), 0)
+    return _numbered(_arrow_strings(list(itertools.chain.from_iterable(found))),
+                     owners([len(f) for f in found]), len(found), 0)
 
 
 def _ascii_part(texts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -178,9 +173,8 @@ def _arrow_strings(strings: Sequence[str]) -> Any:
         encoded, kind = [t.encode("utf-8") for t in strings], pa.large_string()
     except UnicodeEncodeError:
         encoded, kind = [t.encode("utf-8", "surrogatepass") for t in strings], pa.large_binary()
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
-              out=offsets[1:])
+    offsets = np.concatenate([[0], np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64,
+                                                         count=len(encoded)))])
     return pa.Array.from_buffers(kind, len(encoded), [None, pa.py_buffer(offsets),
                                                       pa.py_buffer(b"".join(encoded))])
 
@@ -286,7 +280,7 @@ class WordBlock(_Block):
         # Stop words (-1) are dropped before pairs are formed, as scikit-learn does.
         tok = tokens.of(docs.tokens)
         kept = tok >= 0
-        tok, owner = tok[kept], docs.tokens.owners()[kept]
+        tok, owner = tok[kept], owners(docs.tokens.lengths)[kept]
         n_docs = len(docs)
         rows, cols = [], []
         if self.ngram_range[0] == 1:
@@ -305,8 +299,7 @@ class WordBlock(_Block):
         width = len(self.vocabulary)
         keys, counts = np.unique(_joined(rows) * width + _joined(cols), return_counts=True)
         doc, feature = np.divmod(keys, width)
-        indptr = np.zeros(n_docs + 1, dtype=np.int64)
-        np.cumsum(np.bincount(doc, minlength=n_docs), out=indptr[1:])
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(doc, minlength=n_docs))])
         data = counts.astype(np.float64)
         if self.sublinear:
             data = np.log(data) + 1.0
@@ -347,10 +340,9 @@ class CharBlock(_Block):
                 if len(w) <= n:
                     break
             counts[i] = len(grams) - before
-        owner = np.repeat(np.arange(len(words), dtype=np.int64), counts)
         feature = self._strings.get(_arrow_strings(grams))
         hit = feature >= 0
-        return owner[hit], feature[hit]
+        return owners(counts)[hit], feature[hit]
 
     @functools.cached_property
     def _strings(self) -> _Table:
@@ -381,27 +373,24 @@ class CharBlock(_Block):
                      ) -> tuple[np.ndarray, np.ndarray]:
         """(word, feature id) of every n-gram occurrence of ASCII words (their bytes one after
         the other, and where each starts); too short words get none (see ``_word_grams``)."""
-        vocabulary = self._packed
         count_words = len(offsets) - 1
         sizes = np.diff(offsets)
         padded = sizes + 2
         # The words padded with a space each side: word i's bytes move 2 i + 1 places on.
         starts = offsets[:-1] + 2 * np.arange(count_words)
-        buffer = np.full(int(padded.sum()), _SPACE, dtype=np.uint64)
-        buffer[ranges(starts + 1, sizes)] = data
-        data = buffer
+        spaced = np.full(int(padded.sum()), _SPACE, dtype=np.uint64)
+        spaced[ranges(starts + 1, sizes)] = data
         rows, cols = [], []
         for n in range(self.ngram_range[0], self.ngram_range[1] + 1):
             # A word padded to length L has max(0, L - n + 1) n-grams, one per offset.
             count = np.maximum(padded - n + 1, 0)
-            owner = np.repeat(np.arange(count_words, dtype=np.int64), count)
             position = ranges(starts, count)
             code = np.full(len(position), n, dtype=np.uint64)
             for k in range(n):
-                code = (code << np.uint64(8)) | data[position + k]
-            feature = vocabulary.get(code)
+                code = (code << np.uint64(8)) | spaced[position + k]
+            feature = self._packed.get(code)
             hit = feature >= 0
-            rows.append(owner[hit])
+            rows.append(owners(count)[hit])
             cols.append(feature[hit])
         return _joined(rows), _joined(cols)
 
@@ -453,8 +442,7 @@ class CharBlock(_Block):
         words = docs.words
         n_docs = len(words.lengths)
         # One entry per word occurrence: the product below sums repeated words.
-        indptr = np.zeros(n_docs + 1, dtype=np.int64)
-        np.cumsum(words.lengths, out=indptr[1:])
+        indptr = np.concatenate([[0], np.cumsum(words.lengths)])
         doc_words = sparse.csr_matrix((np.ones(len(words.codes)), words.codes, indptr),
                                       shape=(n_docs, len(words.dictionary)))
         grams = self._word_grams(words)
@@ -476,6 +464,11 @@ class CharBlock(_Block):
         return {"kind": self.kind, "vocabulary": _lines(self.vocabulary), "idf": self.idf,
                 "ngram_range": list(self.ngram_range), "sublinear_tf": self.sublinear,
                 "weight": self.weight}
+
+
+def owners(sizes: Any) -> np.ndarray:
+    """The row of each entry of rows of these sizes, one after the other."""
+    return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
 
 
 def ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -514,9 +507,7 @@ class TermBlock(_Block):
         pairs = set()
         for category, ids in sequences:
             if ids:
-                code = 0
-                for i in ids:
-                    code = (code << bits) | i
+                code = functools.reduce(lambda packed, i: (packed << bits) | i, ids, 0)
                 pairs.add((numbered.setdefault((len(ids), code), len(numbered)), category))
         keys = np.array(list(numbered), dtype=np.uint64).reshape(-1, 2)
         tables = {int(n): _Table(keys[keys[:, 0] == n, 1], np.flatnonzero(keys[:, 0] == n))
@@ -529,7 +520,7 @@ class TermBlock(_Block):
     def transform(self, docs: Docs) -> sparse.csr_matrix:
         tokens, tables, bits, categories = self._lookup
         tok = tokens.of(docs.tokens)
-        owner = docs.tokens.owners()
+        owner = owners(docs.tokens.lengths)
         # A term can only start where a token of some term stands (few places), and a term
         # of n tokens only where one of n - 1 tokens could: windows grow from those starts,
         # dropping the ones that reach a token of no term or the next document.
@@ -571,12 +562,6 @@ def _lines(strings: list[str]) -> str | list[str]:
     return strings if any("\n" in s for s in strings) else "\n".join(strings)
 
 
-def _unlines(stored: str | list[str]) -> list[str]:
-    if isinstance(stored, str):
-        return stored.split("\n") if stored else []
-    return list(stored)
-
-
 def block_from_dict(data: dict[str, Any]) -> Block:
     """The inverse of each block's ``to_dict``, whose keys are its constructor's parameters."""
     params = dict(data)
@@ -584,6 +569,7 @@ def block_from_dict(data: dict[str, Any]) -> Block:
     classes: dict[str, type[Block]] = {b.kind: b for b in (WordBlock, CharBlock, TermBlock)}
     if kind not in classes:
         raise ValueError(f"unknown feature block {kind!r}")
-    if "vocabulary" in params:
-        params["vocabulary"] = _unlines(params["vocabulary"])
+    stored = params.get("vocabulary")
+    if isinstance(stored, str):  # one string of lines (see _lines); a list stays one
+        params["vocabulary"] = stored.split("\n") if stored else []
     return classes[kind](**params)

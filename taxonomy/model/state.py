@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from .features import Block, Docs, WordBlock, block_from_dict, ranges, tokenized
+from .features import Block, Docs, WordBlock, block_from_dict, owners, ranges, tokenized
 from .text import compose, compose_arrays
 
 # Version of the plain-data layout a model file holds; 5 holds each vocabulary as one string
@@ -126,11 +126,7 @@ class ScoringState:
         return self._margins(np.asarray(features @ weights) + bias)
 
     def _margins(self, linear: np.ndarray) -> np.ndarray:
-        """``margins`` of every category's logit and the gate's (the last column)."""
-        width = len(self.category_ids)
-        return margins(linear[:, :width], self.cutoffs,
-                       None if self.gate is None else linear[:, width],
-                       None if self.gate is None else float(self.gate[-1]))
+        return margins(linear, self.cutoffs, None if self.gate is None else float(self.gate[-1]))
 
     def scores_from_features(self, features: sparse.csr_matrix) -> np.ndarray:
         """Calibrated probability per paper and category."""
@@ -174,7 +170,7 @@ class ScoringState:
         columns = words.indices[entry]
         contributions = words.data[entry] * self.coef[np.repeat(category, sizes), columns]
         values = contributions.copy()  # what is left to pick from
-        owners = np.repeat(np.arange(len(row), dtype=np.int64), sizes)
+        owner = owners(sizes)
         filled = np.flatnonzero(sizes > 0)
         picked: list[np.ndarray] = []
         for _ in range(k if len(filled) else 0):
@@ -183,15 +179,15 @@ class ScoringState:
             best[best <= 0] = np.nan  # nothing (left) that pushes up
             at = np.flatnonzero(values == np.repeat(best, sizes))
             first = np.ones(len(at), dtype=bool)  # the first of equal ones in a pair
-            first[1:] = owners[at][1:] != owners[at][:-1]
+            first[1:] = owner[at][1:] != owner[at][:-1]
             at = at[first]
             if not len(at):
                 break
             picked.append(at)
             values[at] = -np.inf
         at = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
-        at = at[np.argsort(owners[at], kind="stable")]  # by pair, in the order picked
-        return owners[at], columns[at], contributions[at]
+        at = at[np.argsort(owner[at], kind="stable")]  # by pair, in the order picked
+        return owner[at], columns[at], contributions[at]
 
 
 def sigmoid(logits: Any) -> np.ndarray:
@@ -203,14 +199,15 @@ def calibrated(margin: np.ndarray, calibration: np.ndarray) -> np.ndarray:
     return sigmoid(margin * calibration[:, 0] + calibration[:, 1])
 
 
-def margins(logits: np.ndarray, cutoffs: np.ndarray, gate: np.ndarray | None = None,
-            gate_cutoff: float | None = None) -> np.ndarray:
-    """min(logit - cutoff, gate logit - gate cutoff) per paper and category: a category is
+def margins(linear: np.ndarray, cutoffs: np.ndarray, gate_cutoff: float | None = None
+            ) -> np.ndarray:
+    """min(logit - cutoff, gate logit - gate cutoff) per paper and category, from each
+    category's logit and, with a ``gate_cutoff``, the gate's (the last column): a category is
     assigned when it is at least 0 (both its model and the gate agree)."""
-    margin = logits - cutoffs
-    if gate is not None and gate_cutoff is not None:
-        margin = np.minimum(margin, (np.asarray(gate) - gate_cutoff)[:, None])
-    return np.asarray(margin)
+    margin = linear[:, :len(cutoffs)] - cutoffs
+    if gate_cutoff is not None:
+        margin = np.minimum(margin, (linear[:, len(cutoffs)] - gate_cutoff)[:, None])
+    return margin
 
 
 def _same(a: Any, b: Any, tolerance: float) -> bool:

@@ -32,15 +32,14 @@ def held_out_files() -> list[Path]:
     return [p for p in (paths.stress_file(), paths.near_miss_file()) if p.is_file()]
 
 
-def real_shares(taxonomy: Taxonomy, categories: tuple[str, ...] = SHIFTED
-                ) -> tuple[dict[str, float], str] | None:
-    """The share of each of ``categories`` in the held-out sets pooled (written to look like
+def real_shares(taxonomy: Taxonomy) -> tuple[dict[str, float], str] | None:
+    """The share of each ``SHIFTED`` category in the held-out sets pooled (written to look like
     real listings), and where it comes from; None without held-out sets."""
     files = held_out_files()
     if not files:
         return None
     y = np.vstack([load_labels(p, taxonomy).indicator(taxonomy.ids) for p in files])
-    shares = {c: round(float(y[:, taxonomy.ids.index(c)].mean()), 4) for c in categories
+    shares = {c: round(float(y[:, taxonomy.ids.index(c)].mean()), 4) for c in SHIFTED
               if c in taxonomy.ids}
     source = " + ".join(paths.shown(p) for p in files) + f" ({len(y)} papers)"
     return shares, source
@@ -156,7 +155,7 @@ def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxon
             "sha256": sha256_file(paths.contrastive_file()),
             "weight": model.contrastive_weight}
     if model.label_shares:
-        shares = real_shares(taxonomy, tuple(model.label_shares))
+        shares = real_shares(taxonomy)  # where the shares come from
         card["label_shares"] = {
             "rule": "the decision of each category listed is moved by the log-odds of its "
                     "share in the hand labels minus those of its share on real listings",
