@@ -16,17 +16,12 @@ DATE_LINE = re.compile(r"^([A-Z][a-z]{2})\s+(\d{1,2})(?:,\s*(\d{4}))?(?:\s+(\d{1
 def resolve_day(month: int, day: int, year: int | None, reference: dt.date) -> str:
     """ISO date, '' for an impossible one ('Feb 31'); a date without a year (listing pages omit
     this year's) is the latest such day on or before ``reference``."""
-    if year is not None:
-        try:
-            return dt.date(year, month, day).isoformat()
-        except ValueError:
-            return ""
-    for candidate in range(reference.year, reference.year - 8, -1):
+    for candidate in [year] if year is not None else range(reference.year, reference.year - 8, -1):
         try:
             date = dt.date(candidate, month, day)
         except ValueError:
             continue
-        if date <= reference:
+        if year is not None or date <= reference:
             return date.isoformat()
     return ""
 
