@@ -124,21 +124,14 @@ def read_listing(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
 
 def _with_metadata(paper: Paper, block: list[_Para], reference: dt.date) -> Paper:
     for _, text, kind in block:
-        if kind == "authors":
-            paper.n_authors = int(_matched(_AUTHORS_LINE, text)[1])
+        # (each pattern matches: the kind was found by it)
+        if kind == "authors" and (match := _AUTHORS_LINE.match(text)):
+            paper.n_authors = int(match[1])
         elif kind == "org":
             handle, _, name = text.partition(" ")
             paper.organization = name.strip() or handle
-        elif kind == "date":
+        elif kind == "date" and (match := DATE_LINE.match(text)):
             paper.date = parse_date(text, reference)
-            upvotes = _matched(DATE_LINE, text)[4]
-            paper.upvotes = int(upvotes) if upvotes else None
+            paper.upvotes = int(match[4]) if match[4] else None
     return paper
-
-
-def _matched(pattern: re.Pattern[str], text: str) -> re.Match[str]:
-    """The match of a line already classified by that pattern."""
-    match = pattern.match(text)
-    assert match is not None
-    return match
 
