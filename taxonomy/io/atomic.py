@@ -209,17 +209,14 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _fsync(path: Path) -> None:
-    """Flush a file (or a folder's entries) to disk, so a rename never exposes empty data."""
-    try:
+    """Flush a file (or a folder's entries) to disk, so a rename never exposes empty data;
+    where that fails (some file systems cannot sync folders) the rename is still atomic."""
+    with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems cannot sync folders; the rename is still atomic
-    finally:
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager
