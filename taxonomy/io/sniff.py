@@ -267,13 +267,13 @@ def _json_array(line: str) -> bool:
 
 
 def header_delimiter(line: str) -> str | None:
-    """The delimiter of a CSV header that names a 'title' column, or None."""
-    best: tuple[int, str] | None = None
+    """The delimiter that splits a CSV header naming a 'title' column into most columns, or None."""
+    widths = {}
     for delimiter in DELIMITERS:
         columns = [c.strip().strip('"').lower() for c in line.split(delimiter)]
-        if len(columns) > 1 and "title" in columns and (best is None or len(columns) > best[0]):
-            best = (len(columns), delimiter)
-    return best[1] if best else None
+        if len(columns) > 1 and "title" in columns:
+            widths[delimiter] = len(columns)
+    return max(widths, key=widths.__getitem__, default=None)
 
 
 def detect_encoding(head: bytes, given: str | None, path: Path) -> str:
