@@ -36,15 +36,10 @@ def parse_date(text: str, reference: dt.date) -> str:
     text = text.strip()
     if match := _ISO_DATE.match(text):
         return resolve_day(int(match[2]), int(match[3]), int(match[1]), reference)
-    if match := DATE_LINE.match(text):
-        month = MONTHS.get(match[1])
-        if month:
-            return resolve_day(month, int(match[2]), int(match[3]) if match[3] else None,
-                               reference)
-    if match := _TEXT_DATE.match(text):
-        month = MONTHS.get(match[2][:3])
-        if month:
-            return resolve_day(month, int(match[1]), int(match[3]), reference)
+    if (match := DATE_LINE.match(text)) and (month := MONTHS.get(match[1])):
+        return resolve_day(month, int(match[2]), int(match[3]) if match[3] else None, reference)
+    if (match := _TEXT_DATE.match(text)) and (month := MONTHS.get(match[2][:3])):
+        return resolve_day(month, int(match[1]), int(match[3]), reference)
     return ""
 
 
