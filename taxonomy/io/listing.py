@@ -69,10 +69,6 @@ def _is_abstract(text: str, title: str) -> bool:
             and len(text.split()) >= _MIN_ABSTRACT_WORDS)
 
 
-# A paragraph: its first line number, its text, and what kind of line it is.
-_Para = tuple[int, str, str]
-
-
 def read_listing(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
                  reference: dt.date) -> Iterator[Paper]:
     """Papers of a copied listing page: title, abstract, then an optional metadata block (an
@@ -122,7 +118,7 @@ def read_listing(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
         log.skip(path, title[0], "a title with no abstract after it (truncated page?)")
 
 
-def _with_metadata(paper: Paper, block: list[_Para], reference: dt.date) -> Paper:
+def _with_metadata(paper: Paper, block: list[tuple[int, str, str]], reference: dt.date) -> Paper:
     for _, text, kind in block:
         # (each pattern matches: the kind was found by it)
         if kind == "authors" and (match := _AUTHORS_LINE.match(text)):
