@@ -37,9 +37,8 @@ def from_fields(row: dict, path: str, line: int, log: ReadLog,
         log.skip(path, line, "no title" if not title else "no abstract")
         return None
     url = _text(lowered.get("url") or lowered.get("link")).strip()
-    given = _text(lowered.get("id") or lowered.get("arxiv_id")).strip()
     return Paper(
-        id=paper_id(given, title, url),
+        id=paper_id(_text(lowered.get("id") or lowered.get("arxiv_id")), title, url),
         title=title,
         abstract=abstract,
         date=_record_date(lowered, reference),
