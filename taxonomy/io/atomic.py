@@ -227,11 +227,11 @@ def exclusive(path: str | os.PathLike, waiting: Callable[[], None] | None = None
     path = Path(path)
     if path.is_dir():
         raise OutputError("is a directory; give a file name", path)
-    _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
     lock_path = path.parent / f".{path.name}.lock"
     lock = filelock.FileLock(lock_path)
 
     def acquire() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             lock.acquire(blocking=False)
         except filelock.Timeout:  # another run holds it
