@@ -368,10 +368,9 @@ def _lines_of(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str | byt
     """Each line of the file, as text for UTF-16 or UTF-32 (decoded as it comes, undecodable
     bytes as U+FFFD), else as bytes, so one bad byte spoils one line; None for a line too
     long to read."""
-    if "\n".encode(encoding) != b"\n":
-        return _lines(codecs.iterdecode(chunks(handle, path), encoding, "replace"),
-                      _split_text)
     blocks = chunks(handle, path)
+    if "\n".encode(encoding) != b"\n":
+        return _lines(codecs.iterdecode(blocks, encoding, "replace"), _split_text)
     first = next(blocks, b"")
     # lines ending with a lone carriage return (old Mac files) have no newline at all
     separator = b"\r" if b"\n" not in first and b"\r" in first[:-1] else b"\n"
