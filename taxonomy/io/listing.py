@@ -4,6 +4,7 @@ metadata block per paper, with page chrome ignored wherever it appears."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 
@@ -31,24 +32,18 @@ def _paragraphs(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
     holding a metadata line ('·', '• 3 authors', a date) is split into its lines."""
     buf: list[tuple[int, str]] = []
     size = 0
-    for number, text in lines:
+    for number, text in itertools.chain(lines, [(0, "")]):  # a blank line ends the last one
         text = text.strip()
         if text:
             if size <= _MAX_PARAGRAPH_CHARS:
                 buf.append((number, text))
                 size += len(text)
         elif buf:
-            yield from _split_paragraph(buf)
+            if len(buf) > 1 and any(_kind(line) in ("dot", "authors", "date") for _, line in buf):
+                yield from buf
+            else:
+                yield buf[0][0], " ".join(line for _, line in buf)
             buf, size = [], 0
-    if buf:
-        yield from _split_paragraph(buf)
-
-
-def _split_paragraph(buf: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
-    if len(buf) > 1 and any(_kind(text) in ("dot", "authors", "date") for _, text in buf):
-        yield from buf
-    else:
-        yield buf[0][0], " ".join(text for _, text in buf)
 
 
 def _kind(text: str) -> str:
