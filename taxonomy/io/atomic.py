@@ -92,14 +92,13 @@ def _parent_made(path: Path) -> Iterator[None]:
 def _failed_write(exc: BaseException, temp: Path, shown: Path) -> BaseException:
     """An error raised while writing ``temp``, told about ``shown``: an OS error as one line,
     an error naming the temp (or a file in it) naming ``shown``."""
-    if isinstance(exc, OSError) and (exc.filename is None or _inside(exc.filename, temp)):
+    if isinstance(exc, OSError) and (
+            exc.filename is None or Path(os.fsdecode(exc.filename)).is_relative_to(temp)):
         return OutputError(f"write failed ({exc.strerror or exc}); free space or choose "
                            "another location", shown)
-    if isinstance(exc, TaxonomyError) and exc.path is not None:
-        where = Path(exc.path)
-        if _inside(where, temp):
-            return type(exc)(exc.message, shown / where.relative_to(temp) if where != temp
-                             else shown, exc.line)
+    if isinstance(exc, TaxonomyError) and exc.path is not None and \
+            Path(exc.path).is_relative_to(temp):  # the temp itself: '.' under shown
+        return type(exc)(exc.message, shown / Path(exc.path).relative_to(temp), exc.line)
     return exc
 
 
@@ -127,11 +126,6 @@ def _locked_temp(path: Path, shown: Path, folder: bool) -> Iterator[Path]:
             raise told from None
         finally:
             os.close(fd)
-
-
-def _inside(name: str | os.PathLike, temp: Path) -> bool:
-    where = Path(os.fsdecode(name))
-    return where == temp or temp in where.parents
 
 
 @contextlib.contextmanager
@@ -215,17 +209,14 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _fsync(path: Path) -> None:
-    """Flush a file (or a folder's entries) to disk, so a rename never exposes empty data."""
-    try:
+    """Flush a file (or a folder's entries) to disk, so a rename never exposes empty data;
+    where that fails (some file systems cannot sync folders) the rename is still atomic."""
+    with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems cannot sync folders; the rename is still atomic
-    finally:
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -236,11 +227,11 @@ def exclusive(path: str | os.PathLike, waiting: Callable[[], None] | None = None
     path = Path(path)
     if path.is_dir():
         raise OutputError("is a directory; give a file name", path)
-    _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
     lock_path = path.parent / f".{path.name}.lock"
     lock = filelock.FileLock(lock_path)
 
     def acquire() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             lock.acquire(blocking=False)
         except filelock.Timeout:  # another run holds it

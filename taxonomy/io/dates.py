@@ -16,17 +16,12 @@ DATE_LINE = re.compile(r"^([A-Z][a-z]{2})\s+(\d{1,2})(?:,\s*(\d{4}))?(?:\s+(\d{1
 def resolve_day(month: int, day: int, year: int | None, reference: dt.date) -> str:
     """ISO date, '' for an impossible one ('Feb 31'); a date without a year (listing pages omit
     this year's) is the latest such day on or before ``reference``."""
-    if year is not None:
-        try:
-            return dt.date(year, month, day).isoformat()
-        except ValueError:
-            return ""
-    for candidate in range(reference.year, reference.year - 8, -1):
+    for candidate in [year] if year is not None else range(reference.year, reference.year - 8, -1):
         try:
             date = dt.date(candidate, month, day)
         except ValueError:
             continue
-        if date <= reference:
+        if year is not None or date <= reference:
             return date.isoformat()
     return ""
 
@@ -41,15 +36,10 @@ def parse_date(text: str, reference: dt.date) -> str:
     text = text.strip()
     if match := _ISO_DATE.match(text):
         return resolve_day(int(match[2]), int(match[3]), int(match[1]), reference)
-    if match := DATE_LINE.match(text):
-        month = MONTHS.get(match[1])
-        if month:
-            return resolve_day(month, int(match[2]), int(match[3]) if match[3] else None,
-                               reference)
-    if match := _TEXT_DATE.match(text):
-        month = MONTHS.get(match[2][:3])
-        if month:
-            return resolve_day(month, int(match[1]), int(match[3]), reference)
+    if (match := DATE_LINE.match(text)) and (month := MONTHS.get(match[1])):
+        return resolve_day(month, int(match[2]), int(match[3]) if match[3] else None, reference)
+    if (match := _TEXT_DATE.match(text)) and (month := MONTHS.get(match[2][:3])):
+        return resolve_day(month, int(match[1]), int(match[3]), reference)
     return ""
 
 

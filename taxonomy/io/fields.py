@@ -37,13 +37,11 @@ def from_fields(row: dict, path: str, line: int, log: ReadLog,
         log.skip(path, line, "no title" if not title else "no abstract")
         return None
     url = _text(lowered.get("url") or lowered.get("link")).strip()
-    given = _text(lowered.get("id") or lowered.get("arxiv_id")).strip()
-    date = _record_date(lowered, reference)
     return Paper(
-        id=paper_id(given, title, url),
+        id=paper_id(_text(lowered.get("id") or lowered.get("arxiv_id")), title, url),
         title=title,
         abstract=abstract,
-        date=date,
+        date=_record_date(lowered, reference),
         n_authors=_count_authors(lowered),
         organization=clean_text(_text(lowered.get("organization"))),
         upvotes=_int_or_none(lowered.get("upvotes")),
@@ -144,15 +142,12 @@ def _count_authors(row: dict) -> int | None:
         if count is not None:
             return count
     authors = row.get("authors")
-    if authors is None:
-        return None
     if isinstance(authors, list):
         return len(authors)
-    text = clean_text(_text(authors))
-    if not text:
+    text = _text(authors)
+    if not text.strip():  # none given
         return None
-    names = [n for n in re.split(r",|;|\band\b", text) if n.strip()]
-    return len(names)
+    return len([n for n in re.split(r",|;|\band\b", text) if n.strip()])
 
 
 def _int_or_none(value: Any) -> int | None:

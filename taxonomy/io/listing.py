@@ -4,6 +4,7 @@ metadata block per paper, with page chrome ignored wherever it appears."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 
@@ -31,24 +32,18 @@ def _paragraphs(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
     holding a metadata line ('·', '• 3 authors', a date) is split into its lines."""
     buf: list[tuple[int, str]] = []
     size = 0
-    for number, text in lines:
+    for number, text in itertools.chain(lines, [(0, "")]):  # a blank line ends the last one
         text = text.strip()
         if text:
             if size <= _MAX_PARAGRAPH_CHARS:
                 buf.append((number, text))
                 size += len(text)
         elif buf:
-            yield from _split_paragraph(buf)
+            if len(buf) > 1 and any(_kind(line) in ("dot", "authors", "date") for _, line in buf):
+                yield from buf
+            else:
+                yield buf[0][0], " ".join(line for _, line in buf)
             buf, size = [], 0
-    if buf:
-        yield from _split_paragraph(buf)
-
-
-def _split_paragraph(buf: list[tuple[int, str]]) -> Iterator[tuple[int, str]]:
-    if len(buf) > 1 and any(_kind(text) in ("dot", "authors", "date") for _, text in buf):
-        yield from buf
-    else:
-        yield buf[0][0], " ".join(text for _, text in buf)
 
 
 def _kind(text: str) -> str:
@@ -67,10 +62,6 @@ def _kind(text: str) -> str:
 def _is_abstract(text: str, title: str) -> bool:
     return (len(title) <= _MAX_TITLE_CHARS and len(text) > len(title)
             and len(text.split()) >= _MIN_ABSTRACT_WORDS)
-
-
-# A paragraph: its first line number, its text, and what kind of line it is.
-_Para = tuple[int, str, str]
 
 
 def read_listing(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
@@ -122,23 +113,16 @@ def read_listing(lines: Iterable[tuple[int, str]], path: str, log: ReadLog,
         log.skip(path, title[0], "a title with no abstract after it (truncated page?)")
 
 
-def _with_metadata(paper: Paper, block: list[_Para], reference: dt.date) -> Paper:
+def _with_metadata(paper: Paper, block: list[tuple[int, str, str]], reference: dt.date) -> Paper:
     for _, text, kind in block:
-        if kind == "authors":
-            paper.n_authors = int(_matched(_AUTHORS_LINE, text)[1])
+        # (each pattern matches: the kind was found by it)
+        if kind == "authors" and (match := _AUTHORS_LINE.match(text)):
+            paper.n_authors = int(match[1])
         elif kind == "org":
             handle, _, name = text.partition(" ")
             paper.organization = name.strip() or handle
-        elif kind == "date":
+        elif kind == "date" and (match := DATE_LINE.match(text)):
             paper.date = parse_date(text, reference)
-            upvotes = _matched(DATE_LINE, text)[4]
-            paper.upvotes = int(upvotes) if upvotes else None
+            paper.upvotes = int(match[4]) if match[4] else None
     return paper
-
-
-def _matched(pattern: re.Pattern[str], text: str) -> re.Match[str]:
-    """The match of a line already classified by that pattern."""
-    match = pattern.match(text)
-    assert match is not None
-    return match
 

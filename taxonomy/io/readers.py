@@ -119,24 +119,19 @@ def read_file(
             paper.abstract = paper.abstract[:MAX_ABSTRACT_CHARS]
             log.truncated.append(paper.source or paper.id)
         yield paper
-    if not found:
-        raise _nothing_read(source, log)
-
-
-def _nothing_read(source: Source, log: ReadLog) -> DumpError:
-    """The error for a dump that gave no paper: why its records were skipped, or what its
-    format expects."""
-    own = [entry for entry in log.skipped if entry[0] == str(source.path)]
-    if own:
+    if found:
+        return
+    own = [entry for entry in log.skipped if entry[0] == name]
+    if own:  # no paper: why its records were skipped, else what its format expects
         _, line, reason = own[0]
         advice = (ENCODING_ADVICE if reason.startswith("not ")
                   else "fix the records or the file's format")
-        return DumpError(f"no usable papers: {len(own)} record(s) skipped, the first at line "
-                         f"{line} ({reason}); {advice}", source.path)
+        raise DumpError(f"no usable papers: {len(own)} record(s) skipped, the first at line "
+                        f"{line} ({reason}); {advice}", source.path)
     hint = {
         "listing": "expected a copied paper-listing page (a title line, then its abstract)",
         "jsonl": "expected one JSON object per line with 'title' and 'abstract'",
         "csv": "expected a CSV header with 'title' and 'abstract' columns",
         "parquet": "expected 'title' and 'abstract' columns",
     }[source.format]
-    return DumpError(f"no papers found ({hint})", source.path)
+    raise DumpError(f"no papers found ({hint})", source.path)

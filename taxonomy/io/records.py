@@ -164,7 +164,8 @@ class Deduplicator:
                         ids[id_key] = 0
                         self._aliases[id_key] = title_key_
                 matched = self._aliases.get(matched, matched)
-                if _brings_something(paper):
+                # what could change its first record's row (see apply_update)
+                if arxiv or any(getattr(paper, name) not in ("", None) for name in _METADATA):
                     updates.setdefault(matched, []).append(
                         (self.repeats, replace(paper, title="", abstract="", source="")))
                 continue
@@ -244,17 +245,9 @@ class Deduplicator:
             title_key_ = None  # another paper of that title, kept apart by its arXiv id
         found = [*self._updates.get(id_key, ()),
                  *(self._updates.get(title_key_, ()) if title_key_ is not None else ())]
-        if not found:
-            return row
         for _, update in sorted(found, key=lambda u: u[0]):
             row = apply_update(row, update)
         return row
-
-
-def _brings_something(paper: Paper) -> bool:
-    """Whether a repeat could change its first record's row (see ``apply_update``)."""
-    return bool(arxiv_id(paper.id)) or any(
-        getattr(paper, name) not in ("", None) for name in _METADATA)
 
 
 def _keys(paper_id: str, title: str) -> tuple[int, int | None]:

@@ -267,13 +267,13 @@ def _json_array(line: str) -> bool:
 
 
 def header_delimiter(line: str) -> str | None:
-    """The delimiter of a CSV header that names a 'title' column, or None."""
-    best: tuple[int, str] | None = None
+    """The delimiter that splits a CSV header naming a 'title' column into most columns, or None."""
+    widths = {}
     for delimiter in DELIMITERS:
         columns = [c.strip().strip('"').lower() for c in line.split(delimiter)]
-        if len(columns) > 1 and "title" in columns and (best is None or len(columns) > best[0]):
-            best = (len(columns), delimiter)
-    return best[1] if best else None
+        if len(columns) > 1 and "title" in columns:
+            widths[delimiter] = len(columns)
+    return max(widths, key=widths.__getitem__, default=None)
 
 
 def detect_encoding(head: bytes, given: str | None, path: Path) -> str:
@@ -368,10 +368,9 @@ def _lines_of(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str | byt
     """Each line of the file, as text for UTF-16 or UTF-32 (decoded as it comes, undecodable
     bytes as U+FFFD), else as bytes, so one bad byte spoils one line; None for a line too
     long to read."""
-    if "\n".encode(encoding) != b"\n":
-        return _lines(codecs.iterdecode(chunks(handle, path), encoding, "replace"),
-                      _split_text)
     blocks = chunks(handle, path)
+    if "\n".encode(encoding) != b"\n":
+        return _lines(codecs.iterdecode(blocks, encoding, "replace"), _split_text)
     first = next(blocks, b"")
     # lines ending with a lone carriage return (old Mac files) have no newline at all
     separator = b"\r" if b"\n" not in first and b"\r" in first[:-1] else b"\n"

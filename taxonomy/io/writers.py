@@ -292,8 +292,6 @@ def _unreadable_table(path: Path, fmt: str) -> Iterator[None]:
     ValueErrors)."""
     try:
         yield
-    except OutputError:
-        raise
     except (OSError, ValueError, csv.Error) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise OutputError(f"is not a {fmt.lstrip('.').upper()} table this tool can read "
