@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
 import os
 import sys
@@ -231,6 +230,50 @@ class Tagger:
             expect(_expected_papers(sources) // chunk_size)
         log = ReadLog()
         bar = progress_bar(progress)
+
+        def write(dedupe: Deduplicator) -> TagResult:
+            """Tag the inputs into ``out``; :class:`_Late` (and ``out`` untouched) when a repeat
+            brought metadata to a row already written. ``log`` gets only the first read's skips."""
+            result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0), log=log)
+            papers = read_papers(sources, log=ReadLog() if dedupe.learned else log,
+                                 reference_date=reference_date, dedupe=dedupe)
+            existing = Existing(out, self.model, allow_mixed_models, dedupe)
+            pending: list[tuple[dict[str, list], list[list[str] | None]]] = []
+
+            def fresh() -> Iterator[Paper]:
+                for paper in papers:
+                    if existing.holds(paper):
+                        result.already += 1
+                        continue
+                    if paper.id in existing.ids:  # a different paper under an id the table holds
+                        new = own_id(paper, existing.ids.__contains__)
+                        log.notes.append(f"{paper.source}: id {paper.id} is also the id of a "
+                                         f"different paper in {out} (another title); this one "
+                                         f"is kept as {new}")
+                        paper = replace(paper, id=new)
+                    yield paper
+
+            def chunks() -> Iterator[Chunk]:
+                for batch in chunked(fresh(), chunk_size):
+                    chunk = {name: [getattr(p, name) for p in batch] for name in _TAGGED}
+                    rows = self.hand.lookup(chunk["id"], chunk["title"])
+                    pending.append((chunk, rows))
+                    yield (*chunk_texts(chunk["title"], chunk["abstract"]), rows)
+
+            with TableWriter(out, append_to=out if only_new else None,
+                             on_copy=existing) as writer:
+                for scores, terms in executor.map(self.model, chunks()):
+                    chunk, hand_rows = pending.pop(0)
+                    rows = self.rows(chunk, scores, terms, hand_rows)
+                    dedupe.fill(rows)
+                    writer.write(rows)
+                    result.add(rows)
+                    if bar is not None:
+                        bar.update(len(hand_rows))
+                if dedupe.late:
+                    raise _Late
+            return result
+
         try:
             with exclusive(out, on_wait):
                 # Write once. --only-new copies the old rows first, so what repeats bring
@@ -240,10 +283,6 @@ class Tagger:
                 # everything learned.
                 dedupe = learn_repeats(sources, log, reference_date) if only_new \
                     else Deduplicator()
-                write = functools.partial(self._write_once, sources, out, log=log,
-                                          executor=executor, bar=bar, only_new=only_new,
-                                          allow_mixed_models=allow_mixed_models,
-                                          reference_date=reference_date, chunk_size=chunk_size)
                 try:
                     result = write(dedupe)
                 except _Late:
@@ -254,51 +293,6 @@ class Tagger:
             executor.close()
             if bar is not None:
                 bar.close()
-        return result
-
-    def _write_once(self, sources: list[Source], out: str | os.PathLike, dedupe: Deduplicator,
-                    log: ReadLog, executor: Executor, bar: Any, only_new: bool,
-                    allow_mixed_models: bool, reference_date: dt.date | None,
-                    chunk_size: int) -> TagResult:
-        """Tag the inputs into ``out``; :class:`_Late` (and ``out`` untouched) when a repeat
-        brought metadata to a row already written. ``log`` gets only the first read's skips."""
-        result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0), log=log)
-        papers = read_papers(sources, log=ReadLog() if dedupe.learned else log,
-                             reference_date=reference_date, dedupe=dedupe)
-        existing = Existing(out, self.model, allow_mixed_models, dedupe)
-        pending: list[tuple[dict[str, list], list[list[str] | None]]] = []
-
-        def fresh() -> Iterator[Paper]:
-            for paper in papers:
-                if existing.holds(paper):
-                    result.already += 1
-                    continue
-                if paper.id in existing.ids:  # a different paper under an id the table holds
-                    new = own_id(paper, existing.ids.__contains__)
-                    log.notes.append(f"{paper.source}: id {paper.id} is also the id of a "
-                                     f"different paper in {out} (another title); this one is "
-                                     f"kept as {new}")
-                    paper = replace(paper, id=new)
-                yield paper
-
-        def chunks() -> Iterator[Chunk]:
-            for batch in chunked(fresh(), chunk_size):
-                chunk = {name: [getattr(p, name) for p in batch] for name in _TAGGED}
-                rows = self.hand.lookup(chunk["id"], chunk["title"])
-                pending.append((chunk, rows))
-                yield (*chunk_texts(chunk["title"], chunk["abstract"]), rows)
-
-        with TableWriter(out, append_to=out if only_new else None, on_copy=existing) as writer:
-            for scores, terms in executor.map(self.model, chunks()):
-                chunk, hand_rows = pending.pop(0)
-                rows = self.rows(chunk, scores, terms, hand_rows)
-                dedupe.fill(rows)
-                writer.write(rows)
-                result.add(rows)
-                if bar is not None:
-                    bar.update(len(hand_rows))
-            if dedupe.late:
-                raise _Late
         return result
 
 
