@@ -135,7 +135,14 @@ class Tagger:
         elif isinstance(model, str | os.PathLike):
             self.model = load_model(model, load_taxonomy().ids)
         elif callable(getattr(model, "export", None)):  # without importing scikit-learn here
-            self.model = _in_memory(model)
+            state = model.export()  # a fitted EfficiencyClassifier: a model without a file
+            digest = hashlib.sha256()
+            for array in (state.coef, state.intercept, state.cutoffs, state.calibration):
+                digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+            version = digest.hexdigest()[:12]
+            thresholds = dict(zip(state.category_ids, map(float, state.thresholds), strict=True))
+            self.model = LoadedModel(state, {"name": "in-memory", "version": version,
+                                             "thresholds": thresholds}, None)
         else:
             raise TypeError(f"Tagger needs a model file's path, a loaded model or a fitted "
                             f"EfficiencyClassifier, not {type(model).__name__}")
@@ -169,8 +176,7 @@ class Tagger:
         hand_rows = self.hand.lookup(columns["id"], columns["title"])
         scores, terms = score_chunk(self.model.state, columns["title"], columns["abstract"],
                                     hand_rows, self.model.feature_names)
-        tagged = pd.DataFrame(self.rows(columns, scores, terms, hand_rows),
-                              columns=self.columns)
+        tagged = pd.DataFrame(self.rows(columns, scores, terms, hand_rows))  # in column order
         if isinstance(papers, pd.DataFrame):
             tagged.index = papers.index
         return tagged
@@ -363,18 +369,6 @@ def _as_papers(papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
                              "abstract")
         out.append(paper)
     return out
-
-
-def _in_memory(estimator: EfficiencyClassifier) -> LoadedModel:
-    """A fitted EfficiencyClassifier as a model without a file."""
-    state = estimator.export()
-    digest = hashlib.sha256()
-    for array in (state.coef, state.intercept, state.cutoffs, state.calibration):
-        digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
-    card = {"name": "in-memory", "version": digest.hexdigest()[:12],
-            "thresholds": dict(zip(state.category_ids, map(float, state.thresholds),
-                                   strict=True))}
-    return LoadedModel(state, card, None)
 
 
 def progress_bar(progress: bool | None) -> Any:
