@@ -23,7 +23,6 @@ from ..io.papers import chunked, learn_repeats
 from ..io.readers import check_inputs, read_papers
 from ..io.readlog import ReadLog
 from ..io.records import Deduplicator, Paper, arxiv_id, own_id, title_key
-from ..io.sniff import Source
 from ..io.writers import TableWriter, refuse_inputs
 from ..labels.categories import load_taxonomy
 from ..labels.indicator import from_indicator, join_labels
@@ -42,6 +41,8 @@ if TYPE_CHECKING:
 # per paper as chunks grow, but at 200k abstracts on 2 cores 4,000 took 2% less CPU than
 # 2,000 (within the noise) for 150 MB more in the process tree (855 MB against 701).
 CHUNK = 2_000
+# About how many bytes one paper takes in a dump (arXiv's metadata snapshot as JSON Lines).
+_BYTES_PER_PAPER = 1_600
 # The fields of a paper a tagged row shows or is scored from.
 _TAGGED = ("id", "title", "abstract", "date", "url")
 
@@ -232,8 +233,12 @@ class Tagger:
         refuse_inputs(out, inputs)
         executor = executor if executor is not None else Processes()
         expect = getattr(executor, "expect", None)  # optional for executors written elsewhere
-        if expect is not None:
-            expect(_expected_papers(sources) // chunk_size)
+        if expect is not None:  # papers guessed from the inputs' sizes (gzip: 4 times its bytes)
+            size = 0
+            for source in sources:
+                with contextlib.suppress(OSError):
+                    size += os.path.getsize(source.path) * (4 if source.gzip else 1)
+            expect(size // _BYTES_PER_PAPER // chunk_size)
         log = ReadLog()
         bar = progress_bar(progress)
 
@@ -334,20 +339,6 @@ def chunk_texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
         return pa.array(titles, type=pa.string()), pa.array(abstracts, type=pa.string())
     except (UnicodeEncodeError, pa.ArrowException):
         return titles, abstracts
-
-
-# About how many bytes one paper takes in a dump (arXiv's metadata snapshot as JSON Lines).
-_BYTES_PER_PAPER = 1_600
-
-
-def _expected_papers(sources: Sequence[Source]) -> int:
-    """A rough count of the papers in the inputs, from their sizes (gzip: about 4 times more
-    than its bytes show)."""
-    total = 0
-    for source in sources:
-        with contextlib.suppress(OSError):
-            total += os.path.getsize(source.path) * (4 if source.gzip else 1)
-    return total // _BYTES_PER_PAPER
 
 
 def _as_papers(papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
