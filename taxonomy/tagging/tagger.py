@@ -156,9 +156,8 @@ class Tagger:
         arguments, the shipped (or ``$TAXONOMY_HOME``) model and hand labels."""
         taxonomy = load_taxonomy()
         loaded = load_model(paths.model_file(model), taxonomy.ids)
-        hand = (HandLabels.from_papers(load_labels(paths.labels_file(labels), taxonomy))
-                if hand_labels else HandLabels())
-        return cls(loaded, hand)
+        labeled = load_labels(paths.labels_file(labels), taxonomy) if hand_labels else None
+        return cls(loaded, HandLabels.from_papers(labeled))
 
     default = load
 
