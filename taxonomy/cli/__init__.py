@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=Version, nargs=0,
                         help="show the version, where it runs from and the default model")
-    sub = Subparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    sub = Subparsers(parser.add_subparsers(required=True, metavar="COMMAND"))
     for register in (tag.register_parse, review.register_labels, model.register,
                      tag.register_tag, tag.register_report, review.register_review,
                      fetch.register, digest.register):

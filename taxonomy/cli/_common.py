@@ -37,10 +37,10 @@ class Subparsers:
         parser.set_defaults(handler=handler)
         return parser
 
-    def group(self, name: str, dest: str, metavar: str, **kwargs: Any) -> Subparsers:
+    def group(self, name: str, metavar: str, **kwargs: Any) -> Subparsers:
         """A command whose actions are sub-commands (`taxonomy labels check`): their adder."""
-        return Subparsers(self.add_parser(name, **kwargs).add_subparsers(
-            dest=dest, required=True, metavar=metavar))
+        actions = self.add_parser(name, **kwargs).add_subparsers(required=True, metavar=metavar)
+        return Subparsers(actions)
 
 
 class Version(argparse.Action):
@@ -94,8 +94,7 @@ def add_read_options(parser: argparse.ArgumentParser) -> None:
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help=MODEL_HELP)
     parser.add_argument("--labels", help=f"hand labels that win over the model {LABELS_DEFAULT}")
-    parser.add_argument("--no-hand-labels", "--model-only", dest="no_hand_labels",
-                        action="store_true",
+    parser.add_argument("--no-hand-labels", "--model-only", action="store_true",
                         help="ignore hand labels: every row's labels come from the model")
 
 

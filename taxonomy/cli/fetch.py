@@ -12,7 +12,7 @@ from ._common import Subparsers, date, say, waiting_for
 
 def register(sub: Subparsers) -> None:
     actions = sub.group(
-        "fetch", "source", "SOURCE", help="fetch papers from arXiv into a store",
+        "fetch", "SOURCE", help="fetch papers from arXiv into a store",
         description="Fetch papers from arXiv into a SQLite store (--db): 'arxiv' asks the "
                     "arXiv API for a category's new submissions, 'oai' harvests an OAI-PMH "
                     "set for backfills. Without --since a fetch continues from where the "

@@ -24,7 +24,7 @@ from ._common import (
 
 
 def register_labels(sub: Subparsers) -> None:
-    actions = sub.group("labels", "labels_command", "ACTION",
+    actions = sub.group("labels", "ACTION",
                         help="check and review hand labels",
                         description="Check and review hand labels.\n\nexample:\n"
                                     "  taxonomy labels check")

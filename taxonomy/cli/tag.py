@@ -129,11 +129,10 @@ def tag(args: argparse.Namespace) -> int:
                          reference_date=args.reference_date, fmt=args.fmt,
                          encoding=args.encoding)
     model = tagging.model
-    counts = ", ".join(f"{cid} {n}" for cid, n in result.counts.items())
     say(args, f"tagged {result.papers} papers ({result.by_hand} by hand label, "
         f"{result.papers - result.by_hand} by model {model.name} {model.version}) into "
         f"{out}" + (f"; {result.already} were already there" if result.already else ""))
-    say(args, f"per category: {counts}")
+    say(args, "per category: " + ", ".join(f"{c} {n}" for c, n in result.counts.items()))
     report_skipped(result.log)
     return 0
 
@@ -187,15 +186,14 @@ def report(args: argparse.Namespace) -> int:
     out_dir = args.output or paths.reports_dir()
     tagging = Tagger(paths.model_file(args.model), HandLabels.from_papers(labeled))
     label_support = support(labeled, taxonomy) if labeled else None
+    untagged, written = 0, ""
     if in_store:
         run, untagged = run_store_report(inputs[0], out_dir, tagging, taxonomy,
                                          label_support=label_support, compare=args.compare,
                                          review=args.review)
-        written = ""
     else:
         run = run_report(inputs, out_dir, tagging, taxonomy, label_support=label_support,
                          compare=args.compare, encoding=args.encoding, review=args.review)
-        untagged = 0
         written = (": " + ", ".join(f.name for f in run.files if f.suffix in (".md", ".html"))
                    + f" and {sum(f.suffix == '.csv' for f in run.files)} CSV tables")
     say(args, summary_table(run.report))

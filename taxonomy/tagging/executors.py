@@ -102,10 +102,24 @@ class WorkerPool:
     def __init__(self, processes: int):
         from joblib.externals.loky import ProcessPoolExecutor  # half a second to import
 
-        with _quiet_children():
+        # The workers inherit SIGINT ignored and stderr on the null device, so a Ctrl-C or a
+        # parent dying while one boots cannot make it print a traceback.
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+        sys.stderr.flush()
+        saved = os.dup(2)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        try:
             self._executor = ProcessPoolExecutor(processes, initializer=_start,
                                                  initargs=(os.getpid(),))
             self._executor.submit(int)  # the first task, doing nothing, starts every worker
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(null)
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         with _one_line_if_a_worker_died():
@@ -130,26 +144,6 @@ def _one_line_if_a_worker_died() -> Iterator[None]:
     except BrokenProcessPool:
         raise TaxonomyError("a worker process died (killed by the system, out of memory?); "
                             "run again, with --jobs 1 or more memory") from None
-
-
-@contextlib.contextmanager
-def _quiet_children() -> Iterator[None]:
-    """Processes started in this block inherit SIGINT ignored and stderr on the null device,
-    so a Ctrl-C or a parent dying while a worker boots cannot make it print a traceback."""
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
-    sys.stderr.flush()
-    saved = os.dup(2)
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
 
 
 def _start(parent: int) -> None:

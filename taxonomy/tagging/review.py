@@ -59,9 +59,8 @@ class Queued:
     value: float
 
 
-def mmr(features: sparse.csr_matrix, values: np.ndarray, top: int,
-        diversity: float = DIVERSITY) -> list[int]:
-    """Indices of ``top`` rows picked greedily by (1 - diversity) * value - diversity * (the
+def mmr(features: sparse.csr_matrix, values: np.ndarray, top: int) -> list[int]:
+    """Indices of ``top`` rows picked greedily by (1 - DIVERSITY) * value - DIVERSITY * (the
     largest cosine similarity to a row already picked); rows of ``features`` are L2-normed."""
     n = len(values)
     if n == 0 or top <= 0:
@@ -71,7 +70,7 @@ def mmr(features: sparse.csr_matrix, values: np.ndarray, top: int,
     picked = [int(np.argmax(relevance))]
     closest = similarity[picked[0]].copy()
     while len(picked) < min(top, n):
-        gain = (1 - diversity) * relevance - diversity * closest
+        gain = (1 - DIVERSITY) * relevance - DIVERSITY * closest
         gain[picked] = -np.inf
         best = int(np.argmax(gain))
         picked.append(best)

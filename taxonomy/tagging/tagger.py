@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
 import os
 import sys
@@ -24,7 +23,6 @@ from ..io.papers import chunked, learn_repeats
 from ..io.readers import check_inputs, read_papers
 from ..io.readlog import ReadLog
 from ..io.records import Deduplicator, Paper, arxiv_id, own_id, title_key
-from ..io.sniff import Source
 from ..io.writers import TableWriter, refuse_inputs
 from ..labels.categories import load_taxonomy
 from ..labels.indicator import from_indicator, join_labels
@@ -43,6 +41,8 @@ if TYPE_CHECKING:
 # per paper as chunks grow, but at 200k abstracts on 2 cores 4,000 took 2% less CPU than
 # 2,000 (within the noise) for 150 MB more in the process tree (855 MB against 701).
 CHUNK = 2_000
+# About how many bytes one paper takes in a dump (arXiv's metadata snapshot as JSON Lines).
+_BYTES_PER_PAPER = 1_600
 # The fields of a paper a tagged row shows or is scored from.
 _TAGGED = ("id", "title", "abstract", "date", "url")
 
@@ -136,7 +136,14 @@ class Tagger:
         elif isinstance(model, str | os.PathLike):
             self.model = load_model(model, load_taxonomy().ids)
         elif callable(getattr(model, "export", None)):  # without importing scikit-learn here
-            self.model = _in_memory(model)
+            state = model.export()  # a fitted EfficiencyClassifier: a model without a file
+            digest = hashlib.sha256()
+            for array in (state.coef, state.intercept, state.cutoffs, state.calibration):
+                digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+            version = digest.hexdigest()[:12]
+            thresholds = dict(zip(state.category_ids, map(float, state.thresholds), strict=True))
+            self.model = LoadedModel(state, {"name": "in-memory", "version": version,
+                                             "thresholds": thresholds}, None)
         else:
             raise TypeError(f"Tagger needs a model file's path, a loaded model or a fitted "
                             f"EfficiencyClassifier, not {type(model).__name__}")
@@ -149,9 +156,8 @@ class Tagger:
         arguments, the shipped (or ``$TAXONOMY_HOME``) model and hand labels."""
         taxonomy = load_taxonomy()
         loaded = load_model(paths.model_file(model), taxonomy.ids)
-        hand = (HandLabels.from_papers(load_labels(paths.labels_file(labels), taxonomy))
-                if hand_labels else HandLabels())
-        return cls(loaded, hand)
+        labeled = load_labels(paths.labels_file(labels), taxonomy) if hand_labels else None
+        return cls(loaded, HandLabels.from_papers(labeled))
 
     default = load
 
@@ -170,8 +176,7 @@ class Tagger:
         hand_rows = self.hand.lookup(columns["id"], columns["title"])
         scores, terms = score_chunk(self.model.state, columns["title"], columns["abstract"],
                                     hand_rows, self.model.feature_names)
-        tagged = pd.DataFrame(self.rows(columns, scores, terms, hand_rows),
-                              columns=self.columns)
+        tagged = pd.DataFrame(self.rows(columns, scores, terms, hand_rows))  # in column order
         if isinstance(papers, pd.DataFrame):
             tagged.index = papers.index
         return tagged
@@ -227,10 +232,58 @@ class Tagger:
         refuse_inputs(out, inputs)
         executor = executor if executor is not None else Processes()
         expect = getattr(executor, "expect", None)  # optional for executors written elsewhere
-        if expect is not None:
-            expect(_expected_papers(sources) // chunk_size)
+        if expect is not None:  # papers guessed from the inputs' sizes (gzip: 4 times its bytes)
+            size = 0
+            for source in sources:
+                with contextlib.suppress(OSError):
+                    size += os.path.getsize(source.path) * (4 if source.gzip else 1)
+            expect(size // _BYTES_PER_PAPER // chunk_size)
         log = ReadLog()
         bar = progress_bar(progress)
+
+        def write(dedupe: Deduplicator) -> TagResult:
+            """Tag the inputs into ``out``; :class:`_Late` (and ``out`` untouched) when a repeat
+            brought metadata to a row already written. ``log`` gets only the first read's skips."""
+            result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0), log=log)
+            papers = read_papers(sources, log=ReadLog() if dedupe.learned else log,
+                                 reference_date=reference_date, dedupe=dedupe)
+            existing = Existing(out, self.model, allow_mixed_models, dedupe)
+            pending: list[tuple[dict[str, list], list[list[str] | None]]] = []
+
+            def fresh() -> Iterator[Paper]:
+                for paper in papers:
+                    if existing.holds(paper):
+                        result.already += 1
+                        continue
+                    if paper.id in existing.ids:  # a different paper under an id the table holds
+                        new = own_id(paper, existing.ids.__contains__)
+                        log.notes.append(f"{paper.source}: id {paper.id} is also the id of a "
+                                         f"different paper in {out} (another title); this one "
+                                         f"is kept as {new}")
+                        paper = replace(paper, id=new)
+                    yield paper
+
+            def chunks() -> Iterator[Chunk]:
+                for batch in chunked(fresh(), chunk_size):
+                    chunk = {name: [getattr(p, name) for p in batch] for name in _TAGGED}
+                    rows = self.hand.lookup(chunk["id"], chunk["title"])
+                    pending.append((chunk, rows))
+                    yield (*chunk_texts(chunk["title"], chunk["abstract"]), rows)
+
+            with TableWriter(out, append_to=out if only_new else None,
+                             on_copy=existing) as writer:
+                for scores, terms in executor.map(self.model, chunks()):
+                    chunk, hand_rows = pending.pop(0)
+                    rows = self.rows(chunk, scores, terms, hand_rows)
+                    dedupe.fill(rows)
+                    writer.write(rows)
+                    result.add(rows)
+                    if bar is not None:
+                        bar.update(len(hand_rows))
+                if dedupe.late:
+                    raise _Late
+            return result
+
         try:
             with exclusive(out, on_wait):
                 # Write once. --only-new copies the old rows first, so what repeats bring
@@ -240,10 +293,6 @@ class Tagger:
                 # everything learned.
                 dedupe = learn_repeats(sources, log, reference_date) if only_new \
                     else Deduplicator()
-                write = functools.partial(self._write_once, sources, out, log=log,
-                                          executor=executor, bar=bar, only_new=only_new,
-                                          allow_mixed_models=allow_mixed_models,
-                                          reference_date=reference_date, chunk_size=chunk_size)
                 try:
                     result = write(dedupe)
                 except _Late:
@@ -254,51 +303,6 @@ class Tagger:
             executor.close()
             if bar is not None:
                 bar.close()
-        return result
-
-    def _write_once(self, sources: list[Source], out: str | os.PathLike, dedupe: Deduplicator,
-                    log: ReadLog, executor: Executor, bar: Any, only_new: bool,
-                    allow_mixed_models: bool, reference_date: dt.date | None,
-                    chunk_size: int) -> TagResult:
-        """Tag the inputs into ``out``; :class:`_Late` (and ``out`` untouched) when a repeat
-        brought metadata to a row already written. ``log`` gets only the first read's skips."""
-        result = TagResult(counts=dict.fromkeys(self.model.state.category_ids, 0), log=log)
-        papers = read_papers(sources, log=ReadLog() if dedupe.learned else log,
-                             reference_date=reference_date, dedupe=dedupe)
-        existing = Existing(out, self.model, allow_mixed_models, dedupe)
-        pending: list[tuple[dict[str, list], list[list[str] | None]]] = []
-
-        def fresh() -> Iterator[Paper]:
-            for paper in papers:
-                if existing.holds(paper):
-                    result.already += 1
-                    continue
-                if paper.id in existing.ids:  # a different paper under an id the table holds
-                    new = own_id(paper, existing.ids.__contains__)
-                    log.notes.append(f"{paper.source}: id {paper.id} is also the id of a "
-                                     f"different paper in {out} (another title); this one is "
-                                     f"kept as {new}")
-                    paper = replace(paper, id=new)
-                yield paper
-
-        def chunks() -> Iterator[Chunk]:
-            for batch in chunked(fresh(), chunk_size):
-                chunk = {name: [getattr(p, name) for p in batch] for name in _TAGGED}
-                rows = self.hand.lookup(chunk["id"], chunk["title"])
-                pending.append((chunk, rows))
-                yield (*chunk_texts(chunk["title"], chunk["abstract"]), rows)
-
-        with TableWriter(out, append_to=out if only_new else None, on_copy=existing) as writer:
-            for scores, terms in executor.map(self.model, chunks()):
-                chunk, hand_rows = pending.pop(0)
-                rows = self.rows(chunk, scores, terms, hand_rows)
-                dedupe.fill(rows)
-                writer.write(rows)
-                result.add(rows)
-                if bar is not None:
-                    bar.update(len(hand_rows))
-            if dedupe.late:
-                raise _Late
         return result
 
 
@@ -336,20 +340,6 @@ def chunk_texts(titles: list[str], abstracts: list[str]) -> tuple[Any, Any]:
         return titles, abstracts
 
 
-# About how many bytes one paper takes in a dump (arXiv's metadata snapshot as JSON Lines).
-_BYTES_PER_PAPER = 1_600
-
-
-def _expected_papers(sources: Sequence[Source]) -> int:
-    """A rough count of the papers in the inputs, from their sizes (gzip: about 4 times more
-    than its bytes show)."""
-    total = 0
-    for source in sources:
-        with contextlib.suppress(OSError):
-            total += os.path.getsize(source.path) * (4 if source.gzip else 1)
-    return total // _BYTES_PER_PAPER
-
-
 def _as_papers(papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
                ) -> list[Paper]:
     """Papers from a DataFrame, dicts or Paper records, normalized as the readers do."""
@@ -369,18 +359,6 @@ def _as_papers(papers: pd.DataFrame | Iterable[dict[str, Any]] | Iterable[Paper]
                              "abstract")
         out.append(paper)
     return out
-
-
-def _in_memory(estimator: EfficiencyClassifier) -> LoadedModel:
-    """A fitted EfficiencyClassifier as a model without a file."""
-    state = estimator.export()
-    digest = hashlib.sha256()
-    for array in (state.coef, state.intercept, state.cutoffs, state.calibration):
-        digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
-    card = {"name": "in-memory", "version": digest.hexdigest()[:12],
-            "thresholds": dict(zip(state.category_ids, map(float, state.thresholds),
-                                   strict=True))}
-    return LoadedModel(state, card, None)
 
 
 def progress_bar(progress: bool | None) -> Any:
