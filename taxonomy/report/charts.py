@@ -93,12 +93,6 @@ def cooccurrence_chart(matrix: pd.DataFrame, names: list[str]) -> str:
         return _svg(fig)
 
 
-def _bin(months: pd.Series) -> tuple[str, str]:
-    """Pandas frequency and its name for the time axis: months unless the range is long."""
-    span = len(pd.period_range(months.min(), months.max(), freq="M"))
-    return ("M", "month") if span <= 36 else ("Q", "quarter") if span <= 120 else ("Y", "year")
-
-
 def over_time_chart(over_time: pd.DataFrame, category_ids: list[str], names: list[str]) -> str:
     """Stacked bars of category assignments over time, and a dot for the papers of each bar.
     Months are merged into quarters or years when the range is long, so bars stay visible."""
@@ -111,7 +105,9 @@ def over_time_chart(over_time: pd.DataFrame, category_ids: list[str], names: lis
                     transform=ax.transAxes)
             ax.set_axis_off()
             return _svg(fig)
-        freq, unit = _bin(dated["month"])
+        span = len(pd.period_range(dated["month"].min(), dated["month"].max(), freq="M"))
+        freq, unit = (("M", "month") if span <= 36 else ("Q", "quarter") if span <= 120
+                      else ("Y", "year"))
         periods = pd.PeriodIndex(dated["month"], freq="M").asfreq(freq)
         binned = dated[["papers", *category_ids]].groupby(periods).sum()
         starts = binned.index.start_time
