@@ -184,11 +184,7 @@ def run_store_report(db: str | os.PathLike, out_dir: str | os.PathLike, tagger: 
 
 def _check_compare(compare: str | os.PathLike | None) -> None:
     """Refuse a --compare table that is missing or that 'taxonomy tag' did not write."""
-    if compare is None:
-        return
-    if not Path(compare).exists():
-        raise DumpError("no such file; check the path", compare)
-    if not is_tagged_table(compare):
-        raise DumpError("is not a table written by 'taxonomy tag' (.csv, .jsonl or "
-                        ".parquet with labels and score columns); give an older tags file",
-                        compare)
+    if compare is not None and not is_tagged_table(compare):
+        raise DumpError("is not a table written by 'taxonomy tag' (.csv, .jsonl or .parquet "
+                        "with labels and score columns); give an older tags file"
+                        if Path(compare).exists() else "no such file; check the path", compare)
