@@ -39,10 +39,9 @@ def write_report(report: Report, out_dir: str | os.PathLike) -> list[Path]:
                 table = table.reset_index() if field == "cooccurrence" else table
                 write_frame(tmp / f"{field}.csv", table.round(4))
                 names.append(f"{field}.csv")
-        for name, text in (("coverage.md", markdown(report)), ("coverage.html",
-                                                                html_page(report))):
-            write_text(tmp / name, text)
-            names.append(name)
+        for kind in ("md", "html"):
+            write_text(tmp / f"coverage.{kind}", _render(kind, report))
+            names.append(f"coverage.{kind}")
     return [out_dir / name for name in names]
 
 
