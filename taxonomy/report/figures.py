@@ -19,7 +19,7 @@ from ..labels.labelfile import MIN_SUPPORT
 
 TITLE = "Training-efficiency category coverage"
 UNDATED = "undated"
-_MONTH = re.compile(r"^(\d{4})-(\d{2})")
+_MONTH = re.compile(r"^\d{4}-(\d{2})")
 
 
 @dataclass
@@ -150,10 +150,9 @@ def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, f
     limits = np.array([float(thresholds[c]) for c in taxonomy.ids])
     closeness = uncertainty(scores, limits)
     order = np.argsort(-closeness, axis=1, kind="stable")
-    first = order[:, 0]
+    first, second = order[:, 0], order[:, min(1, len(ids) - 1)]
     rows = np.arange(len(model))
-    second = order[:, 1] if len(ids) > 1 else first
-    near = closeness[rows, second] >= 0.5 if len(ids) > 1 else np.zeros(len(model), bool)
+    near = (second != first) & (closeness[rows, second] >= 0.5)  # one category: none near
     out = pd.DataFrame({
         "id": model["id"].to_numpy(), "title": model["title"].to_numpy(),
         "category": ids[first], "score": scores[rows, first], "threshold": limits[first],
@@ -178,8 +177,7 @@ def cooccurrence(matrix: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
 def month_of(date: str) -> str:
     """'2025-03-07' -> '2025-03'; anything without a year and month -> 'undated'."""
     match = _MONTH.match(date or "")
-    return f"{match.group(1)}-{match.group(2)}" if match and "01" <= match.group(2) <= "12" \
-        else UNDATED
+    return match[0] if match and "01" <= match[1] <= "12" else UNDATED
 
 
 def over_time(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
