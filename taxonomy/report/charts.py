@@ -87,9 +87,8 @@ def cooccurrence_chart(matrix: pd.DataFrame, names: list[str]) -> str:
             dark = i != j and values[i, j] > top * 0.6
             ax.text(j, i, str(values[i, j]), ha="center", va="center", fontsize=9,
                     color="white" if dark else INK, weight="bold" if i == j else "normal")
-        bar = fig.colorbar(image, ax=ax, shrink=0.8, label="papers in both")
-        bar.locator = MaxNLocator(integer=True)
-        bar.update_ticks()
+        fig.colorbar(image, ax=ax, shrink=0.8, label="papers in both",
+                     ticks=MaxNLocator(integer=True))
         return _svg(fig)
 
 
