@@ -15,11 +15,12 @@ import pandas as pd
 
 from ..errors import DumpError, OutputError, TaxonomyError
 from ..io.readers import ReadLog, check_inputs
+from ..io.readlog import _listed
 from ..io.writers import TABLE_FORMATS, read_table, refuse_inputs, table_format
 from ..labels.categories import Taxonomy
 from ..labels.indicator import split_labels
 from ..tagging.tagger import Tagger
-from .figures import Report, build_report, texts
+from .figures import Report, _score_columns, build_report, texts
 from .render import write_report
 
 
@@ -86,10 +87,7 @@ def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
     first_line = 2 if table_format(path) == ".csv" else 1  # CSV data starts below the header
     lines = np.arange(len(frame)) + first_line
     bad = np.zeros(len(frame), dtype=bool)
-    for cid in taxonomy.ids:
-        column = f"score_{cid}"
-        if column not in frame.columns:
-            continue
+    for column in (c for c in _score_columns(taxonomy) if c in frame.columns):
         values = pd.to_numeric(frame[column], errors="coerce")
         wrong = (values.isna() | (values < 0) | (values > 1)).to_numpy(bool) & ~bad
         for i in np.flatnonzero(wrong).tolist():
@@ -132,9 +130,8 @@ def _checked_dates(dates: pd.Series, lines: np.ndarray, path: str,
             problems.append(f"{path}:{line} ({value!r} {problem})")
         out.append("" if problem else value)
     if problems:
-        more = f", and {len(problems) - 3} more" if len(problems) > 3 else ""
         notes.append(f"treated {len(problems)} date(s) as undated: "
-                     f"{', '.join(problems[:3])}{more}")
+                     f"{_listed(problems[:3], len(problems))}")
     return pd.Series(out, index=dates.index, dtype=object)
 
 
