@@ -112,11 +112,10 @@ def over_time_chart(over_time: pd.DataFrame, category_ids: list[str], names: lis
         starts = binned.index.start_time
         width = (binned.index.end_time - starts).days.to_numpy() * 0.8
         middle = (starts + (binned.index.end_time - starts) / 2).to_numpy()
-        bottom = np.zeros(len(binned))
+        bottom = binned[category_ids].cumsum(axis=1) - binned[category_ids]  # stacked in order
         for index, (cid, name) in enumerate(zip(category_ids, names, strict=True)):
-            counts = binned[cid].to_numpy()
-            ax.bar(middle, counts, bottom=bottom, width=width, color=colour(index), label=name)
-            bottom += counts
+            ax.bar(middle, binned[cid].to_numpy(), bottom=bottom[cid].to_numpy(), width=width,
+                   color=colour(index), label=name)
         ax.plot(middle, binned["papers"], "o", color=INK, markersize=3.5, label="papers")
         ax.set_ylabel(f"per {unit}")
         ax.yaxis.grid(True, color=_GRID)
