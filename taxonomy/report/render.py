@@ -223,16 +223,6 @@ def _render(kind: str, report: Report) -> str:
         plain=_plain, css=stylesheet(env) if kind == "html" else "")
 
 
-def markdown(report: Report) -> str:
-    """coverage.md: GitHub Markdown with the totals and every table, ready to paste."""
-    return _render("md", report)
-
-
-def html_page(report: Report) -> str:
-    """coverage.html: one self-contained page (inline CSS and SVG charts, no scripts)."""
-    return _render("html", report)
-
-
 def _threshold(value: float) -> str:
     # Rounded up: a 4-decimal score is assigned exactly when it reaches the shown value.
     return "–" if pd.isna(value) else f"{math.ceil(round(value * 10_000, 6)) / 10_000:.4f}"
