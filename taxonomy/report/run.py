@@ -110,29 +110,22 @@ def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
             raise TaxonomyError(f"unknown category {unknown[0]!r}; tag it again with the "
                                 f"current taxonomy ({', '.join(taxonomy.ids)})", path,
                                 int(lines[row]))
-    if "date" in frame.columns:
-        frame["date"] = _checked_dates(frame["date"], lines, str(path), notes)
+    if "date" in frame.columns:  # ISO dates kept; anything else, or a future date, blanked
+        latest = dt.date.today() + dt.timedelta(days=_FUTURE_DAYS)
+        frame["date"], problems = texts(frame["date"]), {}
+        for row, value in frame["date"].items():
+            try:
+                late = bool(value) and dt.date.fromisoformat(value[:10]) > latest
+                problem = "is in the future" if late else ""
+            except ValueError:
+                problem = "is not a date like 2024-03-15"
+            if problem:
+                problems[row] = f"{path}:{lines[row]} ({value!r} {problem})"
+        if problems:
+            frame.loc[list(problems), "date"] = ""
+            notes.append(f"treated {len(problems)} date(s) as undated: "
+                         f"{_listed(list(problems.values())[:3], len(problems))}")
     return frame[~bad].reset_index(drop=True)
-
-
-def _checked_dates(dates: pd.Series, lines: np.ndarray, path: str,
-                   notes: list[str]) -> pd.Series:
-    """ISO dates kept; anything else, or a date in the future, blanked with a note."""
-    latest = dt.date.today() + dt.timedelta(days=_FUTURE_DAYS)
-    out, problems = [], []
-    for value, line in zip(texts(dates), lines, strict=True):
-        try:
-            late = bool(value) and dt.date.fromisoformat(value[:10]) > latest
-            problem = "is in the future" if late else ""
-        except ValueError:
-            problem = "is not a date like 2024-03-15"
-        if problem:
-            problems.append(f"{path}:{line} ({value!r} {problem})")
-        out.append("" if problem else value)
-    if problems:
-        notes.append(f"treated {len(problems)} date(s) as undated: "
-                     f"{_listed(problems[:3], len(problems))}")
-    return pd.Series(out, index=dates.index, dtype=object)
 
 
 def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
@@ -142,7 +135,6 @@ def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
                encoding: str | None = None, review: int = 50) -> CoverageRun:
     """Tag (when needed), summarize and write the report files into ``out_dir``. Every input
     (and the --compare table) is checked before any tagging starts; ``out_dir`` holds none."""
-    given = [*inputs, *([compare] if compare is not None else [])]
     for path in inputs:
         if not Path(path).exists():
             raise DumpError("no such file; check the path", path)
@@ -150,7 +142,7 @@ def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
     tables = [p for p in inputs if is_tagged_table(p)]
     raw = [p for p in inputs if p not in tables]
     check_inputs(raw, encoding=encoding)
-    refuse_inputs(out_dir, given)
+    refuse_inputs(out_dir, [*inputs, compare] if compare is not None else inputs)
     log, notes = ReadLog(), list[str]()
     tagged = load_tagged(tables, raw, tagger, taxonomy, log, encoding, notes)
     older = checked_table(compare, taxonomy, log, notes, strict=False) if compare else None
