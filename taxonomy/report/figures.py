@@ -76,12 +76,11 @@ def indicator(tags: pd.DataFrame, taxonomy: Taxonomy, strict: bool = True) -> np
     (``strict``) or ignored (an older table tagged with an older taxonomy)."""
     known = set(taxonomy.ids)
     rows = [split_labels(text) for text in tags["labels"]]
-    if strict:
-        for row_number, labels in enumerate(rows, 1):
-            unknown = [label for label in labels if label not in known]
-            if unknown:
-                raise TaxonomyError(f"row {row_number} of the tagged table has unknown category "
-                                    f"{unknown[0]!r}; tag it again with the current taxonomy")
+    unknown = [(number, c) for number, labels in enumerate(rows, 1) for c in labels
+               if c not in known]
+    if strict and unknown:
+        raise TaxonomyError(f"row {unknown[0][0]} of the tagged table has unknown category "
+                            f"{unknown[0][1]!r}; tag it again with the current taxonomy")
     return to_indicator([[c for c in labels if c in known] for labels in rows], taxonomy.ids)
 
 
@@ -130,8 +129,7 @@ def uncovered(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.
     best = np.argmax(np.nan_to_num(scores, nan=-1.0), axis=1)
     out["best_category"] = [taxonomy.ids[j] for j in best]
     out["best_score"] = scores[np.arange(len(out)), best]
-    out = out.sort_values(["best_score", "id"], ascending=[False, True])
-    return out.reset_index(drop=True)
+    return out.sort_values(["best_score", "id"], ascending=[False, True], ignore_index=True)
 
 
 def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, float],
