@@ -34,7 +34,6 @@ _RC: Any = {  # matplotlib types its keys as literals; these are checked at run 
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
-_PROLOGUE = re.compile(r"^.*?(?=<svg\b)", re.S)
 _NAMESPACES = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
 
 
@@ -131,5 +130,5 @@ def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight",
                 metadata=dict.fromkeys(("Date", "Format", "Type", "Creator")))
-    text = _PROLOGUE.sub("", buffer.getvalue(), count=1)
-    return _NAMESPACES.sub("", text, count=2).strip()
+    text = buffer.getvalue()
+    return _NAMESPACES.sub("", text[text.index("<svg"):], count=2).strip()
