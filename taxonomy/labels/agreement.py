@@ -29,11 +29,10 @@ def agreement(first: dict[str, list[str]], second: dict[str, list[str]],
         raise LabelsError("the two label files share no paper ids")
     a = to_indicator([first[i] for i in shared], taxonomy.ids)
     b = to_indicator([second[i] for i in shared], taxonomy.ids)
-    kappa, positives = {}, {}
-    for j, cid in enumerate(taxonomy.ids):
-        same = (a[:, j] == b[:, j]).all()
-        kappa[cid] = 1.0 if same else float(cohen_kappa_score(a[:, j], b[:, j]))
-        positives[cid] = (int(a[:, j].sum()), int(b[:, j].sum()))
+    kappa = {cid: 1.0 if (x == y).all() else float(cohen_kappa_score(x, y))
+             for cid, x, y in zip(taxonomy.ids, a.T, b.T, strict=True)}
+    positives = {cid: (int(x), int(y))
+                 for cid, x, y in zip(taxonomy.ids, a.sum(axis=0), b.sum(axis=0), strict=True)}
     differ = [(i, first[i], second[i]) for i in shared if set(first[i]) != set(second[i])]
     return Agreement(len(shared), kappa, positives, differ)
 

@@ -86,9 +86,8 @@ def check_labels(path: str | os.PathLike, taxonomy: Taxonomy) -> tuple[LabeledPa
             row_problems.append("empty id")
         elif paper_id in seen:
             row_problems.append(f"duplicate id {paper_id!r} (first on line {seen[paper_id]})")
-        for name in ("title", "abstract"):
-            if not row[name].strip():
-                row_problems.append(f"missing {name}")
+        row_problems += [f"missing {name}" for name in ("title", "abstract")
+                         if not row[name].strip()]
         labels = split_labels(row["labels"])
         unknown = [label for label in labels if label not in known]
         if unknown:

@@ -7,8 +7,7 @@ from .._lazy import attach
 
 __all__, __getattr__, __dir__ = attach(__name__, {
     "Report": "figures", "build_report": "figures",
-    "html_page": "render", "markdown": "render", "summary_table": "render",
-    "write_report": "render",
+    "summary_table": "render", "write_report": "render",
     "CoverageRun": "run", "run_report": "run",
     "Section": "render", "sections": "render",
 })

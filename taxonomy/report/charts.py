@@ -34,7 +34,6 @@ _RC: Any = {  # matplotlib types its keys as literals; these are checked at run 
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
-_PROLOGUE = re.compile(r"^.*?(?=<svg\b)", re.S)
 _NAMESPACES = re.compile(r'\s+xmlns(?::xlink)?="[^"]*"')
 
 
@@ -87,16 +86,9 @@ def cooccurrence_chart(matrix: pd.DataFrame, names: list[str]) -> str:
             dark = i != j and values[i, j] > top * 0.6
             ax.text(j, i, str(values[i, j]), ha="center", va="center", fontsize=9,
                     color="white" if dark else INK, weight="bold" if i == j else "normal")
-        bar = fig.colorbar(image, ax=ax, shrink=0.8, label="papers in both")
-        bar.locator = MaxNLocator(integer=True)
-        bar.update_ticks()
+        fig.colorbar(image, ax=ax, shrink=0.8, label="papers in both",
+                     ticks=MaxNLocator(integer=True))
         return _svg(fig)
-
-
-def _bin(months: pd.Series) -> tuple[str, str]:
-    """Pandas frequency and its name for the time axis: months unless the range is long."""
-    span = len(pd.period_range(months.min(), months.max(), freq="M"))
-    return ("M", "month") if span <= 36 else ("Q", "quarter") if span <= 120 else ("Y", "year")
 
 
 def over_time_chart(over_time: pd.DataFrame, category_ids: list[str], names: list[str]) -> str:
@@ -111,17 +103,18 @@ def over_time_chart(over_time: pd.DataFrame, category_ids: list[str], names: lis
                     transform=ax.transAxes)
             ax.set_axis_off()
             return _svg(fig)
-        freq, unit = _bin(dated["month"])
+        span = len(pd.period_range(dated["month"].min(), dated["month"].max(), freq="M"))
+        freq, unit = (("M", "month") if span <= 36 else ("Q", "quarter") if span <= 120
+                      else ("Y", "year"))
         periods = pd.PeriodIndex(dated["month"], freq="M").asfreq(freq)
         binned = dated[["papers", *category_ids]].groupby(periods).sum()
         starts = binned.index.start_time
         width = (binned.index.end_time - starts).days.to_numpy() * 0.8
         middle = (starts + (binned.index.end_time - starts) / 2).to_numpy()
-        bottom = np.zeros(len(binned))
+        bottom = binned[category_ids].cumsum(axis=1) - binned[category_ids]  # stacked in order
         for index, (cid, name) in enumerate(zip(category_ids, names, strict=True)):
-            counts = binned[cid].to_numpy()
-            ax.bar(middle, counts, bottom=bottom, width=width, color=colour(index), label=name)
-            bottom += counts
+            ax.bar(middle, binned[cid].to_numpy(), bottom=bottom[cid].to_numpy(), width=width,
+                   color=colour(index), label=name)
         ax.plot(middle, binned["papers"], "o", color=INK, markersize=3.5, label="papers")
         ax.set_ylabel(f"per {unit}")
         ax.yaxis.grid(True, color=_GRID)
@@ -137,5 +130,5 @@ def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight",
                 metadata=dict.fromkeys(("Date", "Format", "Type", "Creator")))
-    text = _PROLOGUE.sub("", buffer.getvalue(), count=1)
-    return _NAMESPACES.sub("", text, count=2).strip()
+    text = buffer.getvalue()
+    return _NAMESPACES.sub("", text[text.index("<svg"):], count=2).strip()

@@ -19,7 +19,7 @@ from ..labels.labelfile import MIN_SUPPORT
 
 TITLE = "Training-efficiency category coverage"
 UNDATED = "undated"
-_MONTH = re.compile(r"^(\d{4})-(\d{2})")
+_MONTH = re.compile(r"^\d{4}-(\d{2})")
 
 
 @dataclass
@@ -76,12 +76,11 @@ def indicator(tags: pd.DataFrame, taxonomy: Taxonomy, strict: bool = True) -> np
     (``strict``) or ignored (an older table tagged with an older taxonomy)."""
     known = set(taxonomy.ids)
     rows = [split_labels(text) for text in tags["labels"]]
-    if strict:
-        for row_number, labels in enumerate(rows, 1):
-            unknown = [label for label in labels if label not in known]
-            if unknown:
-                raise TaxonomyError(f"row {row_number} of the tagged table has unknown category "
-                                    f"{unknown[0]!r}; tag it again with the current taxonomy")
+    unknown = [(number, c) for number, labels in enumerate(rows, 1) for c in labels
+               if c not in known]
+    if strict and unknown:
+        raise TaxonomyError(f"row {unknown[0][0]} of the tagged table has unknown category "
+                            f"{unknown[0][1]!r}; tag it again with the current taxonomy")
     return to_indicator([[c for c in labels if c in known] for labels in rows], taxonomy.ids)
 
 
@@ -130,8 +129,7 @@ def uncovered(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.
     best = np.argmax(np.nan_to_num(scores, nan=-1.0), axis=1)
     out["best_category"] = [taxonomy.ids[j] for j in best]
     out["best_score"] = scores[np.arange(len(out)), best]
-    out = out.sort_values(["best_score", "id"], ascending=[False, True])
-    return out.reset_index(drop=True)
+    return out.sort_values(["best_score", "id"], ascending=[False, True], ignore_index=True)
 
 
 def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, float],
@@ -150,10 +148,9 @@ def uncertain(tags: pd.DataFrame, taxonomy: Taxonomy, thresholds: Mapping[str, f
     limits = np.array([float(thresholds[c]) for c in taxonomy.ids])
     closeness = uncertainty(scores, limits)
     order = np.argsort(-closeness, axis=1, kind="stable")
-    first = order[:, 0]
+    first, second = order[:, 0], order[:, min(1, len(ids) - 1)]
     rows = np.arange(len(model))
-    second = order[:, 1] if len(ids) > 1 else first
-    near = closeness[rows, second] >= 0.5 if len(ids) > 1 else np.zeros(len(model), bool)
+    near = (second != first) & (closeness[rows, second] >= 0.5)  # one category: none near
     out = pd.DataFrame({
         "id": model["id"].to_numpy(), "title": model["title"].to_numpy(),
         "category": ids[first], "score": scores[rows, first], "threshold": limits[first],
@@ -178,8 +175,7 @@ def cooccurrence(matrix: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:
 def month_of(date: str) -> str:
     """'2025-03-07' -> '2025-03'; anything without a year and month -> 'undated'."""
     match = _MONTH.match(date or "")
-    return f"{match.group(1)}-{match.group(2)}" if match and "01" <= match.group(2) <= "12" \
-        else UNDATED
+    return match[0] if match and "01" <= match[1] <= "12" else UNDATED
 
 
 def over_time(tags: pd.DataFrame, matrix: np.ndarray, taxonomy: Taxonomy) -> pd.DataFrame:

@@ -39,10 +39,9 @@ def write_report(report: Report, out_dir: str | os.PathLike) -> list[Path]:
                 table = table.reset_index() if field == "cooccurrence" else table
                 write_frame(tmp / f"{field}.csv", table.round(4))
                 names.append(f"{field}.csv")
-        for name, text in (("coverage.md", markdown(report)), ("coverage.html",
-                                                                html_page(report))):
-            write_text(tmp / name, text)
-            names.append(name)
+        for kind in ("md", "html"):
+            write_text(tmp / f"coverage.{kind}", _render(kind, report))
+            names.append(f"coverage.{kind}")
     return [out_dir / name for name in names]
 
 
@@ -222,16 +221,6 @@ def _render(kind: str, report: Report) -> str:
         title=TITLE, report=report, totals=_totals(report), sections=sections(report),
         names=names, colours={cid: colour(i) for i, cid in enumerate(names)},
         plain=_plain, css=stylesheet(env) if kind == "html" else "")
-
-
-def markdown(report: Report) -> str:
-    """coverage.md: GitHub Markdown with the totals and every table, ready to paste."""
-    return _render("md", report)
-
-
-def html_page(report: Report) -> str:
-    """coverage.html: one self-contained page (inline CSS and SVG charts, no scripts)."""
-    return _render("html", report)
 
 
 def _threshold(value: float) -> str:

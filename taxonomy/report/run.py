@@ -15,11 +15,12 @@ import pandas as pd
 
 from ..errors import DumpError, OutputError, TaxonomyError
 from ..io.readers import ReadLog, check_inputs
+from ..io.readlog import _listed
 from ..io.writers import TABLE_FORMATS, read_table, refuse_inputs, table_format
 from ..labels.categories import Taxonomy
 from ..labels.indicator import split_labels
 from ..tagging.tagger import Tagger
-from .figures import Report, build_report, texts
+from .figures import Report, _score_columns, build_report, texts
 from .render import write_report
 
 
@@ -86,10 +87,7 @@ def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
     first_line = 2 if table_format(path) == ".csv" else 1  # CSV data starts below the header
     lines = np.arange(len(frame)) + first_line
     bad = np.zeros(len(frame), dtype=bool)
-    for cid in taxonomy.ids:
-        column = f"score_{cid}"
-        if column not in frame.columns:
-            continue
+    for column in (c for c in _score_columns(taxonomy) if c in frame.columns):
         values = pd.to_numeric(frame[column], errors="coerce")
         wrong = (values.isna() | (values < 0) | (values > 1)).to_numpy(bool) & ~bad
         for i in np.flatnonzero(wrong).tolist():
@@ -112,30 +110,22 @@ def checked_table(path: str | os.PathLike, taxonomy: Taxonomy, log: ReadLog,
             raise TaxonomyError(f"unknown category {unknown[0]!r}; tag it again with the "
                                 f"current taxonomy ({', '.join(taxonomy.ids)})", path,
                                 int(lines[row]))
-    if "date" in frame.columns:
-        frame["date"] = _checked_dates(frame["date"], lines, str(path), notes)
+    if "date" in frame.columns:  # ISO dates kept; anything else, or a future date, blanked
+        latest = dt.date.today() + dt.timedelta(days=_FUTURE_DAYS)
+        frame["date"], problems = texts(frame["date"]), {}
+        for row, value in frame["date"].items():
+            try:
+                late = bool(value) and dt.date.fromisoformat(value[:10]) > latest
+                problem = "is in the future" if late else ""
+            except ValueError:
+                problem = "is not a date like 2024-03-15"
+            if problem:
+                problems[row] = f"{path}:{lines[row]} ({value!r} {problem})"
+        if problems:
+            frame.loc[list(problems), "date"] = ""
+            notes.append(f"treated {len(problems)} date(s) as undated: "
+                         f"{_listed(list(problems.values())[:3], len(problems))}")
     return frame[~bad].reset_index(drop=True)
-
-
-def _checked_dates(dates: pd.Series, lines: np.ndarray, path: str,
-                   notes: list[str]) -> pd.Series:
-    """ISO dates kept; anything else, or a date in the future, blanked with a note."""
-    latest = dt.date.today() + dt.timedelta(days=_FUTURE_DAYS)
-    out, problems = [], []
-    for value, line in zip(texts(dates), lines, strict=True):
-        try:
-            late = bool(value) and dt.date.fromisoformat(value[:10]) > latest
-            problem = "is in the future" if late else ""
-        except ValueError:
-            problem = "is not a date like 2024-03-15"
-        if problem:
-            problems.append(f"{path}:{line} ({value!r} {problem})")
-        out.append("" if problem else value)
-    if problems:
-        more = f", and {len(problems) - 3} more" if len(problems) > 3 else ""
-        notes.append(f"treated {len(problems)} date(s) as undated: "
-                     f"{', '.join(problems[:3])}{more}")
-    return pd.Series(out, index=dates.index, dtype=object)
 
 
 def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
@@ -145,7 +135,6 @@ def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
                encoding: str | None = None, review: int = 50) -> CoverageRun:
     """Tag (when needed), summarize and write the report files into ``out_dir``. Every input
     (and the --compare table) is checked before any tagging starts; ``out_dir`` holds none."""
-    given = [*inputs, *([compare] if compare is not None else [])]
     for path in inputs:
         if not Path(path).exists():
             raise DumpError("no such file; check the path", path)
@@ -153,7 +142,7 @@ def run_report(inputs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
     tables = [p for p in inputs if is_tagged_table(p)]
     raw = [p for p in inputs if p not in tables]
     check_inputs(raw, encoding=encoding)
-    refuse_inputs(out_dir, given)
+    refuse_inputs(out_dir, [*inputs, compare] if compare is not None else inputs)
     log, notes = ReadLog(), list[str]()
     tagged = load_tagged(tables, raw, tagger, taxonomy, log, encoding, notes)
     older = checked_table(compare, taxonomy, log, notes, strict=False) if compare else None
@@ -184,11 +173,7 @@ def run_store_report(db: str | os.PathLike, out_dir: str | os.PathLike, tagger: 
 
 def _check_compare(compare: str | os.PathLike | None) -> None:
     """Refuse a --compare table that is missing or that 'taxonomy tag' did not write."""
-    if compare is None:
-        return
-    if not Path(compare).exists():
-        raise DumpError("no such file; check the path", compare)
-    if not is_tagged_table(compare):
-        raise DumpError("is not a table written by 'taxonomy tag' (.csv, .jsonl or "
-                        ".parquet with labels and score columns); give an older tags file",
-                        compare)
+    if compare is not None and not is_tagged_table(compare):
+        raise DumpError("is not a table written by 'taxonomy tag' (.csv, .jsonl or .parquet "
+                        "with labels and score columns); give an older tags file"
+                        if Path(compare).exists() else "no such file; check the path", compare)

@@ -42,8 +42,7 @@ def environment(kind: str, package: str = "taxonomy.report") -> Any:
         loader=jinja2.ChoiceLoader(loaders), autoescape=kind == "html",
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True)
-    env.filters["md"] = md
-    env.filters["pct"] = pct
+    env.filters.update(md=md, pct=pct)
     return env
 
 
