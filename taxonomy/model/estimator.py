@@ -411,15 +411,12 @@ def paper_texts(X: Any) -> tuple[list[str], list[str]]:
     for name, texts in (("title", titles), ("abstract", abstracts)):
         for i, text in enumerate(texts, 1):
             if not isinstance(text, str):
-                what = "missing (NaN)" if _is_missing(text) else f"a {type(text).__name__}"
+                na = text is None or (isinstance(text, float) and text != text) or \
+                    type(text).__name__ in ("NAType", "NaTType")
+                what = "missing (NaN)" if na else f"a {type(text).__name__}"
                 raise ValueError(f"X row {i}: the {name} is {what}, not text; every paper "
                                  "needs a title and an abstract as strings")
     return titles, abstracts
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or \
-        type(value).__name__ in ("NAType", "NaTType")
 
 
 def _indicator(y: Any, category_ids: list[str]) -> np.ndarray:
