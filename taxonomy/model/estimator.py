@@ -234,21 +234,17 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
 
     def _prior(self, taxonomy: Taxonomy) -> tuple[list[str], np.ndarray, np.ndarray]:
         """The taxonomy's and the contrastive pseudo-documents, their labels and weights."""
-        docs: list[str] = []
-        labels = [np.zeros((0, len(taxonomy.ids)), dtype=np.int8)]
-        weights = [np.zeros(0)]
+        parts: list[tuple[list[str], np.ndarray, float]] = [
+            ([], np.zeros((0, len(taxonomy.ids)), dtype=np.int8), 0.0)]
         if self.prior_weight > 0:
-            found, found_y = prior_documents(taxonomy, self.prior_examples)
-            docs += found
-            labels.append(found_y)
-            weights.append(np.full(len(found), float(self.prior_weight)))
+            parts.append((*prior_documents(taxonomy, self.prior_examples), self.prior_weight))
         extra = self.contrastive
         if extra is not None and len(extra) and self.contrastive_weight > 0:
-            docs += [compose(t, a, self.title_repeats)
-                     for t, a in zip(extra.titles, extra.abstracts, strict=True)]
-            labels.append(extra.indicator(taxonomy.ids))
-            weights.append(np.full(len(extra), float(self.contrastive_weight)))
-        return docs, np.vstack(labels), np.concatenate(weights)
+            parts.append(([compose(t, a, self.title_repeats)
+                           for t, a in zip(extra.titles, extra.abstracts, strict=True)],
+                          extra.indicator(taxonomy.ids), self.contrastive_weight))
+        return ([doc for docs, _, _ in parts for doc in docs], np.vstack([y for _, y, _ in parts]),
+                np.concatenate([np.full(len(docs), float(w)) for docs, _, w in parts]))
 
     def _prior_shift(self, Y: np.ndarray, category_ids: Sequence[str]
                      ) -> tuple[np.ndarray, np.ndarray | None]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import sparse
@@ -78,9 +78,7 @@ class ScoringState:
 
     @property
     def word_block(self) -> WordBlock:
-        block = self.blocks[0]
-        assert isinstance(block, WordBlock)
-        return block
+        return cast(WordBlock, self.blocks[0])  # the estimator fits the word block first
 
     def _docs(self, titles: Sequence[str] | Any, abstracts: Sequence[str] | Any) -> Docs:
         """The papers' documents split, from lists of strings or Arrow string arrays."""
