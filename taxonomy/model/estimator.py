@@ -306,13 +306,12 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
             if target.min() == target.max():  # a category with no (or only) positives
                 intercept[j] = 20.0 if target[0] else -20.0
                 continue
-            estimator = LogisticRegression(
+            fit = LogisticRegression(
                 C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
                 solver=self.solver, random_state=self.random_state,
-            )
-            estimator.fit(features, target, sample_weight=weights)
-            coef[j] = estimator.coef_[0]
-            intercept[j] = estimator.intercept_[0]
+            ).fit(features, target, sample_weight=weights)
+            coef[j] = fit.coef_[0]
+            intercept[j] = fit.intercept_[0]
         return coef, intercept
 
     # -- predicting ------------------------------------------------------------------------

@@ -74,13 +74,9 @@ def reliability(Y: np.ndarray, scores: np.ndarray, bins: int = 10) -> list[Bin]:
     """The reliability table of calibrated scores, pooled over categories."""
     y, s = np.asarray(Y, dtype=float).ravel(), np.asarray(scores, dtype=float).ravel()
     which = np.minimum((s * bins).astype(int), bins - 1)
-    found = []
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            found.append(Bin(round(b / bins, 2), round((b + 1) / bins, 2), int(inside.sum()),
-                             float(s[inside].mean()), float(y[inside].mean())))
-    return found
+    return [Bin(round(b / bins, 2), round((b + 1) / bins, 2), int(inside.sum()),
+                float(s[inside].mean()), float(y[inside].mean()))
+            for b in range(bins) if (inside := which == b).any()]
 
 
 # -- the baselines ---------------------------------------------------------------------------
