@@ -185,10 +185,8 @@ def _markdown(table: str) -> str:
     rows = [([""] if line[:1].isspace() else []) + re.split(r"\s{2,}", line.strip())
             for line in table.splitlines() if line.strip()]
     width = max(len(r) for r in rows)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * width]
-    lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
-    return "\n".join(lines)
+    lines = ["| " + " | ".join(r + [""] * (width - len(r))) + " |" for r in rows]
+    return "\n".join([lines[0], "|" + "---|" * width, *lines[1:]])
 
 
 def explain(args: argparse.Namespace) -> int:
