@@ -160,8 +160,9 @@ def _ablations(args: argparse.Namespace, taxonomy: Any, papers: Any,
     """The shipped model next to its variants without each addition aimed at convergence speed:
     macro-F1 and convergence speed's precision / recall on seed CV and every held-out set."""
     from ..labels.labelfile import load_labels
-    from ..model.training import ablations, evaluate_all, holdout_all
+    from ..model.training import SHIFTED, ablations, evaluate_all, holdout_all
 
+    (conv,) = SHIFTED  # the category the additions aim at
     tests = [load_labels(holdout, taxonomy) for holdout in holdouts]
     sets = ([] if args.no_cv else ["seed CV"]) + [holdout.stem for holdout in holdouts]
     rows = [["variant"] + [f"{name} {what}" for name in sets
@@ -173,13 +174,10 @@ def _ablations(args: argparse.Namespace, taxonomy: Any, papers: Any,
                                                          baselines=False)]
         rows.append([name] + [cell for scores in found for cell in (
             f"{scores.macro_f1[0]:.3f}",
-            f"{scores.precision[CONVERGENCE]:.2f} / {scores.recall[CONVERGENCE]:.2f}")])
+            f"{scores.precision[conv]:.2f} / {scores.recall[conv]:.2f}")])
     widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
                      for r in rows)
-
-
-CONVERGENCE = "convergence_speed"
 
 
 def _markdown(table: str) -> str:
@@ -187,10 +185,8 @@ def _markdown(table: str) -> str:
     rows = [([""] if line[:1].isspace() else []) + re.split(r"\s{2,}", line.strip())
             for line in table.splitlines() if line.strip()]
     width = max(len(r) for r in rows)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * width]
-    lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
-    return "\n".join(lines)
+    lines = ["| " + " | ".join(r + [""] * (width - len(r))) + " |" for r in rows]
+    return "\n".join([lines[0], "|" + "---|" * width, *lines[1:]])
 
 
 def explain(args: argparse.Namespace) -> int:

@@ -46,23 +46,6 @@ class LoadedModel:
         return self.state.feature_names()
 
 
-def environment() -> dict:
-    """Versions (from package metadata: no scikit-learn import) and BLAS a model is fitted
-    with, for its card."""
-    from threadpoolctl import threadpool_info
-
-    from .estimator import BLAS_THREADS
-
-    versions = {name.replace("-", "_"): importlib.metadata.version(name)
-                for name in ("numpy", "scipy", "scikit-learn", "joblib")}
-    blas = {f"{info.get('internal_api')} {info.get('version')}" for info in threadpool_info()
-            if info.get("user_api") == "blas"}
-    return {"python": platform.python_version(), **versions,
-            "blas": ", ".join(sorted(blas)) or "unknown",
-            "blas_threads_while_fitting": BLAS_THREADS,
-            "platform": f"{platform.system()}-{platform.machine()}"}
-
-
 def sha256_file(path: str | os.PathLike) -> str:
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
@@ -75,7 +58,9 @@ def card_path(model_path: str | os.PathLike) -> Path:
 def save_model(state: ScoringState, path: str | os.PathLike, card: dict) -> dict:
     """Write the joblib file and its card, each atomically; returns the full card."""
     import joblib
+    from threadpoolctl import threadpool_info
 
+    from .estimator import BLAS_THREADS
     from .state import STATE_FORMAT
 
     path = Path(path)
@@ -83,11 +68,19 @@ def save_model(state: ScoringState, path: str | os.PathLike, card: dict) -> dict
     joblib.dump(state.to_dict(), buffer, compress=3)
     data = buffer.getvalue()
     digest = hashlib.sha256(data).hexdigest()
+    # Versions (from package metadata: no scikit-learn import) and BLAS the model is fitted with.
+    versions = {name.replace("-", "_"): importlib.metadata.version(name)
+                for name in ("numpy", "scipy", "scikit-learn", "joblib")}
+    blas = {f"{info.get('internal_api')} {info.get('version')}" for info in threadpool_info()
+            if info.get("user_api") == "blas"}
     full = {
         "name": path.stem,
         "version": digest[:12],
         "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "environment": environment(),
+        "environment": {"python": platform.python_version(), **versions,
+                        "blas": ", ".join(sorted(blas)) or "unknown",
+                        "blas_threads_while_fitting": BLAS_THREADS,
+                        "platform": f"{platform.system()}-{platform.machine()}"},
         "joblib_sha256": digest,
         "format": STATE_FORMAT,
         **card,

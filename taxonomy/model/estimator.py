@@ -234,21 +234,17 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
 
     def _prior(self, taxonomy: Taxonomy) -> tuple[list[str], np.ndarray, np.ndarray]:
         """The taxonomy's and the contrastive pseudo-documents, their labels and weights."""
-        docs: list[str] = []
-        labels = [np.zeros((0, len(taxonomy.ids)), dtype=np.int8)]
-        weights = [np.zeros(0)]
+        parts: list[tuple[list[str], np.ndarray, float]] = [
+            ([], np.zeros((0, len(taxonomy.ids)), dtype=np.int8), 0.0)]
         if self.prior_weight > 0:
-            found, found_y = prior_documents(taxonomy, self.prior_examples)
-            docs += found
-            labels.append(found_y)
-            weights.append(np.full(len(found), float(self.prior_weight)))
+            parts.append((*prior_documents(taxonomy, self.prior_examples), self.prior_weight))
         extra = self.contrastive
         if extra is not None and len(extra) and self.contrastive_weight > 0:
-            docs += [compose(t, a, self.title_repeats)
-                     for t, a in zip(extra.titles, extra.abstracts, strict=True)]
-            labels.append(extra.indicator(taxonomy.ids))
-            weights.append(np.full(len(extra), float(self.contrastive_weight)))
-        return docs, np.vstack(labels), np.concatenate(weights)
+            parts.append(([compose(t, a, self.title_repeats)
+                           for t, a in zip(extra.titles, extra.abstracts, strict=True)],
+                          extra.indicator(taxonomy.ids), self.contrastive_weight))
+        return ([doc for docs, _, _ in parts for doc in docs], np.vstack([y for _, y, _ in parts]),
+                np.concatenate([np.full(len(docs), float(w)) for docs, _, w in parts]))
 
     def _prior_shift(self, Y: np.ndarray, category_ids: Sequence[str]
                      ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -310,13 +306,12 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
             if target.min() == target.max():  # a category with no (or only) positives
                 intercept[j] = 20.0 if target[0] else -20.0
                 continue
-            estimator = LogisticRegression(
+            fit = LogisticRegression(
                 C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
                 solver=self.solver, random_state=self.random_state,
-            )
-            estimator.fit(features, target, sample_weight=weights)
-            coef[j] = estimator.coef_[0]
-            intercept[j] = estimator.intercept_[0]
+            ).fit(features, target, sample_weight=weights)
+            coef[j] = fit.coef_[0]
+            intercept[j] = fit.intercept_[0]
         return coef, intercept
 
     # -- predicting ------------------------------------------------------------------------
@@ -411,15 +406,12 @@ def paper_texts(X: Any) -> tuple[list[str], list[str]]:
     for name, texts in (("title", titles), ("abstract", abstracts)):
         for i, text in enumerate(texts, 1):
             if not isinstance(text, str):
-                what = "missing (NaN)" if _is_missing(text) else f"a {type(text).__name__}"
+                na = text is None or (isinstance(text, float) and text != text) or \
+                    type(text).__name__ in ("NAType", "NaTType")
+                what = "missing (NaN)" if na else f"a {type(text).__name__}"
                 raise ValueError(f"X row {i}: the {name} is {what}, not text; every paper "
                                  "needs a title and an abstract as strings")
     return titles, abstracts
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or \
-        type(value).__name__ in ("NAType", "NaTType")
 
 
 def _indicator(y: Any, category_ids: list[str]) -> np.ndarray:

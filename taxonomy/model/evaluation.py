@@ -74,13 +74,9 @@ def reliability(Y: np.ndarray, scores: np.ndarray, bins: int = 10) -> list[Bin]:
     """The reliability table of calibrated scores, pooled over categories."""
     y, s = np.asarray(Y, dtype=float).ravel(), np.asarray(scores, dtype=float).ravel()
     which = np.minimum((s * bins).astype(int), bins - 1)
-    found = []
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            found.append(Bin(round(b / bins, 2), round((b + 1) / bins, 2), int(inside.sum()),
-                             float(s[inside].mean()), float(y[inside].mean())))
-    return found
+    return [Bin(round(b / bins, 2), round((b + 1) / bins, 2), int(inside.sum()),
+                float(s[inside].mean()), float(y[inside].mean()))
+            for b in range(bins) if (inside := which == b).any()]
 
 
 # -- the baselines ---------------------------------------------------------------------------
@@ -204,19 +200,16 @@ def format_modes(Y: np.ndarray, predicted: np.ndarray, modes: Sequence[str]) -> 
 def format_reliability(tables: dict[str, list[Bin]]) -> str:
     """Reliability tables side by side: per score bin, papers x categories, mean calibrated
     score and the observed share of true labels."""
-    names = list(tables)
     # Each column at least two spaces wider than its heading, so no two headings touch.
-    widths = {name: max(16, len(name) + 5) for name in names}
+    widths = {name: max(16, len(name) + 5) for name in tables}
     lines = [f"{'score':<9}" + "".join(
-        f"{name + ': n':>{widths[name]}}{'mean score':>12}{'observed':>10}" for name in names)]
-    edges = sorted({(b.low, b.high) for t in tables.values() for b in t})
-    for low, high in edges:
-        cells = ""
-        for name in names:
-            w = widths[name]
-            hit = [b for b in tables[name] if (b.low, b.high) == (low, high)]
-            cells += (f"{hit[0].count:>{w}}{hit[0].mean_score:>12.2f}{hit[0].observed:>10.2f}"
-                      if hit else f"{'-':>{w}}{'-':>12}{'-':>10}")
+        f"{name + ': n':>{widths[name]}}{'mean score':>12}{'observed':>10}" for name in tables)]
+    found = {name: {(b.low, b.high): b for b in t} for name, t in tables.items()}
+    for low, high in sorted(set().union(*found.values())):
+        cells = "".join(
+            f"{b.count:>{widths[name]}}{b.mean_score:>12.2f}{b.observed:>10.2f}"
+            if (b := bins.get((low, high))) else f"{'-':>{widths[name]}}{'-':>12}{'-':>10}"
+            for name, bins in found.items())
         lines.append(f"{f'{low:.1f}-{high:.1f}':<9}{cells}")
     return "\n".join(lines)
 
@@ -234,18 +227,16 @@ def summarize(name: str, Y: np.ndarray, runs: list[np.ndarray],
 
     micro = [float(f1_score(Y, p, average="micro", zero_division=0)) for p in runs]
     macro = [float(np.mean(r[2])) for r in per_run]
-    Y = np.asarray(Y)
     none = Y.sum(axis=1) == 0
-    predicted = float(np.mean([np.asarray(p).sum(axis=1).mean() for p in runs]))
-    none_tagged = (float(np.mean([(np.asarray(p)[none].sum(axis=1) > 0).mean() for p in runs]))
+    predicted = float(np.mean([p.sum(axis=1).mean() for p in runs]))
+    none_tagged = (float(np.mean([(p[none].sum(axis=1) > 0).mean() for p in runs]))
                    if none.any() else None)
     table = (reliability(np.concatenate([Y] * len(scores)), np.concatenate(scores))
              if scores else None)
     return Scores(name, mean(0), mean(1), mean(2),
                   (float(np.mean(micro)), float(np.std(micro))),
                   (float(np.mean(macro)), float(np.std(macro))),
-                  (predicted, float(Y.sum(axis=1).mean())), none_tagged, table,
-                  [np.asarray(p) for p in runs])
+                  (predicted, float(Y.sum(axis=1).mean())), none_tagged, table, runs)
 
 
 def format_table(results: list[Scores], category_ids: Sequence[str]) -> str:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import sparse
 
 from .features import Block, Docs, WordBlock, block_from_dict, owners, ranges, tokenized
-from .text import compose, compose_arrays
+from .text import compose
 
 # Version of the plain-data layout a model file holds; 5 holds each vocabulary as one string
 # of lines, and files of format 4 (lists) still load.
@@ -78,15 +78,17 @@ class ScoringState:
 
     @property
     def word_block(self) -> WordBlock:
-        block = self.blocks[0]
-        assert isinstance(block, WordBlock)
-        return block
+        return cast(WordBlock, self.blocks[0])  # the estimator fits the word block first
 
     def _docs(self, titles: Sequence[str] | Any, abstracts: Sequence[str] | Any) -> Docs:
         """The papers' documents split, from lists of strings or Arrow string arrays."""
         repeats = self.params["title_repeats"]
-        texts = (compose_arrays(titles, abstracts, repeats) if hasattr(titles, "to_pylist")
-                 else [compose(t, a, repeats) for t, a in zip(titles, abstracts, strict=True)])
+        if hasattr(titles, "to_pylist"):  # ``compose`` by Arrow
+            import pyarrow.compute as pc
+
+            texts = pc.binary_join_element_wise(*[titles] * repeats, abstracts, " ")
+        else:
+            texts = [compose(t, a, repeats) for t, a in zip(titles, abstracts, strict=True)]
         return tokenized(texts, self.params["token_pattern"])
 
     def scores_and_words(self, titles: Sequence[str], abstracts: Sequence[str]

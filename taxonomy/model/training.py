@@ -104,7 +104,6 @@ def held_out_metrics(state: ScoringState, taxonomy: Taxonomy, path: Path) -> dic
 class TrainResult:
     card: dict
     previous_macro_f1: float | None
-    path: Path
     # True when the labels, taxonomy and settings are those of the current model and the new
     # fit is equivalent to it: the files were left untouched.
     unchanged: bool = False
@@ -130,7 +129,7 @@ def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxon
     if previous is not None:
         previous_f1 = previous.get("metrics", {}).get("model", {}).get("macro_f1", {}).get("mean")
         if _same_model(model_path, previous, state, labels_sha256, taxonomy):
-            return TrainResult(previous, previous_f1, model_path, unchanged=True)
+            return TrainResult(previous, previous_f1, unchanged=True)
     scores = evaluate_all(papers, taxonomy, folds, repeats, model)
     new_f1 = round(scores[0].macro_f1[0], 4)
     if previous_f1 is not None and new_f1 < previous_f1 and not force:
@@ -170,7 +169,7 @@ def train(papers: LabeledPapers, labels_path: str | os.PathLike, taxonomy: Taxon
         metrics = held_out["stress"]["metrics"]
         card["expected"] = {"source": "stress set", "precision": metrics["precision"],
                             "recall": metrics["recall"]}
-    return TrainResult(save_model(state, model_path, card), previous_f1, model_path)
+    return TrainResult(save_model(state, model_path, card), previous_f1)
 
 
 def _same_model(path: Path, card: dict, state: ScoringState, labels_sha256: str,
