@@ -9,7 +9,6 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from ..errors import OutputError
@@ -162,9 +161,8 @@ class TableWriter:
             self._parquet = self._stack.enter_context(pq.ParquetWriter(self._tmp, table.schema))
         self._parquet.write_table(table.cast(self._parquet.schema))
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._stack.__exit__(exc_type, exc, tb)
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.__exit__(*exc)
 
 
 _COPY_CHUNK = 10_000
