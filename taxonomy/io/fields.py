@@ -204,8 +204,6 @@ def _readable(path: Path) -> Iterator[None]:
     """pyarrow's errors on a damaged file (of many types) as one clear error."""
     try:
         yield
-    except DumpError:
-        raise
     except Exception as exc:
         raise DumpError(f"unreadable Parquet ({type(exc).__name__}); re-export the file",
                         path) from None
@@ -244,6 +242,7 @@ def read_parquet(path: Path, log: ReadLog, reference: dt.date | None = None) -> 
 
 def _records(path: Path) -> Iterator[dict]:
     """The file's rows as dicts; only pyarrow's errors say the file is damaged."""
+    parquet = open_parquet(path)
     with _readable(path):
-        for batch in open_parquet(path).iter_batches(batch_size=10_000):
+        for batch in parquet.iter_batches(batch_size=10_000):
             yield from batch.to_pylist()
