@@ -89,23 +89,11 @@ def _parent_made(path: Path) -> Iterator[None]:
         raise
 
 
-def _failed_write(exc: BaseException, temp: Path, shown: Path) -> BaseException:
-    """An error raised while writing ``temp``, told about ``shown``: an OS error as one line,
-    an error naming the temp (or a file in it) naming ``shown``."""
-    if isinstance(exc, OSError) and (
-            exc.filename is None or Path(os.fsdecode(exc.filename)).is_relative_to(temp)):
-        return OutputError(f"write failed ({exc.strerror or exc}); free space or choose "
-                           "another location", shown)
-    if isinstance(exc, TaxonomyError) and exc.path is not None and \
-            Path(exc.path).is_relative_to(temp):  # the temp itself: '.' under shown
-        return type(exc)(exc.message, shown / Path(exc.path).relative_to(temp), exc.line)
-    return exc
-
-
 @contextlib.contextmanager
 def _locked_temp(path: Path, shown: Path, folder: bool) -> Iterator[Path]:
     """A temp file or folder beside ``path``, locked while the block runs; if the block fails,
-    it is removed with the folders made for it, and the error told about ``shown``."""
+    it is removed with the folders made for it, and the error told about ``shown``: an OS
+    error as one line, an error naming the temp (or a file in it) naming ``shown``."""
     with _parent_made(path):
         if folder:
             tmp = Path(_writable(shown, lambda: tempfile.mkdtemp(
@@ -120,10 +108,15 @@ def _locked_temp(path: Path, shown: Path, folder: bool) -> Iterator[Path]:
             yield tmp
         except BaseException as exc:
             _remove(tmp)
-            told = _failed_write(exc, tmp, shown)
-            if told is exc:
-                raise
-            raise told from None
+            if isinstance(exc, OSError) and (
+                    exc.filename is None or Path(os.fsdecode(exc.filename)).is_relative_to(tmp)):
+                raise OutputError(f"write failed ({exc.strerror or exc}); free space or choose "
+                                  "another location", shown) from None
+            if isinstance(exc, TaxonomyError) and exc.path is not None and \
+                    Path(exc.path).is_relative_to(tmp):  # the temp itself: '.' under shown
+                raise type(exc)(exc.message, shown / Path(exc.path).relative_to(tmp),
+                                exc.line) from None
+            raise
         finally:
             os.close(fd)
 
