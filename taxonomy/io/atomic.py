@@ -69,32 +69,17 @@ def _resolved(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _parent_made(path: Path) -> Iterator[None]:
-    """Create ``path``'s missing parent folders; if the block fails, they are removed again
-    (deepest first, while empty)."""
-    made = []
+def _locked_temp(path: Path, shown: Path, folder: bool) -> Iterator[Path]:
+    """A temp file or folder beside ``path``, locked while the block runs; if the block fails,
+    it is removed with the folders made for it, and the error told about ``shown``: an OS
+    error as one line, an error naming the temp (or a file in it) naming ``shown``."""
+    made = []  # the missing parent folders, deepest first
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         made.append(parent)
         parent = parent.parent
     _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
     try:
-        yield
-    except BaseException:
-        for folder in made:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
-
-
-@contextlib.contextmanager
-def _locked_temp(path: Path, shown: Path, folder: bool) -> Iterator[Path]:
-    """A temp file or folder beside ``path``, locked while the block runs; if the block fails,
-    it is removed with the folders made for it, and the error told about ``shown``: an OS
-    error as one line, an error naming the temp (or a file in it) naming ``shown``."""
-    with _parent_made(path):
         if folder:
             tmp = Path(_writable(shown, lambda: tempfile.mkdtemp(
                 prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent)))
@@ -119,6 +104,13 @@ def _locked_temp(path: Path, shown: Path, folder: bool) -> Iterator[Path]:
             raise
         finally:
             os.close(fd)
+    except BaseException:
+        for parent in made:  # removed again while empty
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+        raise
 
 
 @contextlib.contextmanager
