@@ -17,13 +17,11 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import filelock
 
 from ..errors import OutputError, TaxonomyError
 
-_T = TypeVar("_T")
 _TEMP = ".tmp"  # suffix of this tool's temp files and folders: .<name>.<random>.tmp
 _OLD = ".old"  # a folder being swapped out: .<name>.<random>.old
 
@@ -55,9 +53,11 @@ def _remove(temp: Path) -> None:
         temp.unlink(missing_ok=True)
 
 
-def _writable(path: Path, action: Callable[[], _T]) -> _T:
+@contextlib.contextmanager
+def _writable(path: Path) -> Iterator[None]:
+    """An OS error in the block as an OutputError naming ``path``."""
     try:
-        return action()
+        yield
     except OSError as exc:
         raise OutputError(f"cannot write here ({exc.strerror}); choose a writable location",
                           path) from None
@@ -78,15 +78,16 @@ def _locked_temp(path: Path, shown: Path, folder: bool) -> Iterator[Path]:
     while not parent.exists() and parent != parent.parent:
         made.append(parent)
         parent = parent.parent
-    _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
+    with _writable(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     try:
         if folder:
-            tmp = Path(_writable(shown, lambda: tempfile.mkdtemp(
-                prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent)))
+            with _writable(shown):
+                tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent))
             fd = os.open(tmp, os.O_RDONLY)
         else:
-            fd, name = _writable(shown, lambda: tempfile.mkstemp(
-                prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent))
+            with _writable(shown):
+                fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent)
             tmp = Path(name)
         try:
             filelock.lock_descriptor(fd, blocking=True)
@@ -214,8 +215,7 @@ def exclusive(path: str | os.PathLike, waiting: Callable[[], None] | None = None
         raise OutputError("is a directory; give a file name", path)
     lock_path = path.parent / f".{path.name}.lock"
     lock = filelock.FileLock(lock_path)
-
-    def acquire() -> None:
+    with _writable(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             lock.acquire(blocking=False)
@@ -223,8 +223,6 @@ def exclusive(path: str | os.PathLike, waiting: Callable[[], None] | None = None
             if waiting is not None:
                 waiting()
             lock.acquire()
-
-    _writable(path, acquire)
     try:
         yield
     finally:
