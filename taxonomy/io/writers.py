@@ -180,10 +180,7 @@ def _table_rows(path: Path, fmt: str) -> Iterator[tuple[list[str], list[dict], l
                 yield batch.schema.names, batch.to_pylist(), [], pa.Table.from_batches([batch])
             return
         with open(path, encoding="utf-8", newline="") as handle:
-            if fmt == ".csv":
-                yield from _csv_rows(handle)
-            else:
-                yield from _jsonl_rows(handle)
+            yield from (_csv_rows if fmt == ".csv" else _jsonl_rows)(handle)
 
 
 def _csv_rows(handle: TextIO) -> Iterator[tuple[list[str], list[dict], list[str], Any]]:
