@@ -273,8 +273,7 @@ def read_table(path: str | os.PathLike, chunksize: int = 50_000) -> Iterator[pd.
         elif fmt == ".csv":
             with pd.read_csv(path, chunksize=chunksize, dtype={"id": str, "labels": str},
                              keep_default_na=False, na_values=[""], encoding="utf-8") as reader:
-                for chunk in reader:
-                    yield _restored(chunk)
+                yield from map(_restored, reader)
         else:
             with pd.read_json(path, lines=True, chunksize=chunksize, dtype=False,
                               precise_float=True, encoding="utf-8") as reader:
