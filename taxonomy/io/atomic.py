@@ -17,13 +17,11 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import filelock
 
 from ..errors import OutputError, TaxonomyError
 
-_T = TypeVar("_T")
 _TEMP = ".tmp"  # suffix of this tool's temp files and folders: .<name>.<random>.tmp
 _OLD = ".old"  # a folder being swapped out: .<name>.<random>.old
 
@@ -55,9 +53,11 @@ def _remove(temp: Path) -> None:
         temp.unlink(missing_ok=True)
 
 
-def _writable(path: Path, action: Callable[[], _T]) -> _T:
+@contextlib.contextmanager
+def _writable(path: Path) -> Iterator[None]:
+    """An OS error in the block as an OutputError naming ``path``."""
     try:
-        return action()
+        yield
     except OSError as exc:
         raise OutputError(f"cannot write here ({exc.strerror}); choose a writable location",
                           path) from None
@@ -69,63 +69,49 @@ def _resolved(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _parent_made(path: Path) -> Iterator[None]:
-    """Create ``path``'s missing parent folders; if the block fails, they are removed again
-    (deepest first, while empty)."""
-    made = []
+def _locked_temp(path: Path, shown: Path, folder: bool) -> Iterator[Path]:
+    """A temp file or folder beside ``path``, locked while the block runs; if the block fails,
+    it is removed with the folders made for it, and the error told about ``shown``: an OS
+    error as one line, an error naming the temp (or a file in it) naming ``shown``."""
+    made = []  # the missing parent folders, deepest first
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         made.append(parent)
         parent = parent.parent
-    _writable(path, lambda: path.parent.mkdir(parents=True, exist_ok=True))
+    with _writable(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        yield
-    except BaseException:
-        for folder in made:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
-
-
-def _failed_write(exc: BaseException, temp: Path, shown: Path) -> BaseException:
-    """An error raised while writing ``temp``, told about ``shown``: an OS error as one line,
-    an error naming the temp (or a file in it) naming ``shown``."""
-    if isinstance(exc, OSError) and (
-            exc.filename is None or Path(os.fsdecode(exc.filename)).is_relative_to(temp)):
-        return OutputError(f"write failed ({exc.strerror or exc}); free space or choose "
-                           "another location", shown)
-    if isinstance(exc, TaxonomyError) and exc.path is not None and \
-            Path(exc.path).is_relative_to(temp):  # the temp itself: '.' under shown
-        return type(exc)(exc.message, shown / Path(exc.path).relative_to(temp), exc.line)
-    return exc
-
-
-@contextlib.contextmanager
-def _locked_temp(path: Path, shown: Path, folder: bool) -> Iterator[Path]:
-    """A temp file or folder beside ``path``, locked while the block runs; if the block fails,
-    it is removed with the folders made for it, and the error told about ``shown``."""
-    with _parent_made(path):
         if folder:
-            tmp = Path(_writable(shown, lambda: tempfile.mkdtemp(
-                prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent)))
+            with _writable(shown):
+                tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent))
             fd = os.open(tmp, os.O_RDONLY)
         else:
-            fd, name = _writable(shown, lambda: tempfile.mkstemp(
-                prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent))
+            with _writable(shown):
+                fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TEMP, dir=path.parent)
             tmp = Path(name)
         try:
             filelock.lock_descriptor(fd, blocking=True)
             yield tmp
         except BaseException as exc:
             _remove(tmp)
-            told = _failed_write(exc, tmp, shown)
-            if told is exc:
-                raise
-            raise told from None
+            if isinstance(exc, OSError) and (
+                    exc.filename is None or Path(os.fsdecode(exc.filename)).is_relative_to(tmp)):
+                raise OutputError(f"write failed ({exc.strerror or exc}); free space or choose "
+                                  "another location", shown) from None
+            if isinstance(exc, TaxonomyError) and exc.path is not None and \
+                    Path(exc.path).is_relative_to(tmp):  # the temp itself: '.' under shown
+                raise type(exc)(exc.message, shown / Path(exc.path).relative_to(tmp),
+                                exc.line) from None
+            raise
         finally:
             os.close(fd)
+    except BaseException:
+        for parent in made:  # removed again while empty
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+        raise
 
 
 @contextlib.contextmanager
@@ -229,8 +215,7 @@ def exclusive(path: str | os.PathLike, waiting: Callable[[], None] | None = None
         raise OutputError("is a directory; give a file name", path)
     lock_path = path.parent / f".{path.name}.lock"
     lock = filelock.FileLock(lock_path)
-
-    def acquire() -> None:
+    with _writable(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             lock.acquire(blocking=False)
@@ -238,8 +223,6 @@ def exclusive(path: str | os.PathLike, waiting: Callable[[], None] | None = None
             if waiting is not None:
                 waiting()
             lock.acquire()
-
-    _writable(path, acquire)
     try:
         yield
     finally:

@@ -26,7 +26,7 @@ class _TooLong(Exception):
     pass
 
 
-def read_rows(lines: Iterable[Line], path: str, log: ReadLog, undecodable: Undecodable | None = None
+def read_rows(lines: Iterable[Line], path: str, log: ReadLog, undecodable: Undecodable
               ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header (lower-cased names) and the records as (first line, values); bad records,
     and those with a line in ``undecodable`` (see ``decoded_lines``), are logged and skipped."""
@@ -48,8 +48,7 @@ def read_rows(lines: Iterable[Line], path: str, log: ReadLog, undecodable: Undec
     if twice is not None:
         raise DumpError(f"the header names column {twice!r} twice; rename or drop one of "
                         "them", path, first[0])
-    return names, _records(source, len(names), delimiter, path, log,
-                           undecodable if undecodable is not None else {})
+    return names, _records(source, len(names), delimiter, path, log, undecodable)
 
 
 def _records(source: Lookahead[Line], width: int, delimiter: str, path: str, log: ReadLog,
@@ -109,12 +108,11 @@ def _width_problem(values: list[str], width: int) -> str | None:
     return None if len(values) == width else f"{len(values)} fields where the header has {width}"
 
 
-def read_csv(lines: Iterable[Line], path: str, log: ReadLog,
-             reference: dt.date | None = None, undecodable: Undecodable | None = None
-             ) -> Iterator[Paper]:
+def read_csv(lines: Iterable[Line], path: str, log: ReadLog, undecodable: Undecodable,
+             reference: dt.date | None = None) -> Iterator[Paper]:
     """Papers from the numbered lines of a CSV, TSV or semicolon-separated file with a header
     naming at least 'title' and 'abstract'; bad records are logged and skipped."""
-    names, rows = read_rows(lines, path, log, undecodable=undecodable)
+    names, rows = read_rows(lines, path, log, undecodable)
     missing = [c for c in ("title", "abstract") if c not in names
                and not (c == "abstract" and "summary" in names)]
     if missing:

@@ -204,8 +204,6 @@ def _readable(path: Path) -> Iterator[None]:
     """pyarrow's errors on a damaged file (of many types) as one clear error."""
     try:
         yield
-    except DumpError:
-        raise
     except Exception as exc:
         raise DumpError(f"unreadable Parquet ({type(exc).__name__}); re-export the file",
                         path) from None
@@ -222,12 +220,11 @@ def open_parquet(path: Path) -> Any:
     names = {n.lower() for n in parquet.schema_arrow.names}
     if not {"title", "abstract"} <= names:
         raise DumpError("Parquet file has no 'title' and 'abstract' columns; add them", path)
-    is_string_view = getattr(pa.types, "is_string_view", lambda _: False)  # pyarrow >= 16
+    text_types = (pa.types.is_string, pa.types.is_large_string, pa.types.is_null,
+                  getattr(pa.types, "is_string_view", lambda _: False))  # pyarrow >= 16
     for field in parquet.schema_arrow:
-        kind = field.type
-        text = (pa.types.is_string(kind) or pa.types.is_large_string(kind)
-                or pa.types.is_null(kind) or is_string_view(kind))
-        if field.name.strip().lower() in TEXT_FIELDS and not text:
+        if field.name.strip().lower() in TEXT_FIELDS and not any(
+                is_text(field.type) for is_text in text_types):
             raise DumpError(f"Parquet column '{field.name}' holds {field.type}, not text; "
                             "re-export it as a string column", path)
     return parquet
@@ -244,6 +241,7 @@ def read_parquet(path: Path, log: ReadLog, reference: dt.date | None = None) -> 
 
 def _records(path: Path) -> Iterator[dict]:
     """The file's rows as dicts; only pyarrow's errors say the file is damaged."""
+    parquet = open_parquet(path)
     with _readable(path):
-        for batch in open_parquet(path).iter_batches(batch_size=10_000):
+        for batch in parquet.iter_batches(batch_size=10_000):
             yield from batch.to_pylist()

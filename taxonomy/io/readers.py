@@ -46,7 +46,8 @@ def _check(given: Input, fmt: str | None, encoding: str | None) -> Source:
     source = _source(given, fmt, encoding)
     if source.format == "csv":  # its header, checked as its head's first paper is read
         log = ReadLog()
-        next(read_csv(decoded_lines(source, log, head_only=True), str(source.path), log), None)
+        next(read_csv(decoded_lines(source, log, head_only=True), str(source.path), log, {}),
+             None)
     elif source.format == "parquet":
         open_parquet(source.path)  # checks its columns
     if source.whole and source.format != "parquet":
@@ -107,8 +108,8 @@ def read_file(
         papers = read_jsonl(decoded_lines(source, log), name, log, reference)
     elif source.format == "csv":  # records span lines: a line that does not decode spoils it
         bad: Undecodable = {}
-        papers = read_csv(decoded_lines(source, log, undecodable=bad), name, log, reference,
-                          bad)
+        papers = read_csv(decoded_lines(source, log, undecodable=bad), name, log, bad,
+                          reference)
     else:
         papers = read_listing(decoded_lines(source, log), name, log, reference)
     found = False

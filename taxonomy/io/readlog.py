@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 # Longest title and abstract a read keeps (characters); longer ones are cut there, and counted.
 MAX_TITLE_CHARS = 2_000
@@ -25,11 +25,8 @@ class ReadLog:
 
     def merge(self, other: ReadLog) -> None:
         """Add what another read logged (a run's inside a larger one)."""
-        self.skipped += other.skipped
-        self.truncated += other.truncated
-        self.notes += other.notes
-        self.papers += other.papers
-        self.repeats += other.repeats
+        for f in fields(self):  # lists and counts alike add up
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def summary(self, limit: int = 5) -> str:
         """One line per problem kind, e.g. 'skipped 2 records: a.jsonl:3 (not JSON), ...'."""

@@ -307,12 +307,6 @@ def _gzip_checked(path: Path) -> Iterator[None]:
         raise DumpError("gzip data is truncated or corrupt; re-download the dump", path) from None
 
 
-def chunks(handle: BinaryIO, path: Path) -> Iterator[bytes]:
-    with _gzip_checked(path):
-        while block := handle.read(_BLOCK):
-            yield block
-
-
 def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
                   undecodable: dict[int, str] | None = None, head_only: bool = False
                   ) -> Iterator[tuple[int, str]]:
@@ -324,8 +318,8 @@ def decoded_lines(source: Source, log: ReadLog, hint: bool = True,
     path = source.path
     name = "UTF-8" if source.encoding in ("utf-8", "utf-8-sig") else source.encoding
     decoded_any = False
-    with (io.BytesIO(source.head) if head_only else source.open()) as handle:
-        for number, line in enumerate(_lines_of(handle, path, source.encoding), 1):
+    with (io.BytesIO(source.head) if head_only else source.open()) as handle, _gzip_checked(path):
+        for number, line in enumerate(_lines_of(handle, source.encoding), 1):
             if line is None:
                 log.skip(str(path), number, f"a line longer than {MAX_LINE_BYTES >> 20} MB")
                 decoded_any = True  # said so; nothing suggests another encoding
@@ -364,11 +358,11 @@ class Lookahead(Generic[_T]):
         self._back.extendleft(reversed(items))
 
 
-def _lines_of(handle: BinaryIO, path: Path, encoding: str) -> Iterator[str | bytes | None]:
+def _lines_of(handle: BinaryIO, encoding: str) -> Iterator[str | bytes | None]:
     """Each line of the file, as text for UTF-16 or UTF-32 (decoded as it comes, undecodable
     bytes as U+FFFD), else as bytes, so one bad byte spoils one line; None for a line too
     long to read."""
-    blocks = chunks(handle, path)
+    blocks = iter(lambda: handle.read(_BLOCK), b"")
     if "\n".encode(encoding) != b"\n":
         return _lines(codecs.iterdecode(blocks, encoding, "replace"), _split_text)
     first = next(blocks, b"")

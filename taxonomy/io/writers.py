@@ -9,7 +9,6 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO, Union
 
 from ..errors import OutputError
@@ -162,9 +161,8 @@ class TableWriter:
             self._parquet = self._stack.enter_context(pq.ParquetWriter(self._tmp, table.schema))
         self._parquet.write_table(table.cast(self._parquet.schema))
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._stack.__exit__(exc_type, exc, tb)
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.__exit__(*exc)
 
 
 _COPY_CHUNK = 10_000
@@ -182,10 +180,7 @@ def _table_rows(path: Path, fmt: str) -> Iterator[tuple[list[str], list[dict], l
                 yield batch.schema.names, batch.to_pylist(), [], pa.Table.from_batches([batch])
             return
         with open(path, encoding="utf-8", newline="") as handle:
-            if fmt == ".csv":
-                yield from _csv_rows(handle)
-            else:
-                yield from _jsonl_rows(handle)
+            yield from (_csv_rows if fmt == ".csv" else _jsonl_rows)(handle)
 
 
 def _csv_rows(handle: TextIO) -> Iterator[tuple[list[str], list[dict], list[str], Any]]:
@@ -278,8 +273,7 @@ def read_table(path: str | os.PathLike, chunksize: int = 50_000) -> Iterator[pd.
         elif fmt == ".csv":
             with pd.read_csv(path, chunksize=chunksize, dtype={"id": str, "labels": str},
                              keep_default_na=False, na_values=[""], encoding="utf-8") as reader:
-                for chunk in reader:
-                    yield _restored(chunk)
+                yield from map(_restored, reader)
         else:
             with pd.read_json(path, lines=True, chunksize=chunksize, dtype=False,
                               precise_float=True, encoding="utf-8") as reader:
