@@ -42,7 +42,7 @@ def _reference(state, titles, abstracts):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     params = state.params
-    docs = [compose(t, a, params["title_repeats"]) for t, a in zip(titles, abstracts, strict=True)]
+    docs = compose(titles, abstracts, params["title_repeats"])
     parts = []
     for block in state.blocks:
         if block.kind == "terms":

@@ -201,7 +201,7 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, titles: list[str], abstracts: list[str], Y: np.ndarray,
              taxonomy: Taxonomy) -> None:
-        docs = [compose(t, a, self.title_repeats) for t, a in zip(titles, abstracts, strict=True)]
+        docs = compose(titles, abstracts, self.title_repeats)
         prior_docs, prior_y, prior_weights = self._prior(taxonomy)
         self.blocks_ = self._fit_blocks(docs + prior_docs, taxonomy)
         both = tokenized(docs + prior_docs, self.token_pattern)
@@ -240,8 +240,7 @@ class EfficiencyClassifier(ClassifierMixin, BaseEstimator):
             parts.append((*prior_documents(taxonomy, self.prior_examples), self.prior_weight))
         extra = self.contrastive
         if extra is not None and len(extra) and self.contrastive_weight > 0:
-            parts.append(([compose(t, a, self.title_repeats)
-                           for t, a in zip(extra.titles, extra.abstracts, strict=True)],
+            parts.append((compose(extra.titles, extra.abstracts, self.title_repeats),
                           extra.indicator(taxonomy.ids), self.contrastive_weight))
         return ([doc for docs, _, _ in parts for doc in docs], np.vstack([y for _, y, _ in parts]),
                 np.concatenate([np.full(len(docs), float(w)) for docs, _, w in parts]))

@@ -83,13 +83,7 @@ class ScoringState:
     def _docs(self, titles: Sequence[str] | Any, abstracts: Sequence[str] | Any) -> Docs:
         """The papers' documents split, from lists of strings or Arrow string arrays."""
         repeats = self.params["title_repeats"]
-        if hasattr(titles, "to_pylist"):  # ``compose`` by Arrow
-            import pyarrow.compute as pc
-
-            texts = pc.binary_join_element_wise(*[titles] * repeats, abstracts, " ")
-        else:
-            texts = [compose(t, a, repeats) for t, a in zip(titles, abstracts, strict=True)]
-        return tokenized(texts, self.params["token_pattern"])
+        return tokenized(compose(titles, abstracts, repeats), self.params["token_pattern"])
 
     def scores_and_words(self, titles: Sequence[str], abstracts: Sequence[str]
                          ) -> tuple[np.ndarray, sparse.csr_matrix]:
